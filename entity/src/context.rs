@@ -1,0 +1,20 @@
+//! An LMS course (LTI context) inside one deployment.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "context")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub deployment_id: i64,
+    pub lti_context_id: String,
+    pub label: Option<String>,
+    pub title: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

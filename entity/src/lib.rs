@@ -1,0 +1,15 @@
+//! The database tables of coursebridge, one file per table. No behaviour lives here: queries are
+//! built in the application's `store` module only.
+//!
+//! Times are stored as Unix seconds (`i64`) so that SQLite and PostgreSQL hold the same values and
+//! comparisons in SQL need no time-zone handling.
+
+pub mod context;
+pub mod deployment;
+pub mod launch_state;
+pub mod lti_user;
+pub mod membership;
+pub mod platform;
+pub mod resource_link;
+pub mod tool_key;
+pub mod tool_setting;

@@ -1,0 +1,26 @@
+//! A platform registration: one (issuer, client_id) pair with the platform's endpoints.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "platform")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub issuer: String,
+    pub client_id: String,
+    pub name: String,
+    pub auth_login_url: String,
+    pub auth_token_url: String,
+    pub jwks_url: String,
+    /// The `aud` for client assertions when the platform wants something other than the token URL
+    /// (Brightspace).
+    pub token_audience: Option<String>,
+    /// Deployments seen for the first time are approved at once instead of waiting for an administrator.
+    pub auto_approve_deployments: bool,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,13 @@
+//! Forward-only schema migrations, shared by SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_launch_core;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_create_launch_core::Migration)]
+    }
+}

@@ -1,0 +1,341 @@
+//! The launch use case: a login initiation and the platform's id_token turned into an admitted
+//! session, by combining the protocol checks of `lti` with the records in `store`.
+use sea_orm::{DbErr, TransactionTrait};
+use url::Url;
+
+use crate::{
+    lti::{
+        self,
+        claims::{LtiClaims, MessageType, ToolRole},
+        keys::PlatformKeyError,
+        launch::{self, LaunchError},
+        login::{LoginError, LoginInitiation},
+    },
+    session::Session,
+    state::App,
+    store::{self, deployment, launch_record, launch_state},
+};
+
+/// Why a login or launch did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmissionError {
+    /// The login initiation is incomplete.
+    #[error(transparent)]
+    Login(#[from] LoginError),
+    /// `target_link_uri` does not point at this tool.
+    #[error("target_link_uri {0} is not on this tool")]
+    ForeignTarget(String),
+    /// No registration for this issuer (and client_id).
+    #[error("no platform registered for issuer {issuer:?} and client_id {client_id:?}")]
+    UnknownPlatform {
+        /// What the platform sent.
+        issuer: String,
+        /// What the platform sent.
+        client_id: Option<String>,
+    },
+    /// The issuer has several registrations and the login named none.
+    #[error("issuer {0:?} has several registrations; the login must carry client_id")]
+    AmbiguousIssuer(String),
+    /// The launch itself was refused.
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] DbErr),
+}
+
+/// The cookie that binds a login to the browser that started it. Its name is derived from the
+/// state so that two launches in two tabs do not overwrite each other's binding.
+pub fn binding_cookie_name(state: &str) -> String {
+    format!("cb_login_{}", &lti::sha256_hex(state)[..16])
+}
+
+/// What the login initiation answers.
+#[derive(Debug)]
+pub struct LoginRedirect {
+    /// The platform's authentication URL with every parameter.
+    pub location: Url,
+    /// Cookie name and value binding the state to this browser.
+    pub binding_cookie: (String, String),
+    /// How long the cookie should live, seconds.
+    pub max_age: u64,
+}
+
+/// Checks the login initiation, stores state and nonce, and builds the redirect to the platform.
+pub async fn begin_login(
+    app: &App,
+    initiation: &LoginInitiation,
+) -> Result<LoginRedirect, AdmissionError> {
+    let login = initiation.check()?;
+    if login.target_link_uri.origin() != app.public_base.origin()
+        || !login
+            .target_link_uri
+            .path()
+            .starts_with(app.public_base.path())
+    {
+        return Err(AdmissionError::ForeignTarget(
+            login.target_link_uri.to_string(),
+        ));
+    }
+    let platform = match &login.client_id {
+        Some(client_id) => store::platform::find(&app.db, &login.issuer, client_id).await?,
+        None => {
+            let mut found = store::platform::find_by_issuer(&app.db, &login.issuer).await?;
+            if found.len() > 1 {
+                return Err(AdmissionError::AmbiguousIssuer(login.issuer));
+            }
+            found.pop()
+        }
+    };
+    let Some(platform) = platform else {
+        return Err(AdmissionError::UnknownPlatform {
+            issuer: login.issuer,
+            client_id: login.client_id,
+        });
+    };
+    let auth_url = Url::parse(&platform.auth_login_url)
+        .map_err(|err| DbErr::Custom(format!("stored auth_login_url is not a URL: {err}")))?;
+
+    let state = lti::random_token(32);
+    let nonce = lti::random_token(32);
+    let binding_secret = lti::random_token(32);
+    let now = lti::now_unix();
+    let ttl = app.config.login_state_ttl_seconds;
+    launch_state::insert(
+        &app.db,
+        launch_state::NewLaunchState {
+            state: state.clone(),
+            nonce: nonce.clone(),
+            browser_binding: lti::sha256_hex(&binding_secret),
+            platform_id: platform.id,
+            target_link_uri: login.target_link_uri.to_string(),
+            created_at: now,
+            expires_at: now + ttl as i64,
+        },
+    )
+    .await?;
+    let location = lti::login::authentication_request(
+        &auth_url,
+        &login,
+        &platform.client_id,
+        &app.url("lti/launch"),
+        &state,
+        &nonce,
+    );
+    Ok(LoginRedirect {
+        location,
+        binding_cookie: (binding_cookie_name(&state), binding_secret),
+        max_age: ttl,
+    })
+}
+
+/// The form the platform posts to the launch URL.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LaunchForm {
+    /// The id_token.
+    pub id_token: Option<String>,
+    /// The state handed out at login.
+    pub state: Option<String>,
+    /// Set when the platform refused the authentication request.
+    pub error: Option<String>,
+    /// The platform's explanation.
+    pub error_description: Option<String>,
+}
+
+/// A launch that passed every check.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The message type (resource link, deep linking, submission review).
+    pub message_type: MessageType,
+    /// The session for the pages that follow.
+    pub session: Session,
+}
+
+/// Validates the launch end to end and records it. `binding_secret` is what the browser holds for
+/// this state (the login cookie).
+pub async fn complete_launch(
+    app: &App,
+    form: &LaunchForm,
+    binding_secret: Option<&str>,
+) -> Result<Admitted, AdmissionError> {
+    if let Some(error) = &form.error {
+        let description = form.error_description.as_deref().unwrap_or_default();
+        let shown: String = format!("{error}: {description}")
+            .chars()
+            .take(200)
+            .collect();
+        return Err(LaunchError::PlatformError(shown).into());
+    }
+    let state_value = form
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or(LaunchError::StateMissing)?;
+    let id_token = form
+        .id_token
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or(LaunchError::TokenMissing)?;
+    let now = lti::now_unix();
+
+    let state = launch_state::find(&app.db, state_value)
+        .await?
+        .filter(|row| row.expires_at > now)
+        .ok_or(LaunchError::StateUnknown)?;
+    if state.consumed_at.is_some() {
+        return Err(LaunchError::StateReused.into());
+    }
+    let bound = binding_secret
+        .map(|secret| constant_time_eq(&lti::sha256_hex(secret), &state.browser_binding))
+        .unwrap_or(false);
+    if !bound {
+        return Err(LaunchError::StateMismatch.into());
+    }
+    // Single use across every instance: whoever flips consumed_at first owns the launch.
+    if !launch_state::consume(&app.db, state.id, now).await? {
+        return Err(LaunchError::StateReused.into());
+    }
+
+    let platform = store::platform::get(&app.db, state.platform_id)
+        .await?
+        .ok_or(LaunchError::StateUnknown)?;
+    let header = launch::read_header(id_token)?;
+    let key = app
+        .platform_keys
+        .key(&platform.jwks_url, &header.kid)
+        .await
+        .map_err(|err| match err {
+            PlatformKeyError::UnknownKid(kid) => LaunchError::UnknownKid(kid),
+            PlatformKeyError::Unusable(kid) => LaunchError::UnknownKid(kid),
+            PlatformKeyError::Unavailable(problem) => {
+                tracing::warn!(jwks_url = %platform.jwks_url, %problem, "platform key set unavailable");
+                LaunchError::KeySetUnavailable
+            }
+        })?;
+    let expected = launch::Expected {
+        issuer: &platform.issuer,
+        client_id: &platform.client_id,
+        nonce: &state.nonce,
+        target_link_uri: &state.target_link_uri,
+        now,
+        leeway: app.config.clock_leeway_seconds,
+    };
+    let claims = match launch::verify(id_token, &key, &expected) {
+        Err(LaunchError::NonceMismatch) => {
+            // A validly signed token whose nonce belongs to a finished login is a replay.
+            let replayed = match launch::unverified_nonce(id_token) {
+                Some(nonce) => launch_state::nonce_consumed(&app.db, &nonce).await?,
+                None => false,
+            };
+            return Err(if replayed {
+                LaunchError::NonceReused
+            } else {
+                LaunchError::NonceMismatch
+            }
+            .into());
+        }
+        other => other?,
+    };
+
+    let deployment = match deployment::find(&app.db, platform.id, &claims.deployment_id).await? {
+        Some(found) => found,
+        None => {
+            let recorded = deployment::record_seen(
+                &app.db,
+                platform.id,
+                &claims.deployment_id,
+                platform.auto_approve_deployments,
+                now,
+            )
+            .await?;
+            tracing::info!(
+                platform = %platform.issuer,
+                deployment_id = %claims.deployment_id,
+                status = %recorded.status,
+                "recorded a deployment seen for the first time"
+            );
+            recorded
+        }
+    };
+    if deployment.status != deployment::APPROVED {
+        return Err(LaunchError::DeploymentPending(claims.deployment_id.clone()).into());
+    }
+
+    let role = lti::claims::tool_role(&claims.roles);
+    let recorded = record(app, platform.id, deployment.id, &claims, role, now).await?;
+    let lang = crate::i18n::Lang::from_locale(claims.locale.as_deref());
+    Ok(Admitted {
+        message_type: claims.message_type,
+        session: Session {
+            pid: platform.id,
+            did: deployment.id,
+            cid: recorded.context_id,
+            rid: recorded.resource_link_id,
+            uid: recorded.user_id,
+            role,
+            lang: lang.code().to_owned(),
+            name: display_name(&claims),
+            ctx: claims
+                .context
+                .as_ref()
+                .and_then(|c| c.title.clone().or_else(|| c.label.clone())),
+            exp: now + app.config.session_ttl_seconds as i64,
+        },
+    })
+}
+
+async fn record(
+    app: &App,
+    platform_id: i64,
+    deployment_id: i64,
+    claims: &LtiClaims,
+    role: ToolRole,
+    now: i64,
+) -> Result<launch_record::Recorded, DbErr> {
+    let launch = launch_record::LaunchRecord {
+        platform_id,
+        deployment_id,
+        person: launch_record::Person {
+            sub: claims.sub.clone(),
+            name: claims.name.clone(),
+            given_name: claims.given_name.clone(),
+            family_name: claims.family_name.clone(),
+            email: claims.email.clone().filter(|_| app.config.store_email),
+        },
+        context: claims
+            .context
+            .as_ref()
+            .map(|c| (c.id.clone(), c.label.clone(), c.title.clone())),
+        resource_link: claims
+            .resource_link
+            .as_ref()
+            .map(|l| (l.id.clone(), l.title.clone())),
+        lti_roles: claims.roles.join(" "),
+        role: role.as_str(),
+        now,
+    };
+    let txn = app.db.begin().await?;
+    let recorded = launch_record::record(&txn, launch).await?;
+    txn.commit().await?;
+    Ok(recorded)
+}
+
+fn display_name(claims: &LtiClaims) -> Option<String> {
+    claims
+        .name
+        .clone()
+        .or_else(|| match (&claims.given_name, &claims.family_name) {
+            (Some(given), Some(family)) => Some(format!("{given} {family}")),
+            (Some(given), None) => Some(given.clone()),
+            (None, Some(family)) => Some(family.clone()),
+            (None, None) => None,
+        })
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

@@ -1,0 +1,295 @@
+//! `coursebridge bench launch`: full LTI launches (login initiation → the platform's auth endpoint
+//! → id_token form post → landing page) against a running instance, at a chosen concurrency.
+//! Reports launches per second, latency percentiles, and the server process's CPU time per launch
+//! and peak RSS (read from /proc, so the server must run on this machine).
+//!
+//! The development platform runs inside the benchmark process, so its RSA signing is not counted
+//! as server CPU.
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use url::Url;
+
+use crate::{
+    config::{Config, redact_url},
+    devplatform::{self, DevPlatform, LaunchSpec, ToolUrls},
+    lti, startup, store,
+};
+
+/// `bench launch` arguments.
+#[derive(Debug, Args)]
+pub struct LaunchBenchArgs {
+    /// Base URL of a running coursebridge using the same database. Without it the benchmark starts
+    /// `coursebridge serve` itself on the configured database (release build recommended).
+    #[arg(long)]
+    pub target: Option<Url>,
+    /// PID of the running server, to read its CPU time and peak RSS (found when the bench starts it).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Launches in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Measured launches.
+    #[arg(long, default_value_t = 2000)]
+    pub launches: usize,
+    /// Launches before measuring (connection pools, caches, JIT-free warm-up of the DB).
+    #[arg(long, default_value_t = 200)]
+    pub warmup: usize,
+}
+
+struct Server {
+    base: Url,
+    pid: Option<u32>,
+    child: Option<tokio::process::Child>,
+}
+
+/// Runs the benchmark and prints its report.
+pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::Result<()> {
+    if args.concurrency == 0 || args.launches == 0 {
+        bail!("--concurrency and --launches must be at least 1");
+    }
+    let db = startup::open_database(&config.database_url).await?;
+    let mut server = match &args.target {
+        Some(base) => Server {
+            base: base.clone(),
+            pid: args.server_pid,
+            child: None,
+        },
+        None => spawn_server(&config).await?,
+    };
+    let platform = DevPlatform::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        None,
+        "coursebridge-bench",
+        "bench-deployment",
+        ToolUrls::below(&server.base)?,
+    )
+    .await?;
+    let registered = store::platform::upsert(&db, platform.registration(), lti::now_unix()).await?;
+    if store::deployment::find(&db, registered.id, platform.deployment_id())
+        .await?
+        .is_none()
+    {
+        store::deployment::add(
+            &db,
+            registered.id,
+            platform.deployment_id(),
+            None,
+            lti::now_unix(),
+        )
+        .await?;
+    }
+    let platform = Arc::new(platform);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(args.concurrency * 2)
+        .build()?;
+
+    run_batch(
+        &client,
+        &platform,
+        &server.base,
+        args.warmup,
+        args.concurrency,
+    )
+    .await?;
+    let cpu_before = server.pid.and_then(cpu_millis);
+    let started = Instant::now();
+    let mut latencies = run_batch(
+        &client,
+        &platform,
+        &server.base,
+        args.launches,
+        args.concurrency,
+    )
+    .await?;
+    let elapsed = started.elapsed();
+    let cpu_after = server.pid.and_then(cpu_millis);
+    let peak_rss = server.pid.and_then(peak_rss_kib);
+
+    latencies.sort();
+    let percentile = |p: f64| {
+        let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies.get(index).copied().unwrap_or_default()
+    };
+    println!("coursebridge launch benchmark");
+    println!(
+        "  database             {}",
+        redact_url(&config.database_url)
+    );
+    println!("  target               {}", server.base);
+    println!(
+        "  launches             {} (after {} warm-up)",
+        args.launches, args.warmup
+    );
+    println!("  concurrency          {}", args.concurrency);
+    println!(
+        "  launches/s           {:.1}",
+        args.launches as f64 / elapsed.as_secs_f64()
+    );
+    println!("  latency p50          {:.2} ms", ms(percentile(0.50)));
+    println!("  latency p99          {:.2} ms", ms(percentile(0.99)));
+    match (cpu_before, cpu_after) {
+        (Some(before), Some(after)) => println!(
+            "  server CPU/launch    {:.3} ms ({} ms total)",
+            (after - before) as f64 / args.launches as f64,
+            after - before
+        ),
+        _ => println!("  server CPU/launch    unknown (give --server-pid)"),
+    }
+    match peak_rss {
+        Some(kib) => println!("  server peak RSS      {:.1} MiB", kib as f64 / 1024.0),
+        None => println!("  server peak RSS      unknown (give --server-pid)"),
+    }
+    if let Some(child) = server.child.as_mut() {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+    Ok(())
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+async fn spawn_server(config: &Config) -> anyhow::Result<Server> {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?.port()
+    };
+    let exe = std::env::current_exe()?;
+    let child = tokio::process::Command::new(exe)
+        .arg("serve")
+        .env("COURSEBRIDGE_DATABASE_URL", &config.database_url)
+        .env("COURSEBRIDGE_BIND", format!("127.0.0.1:{port}"))
+        .env_remove("COURSEBRIDGE_PUBLIC_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start coursebridge serve")?;
+    let pid = child.id();
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/"))?;
+    let ready = base.join("readyz")?;
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(response) = client.get(ready.clone()).send().await
+            && response.status().is_success()
+        {
+            return Ok(Server {
+                base,
+                pid,
+                child: Some(child),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server did not become ready within 30 s")
+}
+
+async fn run_batch(
+    client: &reqwest::Client,
+    platform: &Arc<DevPlatform>,
+    base: &Url,
+    launches: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let platform = platform.clone();
+        let base = base.clone();
+        let next = next.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= launches {
+                    break;
+                }
+                let started = Instant::now();
+                one_launch(&client, &platform, &base, n).await?;
+                latencies.push(started.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::with_capacity(launches);
+    for worker in workers {
+        all.extend(worker.await??);
+    }
+    Ok(all)
+}
+
+/// One full launch, as a browser does it.
+async fn one_launch(
+    client: &reqwest::Client,
+    platform: &DevPlatform,
+    base: &Url,
+    n: usize,
+) -> anyhow::Result<()> {
+    let login = platform.login_url(LaunchSpec::learner(&format!("bench-{}", n % 500)));
+    let response = client.get(login).send().await?;
+    if response.status() != reqwest::StatusCode::FOUND {
+        bail!("login answered {}", response.status());
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .context("login redirect without Location")?
+        .to_owned();
+    let cookie = response
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("login without binding cookie")?
+        .to_owned();
+    let auth_page = client.get(&location).send().await?.text().await?;
+    let fields = devplatform::form_fields(&auth_page);
+    let launch = client
+        .post(base.join("lti/launch")?)
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&fields)
+        .send()
+        .await?;
+    if !launch.status().is_success() {
+        bail!("launch answered {}", launch.status());
+    }
+    let body = launch.text().await?;
+    if !body.contains("data-testid=\"role\"") {
+        bail!("launch did not reach the landing page");
+    }
+    Ok(())
+}
+
+/// utime + stime of a process in milliseconds.
+fn cpu_millis(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    let ticks_per_second = 100; // USER_HZ on Linux
+    Some((utime + stime) * 1000 / ticks_per_second)
+}
+
+/// Peak resident set size (VmHWM) in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}

@@ -1,0 +1,464 @@
+//! The command line: `serve` (default), `migrate`, registrations, keys, `demo` and `bench`.
+//! Every command prints what it did. Bad input exits with code 2 and writes nothing.
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+
+use crate::{
+    config::{Config, redact_url},
+    devplatform::{DevPlatform, ToolUrls},
+    lti,
+    startup::{self, Application},
+    store::{self, StoreError, platform::NewPlatform},
+};
+
+/// coursebridge — an LTI 1.3 Advantage tool for fully digital courses.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// A TOML configuration file (read after the defaults, before the environment).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The database URL; overrides COURSEBRIDGE_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Platform registrations.
+    #[command(subcommand)]
+    Platform(PlatformCommand),
+    /// Deployments of registered platforms.
+    #[command(subcommand)]
+    Deployment(DeploymentCommand),
+    /// The tool's signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Run the tool together with a development LMS and print where to click.
+    Demo(DemoArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `platform …`
+#[derive(Debug, Subcommand)]
+pub enum PlatformCommand {
+    /// Register a platform (issuer + client_id).
+    Add(PlatformAdd),
+    /// List registered platforms.
+    List,
+}
+
+/// `platform add` arguments.
+#[derive(Debug, Args)]
+pub struct PlatformAdd {
+    /// The platform's issuer (iss).
+    #[arg(long)]
+    pub issuer: String,
+    /// The client_id the platform gave this tool.
+    #[arg(long)]
+    pub client_id: String,
+    /// The platform's OIDC authentication URL.
+    #[arg(long)]
+    pub auth_login_url: String,
+    /// The platform's OAuth2 token URL.
+    #[arg(long)]
+    pub auth_token_url: String,
+    /// The platform's public key set URL.
+    #[arg(long)]
+    pub jwks_url: String,
+    /// The `aud` for client assertions when it differs from the token URL (Brightspace).
+    #[arg(long)]
+    pub token_audience: Option<String>,
+    /// A name for people.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Approve deployments seen for the first time without waiting for an administrator.
+    #[arg(long)]
+    pub auto_approve_deployments: bool,
+}
+
+/// `deployment …`
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCommand {
+    /// Add an approved deployment.
+    Add {
+        #[command(flatten)]
+        target: DeploymentTarget,
+        /// The organisation (municipality) behind the deployment.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+    /// List deployments with their status.
+    List,
+    /// Approve a pending deployment.
+    Approve {
+        #[command(flatten)]
+        target: DeploymentTarget,
+    },
+}
+
+/// Which deployment.
+#[derive(Debug, Args)]
+pub struct DeploymentTarget {
+    /// The platform's issuer.
+    #[arg(long)]
+    pub issuer: String,
+    /// The registration's client_id.
+    #[arg(long)]
+    pub client_id: String,
+    /// The deployment_id.
+    #[arg(long)]
+    pub deployment_id: String,
+}
+
+/// `key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a new signing key; the previous one stays published for the overlap.
+    Rotate,
+}
+
+/// `demo` arguments.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the development LMS listens.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub platform_bind: SocketAddr,
+    /// How browsers reach the development LMS. Defaults to http://localhost:PORT — another site
+    /// than the tool's 127.0.0.1, as a real LMS framing a tool is.
+    #[arg(long)]
+    pub platform_url: Option<Url>,
+}
+
+/// `bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Full launches (login → auth → id_token post → landing page) against a running instance.
+    Launch(crate::bench::LaunchBenchArgs),
+}
+
+/// A failed command: bad input (exit 2) or a failure while doing it (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The input is not acceptable.
+    #[error("{0}")]
+    Usage(String),
+    /// Something failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl From<crate::config::ConfigError> for CliError {
+    fn from(err: crate::config::ConfigError) -> Self {
+        CliError::Usage(err.to_string())
+    }
+}
+
+impl From<sea_orm::DbErr> for CliError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        CliError::Failed(err.into())
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(what) => CliError::Usage(format!("{what} already exists")),
+            StoreError::Db(err) => CliError::Failed(err.into()),
+        }
+    }
+}
+
+/// Loads the configuration with the command line's overrides.
+pub fn load_config(cli: &Cli) -> Result<Config, CliError> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(url) = &cli.database_url {
+        config.database_url = url.clone();
+        config.validate()?;
+    }
+    Ok(config)
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = load_config(&cli)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            startup::open_database(&config.database_url).await?;
+            println!("migrated {}", redact_url(&config.database_url));
+            Ok(())
+        }
+        Command::Platform(command) => platform(config, command).await,
+        Command::Deployment(command) => deployment(config, command).await,
+        Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
+        Command::Demo(args) => demo(config, args).await,
+        Command::Bench(BenchCommand::Launch(args)) => crate::bench::run_launch_bench(config, args)
+            .await
+            .map_err(CliError::from),
+    }
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    let database = redact_url(&config.database_url);
+    let app = Application::build(config).await?;
+    println!(
+        "coursebridge listening on http://{} (public URL {}), database {}",
+        app.address(),
+        app.public_base(),
+        database
+    );
+    app.run_until(startup::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// An absolute http(s) URL; plain http only for loopback hosts (development platforms).
+fn checked_url(name: &str, value: &str) -> Result<String, CliError> {
+    let url = Url::parse(value)
+        .map_err(|err| CliError::Usage(format!("--{name}: `{value}` is not a URL ({err})")))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(CliError::Usage(format!(
+                "--{name}: `{value}` must be an https URL (http only on localhost)"
+            )));
+        }
+    }
+    Ok(value.to_owned())
+}
+
+async fn platform(config: Config, command: PlatformCommand) -> Result<(), CliError> {
+    match command {
+        PlatformCommand::Add(add) => {
+            let new = NewPlatform {
+                issuer: checked_url("issuer", add.issuer.trim_end_matches('/'))?,
+                client_id: non_empty("client-id", &add.client_id)?,
+                name: add.name.clone().unwrap_or_else(|| add.issuer.clone()),
+                auth_login_url: checked_url("auth-login-url", &add.auth_login_url)?,
+                auth_token_url: checked_url("auth-token-url", &add.auth_token_url)?,
+                jwks_url: checked_url("jwks-url", &add.jwks_url)?,
+                token_audience: add
+                    .token_audience
+                    .as_deref()
+                    .map(|aud| non_empty("token-audience", aud))
+                    .transpose()?,
+                auto_approve_deployments: add.auto_approve_deployments,
+            };
+            let db = startup::open_database(&config.database_url).await?;
+            let created = store::platform::insert(&db, new, lti::now_unix()).await?;
+            println!(
+                "registered platform #{}: issuer {} client_id {}",
+                created.id, created.issuer, created.client_id
+            );
+        }
+        PlatformCommand::List => {
+            let db = startup::open_database(&config.database_url).await?;
+            let platforms = store::platform::list(&db).await?;
+            if platforms.is_empty() {
+                println!("no platforms registered");
+            }
+            for p in platforms {
+                println!(
+                    "#{}\t{}\tissuer={}\tclient_id={}\tauth={}\ttoken={}\tjwks={}{}",
+                    p.id,
+                    p.name,
+                    p.issuer,
+                    p.client_id,
+                    p.auth_login_url,
+                    p.auth_token_url,
+                    p.jwks_url,
+                    p.token_audience
+                        .map(|aud| format!("\ttoken_audience={aud}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn non_empty(name: &str, value: &str) -> Result<String, CliError> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 255 {
+        return Err(CliError::Usage(format!(
+            "--{name} must be 1 to 255 characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), CliError> {
+    let db = startup::open_database(&config.database_url).await?;
+    let find_platform = |target: &DeploymentTarget| {
+        let db = db.clone();
+        let issuer = target.issuer.trim_end_matches('/').to_owned();
+        let client_id = target.client_id.clone();
+        async move {
+            store::platform::find(&db, &issuer, &client_id)
+                .await?
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "no platform registered with issuer {issuer} and client_id {client_id}"
+                    ))
+                })
+        }
+    };
+    match command {
+        DeploymentCommand::Add {
+            target,
+            organisation,
+        } => {
+            let deployment_id = non_empty("deployment-id", &target.deployment_id)?;
+            let platform = find_platform(&target).await?;
+            let created = store::deployment::add(
+                &db,
+                platform.id,
+                &deployment_id,
+                organisation.filter(|o| !o.trim().is_empty()),
+                lti::now_unix(),
+            )
+            .await?;
+            println!(
+                "added approved deployment {} for {} ({})",
+                created.lti_deployment_id, platform.issuer, platform.client_id
+            );
+        }
+        DeploymentCommand::Approve { target } => {
+            let platform = find_platform(&target).await?;
+            match store::deployment::approve(
+                &db,
+                platform.id,
+                &target.deployment_id,
+                lti::now_unix(),
+            )
+            .await?
+            {
+                Some(approved) => println!(
+                    "approved deployment {} for {} ({})",
+                    approved.lti_deployment_id, platform.issuer, platform.client_id
+                ),
+                None => {
+                    return Err(CliError::Usage(format!(
+                        "no deployment {} for {} ({})",
+                        target.deployment_id, platform.issuer, platform.client_id
+                    )));
+                }
+            }
+        }
+        DeploymentCommand::List => {
+            let platforms = store::platform::list(&db).await?;
+            let deployments = store::deployment::list(&db).await?;
+            if deployments.is_empty() {
+                println!("no deployments");
+            }
+            for d in deployments {
+                let platform = platforms
+                    .iter()
+                    .find(|p| p.id == d.platform_id)
+                    .map(|p| format!("{} ({})", p.issuer, p.client_id))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    d.status,
+                    d.lti_deployment_id,
+                    platform,
+                    d.organisation.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn rotate_key(config: Config) -> Result<(), CliError> {
+    let db = startup::open_database(&config.database_url).await?;
+    let pem = lti::keys::generate_private_key_pem().map_err(anyhow::Error::from)?;
+    let overlap = config.key_overlap_hours as i64 * 3600;
+    let (new, retired) =
+        store::tool_key::rotate(&db, &lti::keys::new_kid(), &pem, lti::now_unix(), overlap).await?;
+    println!("new signing key {}", new.kid);
+    for kid in retired {
+        println!(
+            "retired key {kid}; it stays published for {} hours",
+            config.key_overlap_hours
+        );
+    }
+    Ok(())
+}
+
+async fn demo(config: Config, args: DemoArgs) -> Result<(), CliError> {
+    let app = Application::build(config).await?;
+    let tool = ToolUrls::below(app.public_base())?;
+    let platform_url = match args.platform_url {
+        Some(url) => url,
+        None => Url::parse(&format!("http://localhost:{}/", args.platform_bind.port()))
+            .map_err(|err| CliError::Usage(err.to_string()))?,
+    };
+    let platform = DevPlatform::start(
+        args.platform_bind,
+        Some(platform_url),
+        "coursebridge-demo",
+        "demo-deployment",
+        tool,
+    )
+    .await?;
+    let state = app.state();
+    let registered =
+        store::platform::upsert(&state.db, platform.registration(), lti::now_unix()).await?;
+    if store::deployment::find(&state.db, registered.id, platform.deployment_id())
+        .await?
+        .is_none()
+    {
+        store::deployment::add(
+            &state.db,
+            registered.id,
+            platform.deployment_id(),
+            Some("Region Västerbotten (demo)".into()),
+            lti::now_unix(),
+        )
+        .await?;
+    } else {
+        store::deployment::approve(
+            &state.db,
+            registered.id,
+            platform.deployment_id(),
+            lti::now_unix(),
+        )
+        .await?;
+    }
+    println!("coursebridge demo");
+    println!("  tool:                 {}", app.public_base());
+    println!("  development LMS:      {}", platform.url(""));
+    println!();
+    println!(
+        "Open {} and click \"Starta som deltagare\" / \"Launch as participant\".",
+        platform.url("")
+    );
+    println!("Stop with Ctrl-C.");
+    app.run_until(startup::shutdown_signal()).await?;
+    drop(platform);
+    Ok(())
+}

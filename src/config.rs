@@ -1,0 +1,246 @@
+//! One typed configuration, loaded from defaults, then an optional TOML file, then `COURSEBRIDGE_*`
+//! environment variables, and validated before anything starts.
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Everything coursebridge can be told. Each field's name is also its TOML key and, upper-cased
+/// behind `COURSEBRIDGE_`, its environment variable.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://…` (the embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// Address the HTTP server listens on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// The external base URL (scheme, host, optional path prefix) used in redirect URIs, the JWKS
+    /// URL and links. Defaults to `http://` + the bound address.
+    pub public_url: Option<Url>,
+    /// Drop `Secure` (and `Partitioned`) from cookies, for plain-http development outside loopback.
+    pub insecure_cookies: bool,
+    /// How long the previous tool key stays published after `key rotate`.
+    pub key_overlap_hours: u64,
+    /// Allowed clock difference when checking `exp`, `iat` and `nbf` of platform tokens.
+    pub clock_leeway_seconds: u64,
+    /// How long a platform's key set is used before it is fetched again.
+    pub platform_jwks_ttl_seconds: u64,
+    /// Least time between two fetches of one platform's key set caused by an unknown `kid`.
+    pub platform_jwks_refetch_seconds: u64,
+    /// How long a login (state and nonce) may take before the platform's answer arrives.
+    pub login_state_ttl_seconds: u64,
+    /// Lifetime of the session token a launched page carries.
+    pub session_ttl_seconds: u64,
+    /// Keep the email address a platform sends. Off: the course does not need it.
+    pub store_email: bool,
+    /// Timeout for calls to platforms (key sets, tokens, services).
+    pub outbound_timeout_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/coursebridge.db?mode=rwc".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            insecure_cookies: false,
+            key_overlap_hours: 72,
+            clock_leeway_seconds: 5,
+            platform_jwks_ttl_seconds: 600,
+            platform_jwks_refetch_seconds: 10,
+            login_state_ttl_seconds: 600,
+            session_ttl_seconds: 8 * 3600,
+            store_email: false,
+            outbound_timeout_seconds: 10,
+        }
+    }
+}
+
+/// What went wrong while loading the configuration; the message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration key `{key}`: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl Config {
+    /// Defaults → optional TOML file → `COURSEBRIDGE_*` environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Load(format!(
+                    "the file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("COURSEBRIDGE_"))
+            .extract()
+            .map_err(|err| ConfigError::Load(describe_figment_error(err)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks that go beyond the types.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let scheme = self.database_url.split(':').next().unwrap_or_default();
+        if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                problem: format!(
+                    "must start with sqlite:// or postgres://, found `{}`",
+                    redact_url(&self.database_url)
+                ),
+            });
+        }
+        if let Some(url) = &self.public_url {
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "public_url",
+                    problem: format!("must be an http(s) URL with a host, found `{url}`"),
+                });
+            }
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(ConfigError::Invalid {
+                    key: "public_url",
+                    problem: "must not carry a query or fragment".into(),
+                });
+            }
+        }
+        for (key, value) in [
+            ("login_state_ttl_seconds", self.login_state_ttl_seconds),
+            ("session_ttl_seconds", self.session_ttl_seconds),
+            ("outbound_timeout_seconds", self.outbound_timeout_seconds),
+            ("platform_jwks_ttl_seconds", self.platform_jwks_ttl_seconds),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    problem: "must be greater than 0".into(),
+                });
+            }
+        }
+        if self.clock_leeway_seconds > 300 {
+            return Err(ConfigError::Invalid {
+                key: "clock_leeway_seconds",
+                problem: "must be at most 300; fix the clocks instead".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The public base URL, falling back to the address actually bound.
+    pub fn public_base(&self, bound: SocketAddr) -> Result<Url, ConfigError> {
+        let url = match &self.public_url {
+            Some(url) => url.clone(),
+            None => {
+                Url::parse(&format!("http://{bound}/")).map_err(|err| ConfigError::Invalid {
+                    key: "bind",
+                    problem: err.to_string(),
+                })?
+            }
+        };
+        Ok(normalise_base(url))
+    }
+
+    pub fn outbound_timeout(&self) -> Duration {
+        Duration::from_secs(self.outbound_timeout_seconds)
+    }
+}
+
+/// A base URL must end in `/` so that `join("lti/login")` keeps any path prefix.
+fn normalise_base(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+fn describe_figment_error(err: figment::Error) -> String {
+    let mut parts = Vec::new();
+    for error in err {
+        let key = error.path.join(".");
+        let source = error
+            .metadata
+            .as_ref()
+            .map(|m| m.name.to_string())
+            .unwrap_or_default();
+        let key = if key.is_empty() {
+            String::new()
+        } else {
+            let env = format!("COURSEBRIDGE_{}", key.to_uppercase());
+            format!("key `{key}` (env {env}): ")
+        };
+        parts.push(format!("{key}{} [from {source}]", error.kind));
+    }
+    parts.join("; ")
+}
+
+/// A database URL with its password replaced, fit for messages and logs.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_use_embedded_sqlite() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert!(
+            config
+                .database_url
+                .starts_with("sqlite://data/coursebridge.db")
+        );
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn unknown_database_scheme_names_the_key() {
+        let config = Config {
+            database_url: "mysql://x".into(),
+            ..Config::default()
+        };
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("database_url"), "{message}");
+    }
+
+    #[test]
+    fn public_base_keeps_a_path_prefix() {
+        let config = Config {
+            public_url: Some(Url::parse("https://tools.example.se/coursebridge").unwrap()),
+            ..Config::default()
+        };
+        let base = config.public_base("127.0.0.1:1".parse().unwrap()).unwrap();
+        assert_eq!(
+            base.join("lti/login").unwrap().as_str(),
+            "https://tools.example.se/coursebridge/lti/login"
+        );
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+}

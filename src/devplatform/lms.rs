@@ -1,0 +1,172 @@
+//! The platform's browser side: a small LMS-like page that frames the tool, and the OIDC
+//! authentication endpoint that answers the tool's login with an auto-posted id_token.
+use std::sync::Arc;
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{Inner, LaunchSpec};
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b}header{background:#2d3e50;color:#fff;padding:.75rem 1rem}main{padding:1rem}a.button{display:inline-block;margin:.25rem .5rem .25rem 0;padding:.5rem 1rem;background:#005a9c;color:#fff;border-radius:4px;text-decoration:none}a.button:focus{outline:3px solid #ffbf47}iframe{width:100%;height:70vh;border:1px solid #888}";
+
+/// `GET /`: the LMS course page with its launch buttons.
+pub async fn show_lms(State(inner): State<Arc<Inner>>) -> Html<String> {
+    let launch = |who: &str, locale: &str| {
+        let mut url = inner.url("lms/launch");
+        url.query_pairs_mut()
+            .append_pair("as", who)
+            .append_pair("locale", locale);
+        escape(url.as_str())
+    };
+    Html(format!(
+        r#"<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo-LMS – Att leda digital omställning</title><style>{STYLE}</style></head>
+<body><header><strong>Demo-LMS</strong> (coursebridge development platform)</header><main>
+<h1>Att leda digital omställning</h1>
+<p>Den här sidan spelar en lärplattform. Knapparna startar coursebridge i en iframe, som en riktig LTI 1.3-start.</p>
+<p lang="en">This page plays a learning platform. The buttons launch coursebridge in an iframe, as a real LTI 1.3 launch.</p>
+<p><a class="button" href="{}">Starta som deltagare</a><a class="button" href="{}">Starta som kursledare</a></p>
+<p lang="en"><a class="button" href="{}">Launch as participant</a><a class="button" href="{}">Launch as instructor</a></p>
+</main></body></html>"#,
+        launch("participant", "sv-SE"),
+        launch("instructor", "sv-SE"),
+        launch("participant", "en-GB"),
+        launch("instructor", "en-GB"),
+    ))
+}
+
+/// Which launch button was pressed.
+#[derive(Debug, Deserialize)]
+pub struct LaunchChoice {
+    #[serde(rename = "as")]
+    who: Option<String>,
+    locale: Option<String>,
+}
+
+/// `GET /lms/launch`: the course page with the tool in an iframe.
+pub async fn show_launch_frame(
+    State(inner): State<Arc<Inner>>,
+    Query(choice): Query<LaunchChoice>,
+) -> Html<String> {
+    let mut spec = match choice.who.as_deref() {
+        Some("instructor") => LaunchSpec::instructor("demo-instructor"),
+        _ => LaunchSpec::learner("demo-participant"),
+    };
+    spec.locale = choice.locale.filter(|l| l.len() <= 20);
+    let src = inner.login_url(spec);
+    Html(format!(
+        r#"<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo-LMS – coursebridge</title><style>{STYLE}</style></head>
+<body><header><strong>Demo-LMS</strong> · Att leda digital omställning · <a style="color:#fff" href="{}">Tillbaka / Back</a></header>
+<main><iframe title="coursebridge" src="{}" allow="fullscreen"></iframe></main></body></html>"#,
+        escape(inner.url("").as_str()),
+        escape(src.as_str())
+    ))
+}
+
+/// The OIDC authentication request the tool sends.
+#[derive(Debug, Deserialize)]
+pub struct AuthRequest {
+    scope: Option<String>,
+    response_type: Option<String>,
+    response_mode: Option<String>,
+    prompt: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    login_hint: Option<String>,
+    lti_message_hint: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+}
+
+/// `GET /auth`.
+pub async fn authorize(
+    State(inner): State<Arc<Inner>>,
+    Query(request): Query<AuthRequest>,
+) -> Response {
+    answer(&inner, request)
+}
+
+/// `POST /auth` (platforms must accept both).
+pub async fn authorize_form(
+    State(inner): State<Arc<Inner>>,
+    Form(request): Form<AuthRequest>,
+) -> Response {
+    answer(&inner, request)
+}
+
+fn refuse(problem: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        format!("authentication request refused: {problem}"),
+    )
+        .into_response()
+}
+
+fn answer(inner: &Inner, request: AuthRequest) -> Response {
+    // Checks a real platform makes (Security Framework §5.1.1.2–3).
+    if request.scope.as_deref() != Some("openid") {
+        return refuse("scope must be openid");
+    }
+    if request.response_type.as_deref() != Some("id_token") {
+        return refuse("response_type must be id_token");
+    }
+    if request.response_mode.as_deref() != Some("form_post") {
+        return refuse("response_mode must be form_post");
+    }
+    if request.prompt.as_deref() != Some("none") {
+        return refuse("prompt must be none");
+    }
+    if request.client_id.as_deref() != Some(inner.client_id()) {
+        return refuse("unknown client_id");
+    }
+    if request.redirect_uri.as_deref() != Some(inner.tool().launch.as_str()) {
+        return refuse("redirect_uri is not registered");
+    }
+    let (Some(state), Some(nonce)) = (request.state, request.nonce) else {
+        return refuse("state and nonce are required");
+    };
+    let Some(spec) = request
+        .lti_message_hint
+        .as_deref()
+        .and_then(|hint| inner.launch_spec(hint))
+    else {
+        return refuse("unknown lti_message_hint");
+    };
+    if request.login_hint.as_deref() != Some(spec.sub.as_str()) {
+        return refuse("login_hint does not match the launch");
+    }
+    let id_token = match inner.id_token(&spec, &nonce) {
+        Ok(token) => token,
+        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
+    };
+    Html(auto_post_form(
+        inner.tool().launch.as_str(),
+        &id_token,
+        &state,
+    ))
+    .into_response()
+}
+
+/// The page that posts the id_token to the tool, as `response_mode=form_post` requires.
+pub fn auto_post_form(action: &str, id_token: &str, state: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Launching…</title></head>
+<body><form id="launch" method="post" action="{}"><input type="hidden" name="id_token" value="{}"><input type="hidden" name="state" value="{}"><noscript><button type="submit">Continue</button></noscript></form>
+<script>document.getElementById("launch").submit();</script></body></html>"#,
+        escape(action),
+        escape(id_token),
+        escape(state)
+    )
+}

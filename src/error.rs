@@ -1,0 +1,237 @@
+//! One error type for the web layer: every module error maps to one HTTP status and one page in
+//! the user's language. 5xx causes are logged in full and never shown.
+use askama::Template;
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+
+use crate::{admission::AdmissionError, i18n::Lang};
+
+/// An error answered with an HTML page.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A login or launch did not go through.
+    #[error("{error}")]
+    Admission {
+        /// What went wrong.
+        error: AdmissionError,
+        /// The page language.
+        lang: Lang,
+    },
+    /// The session token is missing, tampered with or expired.
+    #[error("invalid session")]
+    Session {
+        /// The page language.
+        lang: Lang,
+    },
+    /// The request itself is malformed.
+    #[error("bad request: {detail}")]
+    BadRequest {
+        /// What is wrong, in technical words.
+        detail: String,
+        /// The page language.
+        lang: Lang,
+    },
+    /// No such page.
+    #[error("not found")]
+    NotFound {
+        /// The page language.
+        lang: Lang,
+    },
+    /// Anything unexpected.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage<'a> {
+    pub lang: Lang,
+    pub assets_base: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub code: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+/// Renders a page, falling back to plain text if the template itself fails.
+pub(crate) fn render(template: &impl Template, status: StatusCode) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// The message key of a launch error code: `LTI_NO_KID` → `error-lti-no-kid`.
+fn launch_message_key(code: &str) -> String {
+    format!("error-{}", code.to_ascii_lowercase().replace('_', "-"))
+}
+
+impl AppError {
+    fn parts(
+        &self,
+    ) -> (
+        StatusCode,
+        Lang,
+        String,
+        Option<&'static str>,
+        Option<String>,
+    ) {
+        match self {
+            AppError::Admission { error, lang } => {
+                let lang = *lang;
+                match error {
+                    AdmissionError::Launch(launch) => (
+                        StatusCode::from_u16(launch.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                        lang,
+                        lang.t(&launch_message_key(launch.code())).to_owned(),
+                        Some(launch.code()),
+                        Some(launch.to_string()),
+                    ),
+                    AdmissionError::Login(login) => (
+                        StatusCode::BAD_REQUEST,
+                        lang,
+                        lang.t("error-login-missing").to_owned(),
+                        Some("LTI_LOGIN_INVALID"),
+                        Some(login.to_string()),
+                    ),
+                    AdmissionError::ForeignTarget(_) => (
+                        StatusCode::BAD_REQUEST,
+                        lang,
+                        lang.t("error-login-target").to_owned(),
+                        Some("LTI_LOGIN_FOREIGN_TARGET"),
+                        Some(error.to_string()),
+                    ),
+                    AdmissionError::UnknownPlatform { .. } => (
+                        StatusCode::BAD_REQUEST,
+                        lang,
+                        lang.t("error-unknown-platform").to_owned(),
+                        Some("LTI_UNKNOWN_PLATFORM"),
+                        Some(error.to_string()),
+                    ),
+                    AdmissionError::AmbiguousIssuer(_) => (
+                        StatusCode::BAD_REQUEST,
+                        lang,
+                        lang.t("error-ambiguous-issuer").to_owned(),
+                        Some("LTI_AMBIGUOUS_ISSUER"),
+                        Some(error.to_string()),
+                    ),
+                    AdmissionError::Storage(_) => (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        lang,
+                        lang.t("error-internal").to_owned(),
+                        None,
+                        None,
+                    ),
+                }
+            }
+            AppError::Session { lang } => (
+                StatusCode::UNAUTHORIZED,
+                *lang,
+                lang.t("error-session").to_owned(),
+                Some("SESSION_INVALID"),
+                None,
+            ),
+            AppError::BadRequest { detail, lang } => (
+                StatusCode::BAD_REQUEST,
+                *lang,
+                lang.t("error-login-missing").to_owned(),
+                Some("BAD_REQUEST"),
+                Some(detail.clone()),
+            ),
+            AppError::NotFound { lang } => (
+                StatusCode::NOT_FOUND,
+                *lang,
+                lang.t("error-not-found").to_owned(),
+                None,
+                None,
+            ),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Lang::Sv,
+                Lang::Sv.t("error-internal").to_owned(),
+                None,
+                None,
+            ),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, lang, message, code, detail) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        } else {
+            tracing::warn!(code = code.unwrap_or("-"), error = %self, status = status.as_u16(), "request refused");
+        }
+        let page = MessagePage {
+            lang,
+            assets_base: "/",
+            title: lang.t("error-title"),
+            message: &message,
+            code,
+            detail,
+        };
+        render(&page, status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lti::launch::LaunchError;
+
+    #[test]
+    fn every_launch_error_code_has_both_translations() {
+        use crate::lti::claims;
+        let all = [
+            LaunchError::StateMissing,
+            LaunchError::StateUnknown,
+            LaunchError::StateReused,
+            LaunchError::StateMismatch,
+            LaunchError::TokenMissing,
+            LaunchError::PlatformError(String::new()),
+            LaunchError::NotAJwt,
+            LaunchError::AlgorithmNotAllowed(String::new()),
+            LaunchError::NoKid,
+            LaunchError::UnknownKid(String::new()),
+            LaunchError::KeySetUnavailable,
+            LaunchError::BadSignature,
+            LaunchError::Expired,
+            LaunchError::NotYetValid,
+            LaunchError::IssuedInFuture,
+            LaunchError::WrongIssuer,
+            LaunchError::WrongAudience,
+            LaunchError::WrongAuthorizedParty,
+            LaunchError::NonceMissing,
+            LaunchError::NonceMismatch,
+            LaunchError::NonceReused,
+            LaunchError::NoVersion,
+            LaunchError::WrongVersion(String::new()),
+            LaunchError::MissingClaim(claims::MESSAGE_TYPE),
+            LaunchError::MissingClaim(claims::ROLES),
+            LaunchError::MissingClaim(claims::DEPLOYMENT_ID),
+            LaunchError::MissingClaim(claims::RESOURCE_LINK),
+            LaunchError::MissingClaim(claims::TARGET_LINK_URI),
+            LaunchError::MissingClaim("sub"),
+            LaunchError::MissingClaim("exp"),
+            LaunchError::MissingClaim("iat"),
+            LaunchError::MissingClaim(claims::CONTEXT),
+            LaunchError::MalformedClaim("x"),
+            LaunchError::UnknownMessageType(String::new()),
+            LaunchError::TargetLinkMismatch,
+            LaunchError::DeploymentPending(String::new()),
+        ];
+        for error in all {
+            let key = launch_message_key(error.code());
+            for lang in [Lang::Sv, Lang::En] {
+                assert_ne!(lang.t(&key), "?", "{key} missing in {lang:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! coursebridge: a self-hostable LTI 1.3 Advantage tool that runs a fully digital course.
+//!
+//! Where things live (dependencies point downwards):
+//!
+//! - `cli`, `startup` — the command line, and building/running the service.
+//! - `web` — every HTTP route (`web/mod.rs`), handlers and page templates; no queries.
+//! - `admission` — the launch use case: LTI checks plus the records a launch leaves.
+//! - `lti` — the protocol (1EdTech LTI 1.3 Core, Security Framework): no axum, no sea-orm.
+//! - `session` — the signed session token pages carry instead of third-party cookies.
+//! - `store` — the only module that builds database queries (`entity`, `migration` crates beside it).
+//! - `i18n` — Swedish (default) and English texts.
+//! - `devplatform` — a real LTI platform for tests, benchmarks and `demo`; never inside `serve`.
+//! - `bench` — the launch benchmark.
+
+pub mod admission;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod devplatform;
+pub mod error;
+pub mod i18n;
+pub mod lti;
+pub mod session;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,45 @@
+//! The LTI 1.3 protocol, free of HTTP framework and database: what the 1EdTech specifications say,
+//! as types and checks. Storage reaches this module only as plain values passed in.
+//!
+//! | file | specification |
+//! |---|---|
+//! | `claims.rs` | LTI 1.3 Core §5.3–5.4 (message claims), roles vocabulary (Core appendix A) |
+//! | `login.rs` | LTI 1.3 Core §4.1 / Security Framework §5.1.1 (third-party initiated login) |
+//! | `launch.rs` | Security Framework §5.1.3 (id_token validation), Core §5.3 (required claims) |
+//! | `keys.rs` | Security Framework §6 (key sets, `kid`, rotation) |
+//! | `token.rs` | Security Framework §4.1 (client_credentials with a JWT client assertion, RFC 7523) |
+#![warn(missing_docs)]
+
+pub mod claims;
+pub mod keys;
+pub mod launch;
+pub mod login;
+pub mod token;
+
+/// Seconds since the Unix epoch, the unit of every JWT time claim.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// A fresh random value, base64url without padding: `bytes` of entropy from the system RNG.
+pub fn random_token(bytes: usize) -> String {
+    use aws_lc_rs::rand::SecureRandom;
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    // SystemRandom only fails when the OS has no entropy source at all; a zeroed buffer would be
+    // guessable, so such a failure must not pass silently.
+    if aws_lc_rs::rand::SystemRandom::new().fill(&mut buf).is_err() {
+        tracing::error!("the system random number generator failed");
+        std::process::abort();
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// SHA-256 of `value`, as lower-case hex.
+pub fn sha256_hex(value: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

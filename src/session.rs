@@ -1,0 +1,131 @@
+//! The session a launched page carries: a short-lived HS256 token bound to platform, deployment,
+//! context, user and role. Pages pass it along themselves, so a learner inside an LMS iframe never
+//! needs a third-party cookie after the launch. The key is generated once per installation and
+//! shared through the database by every instance.
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::lti::claims::ToolRole;
+
+/// Name of the installation setting that holds the key.
+pub const SETTING_NAME: &str = "session_hmac_key";
+
+/// What a session token says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Registration row id.
+    pub pid: i64,
+    /// Deployment row id.
+    pub did: i64,
+    /// Context row id, when the launch had a context.
+    pub cid: Option<i64>,
+    /// Resource link row id.
+    pub rid: Option<i64>,
+    /// Person row id.
+    pub uid: i64,
+    /// The tool role.
+    pub role: ToolRole,
+    /// UI language code.
+    pub lang: String,
+    /// Display name, when the platform sent one.
+    pub name: Option<String>,
+    /// Context title, when sent.
+    pub ctx: Option<String>,
+    /// Expiry, Unix seconds.
+    pub exp: i64,
+}
+
+/// Signs and verifies session tokens.
+#[derive(Clone)]
+pub struct SessionKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+/// A session token that is not (or no longer) valid.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid session token: {0}")]
+pub struct SessionError(String);
+
+impl SessionKeys {
+    /// Keys from the stored base64 secret.
+    pub fn from_secret(secret_b64: &str) -> Result<Self, SessionError> {
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(secret_b64)
+            .map_err(|err| SessionError(err.to_string()))?;
+        if secret.len() < 32 {
+            return Err(SessionError("the stored session key is too short".into()));
+        }
+        let encoding =
+            EncodingKey::from_secret(&secret).map_err(|err| SessionError(err.to_string()))?;
+        let decoding =
+            DecodingKey::from_secret(&secret).map_err(|err| SessionError(err.to_string()))?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp"]);
+        Ok(Self {
+            encoding,
+            decoding,
+            validation,
+        })
+    }
+
+    /// A new random secret, to be stored once.
+    pub fn generate_secret() -> String {
+        crate::lti::random_token(32)
+    }
+
+    /// Signs a session.
+    pub fn issue(&self, session: &Session) -> Result<String, SessionError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), session, &self.encoding)
+            .map_err(|err| SessionError(err.to_string()))
+    }
+
+    /// Verifies a token: signature, algorithm and expiry.
+    pub fn verify(&self, token: &str) -> Result<Session, SessionError> {
+        jsonwebtoken::decode::<Session>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| SessionError(err.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(exp: i64) -> Session {
+        Session {
+            pid: 1,
+            did: 2,
+            cid: Some(3),
+            rid: Some(4),
+            uid: 5,
+            role: ToolRole::Participant,
+            lang: "sv".into(),
+            name: Some("Åsa".into()),
+            ctx: None,
+            exp,
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_tampered_or_expired_ones_do_not() {
+        let keys = SessionKeys::from_secret(&SessionKeys::generate_secret()).unwrap();
+        let now = crate::lti::now_unix();
+        let token = keys.issue(&session(now + 60)).unwrap();
+        assert_eq!(keys.verify(&token).unwrap(), session(now + 60));
+
+        let mut tampered = token.clone();
+        tampered.insert(tampered.len() / 2, 'x');
+        assert!(keys.verify(&tampered).is_err());
+
+        let expired = keys.issue(&session(now - 1)).unwrap();
+        assert!(keys.verify(&expired).is_err());
+
+        let other = SessionKeys::from_secret(&SessionKeys::generate_secret()).unwrap();
+        assert!(other.verify(&token).is_err());
+    }
+}

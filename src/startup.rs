@@ -1,0 +1,151 @@
+//! Building and running the service: bind first (so port 0 works and the public URL can default
+//! to the bound address), connect, migrate, make sure the tool has its keys, then serve.
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::{
+    config::{Config, redact_url},
+    lti::{
+        self,
+        keys::{PlatformKeyCache, PlatformKeyPolicy},
+    },
+    session::{self, SessionKeys},
+    state::{self, App, AppState},
+    store,
+};
+
+/// A built service, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds, connects, migrates and prepares keys.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (COURSEBRIDGE_BIND)", config.bind))?;
+        let address = listener.local_addr()?;
+        let public_base = config.public_base(address)?;
+        let db = open_database(&config.database_url).await?;
+        ensure_tool_key(&db).await?;
+        let secret = store::tool_setting::get_or_create(
+            &db,
+            session::SETTING_NAME,
+            SessionKeys::generate_secret,
+        )
+        .await?;
+        let sessions = SessionKeys::from_secret(&secret)?;
+        let http = state::http_client(config.outbound_timeout())?;
+        let platform_keys = PlatformKeyCache::new(
+            http.clone(),
+            PlatformKeyPolicy {
+                ttl: Duration::from_secs(config.platform_jwks_ttl_seconds),
+                refetch_interval: Duration::from_secs(config.platform_jwks_refetch_seconds),
+            },
+        );
+        let state = AppState(Arc::new(App {
+            db,
+            config,
+            public_base,
+            platform_keys,
+            sessions,
+            http,
+        }));
+        Ok(Self { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The public base URL (ends in `/`).
+    pub fn public_base(&self) -> &Url {
+        &self.state.public_base
+    }
+
+    /// The shared state (tests and `demo` use its database handle).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let purge = tokio::spawn(purge_expired_states(self.state.db.clone()));
+        let router = crate::web::router(self.state.clone());
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        purge.abort();
+        served.context("the HTTP server failed")
+    }
+}
+
+/// Connects and applies migrations, with messages that say which database.
+pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = store::connect(url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(url)))?;
+    store::migrate(&db)
+        .await
+        .with_context(|| format!("cannot migrate the database {}", redact_url(url)))?;
+    Ok(db)
+}
+
+/// Generates the tool's first signing key when there is none.
+pub async fn ensure_tool_key(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if store::tool_key::current(db).await?.is_none() {
+        let pem = lti::keys::generate_private_key_pem()?;
+        let key = store::tool_key::insert(db, &lti::keys::new_kid(), &pem, lti::now_unix()).await?;
+        tracing::info!(kid = %key.kid, "generated the tool's first signing key");
+    }
+    Ok(())
+}
+
+/// Deletes login states long after they expired, every few minutes.
+async fn purge_expired_states(db: DatabaseConnection) {
+    let mut interval = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        interval.tick().await;
+        let cutoff = lti::now_unix() - 3600;
+        match store::launch_state::purge_expired(&db, cutoff).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "purged expired login states"),
+            Err(err) => tracing::warn!(error = %err, "purging login states failed"),
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

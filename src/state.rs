@@ -1,0 +1,55 @@
+//! What every request handler shares: the database, the configuration, the key caches and the
+//! outbound HTTP client. One `Arc`, cheap to clone.
+use std::{ops::Deref, sync::Arc};
+
+use sea_orm::DatabaseConnection;
+use url::Url;
+
+use crate::{config::Config, lti::keys::PlatformKeyCache, session::SessionKeys};
+
+/// The application state handed to axum.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// The shared parts of the running service.
+pub struct App {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Validated configuration.
+    pub config: Config,
+    /// The external base URL, ending in `/`.
+    pub public_base: Url,
+    /// Platform key sets.
+    pub platform_keys: PlatformKeyCache,
+    /// Session token keys.
+    pub sessions: SessionKeys,
+    /// Outbound HTTP (User-Agent and timeouts set).
+    pub http: reqwest::Client,
+}
+
+impl App {
+    /// An absolute URL of this tool.
+    pub fn url(&self, path: &str) -> Url {
+        self.public_base
+            .join(path.trim_start_matches('/'))
+            .unwrap_or_else(|_| self.public_base.clone())
+    }
+}
+
+/// The outbound HTTP client: a User-Agent on every call (Canvas and some Moodle sites refuse
+/// requests without one), timeouts, and no redirects to unexpected places.
+pub fn http_client(timeout: std::time::Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("coursebridge/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+}

@@ -1,0 +1,165 @@
+//! What a successful launch leaves behind: the person, the context, the resource link and the
+//! membership, with only the claims the service needs.
+use entity::{context, lti_user, membership, resource_link};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
+
+/// The person as the platform sent them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// `sub`.
+    pub sub: String,
+    /// Full name.
+    pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Email, only when the operator chose to store it.
+    pub email: Option<String>,
+}
+
+/// One launch to record.
+#[derive(Debug, Clone)]
+pub struct LaunchRecord {
+    /// Registration row id.
+    pub platform_id: i64,
+    /// Deployment row id.
+    pub deployment_id: i64,
+    /// The person.
+    pub person: Person,
+    /// (context id, label, title), when the launch has a context.
+    pub context: Option<(String, Option<String>, Option<String>)>,
+    /// (resource link id, title), when the launch has one.
+    pub resource_link: Option<(String, Option<String>)>,
+    /// The roles as sent, space separated.
+    pub lti_roles: String,
+    /// The tool's role.
+    pub role: &'static str,
+    /// Now.
+    pub now: i64,
+}
+
+/// Row ids of what was recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    /// `lti_user.id`.
+    pub user_id: i64,
+    /// `context.id`.
+    pub context_id: Option<i64>,
+    /// `resource_link.id`.
+    pub resource_link_id: Option<i64>,
+}
+
+/// Upserts the person, context, resource link and membership. Run inside a transaction.
+pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<Recorded, DbErr> {
+    let person = launch.person;
+    let user = lti_user::Entity::insert(lti_user::ActiveModel {
+        platform_id: Set(launch.platform_id),
+        sub: Set(person.sub),
+        name: Set(person.name),
+        given_name: Set(person.given_name),
+        family_name: Set(person.family_name),
+        email: Set(person.email),
+        created_at: Set(launch.now),
+        updated_at: Set(launch.now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([lti_user::Column::PlatformId, lti_user::Column::Sub])
+            .update_columns([
+                lti_user::Column::Name,
+                lti_user::Column::GivenName,
+                lti_user::Column::FamilyName,
+                lti_user::Column::Email,
+                lti_user::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_with_returning(db)
+    .await?;
+
+    let context_id = match launch.context {
+        None => None,
+        Some((lti_context_id, label, title)) => {
+            let row = context::Entity::insert(context::ActiveModel {
+                deployment_id: Set(launch.deployment_id),
+                lti_context_id: Set(lti_context_id),
+                label: Set(label),
+                title: Set(title),
+                created_at: Set(launch.now),
+                updated_at: Set(launch.now),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([context::Column::DeploymentId, context::Column::LtiContextId])
+                    .update_columns([
+                        context::Column::Label,
+                        context::Column::Title,
+                        context::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await?;
+            Some(row.id)
+        }
+    };
+
+    let resource_link_id = match launch.resource_link {
+        None => None,
+        Some((lti_resource_link_id, title)) => {
+            let row = resource_link::Entity::insert(resource_link::ActiveModel {
+                deployment_id: Set(launch.deployment_id),
+                context_id: Set(context_id),
+                lti_resource_link_id: Set(lti_resource_link_id),
+                title: Set(title),
+                created_at: Set(launch.now),
+                updated_at: Set(launch.now),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    resource_link::Column::DeploymentId,
+                    resource_link::Column::LtiResourceLinkId,
+                ])
+                .update_columns([
+                    resource_link::Column::ContextId,
+                    resource_link::Column::Title,
+                    resource_link::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await?;
+            Some(row.id)
+        }
+    };
+
+    if let Some(context_id) = context_id {
+        membership::Entity::insert(membership::ActiveModel {
+            context_id: Set(context_id),
+            user_id: Set(user.id),
+            lti_roles: Set(launch.lti_roles),
+            role: Set(launch.role.to_owned()),
+            updated_at: Set(launch.now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([membership::Column::ContextId, membership::Column::UserId])
+                .update_columns([
+                    membership::Column::LtiRoles,
+                    membership::Column::Role,
+                    membership::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+
+    Ok(Recorded {
+        user_id: user.id,
+        context_id,
+        resource_link_id,
+    })
+}

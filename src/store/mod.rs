@@ -1,0 +1,110 @@
+//! The only place that builds database queries. Every function takes `&impl ConnectionTrait`, so it
+//! works on the pool and inside a transaction alike, on SQLite and PostgreSQL alike.
+use std::{path::Path, time::Duration};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+
+pub mod deployment;
+pub mod launch_record;
+pub mod launch_state;
+pub mod platform;
+pub mod tool_key;
+pub mod tool_setting;
+
+/// A storage failure, with unique-constraint violations told apart (they are the caller's fault).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A row with the same unique key exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// Anything else from the database.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl StoreError {
+    pub(crate) fn from_insert(err: DbErr, what: impl Into<String>) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(what.into()),
+            _ => StoreError::Db(err),
+        }
+    }
+}
+
+/// Opens the database. For SQLite the file's folder is created, and WAL, foreign keys and a busy
+/// timeout are set on every connection, so that the CLI can write while a server runs.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        if let Some(folder) = sqlite_folder(url) {
+            std::fs::create_dir_all(&folder).map_err(|err| {
+                DbErr::Custom(format!(
+                    "cannot create the folder {}: {err}",
+                    folder.display()
+                ))
+            })?;
+        }
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        // Each connection to an in-memory database is a database of its own.
+        options.max_connections(if in_memory { 1 } else { 8 });
+        options.map_sqlx_sqlite_opts(|opts| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options).await
+}
+
+/// The folder of an SQLite database file URL, when it has one.
+fn sqlite_folder(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    let parent = Path::new(path).parent()?;
+    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// How many migrations are not applied yet (0 when the schema is current).
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// A round trip to the database.
+pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_folder_is_found_for_relative_and_absolute_files() {
+        assert_eq!(
+            sqlite_folder("sqlite://data/coursebridge.db?mode=rwc"),
+            Some("data".into())
+        );
+        assert_eq!(sqlite_folder("sqlite:///tmp/x/a.db"), Some("/tmp/x".into()));
+        assert_eq!(sqlite_folder("sqlite::memory:"), None);
+        assert_eq!(sqlite_folder("sqlite://a.db"), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! Static assets embedded in the binary: no CDN, nothing fetched from elsewhere.
+use axum::{http::header, response::IntoResponse};
+
+/// The one stylesheet.
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/app.css"),
+    )
+}

@@ -1,0 +1,71 @@
+//! The HTTP surface: every route of the service in one place, plus the layers around them.
+//! Handlers extract, call a use case, render; nothing here builds a query.
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, header},
+    middleware::{self, Next},
+    response::Response,
+    routing::{get, post},
+};
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+mod assets;
+mod cookies;
+mod health;
+mod lti;
+mod pages;
+
+/// The largest request body accepted. An id_token is a few kilobytes.
+const BODY_LIMIT: usize = 256 * 1024;
+
+/// The whole URL map.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::show_index))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/.well-known/jwks.json", get(lti::jwks))
+        .route(
+            "/lti/login",
+            get(lti::login_initiation_query).post(lti::login_initiation_form),
+        )
+        .route("/lti/launch", post(lti::launch))
+        .route("/home", get(pages::show_home))
+        .route("/assets/app.css", get(assets::stylesheet))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(security_headers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Headers for every answer. No `X-Frame-Options` and no `frame-ancestors`: the tool lives in the
+/// LMS's iframe, and which LMS frames it is not known in advance.
+async fn security_headers(request: axum::extract::Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Session tokens travel in page URLs; no referrer keeps them from leaking to other sites.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https: http:; base-uri 'none'",
+            ),
+        );
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,122 @@
+//! Pages: the tool's front page for administrators, the landing page after a launch, and the
+//! "not available yet" and not-found pages.
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    error::{AppError, MessagePage, render},
+    i18n::Lang,
+    lti::claims::ToolRole,
+    session::Session,
+    state::{App, AppState},
+};
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    assets_base: &'a str,
+    login_url: String,
+    launch_url: String,
+    jwks_url: String,
+}
+
+/// `GET /`: what this is and the URLs an LMS administrator pastes.
+pub async fn show_index(State(app): State<AppState>) -> Response {
+    render(
+        &IndexPage {
+            assets_base: app.public_base.as_str(),
+            login_url: app.url("lti/login").to_string(),
+            launch_url: app.url("lti/launch").to_string(),
+            jwks_url: app.url(".well-known/jwks.json").to_string(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct LandingPage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    name: Option<&'a str>,
+    context_title: Option<&'a str>,
+    role_label: &'static str,
+    home_url: String,
+}
+
+/// The page a launch lands on: context, name and role, in the launch's language.
+pub fn landing(app: &App, session: &Session, token: &str) -> Response {
+    let lang = Lang::from_locale(Some(&session.lang));
+    let mut home = app.url("home");
+    home.query_pairs_mut().append_pair("session", token);
+    render(
+        &LandingPage {
+            lang,
+            assets_base: app.public_base.as_str(),
+            name: session.name.as_deref(),
+            context_title: session.ctx.as_deref(),
+            role_label: lang.t(match session.role {
+                ToolRole::Participant => "role-participant",
+                ToolRole::Instructor => "role-instructor",
+            }),
+            home_url: home.to_string(),
+        },
+        StatusCode::OK,
+    )
+}
+
+/// A launch of a kind this version cannot serve yet.
+pub fn not_available(app: &App, lang: Lang, message_key: &str) -> Response {
+    render(
+        &MessagePage {
+            lang,
+            assets_base: app.public_base.as_str(),
+            title: lang.t("not-available-title"),
+            message: lang.t(message_key),
+            code: None,
+            detail: None,
+        },
+        StatusCode::OK,
+    )
+}
+
+/// The session token of a page request.
+#[derive(Debug, Deserialize)]
+pub struct SessionQuery {
+    session: Option<String>,
+}
+
+/// `GET /home?session=…`: the landing page again, from the session token alone (no cookie).
+pub async fn show_home(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<SessionQuery>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let token = query.session.ok_or(AppError::Session { lang })?;
+    let session = app.sessions.verify(&token).map_err(|err| {
+        tracing::info!(error = %err, "session token refused");
+        AppError::Session { lang }
+    })?;
+    Ok(landing(&app, &session, &token))
+}
+
+/// Anything else.
+pub async fn not_found(headers: HeaderMap) -> impl IntoResponse {
+    AppError::NotFound {
+        lang: Lang::from_accept_language(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
+    }
+}
