@@ -185,6 +185,7 @@ pub(crate) struct Inner {
     keys: Mutex<KeyRing>,
     launches: Mutex<HashMap<String, LaunchSpec>>,
     jwks_requests: AtomicUsize,
+    jwks_failing: std::sync::atomic::AtomicBool,
     http: reqwest::Client,
     pub(crate) services: services::ServiceState,
 }
@@ -240,6 +241,7 @@ impl DevPlatform {
             }),
             launches: Mutex::default(),
             jwks_requests: AtomicUsize::new(0),
+            jwks_failing: std::sync::atomic::AtomicBool::new(false),
             http: crate::state::http_client(std::time::Duration::from_secs(10))?,
             services: services::ServiceState::default(),
         });
@@ -333,6 +335,11 @@ impl DevPlatform {
     /// How often the JWKS was fetched.
     pub fn jwks_requests(&self) -> usize {
         self.inner.jwks_requests.load(Ordering::SeqCst)
+    }
+
+    /// Makes the JWKS endpoint answer 503 (`true`) or serve keys again (`false`).
+    pub fn set_jwks_failing(&self, failing: bool) {
+        self.inner.jwks_failing.store(failing, Ordering::SeqCst);
     }
 
     /// What the tool sent to the services.
@@ -525,6 +532,9 @@ impl Inner {
 
     pub(crate) fn jwks(&self) -> anyhow::Result<Value> {
         self.jwks_requests.fetch_add(1, Ordering::SeqCst);
+        if self.jwks_failing.load(Ordering::SeqCst) {
+            anyhow::bail!("the key set is switched off for this test");
+        }
         let keys = lock(&self.keys);
         let mut set = vec![serde_json::to_value(keys.current.public_jwk()?)?];
         for retired in &keys.retired {
@@ -552,11 +562,7 @@ async fn jwks(
     use axum::response::IntoResponse;
     match inner.jwks() {
         Ok(set) => axum::Json(set).into_response(),
-        Err(err) => (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            err.to_string(),
-        )
-            .into_response(),
+        Err(err) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, err.to_string()).into_response(),
     }
 }
 

@@ -1,0 +1,324 @@
+//! Starting the service and the development platform, and driving launches like a browser.
+use std::collections::HashMap;
+
+use coursebridge::{
+    config::Config,
+    devplatform::{self, DevPlatform, LaunchSpec, ToolUrls},
+    lti,
+    startup::Application,
+    store,
+};
+use reqwest::{StatusCode, header};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use url::Url;
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database made for one test and removed afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let admin_url = admin_url.clone();
+                let name = name.clone();
+                // Drop runs outside async; a small runtime of its own does the one statement.
+                let _ = std::thread::spawn(move || {
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Self {
+        let id = lti::random_token(9)
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "x");
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("coursebridge-test-{id}.db"));
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::File(path),
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let name = format!("cbtest_{id}");
+                let admin = Database::connect(admin_url.clone())
+                    .await
+                    .expect("PostgreSQL must be running for the tests (see README)");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create the test database");
+                let mut url = Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+        }
+    }
+}
+
+/// A running tool with its development platform registered and its deployment approved.
+pub struct TestApp {
+    pub base: Url,
+    pub db: DatabaseConnection,
+    pub platform: DevPlatform,
+    pub client: reqwest::Client,
+    pub config: Config,
+    _servers: Vec<tokio::task::JoinHandle<()>>,
+    // Last: dropped after the servers stop using it.
+    pub database: TestDatabase,
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    coursebridge::telemetry::init();
+    let database = TestDatabase::create(backend).await;
+    let mut config = test_config(&database.url);
+    adjust(&mut config);
+    let (base, db, server) = start_instance(config.clone()).await;
+    let platform = DevPlatform::start(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        "coursebridge-test-client",
+        "deployment-1",
+        ToolUrls::below(&base).unwrap(),
+    )
+    .await
+    .unwrap();
+    let registered = store::platform::insert(&db, platform.registration(), lti::now_unix())
+        .await
+        .unwrap();
+    store::deployment::add(
+        &db,
+        registered.id,
+        "deployment-1",
+        Some("Umeå kommun".into()),
+        lti::now_unix(),
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        db,
+        platform,
+        client,
+        config,
+        _servers: vec![server],
+        database,
+    }
+}
+
+/// Builds and starts one instance of the real service.
+pub async fn start_instance(
+    config: Config,
+) -> (Url, DatabaseConnection, tokio::task::JoinHandle<()>) {
+    let app = Application::build(config)
+        .await
+        .expect("the service starts");
+    let base = app.public_base().clone();
+    let db = app.state().db.clone();
+    let server = tokio::spawn(async move {
+        let _ = app.run_until(std::future::pending()).await;
+    });
+    (base, db, server)
+}
+
+/// The platform's answer to the login, ready to post.
+#[derive(Clone, Debug)]
+pub struct LaunchForm {
+    pub fields: HashMap<String, String>,
+    /// `name=value` of the login-binding cookie.
+    pub cookie: Option<String>,
+}
+
+/// What the tool answered to the launch post.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// Asserts a refusal page with this status and error code.
+    #[track_caller]
+    pub fn assert_refused(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "status; page: {}", self.body);
+        assert!(
+            self.body
+                .contains(&format!("data-testid=\"error-code\">{code}<")),
+            "expected error code {code}; page: {}",
+            self.body
+        );
+    }
+
+    /// Asserts the landing page with this role label.
+    #[track_caller]
+    pub fn assert_landed_as(&self, role_label: &str) {
+        assert_eq!(self.status, StatusCode::OK, "page: {}", self.body);
+        assert!(
+            self.body
+                .contains(&format!("data-testid=\"role\">{role_label}<")),
+            "expected role {role_label}; page: {}",
+            self.body
+        );
+    }
+}
+
+impl TestApp {
+    /// Login initiation → platform auth; returns the form the platform would auto-post.
+    pub async fn authorize(&self, spec: LaunchSpec) -> LaunchForm {
+        let login = self
+            .client
+            .get(self.platform.login_url(spec))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            login.status(),
+            StatusCode::FOUND,
+            "{}",
+            login.text().await.unwrap()
+        );
+        let cookie = login
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let location = login.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let page = self.client.get(&location).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert_eq!(
+            devplatform::form_action(&html).as_deref(),
+            Some(self.base.join("lti/launch").unwrap().as_str())
+        );
+        LaunchForm {
+            fields: devplatform::form_fields(&html),
+            cookie,
+        }
+    }
+
+    /// Posts a launch form to an instance.
+    pub async fn post_launch_to(&self, base: &Url, form: &LaunchForm) -> Answer {
+        let mut request = self
+            .client
+            .post(base.join("lti/launch").unwrap())
+            .form(&form.fields);
+        if let Some(cookie) = &form.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn post_launch(&self, form: &LaunchForm) -> Answer {
+        self.post_launch_to(&self.base, form).await
+    }
+
+    /// A whole launch, as a browser does it.
+    pub async fn launch(&self, spec: LaunchSpec) -> Answer {
+        let form = self.authorize(spec).await;
+        self.post_launch(&form).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        let response = self
+            .client
+            .get(self.base.join(path).unwrap())
+            .send()
+            .await
+            .unwrap();
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    /// Starts a second instance of the service on the same database.
+    pub async fn second_instance(&mut self) -> Url {
+        let (base, _db, server) = start_instance(self.config.clone()).await;
+        self._servers.push(server);
+        base
+    }
+}
+
+/// The session token the landing page links with.
+pub fn session_link(body: &str) -> String {
+    let start = body
+        .find("/home?session=")
+        .expect("landing page links home");
+    let end = body[start..].find('"').unwrap() + start;
+    body[start..end].replace("&amp;", "&")
+}

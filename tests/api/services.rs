@@ -1,0 +1,105 @@
+//! The development platform's service side, driven by the tool's own client-credentials code.
+use coursebridge::{
+    lti::{self, keys::SigningKey, token},
+    store,
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, spawn_app};
+
+on_both_databases!(platform_services_accept_the_tools_signed_assertion);
+
+async fn platform_services_accept_the_tools_signed_assertion(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for n in 1..=5 {
+        app.platform.add_member(json!({
+            "user_id": format!("member-{n}"),
+            "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+            "status": "Active",
+        }));
+    }
+    let stored = store::tool_key::current(&app.db).await.unwrap().unwrap();
+    let key = SigningKey::from_pem(&stored.kid, &stored.private_key_pem).unwrap();
+    let http = coursebridge::state::http_client(std::time::Duration::from_secs(5)).unwrap();
+    let token_url = app.platform.url("token").to_string();
+    let scopes = [
+        "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    ];
+    let granted = token::request_access_token(
+        &http,
+        &token_url,
+        &token_url,
+        app.platform.client_id(),
+        &key,
+        &scopes,
+        lti::now_unix(),
+    )
+    .await
+    .unwrap();
+    assert!(granted.token_type.eq_ignore_ascii_case("bearer"));
+
+    // A key the tool does not publish is refused.
+    let foreign =
+        SigningKey::from_pem(&stored.kid, &lti::keys::generate_private_key_pem().unwrap()).unwrap();
+    let refused = token::request_access_token(
+        &http,
+        &token_url,
+        &token_url,
+        app.platform.client_id(),
+        &foreign,
+        &scopes,
+        lti::now_unix(),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(token::TokenError::Refused { status: 401, .. })),
+        "{refused:?}"
+    );
+
+    // The roster comes in pages linked with rel="next".
+    let mut next = Some(app.platform.url("memberships").to_string());
+    let mut members = Vec::new();
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        let response = http
+            .get(&url)
+            .bearer_auth(&granted.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        next = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix('<'))
+            .and_then(|v| v.split_once(">; rel=\"next\""))
+            .map(|(url, _)| url.to_owned());
+        let body: Value = response.json().await.unwrap();
+        members.extend(body["members"].as_array().unwrap().clone());
+        pages += 1;
+    }
+    assert_eq!((members.len(), pages), (5, 3));
+
+    // A score is recorded as sent; without a token it is refused.
+    let score = json!({
+        "userId": "member-1", "scoreGiven": 1, "scoreMaximum": 6,
+        "activityProgress": "InProgress", "gradingProgress": "FullyGraded",
+        "timestamp": "2026-11-29T08:00:00+01:00",
+    });
+    let url = app.platform.url("lineitems/1/scores");
+    let unauthorised = http.post(url.clone()).json(&score).send().await.unwrap();
+    assert_eq!(unauthorised.status().as_u16(), 401);
+    let posted = http
+        .post(url)
+        .bearer_auth(&granted.access_token)
+        .json(&score)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 200);
+    let received = app.platform.received_scores();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["userId"], "member-1");
+}
