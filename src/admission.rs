@@ -1,6 +1,6 @@
 //! The launch use case: a login initiation and the platform's id_token turned into an admitted
 //! session, by combining the protocol checks of `lti` with the records in `store`.
-use sea_orm::{DbErr, TransactionTrait};
+use sea_orm::DbErr;
 use url::Url;
 
 use crate::{
@@ -78,7 +78,11 @@ pub async fn begin_login(
         ));
     }
     let platform = match &login.client_id {
-        Some(client_id) => store::platform::find(&app.db, &login.issuer, client_id).await?,
+        Some(client_id) => {
+            app.registry
+                .platform(&app.db, &login.issuer, client_id)
+                .await?
+        }
         None => {
             let mut found = store::platform::find_by_issuer(&app.db, &login.issuer).await?;
             if found.len() > 1 {
@@ -178,25 +182,21 @@ pub async fn complete_launch(
         .ok_or(LaunchError::TokenMissing)?;
     let now = lti::now_unix();
 
-    let state = launch_state::find(&app.db, state_value)
-        .await?
-        .filter(|row| row.expires_at > now)
-        .ok_or(LaunchError::StateUnknown)?;
-    if state.consumed_at.is_some() {
-        return Err(LaunchError::StateReused.into());
-    }
-    let bound = binding_secret
-        .map(|secret| constant_time_eq(&lti::sha256_hex(secret), &state.browser_binding))
-        .unwrap_or(false);
-    if !bound {
-        return Err(LaunchError::StateMismatch.into());
-    }
-    // Single use across every instance: whoever flips consumed_at first owns the launch.
-    if !launch_state::consume(&app.db, state.id, now).await? {
-        return Err(LaunchError::StateReused.into());
-    }
-
-    let platform = store::platform::get(&app.db, state.platform_id)
+    // Single use across every instance: one conditional UPDATE decides who owns the launch. A post
+    // from another browser does not match the binding and so does not burn the login.
+    let consumed = match binding_secret {
+        Some(secret) => {
+            launch_state::consume(&app.db, state_value, &lti::sha256_hex(secret), now).await?
+        }
+        None => None,
+    };
+    let state = match consumed {
+        Some(state) => state,
+        None => return Err(why_not_consumed(app, state_value, now).await?.into()),
+    };
+    let platform = app
+        .registry
+        .platform_by_id(&app.db, state.platform_id)
         .await?
         .ok_or(LaunchError::StateUnknown)?;
     let header = launch::read_header(id_token)?;
@@ -237,7 +237,11 @@ pub async fn complete_launch(
         other => other?,
     };
 
-    let deployment = match deployment::find(&app.db, platform.id, &claims.deployment_id).await? {
+    let deployment = match app
+        .registry
+        .approved_deployment(&app.db, platform.id, &claims.deployment_id)
+        .await?
+    {
         Some(found) => found,
         None => {
             let recorded = deployment::record_seen(
@@ -284,6 +288,11 @@ pub async fn complete_launch(
     })
 }
 
+/// Stores the person, context, link and membership, unless this instance recorded exactly the same
+/// launch a few minutes ago (relaunching from module to module is the common case).
+///
+/// The four upserts run without a transaction: each is idempotent, the session is issued only
+/// after all succeeded, and a launch that failed half-way is completed by the next one.
 async fn record(
     app: &App,
     platform_id: i64,
@@ -314,9 +323,23 @@ async fn record(
         role: role.as_str(),
         now,
     };
-    let txn = app.db.begin().await?;
-    let recorded = launch_record::record(&txn, launch).await?;
-    txn.commit().await?;
+    let fingerprint = format!(
+        "{:?}",
+        (
+            launch.platform_id,
+            launch.deployment_id,
+            &launch.person,
+            &launch.context,
+            &launch.resource_link,
+            &launch.lti_roles,
+            launch.role
+        )
+    );
+    if let Some(recorded) = app.recent_launches.get(&fingerprint) {
+        return Ok(recorded);
+    }
+    let recorded = launch_record::record(&app.db, launch).await?;
+    app.recent_launches.insert(fingerprint, recorded);
     Ok(recorded)
 }
 
@@ -332,10 +355,12 @@ fn display_name(claims: &LtiClaims) -> Option<String> {
         })
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+/// Why a state could not be consumed: unknown or expired, already used, or not this browser's.
+async fn why_not_consumed(app: &App, state: &str, now: i64) -> Result<LaunchError, DbErr> {
+    Ok(match launch_state::find(&app.db, state).await? {
+        None => LaunchError::StateUnknown,
+        Some(row) if row.consumed_at.is_some() => LaunchError::StateReused,
+        Some(row) if row.expires_at <= now => LaunchError::StateUnknown,
+        Some(_) => LaunchError::StateMismatch,
+    })
 }

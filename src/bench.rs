@@ -37,9 +37,13 @@ pub struct LaunchBenchArgs {
     /// Measured launches.
     #[arg(long, default_value_t = 2000)]
     pub launches: usize,
-    /// Launches before measuring (connection pools, caches, JIT-free warm-up of the DB).
+    /// Launches before measuring (connection pools, caches, the database's pages).
     #[arg(long, default_value_t = 200)]
     pub warmup: usize,
+    /// Distinct people launching, in turn. Fewer than launches: people relaunch (module to
+    /// module), as in real use; `0`: everyone launches once (the cold path, every row new).
+    #[arg(long, default_value_t = 500)]
+    pub users: usize,
 }
 
 struct Server {
@@ -94,8 +98,10 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         &client,
         &platform,
         &server.base,
+        0,
         args.warmup,
         args.concurrency,
+        args.users,
     )
     .await?;
     let cpu_before = server.pid.and_then(cpu_millis);
@@ -104,8 +110,10 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         &client,
         &platform,
         &server.base,
+        args.warmup,
         args.launches,
         args.concurrency,
+        args.users,
     )
     .await?;
     let elapsed = started.elapsed();
@@ -128,6 +136,10 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         args.launches, args.warmup
     );
     println!("  concurrency          {}", args.concurrency);
+    match args.users {
+        0 => println!("  people               each launch a new person"),
+        users => println!("  people               {users}, launching in turn"),
+    }
     println!(
         "  launches/s           {:.1}",
         args.launches as f64 / elapsed.as_secs_f64()
@@ -196,8 +208,10 @@ async fn run_batch(
     client: &reqwest::Client,
     platform: &Arc<DevPlatform>,
     base: &Url,
+    first: usize,
     launches: usize,
     concurrency: usize,
+    users: usize,
 ) -> anyhow::Result<Vec<Duration>> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
@@ -213,8 +227,12 @@ async fn run_batch(
                 if n >= launches {
                     break;
                 }
+                let person = match users {
+                    0 => first + n,
+                    users => (first + n) % users,
+                };
                 let started = Instant::now();
-                one_launch(&client, &platform, &base, n).await?;
+                one_launch(&client, &platform, &base, person).await?;
                 latencies.push(started.elapsed());
             }
             anyhow::Ok(latencies)
@@ -232,9 +250,9 @@ async fn one_launch(
     client: &reqwest::Client,
     platform: &DevPlatform,
     base: &Url,
-    n: usize,
+    person: usize,
 ) -> anyhow::Result<()> {
-    let login = platform.login_url(LaunchSpec::learner(&format!("bench-{}", n % 500)));
+    let login = platform.login_url(LaunchSpec::learner(&format!("bench-{person}")));
     let response = client.get(login).send().await?;
     if response.status() != reqwest::StatusCode::FOUND {
         bail!("login answered {}", response.status());

@@ -5,6 +5,7 @@
 //! - `cli`, `startup` — the command line, and building/running the service.
 //! - `web` — every HTTP route (`web/mod.rs`), handlers and page templates; no queries.
 //! - `admission` — the launch use case: LTI checks plus the records a launch leaves.
+//! - `registry` — registrations and approved deployments, briefly cached per instance.
 //! - `lti` — the protocol (1EdTech LTI 1.3 Core, Security Framework): no axum, no sea-orm.
 //! - `session` — the signed session token pages carry instead of third-party cookies.
 //! - `store` — the only module that builds database queries (`entity`, `migration` crates beside it).
@@ -20,6 +21,7 @@ pub mod devplatform;
 pub mod error;
 pub mod i18n;
 pub mod lti;
+pub mod registry;
 pub mod session;
 pub mod startup;
 pub mod state;

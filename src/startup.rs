@@ -18,6 +18,9 @@ use crate::{
     store,
 };
 
+/// How long an identical relaunch skips rewriting the person, context, link and membership rows.
+const RECENT_LAUNCH_TTL: Duration = Duration::from_secs(600);
+
 /// A built service, bound and ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -56,6 +59,8 @@ impl Application {
             platform_keys,
             sessions,
             http,
+            registry: crate::registry::Registry::default(),
+            recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));
         Ok(Self { listener, state })
     }

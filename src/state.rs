@@ -32,6 +32,10 @@ pub struct App {
     pub sessions: SessionKeys,
     /// Outbound HTTP (User-Agent and timeouts set).
     pub http: reqwest::Client,
+    /// Registrations and approved deployments, briefly cached.
+    pub registry: crate::registry::Registry,
+    /// What recent launches recorded, to skip rewriting identical rows.
+    pub recent_launches: crate::registry::TtlCache<String, crate::store::launch_record::Recorded>,
 }
 
 impl App {

@@ -63,17 +63,24 @@ pub async fn nonce_consumed(db: &impl ConnectionTrait, nonce: &str) -> Result<bo
         .is_some())
 }
 
-/// Marks the state used. `true` for exactly one caller across every instance sharing the database;
-/// `false` when it was used already or has expired.
-pub async fn consume(db: &impl ConnectionTrait, id: i64, now: i64) -> Result<bool, DbErr> {
-    let result = launch_state::Entity::update_many()
+/// Marks the state used when it is unexpired, unused and bound to `browser_binding`, and returns it.
+/// One statement, so exactly one caller across every instance sharing the database gets the row;
+/// `None` for everyone else (the caller then asks [`find`] why).
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    state: &str,
+    browser_binding: &str,
+    now: i64,
+) -> Result<Option<launch_state::Model>, DbErr> {
+    let mut consumed = launch_state::Entity::update_many()
         .col_expr(launch_state::Column::ConsumedAt, Expr::value(now))
-        .filter(launch_state::Column::Id.eq(id))
+        .filter(launch_state::Column::State.eq(state))
+        .filter(launch_state::Column::BrowserBinding.eq(browser_binding))
         .filter(launch_state::Column::ConsumedAt.is_null())
         .filter(launch_state::Column::ExpiresAt.gt(now))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok(consumed.pop())
 }
 
 /// Deletes states that expired before `cutoff`. Consumed rows are kept until then so that a

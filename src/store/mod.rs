@@ -50,14 +50,18 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             })?;
         }
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        // Each connection to an in-memory database is a database of its own.
-        options.max_connections(if in_memory { 1 } else { 8 });
+        // Each connection to an in-memory database is a database of its own. For a file, a few
+        // connections: SQLite has one writer at a time, and every connection keeps its own page
+        // cache, which a write from another connection invalidates.
+        options.max_connections(if in_memory { 1 } else { 4 });
         options.map_sqlx_sqlite_opts(|opts| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // Reads through the OS page cache instead of a pread per page.
+                .pragma("mmap_size", "268435456")
         });
     } else {
         options.max_connections(16);

@@ -1,0 +1,166 @@
+//! Platform registrations and approved deployments, read through a short-lived in-process cache.
+//!
+//! Every launch needs them and they change rarely, so each instance keeps what it read for a few
+//! seconds instead of asking the database on every login and launch. Only positive answers are
+//! cached: a platform or deployment registered or approved a moment ago is seen at once, and a
+//! change to an existing one is seen within [`TTL`] on every instance.
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use entity::{deployment, platform};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::store;
+
+/// How long a cached registration or deployment is used.
+pub const TTL: Duration = Duration::from_secs(30);
+
+/// A small map whose entries expire.
+pub struct TtlCache<K, V> {
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<HashMap<K, (Instant, V)>>,
+}
+
+impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
+    /// A cache keeping entries for `ttl`, holding at most `capacity` of them.
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            ttl,
+            capacity,
+            entries: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (Instant, V)>> {
+        match self.entries.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The value for `key` when it is younger than the TTL.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let entries = self.lock();
+        let (at, value) = entries.get(key)?;
+        (at.elapsed() < self.ttl).then(|| value.clone())
+    }
+
+    /// Stores `value`; when full, expired entries go first, then everything.
+    pub fn insert(&self, key: K, value: V) {
+        let mut entries = self.lock();
+        if entries.len() >= self.capacity {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+}
+
+/// Registrations and approved deployments.
+pub struct Registry {
+    by_issuer_client: TtlCache<(String, String), platform::Model>,
+    by_id: TtlCache<i64, platform::Model>,
+    approved: TtlCache<(i64, String), deployment::Model>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            by_issuer_client: TtlCache::new(TTL, 10_000),
+            by_id: TtlCache::new(TTL, 10_000),
+            approved: TtlCache::new(TTL, 100_000),
+        }
+    }
+}
+
+impl Registry {
+    fn remember(&self, platform: &platform::Model) {
+        self.by_id.insert(platform.id, platform.clone());
+        self.by_issuer_client.insert(
+            (platform.issuer.clone(), platform.client_id.clone()),
+            platform.clone(),
+        );
+    }
+
+    /// The registration for (issuer, client_id).
+    pub async fn platform(
+        &self,
+        db: &impl ConnectionTrait,
+        issuer: &str,
+        client_id: &str,
+    ) -> Result<Option<platform::Model>, DbErr> {
+        let key = (issuer.to_owned(), client_id.to_owned());
+        if let Some(found) = self.by_issuer_client.get(&key) {
+            return Ok(Some(found));
+        }
+        let found = store::platform::find(db, issuer, client_id).await?;
+        if let Some(platform) = &found {
+            self.remember(platform);
+        }
+        Ok(found)
+    }
+
+    /// The registration with row id `id`.
+    pub async fn platform_by_id(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+    ) -> Result<Option<platform::Model>, DbErr> {
+        if let Some(found) = self.by_id.get(&id) {
+            return Ok(Some(found));
+        }
+        let found = store::platform::get(db, id).await?;
+        if let Some(platform) = &found {
+            self.remember(platform);
+        }
+        Ok(found)
+    }
+
+    /// The deployment when it exists (approved ones are cached; pending ones are always re-read, so
+    /// an approval takes effect at once).
+    pub async fn approved_deployment(
+        &self,
+        db: &impl ConnectionTrait,
+        platform_id: i64,
+        lti_deployment_id: &str,
+    ) -> Result<Option<deployment::Model>, DbErr> {
+        let key = (platform_id, lti_deployment_id.to_owned());
+        if let Some(found) = self.approved.get(&key) {
+            return Ok(Some(found));
+        }
+        let found = store::deployment::find(db, platform_id, lti_deployment_id).await?;
+        if let Some(deployment) = &found
+            && deployment.status == store::deployment::APPROVED
+        {
+            self.approved.insert(key, deployment.clone());
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_and_capacity_is_bounded() {
+        let cache = TtlCache::new(Duration::from_millis(30), 2);
+        cache.insert(1, "a");
+        assert_eq!(cache.get(&1), Some("a"));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(cache.get(&1), None);
+        cache.insert(2, "b");
+        cache.insert(3, "c");
+        cache.insert(4, "d");
+        assert_eq!(cache.get(&4), Some("d"));
+        assert!(cache.lock().len() <= 2);
+    }
+}
