@@ -38,6 +38,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
+        // A ping on every checkout doubles the round trips of a launch; only connections idle
+        // long enough to have been dropped by a server, proxy or firewall are tested.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .acquire_timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
