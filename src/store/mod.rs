@@ -52,12 +52,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 ))
             })?;
         }
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        // Each connection to an in-memory database is a database of its own. For a file, two
-        // connections: SQLite has one writer at a time, every connection keeps its own page cache
-        // (which a write from another connection invalidates), and each is a worker thread that
-        // every statement wakes. Measured with `bench launch`: 2 beat 4 and 8 in CPU per launch.
-        options.max_connections(if in_memory { 1 } else { 2 });
+        // One connection. SQLite has one writer at a time anyway; every connection keeps its own
+        // page cache (which a write from another invalidates) and is a worker thread that each
+        // statement wakes. Measured with `bench launch` (docs/DECISIONS.md): 1 connection beat
+        // 2, 4 and 8 in CPU per launch at the same throughput. The rule that follows: code holding
+        // a transaction passes it down and never asks the pool for a second connection.
+        options.max_connections(1);
         options.map_sqlx_sqlite_opts(|opts| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             opts.journal_mode(SqliteJournalMode::Wal)
