@@ -7,6 +7,8 @@
 //! - `admission` — the launch use case: LTI checks plus the records a launch leaves.
 //! - `registry` — registrations and approved deployments, briefly cached per instance.
 //! - `lti` — the protocol (1EdTech LTI 1.3 Core, Security Framework): no axum, no sea-orm.
+//! - `course` — course packages: loading, validation, modules, tasks, frameworks.
+//! - `learning` — submissions, progress and the completion rules.
 //! - `session` — the signed session token pages carry instead of third-party cookies.
 //! - `store` — the only module that builds database queries (`entity`, `migration` crates beside it).
 //! - `i18n` — Swedish (default) and English texts.
@@ -17,9 +19,11 @@ pub mod admission;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod course;
 pub mod devplatform;
 pub mod error;
 pub mod i18n;
+pub mod learning;
 pub mod lti;
 pub mod registry;
 pub mod session;

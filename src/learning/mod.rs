@@ -1,0 +1,4 @@
+//! What participants do in a course and what it adds up to: submissions and their states, and the
+//! completion rules. No HTTP, no database.
+
+pub mod completion;
