@@ -43,6 +43,9 @@ pub enum Command {
     /// The tool's signing keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Course packages.
+    #[command(subcommand)]
+    Course(CourseCommand),
     /// Run the tool together with a development LMS and print where to click.
     Demo(DemoArgs),
     /// Benchmarks.
@@ -120,6 +123,21 @@ pub struct DeploymentTarget {
     /// The deployment_id.
     #[arg(long)]
     pub deployment_id: String,
+}
+
+/// `course …`
+#[derive(Debug, Subcommand)]
+pub enum CourseCommand {
+    /// Validate a package (a folder or a .zip) and print every problem with file and line.
+    Check {
+        /// The package.
+        path: PathBuf,
+    },
+    /// Validate and store a package as a new published version.
+    Import {
+        /// The package.
+        path: PathBuf,
+    },
 }
 
 /// `key …`
@@ -213,6 +231,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Platform(command) => platform(config, command).await,
         Command::Deployment(command) => deployment(config, command).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
+        Command::Course(command) => course(config, command).await,
         Command::Demo(args) => demo(config, args).await,
         Command::Bench(BenchCommand::Launch(args)) => crate::bench::run_launch_bench(config, args)
             .await
@@ -388,6 +407,51 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
                     d.organisation.unwrap_or_default()
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+fn import_error(err: crate::admin::courses::ImportError) -> CliError {
+    use crate::admin::courses::ImportError;
+    match err {
+        ImportError::Invalid(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            CliError::Usage(format!("the package has {} problem(s)", problems.len()))
+        }
+        ImportError::Db(err) => CliError::Failed(err.into()),
+        other => CliError::Usage(other.to_string()),
+    }
+}
+
+async fn course(config: Config, command: CourseCommand) -> Result<(), CliError> {
+    use crate::admin::courses;
+    match command {
+        CourseCommand::Check { path } => {
+            let files = courses::read_package(&path).map_err(import_error)?;
+            let package = courses::check(&files).map_err(import_error)?;
+            let tasks: usize = package.modules.iter().map(|m| m.tasks().count()).sum();
+            println!(
+                "{} {}: valid — {} modules, {} reflection tasks, framework {} ({} phases × {} sub-areas)",
+                package.slug,
+                package.version,
+                package.modules.len(),
+                tasks,
+                package.framework.slug,
+                package.framework.phases.len(),
+                package.framework.subareas.len()
+            );
+        }
+        CourseCommand::Import { path } => {
+            let files = courses::read_package(&path).map_err(import_error)?;
+            let db = startup::open_database(&config.database_url).await?;
+            let stored = courses::import(&db, &files).await.map_err(import_error)?;
+            println!(
+                "imported {} version {} as #{}; new LMS courses start on it",
+                stored.slug, stored.version, stored.id
+            );
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 //!
 //! - `cli`, `startup` — the command line, and building/running the service.
 //! - `web` — every HTTP route (`web/mod.rs`), handlers and page templates; no queries.
+//! - `admin` — operators' use cases: importing course packages.
 //! - `admission` — the launch use case: LTI checks plus the records a launch leaves.
 //! - `registry` — registrations and approved deployments, briefly cached per instance.
 //! - `lti` — the protocol (1EdTech LTI 1.3 Core, Security Framework): no axum, no sea-orm.
@@ -15,6 +16,7 @@
 //! - `devplatform` — a real LTI platform for tests, benchmarks and `demo`; never inside `serve`.
 //! - `bench` — the launch benchmark.
 
+pub mod admin;
 pub mod admission;
 pub mod bench;
 pub mod cli;

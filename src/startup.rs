@@ -37,6 +37,9 @@ impl Application {
         let public_base = config.public_base(address)?;
         let db = open_database(&config.database_url).await?;
         ensure_tool_key(&db).await?;
+        crate::admin::courses::ensure_demo(&db)
+            .await
+            .context("cannot import the demo course")?;
         let secret = store::tool_setting::get_or_create(
             &db,
             session::SETTING_NAME,

@@ -13,6 +13,8 @@ pub struct Model {
     pub status: String,
     pub created_at: i64,
     pub approved_at: Option<i64>,
+    /// UI language when a launch names none (`sv` or `en`).
+    pub default_locale: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,11 +5,17 @@
 //! comparisons in SQL need no time-zone handling.
 
 pub mod context;
+pub mod context_course;
+pub mod course_file;
+pub mod course_version;
 pub mod deployment;
 pub mod launch_state;
 pub mod lti_user;
 pub mod membership;
 pub mod platform;
 pub mod resource_link;
+pub mod self_assessment;
+pub mod submission;
+pub mod submission_revision;
 pub mod tool_key;
 pub mod tool_setting;

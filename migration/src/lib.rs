@@ -2,12 +2,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_launch_core;
+mod m20261129_000002_create_course;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_create_launch_core::Migration)]
+        vec![
+            Box::new(m20261129_000001_create_launch_core::Migration),
+            Box::new(m20261129_000002_create_course::Migration),
+        ]
     }
 }

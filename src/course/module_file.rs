@@ -197,7 +197,7 @@ fn parse_block(ctx: &mut Ctx<'_>, kind: &str, body: &[&str], first_line: usize) 
             let video: VideoToml =
                 parse_toml(ctx.file, toml_body().as_bytes(), first_line, ctx.problems)?;
             let allowed = VIDEO_PROVIDERS.iter().any(|p| video.source.starts_with(p))
-                || ctx.files.contains_key(&video.source);
+                || (video.source.starts_with("files/") && ctx.files.contains_key(&video.source));
             if !allowed {
                 ctx.problem(
                     first_line,
@@ -208,7 +208,10 @@ fn parse_block(ctx: &mut Ctx<'_>, kind: &str, body: &[&str], first_line: usize) 
                     ),
                 );
             }
-            if !ctx.files.contains_key(&video.captions) || !video.captions.ends_with(".vtt") {
+            if !ctx.files.contains_key(&video.captions)
+                || !video.captions.ends_with(".vtt")
+                || !video.captions.starts_with("files/")
+            {
                 ctx.problem(
                     first_line,
                     format!(

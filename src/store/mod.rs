@@ -5,10 +5,12 @@ use std::{path::Path, time::Duration};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 
+pub mod course;
 pub mod deployment;
 pub mod launch_record;
 pub mod launch_state;
 pub mod platform;
+pub mod submission;
 pub mod tool_key;
 pub mod tool_setting;
 

@@ -1,0 +1,134 @@
+//! Course versions, their files, and which version each context runs.
+use entity::{context_course, course_file, course_version};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait, sea_query::OnConflict,
+};
+
+use super::StoreError;
+
+/// A file to store with a version.
+pub struct NewFile<'a> {
+    /// Path in the package.
+    pub path: &'a str,
+    /// MIME type.
+    pub content_type: &'a str,
+    /// Content.
+    pub bytes: &'a [u8],
+}
+
+/// Stores a validated package (as JSON) and its files as one new version, in one transaction.
+/// `Conflict` when that slug and version exist.
+pub async fn import(
+    db: &DatabaseConnection,
+    slug: &str,
+    version: &str,
+    titles: (&str, &str),
+    package_json: String,
+    files: Vec<NewFile<'_>>,
+    now: i64,
+) -> Result<course_version::Model, StoreError> {
+    let txn = db.begin().await?;
+    let stored = course_version::Entity::insert(course_version::ActiveModel {
+        slug: Set(slug.to_owned()),
+        version: Set(version.to_owned()),
+        title_sv: Set(titles.0.to_owned()),
+        title_en: Set(titles.1.to_owned()),
+        package: Set(package_json),
+        imported_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await
+    .map_err(|err| StoreError::from_insert(err, format!("course {slug} version {version}")))?;
+    for file in files {
+        course_file::Entity::insert(course_file::ActiveModel {
+            course_version_id: Set(stored.id),
+            path: Set(file.path.to_owned()),
+            content_type: Set(file.content_type.to_owned()),
+            bytes: Set(file.bytes.to_vec()),
+            ..Default::default()
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// The version `version` of course `slug`.
+pub async fn find_version(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    version: &str,
+) -> Result<Option<course_version::Model>, DbErr> {
+    course_version::Entity::find()
+        .filter(course_version::Column::Slug.eq(slug))
+        .filter(course_version::Column::Version.eq(version))
+        .one(db)
+        .await
+}
+
+/// The most recently imported version of any course.
+pub async fn latest(db: &impl ConnectionTrait) -> Result<Option<course_version::Model>, DbErr> {
+    course_version::Entity::find()
+        .order_by_desc(course_version::Column::Id)
+        .one(db)
+        .await
+}
+
+/// A version by row id.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<course_version::Model>, DbErr> {
+    course_version::Entity::find_by_id(id).one(db).await
+}
+
+/// A file of a version.
+pub async fn file(
+    db: &impl ConnectionTrait,
+    course_version_id: i64,
+    path: &str,
+) -> Result<Option<course_file::Model>, DbErr> {
+    course_file::Entity::find()
+        .filter(course_file::Column::CourseVersionId.eq(course_version_id))
+        .filter(course_file::Column::Path.eq(path))
+        .one(db)
+        .await
+}
+
+/// The version a context runs, pinning `candidate` when the context has none yet. Concurrent first
+/// launches agree: the first pin wins.
+pub async fn pin_context(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    candidate: i64,
+    now: i64,
+) -> Result<i64, DbErr> {
+    if let Some(pinned) = pinned(db, context_id).await? {
+        return Ok(pinned);
+    }
+    context_course::Entity::insert(context_course::ActiveModel {
+        context_id: Set(context_id),
+        course_version_id: Set(candidate),
+        pinned_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(context_course::Column::ContextId)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    pinned(db, context_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("course pin of context {context_id}")))
+}
+
+/// The version a context runs, if pinned.
+pub async fn pinned(db: &impl ConnectionTrait, context_id: i64) -> Result<Option<i64>, DbErr> {
+    Ok(context_course::Entity::find()
+        .filter(context_course::Column::ContextId.eq(context_id))
+        .one(db)
+        .await?
+        .map(|row| row.course_version_id))
+}
