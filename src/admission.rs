@@ -153,6 +153,8 @@ pub struct Admitted {
     pub message_type: MessageType,
     /// The session for the pages that follow.
     pub session: Session,
+    /// The module the resource link points at (custom parameter `module`).
+    pub target_module: Option<String>,
 }
 
 /// Validates the launch end to end and records it. `binding_secret` is what the browser holds for
@@ -267,7 +269,12 @@ pub async fn complete_launch(
 
     let role = lti::claims::tool_role(&claims.roles);
     let recorded = record(app, platform.id, deployment.id, &claims, role, now).await?;
-    let lang = crate::i18n::Lang::from_locale(claims.locale.as_deref());
+    let lang = crate::i18n::Lang::from_locale(
+        claims
+            .locale
+            .as_deref()
+            .or(deployment.default_locale.as_deref()),
+    );
     Ok(Admitted {
         message_type: claims.message_type,
         session: Session {
@@ -285,6 +292,11 @@ pub async fn complete_launch(
                 .and_then(|c| c.title.clone().or_else(|| c.label.clone())),
             exp: now + app.config.session_ttl_seconds as i64,
         },
+        target_module: claims
+            .custom
+            .iter()
+            .find(|(key, _)| key == "module")
+            .map(|(_, value)| value.clone()),
     })
 }
 

@@ -39,6 +39,8 @@ pub struct Config {
     pub store_email: bool,
     /// Timeout for calls to platforms (key sets, tokens, services).
     pub outbound_timeout_seconds: u64,
+    /// Most characters in one reflection answer.
+    pub max_answer_chars: usize,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             session_ttl_seconds: 8 * 3600,
             store_email: false,
             outbound_timeout_seconds: 10,
+            max_answer_chars: 20_000,
         }
     }
 }
@@ -128,6 +131,12 @@ impl Config {
                     problem: "must be greater than 0".into(),
                 });
             }
+        }
+        if !(100..=1_000_000).contains(&self.max_answer_chars) {
+            return Err(ConfigError::Invalid {
+                key: "max_answer_chars",
+                problem: "must be between 100 and 1000000".into(),
+            });
         }
         if self.clock_leeway_seconds > 300 {
             return Err(ConfigError::Invalid {

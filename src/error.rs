@@ -19,6 +19,14 @@ pub enum AppError {
         /// The page language.
         lang: Lang,
     },
+    /// The course of the context could not be shown.
+    #[error("{error}")]
+    Course {
+        /// What went wrong.
+        error: crate::learning::participant::CourseError,
+        /// The page language.
+        lang: Lang,
+    },
     /// The session token is missing, tampered with or expired.
     #[error("invalid session")]
     Session {
@@ -121,6 +129,40 @@ impl AppError {
                         Some(error.to_string()),
                     ),
                     AdmissionError::Storage(_) => (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        lang,
+                        lang.t("error-internal").to_owned(),
+                        None,
+                        None,
+                    ),
+                }
+            }
+            AppError::Course { error, lang } => {
+                use crate::learning::participant::CourseError;
+                let lang = *lang;
+                match error {
+                    CourseError::NoContext => (
+                        StatusCode::BAD_REQUEST,
+                        lang,
+                        lang.t("error-no-context").to_owned(),
+                        Some("COURSE_NO_CONTEXT"),
+                        None,
+                    ),
+                    CourseError::NoCourse => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        lang,
+                        lang.t("error-no-course").to_owned(),
+                        Some("COURSE_NONE_IMPORTED"),
+                        None,
+                    ),
+                    CourseError::NoModule(_) | CourseError::NoTask(_) => (
+                        StatusCode::NOT_FOUND,
+                        lang,
+                        lang.t("error-no-module").to_owned(),
+                        Some("COURSE_NOT_FOUND"),
+                        Some(error.to_string()),
+                    ),
+                    CourseError::Corrupt(..) | CourseError::Db(_) => (
                         StatusCode::INTERNAL_SERVER_ERROR,
                         lang,
                         lang.t("error-internal").to_owned(),

@@ -63,6 +63,7 @@ impl Application {
             sessions,
             http,
             registry: crate::registry::Registry::default(),
+            courses: crate::learning::participant::CourseCache::default(),
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));
         Ok(Self { listener, state })

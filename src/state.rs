@@ -34,6 +34,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// Registrations and approved deployments, briefly cached.
     pub registry: crate::registry::Registry,
+    /// Parsed course versions.
+    pub courses: crate::learning::participant::CourseCache,
     /// What recent launches recorded, to skip rewriting identical rows.
     pub recent_launches: crate::registry::TtlCache<String, crate::store::launch_record::Recorded>,
 }

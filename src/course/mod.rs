@@ -138,7 +138,7 @@ impl Module {
 
 /// A content block.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "block", rename_all = "snake_case")]
 pub enum Block {
     /// Markdown, already rendered to sanitised HTML per language.
     Text {

@@ -151,3 +151,11 @@ fn videos_need_an_allowed_source_captions_and_a_transcript() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_loaded_package_survives_its_json_round_trip() {
+    let course = load(&demo_files()).unwrap();
+    let json = serde_json::to_string(&course).unwrap();
+    let back: CoursePackage = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, course);
+}

@@ -2,6 +2,10 @@
 //! (`key = text`), embedded in the binary and loaded once.
 use std::{collections::HashMap, sync::LazyLock};
 
+mod time;
+
+pub use time::{format_date, format_time};
+
 /// A language of the user interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Lang {

@@ -2,3 +2,4 @@
 //! completion rules. No HTTP, no database.
 
 pub mod completion;
+pub mod participant;

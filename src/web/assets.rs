@@ -11,3 +11,14 @@ pub async fn stylesheet() -> impl IntoResponse {
         include_str!("assets/app.css"),
     )
 }
+
+/// Saves reflection drafts while typing.
+pub async fn autosave_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/autosave.js"),
+    )
+}

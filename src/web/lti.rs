@@ -120,7 +120,7 @@ pub async fn launch(
             let lang = Lang::from_locale(Some(&admitted.session.lang));
             match admitted.message_type {
                 MessageType::ResourceLink => match app.sessions.issue(&admitted.session) {
-                    Ok(token) => pages::landing(&app, &admitted.session, &token),
+                    Ok(token) => entry_page(&app, &admitted, &token).await,
                     Err(err) => AppError::Internal(anyhow::anyhow!(err)).into_response(),
                 },
                 MessageType::DeepLinking => {
@@ -143,6 +143,20 @@ pub async fn launch(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// Where a resource-link launch lands: the module its `module` custom parameter names, else the
+/// course overview; a launch without an LMS course gets the plain landing page.
+async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str) -> Response {
+    let session = &admitted.session;
+    if session.cid.is_none() {
+        return pages::landing(app, session, token);
+    }
+    let page = match &admitted.target_module {
+        Some(slug) => super::course::module(app, session, token, slug).await,
+        None => super::course::overview(app, session, token).await,
+    };
+    page.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// The language of a refused launch: the token's locale when it has one (read unverified, for the

@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 mod assets;
 mod cookies;
+mod course;
 mod health;
 mod lti;
 mod pages;
@@ -33,8 +34,14 @@ pub fn router(state: AppState) -> Router {
             get(lti::login_initiation_query).post(lti::login_initiation_form),
         )
         .route("/lti/launch", post(lti::launch))
-        .route("/home", get(pages::show_home))
+        .route("/home", get(course::show_overview))
+        .route("/course", get(course::show_overview))
+        .route("/course/m/{module}", get(course::show_module))
+        .route("/course/m/{module}/t/{task}", post(course::save_task))
+        .route("/course/m/{module}/t/{task}/draft", post(course::autosave_task))
+        .route("/course/files/{*path}", get(course::download))
         .route("/assets/app.css", get(assets::stylesheet))
+        .route("/assets/autosave.js", get(assets::autosave_script))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -60,7 +67,7 @@ async fn security_headers(request: axum::extract::Request, next: Next) -> Respon
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https: http:; base-uri 'none'",
+                "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; frame-src https://www.youtube-nocookie.com https://player.vimeo.com; form-action 'self' https: http:; base-uri 'none'",
             ),
         );
     }

@@ -2,11 +2,10 @@
 //! "not available yet" and not-found pages.
 use askama::Template;
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
 
 use crate::{
     error::{AppError, MessagePage, render},
@@ -83,31 +82,6 @@ pub fn not_available(app: &App, lang: Lang, message_key: &str) -> Response {
         },
         StatusCode::OK,
     )
-}
-
-/// The session token of a page request.
-#[derive(Debug, Deserialize)]
-pub struct SessionQuery {
-    session: Option<String>,
-}
-
-/// `GET /home?session=…`: the landing page again, from the session token alone (no cookie).
-pub async fn show_home(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<SessionQuery>,
-) -> Result<Response, AppError> {
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let token = query.session.ok_or(AppError::Session { lang })?;
-    let session = app.sessions.verify(&token).map_err(|err| {
-        tracing::info!(error = %err, "session token refused");
-        AppError::Session { lang }
-    })?;
-    Ok(landing(&app, &session, &token))
 }
 
 /// Anything else.

@@ -314,11 +314,17 @@ impl TestApp {
     }
 }
 
-/// The session token the landing page links with.
+/// The first link of a page that carries the session token.
 pub fn session_link(body: &str) -> String {
-    let start = body
-        .find("/home?session=")
-        .expect("landing page links home");
-    let end = body[start..].find('"').unwrap() + start;
+    link_containing(body, "?session=")
+}
+
+/// The first `href`/`action` URL of a page that contains `needle`, unescaped.
+pub fn link_containing(body: &str, needle: &str) -> String {
+    let at = body
+        .find(needle)
+        .unwrap_or_else(|| panic!("no link with {needle}: {body}"));
+    let start = body[..at].rfind('"').unwrap() + 1;
+    let end = body[at..].find('"').unwrap() + at;
     body[start..end].replace("&amp;", "&")
 }

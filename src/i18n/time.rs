@@ -1,0 +1,79 @@
+//! Swedish dates and times (2025-03-04, 24-hour clock) in Swedish local time: CET, or CEST from the
+//! last Sunday of March to the last Sunday of October (EU rule, changes at 01:00 UTC).
+
+/// Days since 1970-01-01 → (year, month, day). (H. Hinnant's civil_from_days.)
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds of the last Sunday of `month` at 01:00 UTC.
+fn last_sunday_0100_utc(year: i64, month: u32) -> i64 {
+    let last_day = days_from_civil(year, month, 31);
+    // 1970-01-01 was a Thursday: weekday 0 = Monday … 6 = Sunday.
+    let weekday = (last_day + 3).rem_euclid(7);
+    let sunday = last_day - (weekday - 6).rem_euclid(7);
+    sunday * 86_400 + 3_600
+}
+
+/// Swedish local time of a Unix timestamp, as seconds.
+fn local(unix: i64) -> i64 {
+    let (year, _, _) = civil_from_days(unix.div_euclid(86_400));
+    let summer = unix >= last_sunday_0100_utc(year, 3) && unix < last_sunday_0100_utc(year, 10);
+    unix + if summer { 7_200 } else { 3_600 }
+}
+
+/// `2025-03-04`.
+pub fn format_date(unix: i64) -> String {
+    let (year, month, day) = civil_from_days(local(unix).div_euclid(86_400));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// `14:05`.
+pub fn format_time(unix: i64) -> String {
+    let seconds = local(unix).rem_euclid(86_400);
+    format!("{:02}:{:02}", seconds / 3_600, (seconds % 3_600) / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn winter_and_summer_times_follow_swedish_local_time() {
+        // 2025-03-04 12:00 UTC = 13:00 CET.
+        assert_eq!((format_date(1_741_089_600), format_time(1_741_089_600)), ("2025-03-04".into(), "13:00".into()));
+        // 2025-07-01 22:30 UTC = 2025-07-02 00:30 CEST.
+        assert_eq!((format_date(1_751_409_000), format_time(1_751_409_000)), ("2025-07-02".into(), "00:30".into()));
+        // DST starts 2025-03-30 01:00 UTC: 00:59 UTC is 01:59 CET, 01:00 UTC is 03:00 CEST.
+        assert_eq!(format_time(1_743_296_340), "01:59");
+        assert_eq!(format_time(1_743_296_400), "03:00");
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for days in [-1000, 0, 10_957, 20_000, 30_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

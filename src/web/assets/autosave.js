@@ -1,0 +1,45 @@
+// Saves reflection drafts while the participant types, so nothing typed is lost. Works without it
+// too: the form's own buttons save and submit.
+(function () {
+  "use strict";
+  var DELAY_MS = 1500;
+  function setup(form) {
+    var url = form.getAttribute("data-autosave-url");
+    var status = form.querySelector(".autosave-status");
+    var version = form.querySelector("input[name=version]");
+    if (!url || !status || !version) return;
+    var timer = null;
+    var stopped = false;
+    function save() {
+      if (stopped) return;
+      var data = new URLSearchParams(new FormData(form));
+      data.set("action", "autosave");
+      fetch(url, { method: "POST", body: data, credentials: "omit" })
+        .then(function (response) {
+          if (response.status === 409) {
+            stopped = true;
+            status.textContent = form.getAttribute("data-conflict-text");
+            return null;
+          }
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (body) {
+          if (!body) return;
+          version.value = String(body.version);
+          status.textContent = form.getAttribute("data-saved-text") + " " + body.saved_at;
+        })
+        .catch(function () {
+          status.textContent = form.getAttribute("data-failed-text");
+        });
+    }
+    form.addEventListener("input", function () {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(save, DELAY_MS);
+    });
+    form.addEventListener("submit", function () {
+      if (timer) clearTimeout(timer);
+    });
+  }
+  document.querySelectorAll("form[data-autosave-url]").forEach(setup);
+})();

@@ -1,0 +1,692 @@
+//! The participant's pages inside the LMS iframe: course overview, module pages with reflection
+//! tasks, automatic draft saving, and package downloads. Every page carries the session token in
+//! its links and forms; no cookie is needed.
+use askama::Template;
+use axum::{
+    Form, Json,
+    extract::{Path, Query, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    course::{Block, Module, ReflectionTask},
+    error::{AppError, render},
+    i18n::Lang,
+    learning::{
+        completion::{self, ModuleStatus, SubmissionStatus},
+        participant::{self, AnswerLimits, ContextCourse, FieldProblem, SaveAction, SaveOutcome, Standing},
+    },
+    lti::claims::ToolRole,
+    session::Session,
+    state::{App, AppState},
+    store,
+};
+
+/// The query every page carries.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// The session token.
+    pub session: Option<String>,
+    /// A notice to show after a redirect (`saved`, `submitted`).
+    pub notice: Option<String>,
+    /// The task the notice is about.
+    pub task: Option<String>,
+}
+
+fn accept_language(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+}
+
+/// The verified session of a request, or a 401 page.
+pub fn require_session(app: &App, token: Option<&str>, headers: &HeaderMap) -> Result<Session, AppError> {
+    let lang = accept_language(headers);
+    let token = token.ok_or(AppError::Session { lang })?;
+    app.sessions.verify(token).map_err(|err| {
+        tracing::info!(error = %err, "session token refused");
+        AppError::Session { lang }
+    })
+}
+
+/// A URL of this tool carrying the session token.
+pub fn page_url(app: &App, path: &str, token: &str) -> String {
+    let mut url = app.url(path);
+    url.query_pairs_mut().append_pair("session", token);
+    url.to_string()
+}
+
+fn course_error(err: participant::CourseError, lang: Lang) -> AppError {
+    AppError::Course { error: err, lang }
+}
+
+struct Notice {
+    kind: &'static str,
+    text: String,
+}
+
+struct ModuleCard {
+    slug: String,
+    title: String,
+    workshop: String,
+    required: bool,
+    url: String,
+    status_label: &'static str,
+    status_class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "course_overview.html")]
+struct OverviewPage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    course_title: &'a str,
+    name: Option<&'a str>,
+    context_title: Option<&'a str>,
+    role_label: &'static str,
+    progress_text: String,
+    required_done: usize,
+    required_total: usize,
+    course_complete: bool,
+    modules: Vec<ModuleCard>,
+}
+
+fn status_class(status: ModuleStatus) -> &'static str {
+    match status {
+        ModuleStatus::NotStarted => "not-started",
+        ModuleStatus::InProgress => "in-progress",
+        ModuleStatus::Submitted => "submitted",
+        ModuleStatus::Returned => "returned",
+        ModuleStatus::Approved => "approved",
+        ModuleStatus::Complete => "complete",
+    }
+}
+
+fn role_label(lang: Lang, role: ToolRole) -> &'static str {
+    lang.t(match role {
+        ToolRole::Participant => "role-participant",
+        ToolRole::Instructor => "role-instructor",
+    })
+}
+
+/// Renders the course overview.
+pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Response, AppError> {
+    let lang = Lang::from_locale(Some(&session.lang));
+    let course = app
+        .courses
+        .for_session(&app.db, session)
+        .await
+        .map_err(|err| course_error(err, lang))?;
+    let standing = Standing::load(&app.db, &course, session)
+        .await
+        .map_err(|err| course_error(err.into(), lang))?;
+    let package = &course.package;
+    let progress = standing.progress(package);
+    let (done, total) = completion::required_modules_complete(package, &progress);
+    let modules = package
+        .modules
+        .iter()
+        .map(|module| {
+            let status = standing.module_status(module);
+            ModuleCard {
+                slug: module.slug.clone(),
+                title: module.title.get(lang).to_owned(),
+                workshop: module.workshop.get(lang).to_owned(),
+                required: module.required,
+                url: page_url(app, &format!("course/m/{}", module.slug), token),
+                status_label: lang.t(status.label_key()),
+                status_class: status_class(status),
+            }
+        })
+        .collect();
+    let page = OverviewPage {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(app, "accessibility", token),
+        course_title: package.title.get(lang),
+        name: session.name.as_deref(),
+        context_title: session.ctx.as_deref(),
+        role_label: role_label(lang, session.role),
+        progress_text: lang
+            .t("overview-progress-text")
+            .replace("{done}", &done.to_string())
+            .replace("{total}", &total.to_string()),
+        required_done: done,
+        required_total: total.max(1),
+        course_complete: completion::course_complete(package, &progress),
+        modules,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+struct FieldView {
+    id: String,
+    label: String,
+    value: String,
+    error: Option<String>,
+    kept: Option<String>,
+}
+
+struct TaskView {
+    slug: String,
+    heading: String,
+    group: bool,
+    status_label: &'static str,
+    status_class: &'static str,
+    locked: bool,
+    feedback: Option<String>,
+    message: Option<Notice>,
+    version: i64,
+    fields: Vec<FieldView>,
+    action_url: String,
+    autosave_url: String,
+}
+
+enum BlockView {
+    Text(String),
+    Download {
+        title: String,
+        url: String,
+        format: String,
+        size: String,
+    },
+    Video {
+        title: String,
+        src: String,
+        captions: String,
+        transcript: String,
+        embedded: bool,
+    },
+    Assessment {
+        label: String,
+        url: String,
+        done: bool,
+    },
+    Task(Box<TaskView>),
+}
+
+#[derive(Template)]
+#[template(path = "course_module.html")]
+struct ModulePage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    overview_url: String,
+    course_title: &'a str,
+    module_title: &'a str,
+    workshop: &'a str,
+    notice: Option<Notice>,
+    blocks: Vec<BlockView>,
+}
+
+/// Human file size: "12 kB", "3.4 MB" (Swedish uses a decimal comma).
+fn file_size(bytes: u64, lang: Lang) -> String {
+    let text = if bytes < 1000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{} kB", bytes.div_ceil(1000))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    };
+    match lang {
+        Lang::Sv => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+/// What one task shows after a save attempt.
+#[derive(Default)]
+struct TaskState {
+    message: Option<Notice>,
+    typed: Option<Vec<String>>,
+    problems: Vec<FieldProblem>,
+    kept: Option<Vec<String>>,
+}
+
+/// What every part of a page needs.
+struct PageCtx<'a> {
+    app: &'a App,
+    session: &'a Session,
+    token: &'a str,
+    lang: Lang,
+}
+
+impl<'a> PageCtx<'a> {
+    fn new(app: &'a App, session: &'a Session, token: &'a str) -> Self {
+        Self {
+            app,
+            session,
+            token,
+            lang: Lang::from_locale(Some(&session.lang)),
+        }
+    }
+}
+
+fn task_view(
+    ctx: &PageCtx<'_>,
+    module: &Module,
+    task: &ReflectionTask,
+    number: usize,
+    standing: &Standing,
+    state: TaskState,
+) -> TaskView {
+    let (app, lang, token) = (ctx.app, ctx.lang, ctx.token);
+    let row = standing.submission(&module.slug, &task.slug);
+    let status = row.and_then(|r| SubmissionStatus::parse(&r.status));
+    let stored = row.map(participant::answers_of).unwrap_or_default();
+    let values = state.typed.clone().unwrap_or(stored);
+    let (status_key, status_class) = match status {
+        None => ("status-not-started", "not-started"),
+        Some(SubmissionStatus::Draft) => ("status-draft", "in-progress"),
+        Some(SubmissionStatus::Submitted) => ("status-submitted", "submitted"),
+        Some(SubmissionStatus::Returned) => ("status-returned", "returned"),
+        Some(SubmissionStatus::Approved) => ("status-approved", "approved"),
+    };
+    let fields = task
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(index, prompt)| FieldView {
+            id: format!("answer-{}-{}", task.slug, index),
+            label: prompt.get(lang).to_owned(),
+            value: values.get(index).cloned().unwrap_or_default(),
+            error: state
+                .problems
+                .iter()
+                .find(|p| p.field == index)
+                .map(|p| lang.t(p.key).replace("{n}", &p.number.to_string())),
+            kept: state
+                .kept
+                .as_ref()
+                .and_then(|kept| kept.get(index).cloned())
+                .filter(|text| !text.is_empty()),
+        })
+        .collect();
+    let base = format!("course/m/{}/t/{}", module.slug, task.slug);
+    TaskView {
+        slug: task.slug.clone(),
+        heading: lang.t("task-heading").replace("{n}", &number.to_string()),
+        group: task.kind == crate::course::TaskKind::Group,
+        status_label: lang.t(status_key),
+        status_class,
+        locked: matches!(status, Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)),
+        feedback: row.and_then(|r| r.feedback.clone()),
+        message: state.message,
+        version: row.map(|r| r.version).unwrap_or(0),
+        fields,
+        action_url: page_url(app, &base, token),
+        autosave_url: page_url(app, &format!("{base}/draft"), token),
+    }
+}
+
+async fn module_page(
+    ctx: &PageCtx<'_>,
+    course: &ContextCourse,
+    module: &Module,
+    notice: Option<Notice>,
+    mut states: Vec<(String, TaskState)>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (app, session, token, lang) = (ctx.app, ctx.session, ctx.token, ctx.lang);
+    let standing = Standing::load(&app.db, course, session)
+        .await
+        .map_err(|err| course_error(err.into(), lang))?;
+    let mut number = 0;
+    let mut blocks = Vec::new();
+    for block in &module.blocks {
+        blocks.push(match block {
+            Block::Text { sv_html, en_html } => BlockView::Text(match lang {
+                Lang::Sv => sv_html.clone(),
+                Lang::En => en_html.clone(),
+            }),
+            Block::Download(download) => BlockView::Download {
+                title: download.title.get(lang).to_owned(),
+                url: page_url(app, &format!("course/{}", download.file), token),
+                format: download.format.clone(),
+                size: file_size(download.size, lang),
+            },
+            Block::Video(video) => {
+                let embedded = !video.source.starts_with("files/");
+                BlockView::Video {
+                    title: video.title.get(lang).to_owned(),
+                    src: if embedded {
+                        video.source.clone()
+                    } else {
+                        page_url(app, &format!("course/{}", video.source), token)
+                    },
+                    captions: page_url(app, &format!("course/{}", video.captions), token),
+                    transcript: video.transcript.get(lang).to_owned(),
+                    embedded,
+                }
+            }
+            Block::SelfAssessment { round } => BlockView::Assessment {
+                label: lang
+                    .t(match round {
+                        crate::course::AssessmentRound::Baseline => "assessment-baseline",
+                        crate::course::AssessmentRound::Final => "assessment-final",
+                    })
+                    .to_owned(),
+                url: page_url(app, "course", token),
+                done: false,
+            },
+            Block::Reflection(task) => {
+                number += 1;
+                let state = states
+                    .iter()
+                    .position(|(slug, _)| *slug == task.slug)
+                    .map(|i| states.swap_remove(i).1)
+                    .unwrap_or_default();
+                BlockView::Task(Box::new(task_view(
+                    ctx, module, task, number, &standing, state,
+                )))
+            }
+        });
+    }
+    let page = ModulePage {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(app, "accessibility", token),
+        overview_url: page_url(app, "course", token),
+        course_title: course.package.title.get(lang),
+        module_title: module.title.get(lang),
+        workshop: module.workshop.get(lang),
+        notice,
+        blocks,
+    };
+    Ok(render(&page, status))
+}
+
+/// Renders a module page.
+pub async fn module(app: &App, session: &Session, token: &str, slug: &str) -> Result<Response, AppError> {
+    let lang = Lang::from_locale(Some(&session.lang));
+    let course = app
+        .courses
+        .for_session(&app.db, session)
+        .await
+        .map_err(|err| course_error(err, lang))?;
+    let module = course.module(slug).map_err(|err| course_error(err, lang))?;
+    let ctx = PageCtx::new(app, session, token);
+    module_page(&ctx, &course, module, None, Vec::new(), StatusCode::OK).await
+}
+
+/// `GET /course` (and `/home`).
+pub async fn show_overview(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.unwrap_or_default();
+    if session.cid.is_none() {
+        return Ok(super::pages::landing(&app, &session, &token));
+    }
+    overview(&app, &session, &token).await
+}
+
+/// `GET /course/m/{module}`.
+pub async fn show_module(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let lang = Lang::from_locale(Some(&session.lang));
+    let notice = match (query.notice.as_deref(), query.task.as_deref()) {
+        (Some("saved"), Some(_)) => Some(Notice {
+            kind: "info",
+            text: lang.t("task-saved").to_owned(),
+        }),
+        (Some("submitted"), Some(_)) => Some(Notice {
+            kind: "info",
+            text: lang.t("task-submitted").to_owned(),
+        }),
+        _ => None,
+    };
+    let course = app
+        .courses
+        .for_session(&app.db, &session)
+        .await
+        .map_err(|err| course_error(err, lang))?;
+    let module = course.module(&slug).map_err(|err| course_error(err, lang))?;
+    let ctx = PageCtx::new(&app, &session, &token);
+    module_page(&ctx, &course, module, notice, Vec::new(), StatusCode::OK).await
+}
+
+/// The answers and intent of a task form.
+struct TaskForm {
+    answers: Vec<String>,
+    version: i64,
+    action: Option<String>,
+}
+
+fn read_form(fields: Vec<(String, String)>) -> TaskForm {
+    let mut answers: Vec<(usize, String)> = Vec::new();
+    let mut version = 0;
+    let mut action = None;
+    for (name, value) in fields {
+        if let Some(index) = name.strip_prefix("answer_").and_then(|i| i.parse::<usize>().ok()) {
+            if index < 100 {
+                answers.push((index, value));
+            }
+        } else if name == "version" {
+            version = value.trim().parse().unwrap_or(0);
+        } else if name == "action" {
+            action = Some(value);
+        }
+    }
+    let size = answers.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+    let mut ordered = vec![String::new(); size];
+    for (index, value) in answers {
+        if let Some(slot) = ordered.get_mut(index) {
+            *slot = value;
+        }
+    }
+    TaskForm {
+        answers: ordered,
+        version,
+        action,
+    }
+}
+
+async fn save(
+    app: &App,
+    session: &Session,
+    module_slug: &str,
+    task_slug: &str,
+    form: &TaskForm,
+    action: SaveAction,
+) -> Result<(ContextCourse, SaveOutcome), AppError> {
+    let lang = Lang::from_locale(Some(&session.lang));
+    let course = app
+        .courses
+        .for_session(&app.db, session)
+        .await
+        .map_err(|err| course_error(err, lang))?;
+    let module = course.module(module_slug).map_err(|err| course_error(err, lang))?;
+    let task = module
+        .task(task_slug)
+        .ok_or_else(|| course_error(participant::CourseError::NoTask(task_slug.chars().take(64).collect()), lang))?;
+    let outcome = participant::save_answers(
+        &app.db,
+        participant::SaveRequest {
+            course: &course,
+            session,
+            module,
+            task,
+            answers: form.answers.clone(),
+            base_version: form.version,
+            action,
+            limits: AnswerLimits {
+                max_chars: app.config.max_answer_chars,
+            },
+        },
+    )
+    .await
+    .map_err(|err| course_error(err.into(), lang))?;
+    Ok((course, outcome))
+}
+
+/// `POST /course/m/{module}/t/{task}`: save as draft or submit.
+pub async fn save_task(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path((module_slug, task_slug)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, AppError> {
+    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let lang = Lang::from_locale(Some(&session.lang));
+    let Form(fields) = form.map_err(|rejection| AppError::BadRequest {
+        detail: rejection.body_text(),
+        lang,
+    })?;
+    let form = read_form(fields);
+    let action = match form.action.as_deref() {
+        Some("submit") => SaveAction::Submit,
+        _ => SaveAction::Draft,
+    };
+    let (course, outcome) = save(&app, &session, &module_slug, &task_slug, &form, action).await?;
+    let module = course.module(&module_slug).map_err(|err| course_error(err, lang))?;
+    let (status, state) = match outcome {
+        SaveOutcome::Saved { submitted, .. } => {
+            let mut target = app.url(&format!("course/m/{module_slug}"));
+            target
+                .query_pairs_mut()
+                .append_pair("session", &token)
+                .append_pair("notice", if submitted { "submitted" } else { "saved" })
+                .append_pair("task", &task_slug);
+            target.set_fragment(Some(&format!("task-{task_slug}")));
+            return Ok(Redirect::to(target.as_str()).into_response());
+        }
+        SaveOutcome::Invalid { problems, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            TaskState {
+                message: Some(Notice {
+                    kind: "warning",
+                    text: lang.t("task-not-submitted").to_owned(),
+                }),
+                typed: Some(form.answers.clone()),
+                problems,
+                kept: None,
+            },
+        ),
+        SaveOutcome::Conflict { .. } => (
+            StatusCode::CONFLICT,
+            TaskState {
+                message: Some(Notice {
+                    kind: "warning",
+                    text: lang.t("task-conflict").to_owned(),
+                }),
+                typed: None,
+                problems: Vec::new(),
+                kept: Some(form.answers.clone()),
+            },
+        ),
+        SaveOutcome::Locked { .. } => (
+            StatusCode::CONFLICT,
+            TaskState {
+                message: Some(Notice {
+                    kind: "warning",
+                    text: lang.t("task-locked").to_owned(),
+                }),
+                typed: None,
+                problems: Vec::new(),
+                kept: Some(form.answers.clone()),
+            },
+        ),
+    };
+    tracing::info!(module = %module_slug, task = %task_slug, status = status.as_u16(), "answer not stored as asked");
+    let ctx = PageCtx::new(&app, &session, &token);
+    module_page(&ctx, &course, module, None, vec![(task_slug, state)], status).await
+}
+
+/// `POST /course/m/{module}/t/{task}/draft`: the automatic save while typing (JSON).
+pub async fn autosave_task(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path((module_slug, task_slug)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, AppError> {
+    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let lang = Lang::from_locale(Some(&session.lang));
+    let Form(fields) = form.map_err(|rejection| AppError::BadRequest {
+        detail: rejection.body_text(),
+        lang,
+    })?;
+    let form = read_form(fields);
+    let (_, outcome) = save(&app, &session, &module_slug, &task_slug, &form, SaveAction::Draft).await?;
+    let clock = |at: i64| crate::i18n::format_time(at);
+    Ok(match outcome {
+        SaveOutcome::Saved { row, .. }
+        | SaveOutcome::Invalid { row: Some(row), .. } => Json(serde_json::json!({
+            "version": row.version,
+            "saved_at": clock(row.updated_at),
+        }))
+        .into_response(),
+        SaveOutcome::Invalid { row: None, .. } | SaveOutcome::Conflict { .. } | SaveOutcome::Locked { .. } => {
+            (StatusCode::CONFLICT, Json(serde_json::json!({ "error": "conflict" }))).into_response()
+        }
+    })
+}
+
+/// `GET /course/files/{*path}`: a file of the context's course package.
+pub async fn download(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let lang = Lang::from_locale(Some(&session.lang));
+    let course = app
+        .courses
+        .for_session(&app.db, &session)
+        .await
+        .map_err(|err| course_error(err, lang))?;
+    let path = format!("files/{path}");
+    let file = store::course::file(&app.db, course.version_id, &path)
+        .await
+        .map_err(|err| course_error(err.into(), lang))?
+        .ok_or(AppError::NotFound { lang })?;
+    let name = path.rsplit('/').next().unwrap_or("file").replace('"', "");
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type.clone()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        file.bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_are_ordered_and_bounded() {
+        let form = read_form(vec![
+            ("answer_1".into(), "b".into()),
+            ("answer_0".into(), "a".into()),
+            ("answer_999".into(), "ignored".into()),
+            ("version".into(), "7".into()),
+            ("action".into(), "submit".into()),
+        ]);
+        assert_eq!(form.answers, vec!["a", "b"]);
+        assert_eq!(form.version, 7);
+        assert_eq!(form.action.as_deref(), Some("submit"));
+    }
+
+    #[test]
+    fn file_sizes_use_the_local_decimal_mark() {
+        assert_eq!(file_size(512, Lang::Sv), "512 B");
+        assert_eq!(file_size(1_500, Lang::En), "2 kB");
+        assert_eq!(file_size(3_400_000, Lang::Sv), "3,4 MB");
+    }
+}
