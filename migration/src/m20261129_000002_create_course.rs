@@ -315,6 +315,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration("coursebridge migrations are forward-only".into()))
+        Err(DbErr::Migration(
+            "coursebridge migrations are forward-only".into(),
+        ))
     }
 }

@@ -51,17 +51,23 @@ pub fn read_package(path: &Path) -> Result<PackageFiles, ImportError> {
         return course::read_folder(path).map_err(|err| read_error(err.to_string()));
     }
     let file = std::fs::File::open(path).map_err(|err| read_error(err.to_string()))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|err| read_error(format!("not a folder or a .zip: {err}")))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|err| read_error(format!("not a folder or a .zip: {err}")))?;
     let mut files = PackageFiles::new();
     let mut total = 0u64;
     for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(|err| read_error(err.to_string()))?;
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|err| read_error(err.to_string()))?;
         if entry.is_dir() {
             continue;
         }
         // enclosed_name refuses absolute paths and `..`, so nothing escapes the package.
         let Some(name) = entry.enclosed_name() else {
-            return Err(read_error(format!("unsafe path in the archive: {:?}", entry.name_raw())));
+            return Err(read_error(format!(
+                "unsafe path in the archive: {:?}",
+                entry.name_raw()
+            )));
         };
         total += entry.size();
         if total > MAX_PACKAGE_BYTES {
@@ -73,13 +79,17 @@ pub fn read_package(path: &Path) -> Result<PackageFiles, ImportError> {
             .collect::<Vec<_>>()
             .join("/");
         let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut bytes).map_err(|err| read_error(err.to_string()))?;
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|err| read_error(err.to_string()))?;
         files.insert(key, bytes);
     }
     // A zip made of the folder itself has one top folder; the package is inside it.
     if !files.contains_key("course.toml") {
-        let tops: std::collections::HashSet<_> =
-            files.keys().filter_map(|k| k.split_once('/').map(|(top, _)| top.to_owned())).collect();
+        let tops: std::collections::HashSet<_> = files
+            .keys()
+            .filter_map(|k| k.split_once('/').map(|(top, _)| top.to_owned()))
+            .collect();
         if tops.len() == 1 {
             let top = tops.into_iter().next().unwrap_or_default();
             let prefix = format!("{top}/");
@@ -98,7 +108,10 @@ pub fn check(files: &PackageFiles) -> Result<CoursePackage, ImportError> {
 }
 
 /// Validates and stores a package as a new version.
-pub async fn import(db: &DatabaseConnection, files: &PackageFiles) -> Result<course_version::Model, ImportError> {
+pub async fn import(
+    db: &DatabaseConnection,
+    files: &PackageFiles,
+) -> Result<course_version::Model, ImportError> {
     let package = check(files)?;
     let json = serde_json::to_string(&package).map_err(|err| DbErr::Custom(err.to_string()))?;
     let stored_files = files
@@ -133,9 +146,14 @@ pub async fn import(db: &DatabaseConnection, files: &PackageFiles) -> Result<cou
 pub async fn ensure_demo(db: &DatabaseConnection) -> Result<(), ImportError> {
     let files = course::demo_files();
     let package = check(&files)?;
-    if store::course::find_version(db, &package.slug, &package.version).await?.is_none() {
+    if store::course::find_version(db, &package.slug, &package.version)
+        .await?
+        .is_none()
+    {
         match import(db, &files).await {
-            Ok(stored) => tracing::info!(slug = %stored.slug, version = %stored.version, "imported the demo course"),
+            Ok(stored) => {
+                tracing::info!(slug = %stored.slug, version = %stored.version, "imported the demo course")
+            }
             // Another instance imported it at the same moment.
             Err(ImportError::Exists { .. }) => {}
             Err(err) => return Err(err),

@@ -61,9 +61,15 @@ mod tests {
     #[test]
     fn winter_and_summer_times_follow_swedish_local_time() {
         // 2025-03-04 12:00 UTC = 13:00 CET.
-        assert_eq!((format_date(1_741_089_600), format_time(1_741_089_600)), ("2025-03-04".into(), "13:00".into()));
+        assert_eq!(
+            (format_date(1_741_089_600), format_time(1_741_089_600)),
+            ("2025-03-04".into(), "13:00".into())
+        );
         // 2025-07-01 22:30 UTC = 2025-07-02 00:30 CEST.
-        assert_eq!((format_date(1_751_409_000), format_time(1_751_409_000)), ("2025-07-02".into(), "00:30".into()));
+        assert_eq!(
+            (format_date(1_751_409_000), format_time(1_751_409_000)),
+            ("2025-07-02".into(), "00:30".into())
+        );
         // DST starts 2025-03-30 01:00 UTC: 00:59 UTC is 01:59 CET, 01:00 UTC is 03:00 CEST.
         assert_eq!(format_time(1_743_296_340), "01:59");
         assert_eq!(format_time(1_743_296_400), "03:00");

@@ -78,8 +78,11 @@ impl CourseCache {
         let version_id = match store::course::pinned(db, context_id).await? {
             Some(pinned) => pinned,
             None => {
-                let latest = store::course::latest(db).await?.ok_or(CourseError::NoCourse)?;
-                store::course::pin_context(db, context_id, latest.id, crate::lti::now_unix()).await?
+                let latest = store::course::latest(db)
+                    .await?
+                    .ok_or(CourseError::NoCourse)?;
+                store::course::pin_context(db, context_id, latest.id, crate::lti::now_unix())
+                    .await?
             }
         };
         if let Some(package) = self.lock().get(&version_id).cloned() {
@@ -134,8 +137,13 @@ pub struct Standing {
 
 impl Standing {
     /// Loads what the participant (and their group) has saved.
-    pub async fn load(db: &DatabaseConnection, course: &ContextCourse, session: &Session) -> Result<Self, DbErr> {
-        let rows = store::submission::for_owners(db, course.context_id, &owner_keys(session)).await?;
+    pub async fn load(
+        db: &DatabaseConnection,
+        course: &ContextCourse,
+        session: &Session,
+    ) -> Result<Self, DbErr> {
+        let rows =
+            store::submission::for_owners(db, course.context_id, &owner_keys(session)).await?;
         let mut submissions = HashMap::new();
         for row in rows {
             // A task's kind decides whose answer counts; an answer under the other owner (left from an
@@ -167,7 +175,10 @@ impl Standing {
     pub fn module_status(&self, module: &Module) -> ModuleStatus {
         let tasks = module
             .tasks()
-            .filter_map(|task| self.status(&module.slug, &task.slug).map(|s| (task.slug.as_str(), s)))
+            .filter_map(|task| {
+                self.status(&module.slug, &task.slug)
+                    .map(|s| (task.slug.as_str(), s))
+            })
             .collect();
         completion::module_status(module, &tasks)
     }
@@ -178,7 +189,10 @@ impl Standing {
         for module in &course.modules {
             let tasks = module
                 .tasks()
-                .filter_map(|task| self.status(&module.slug, &task.slug).map(|s| (task.slug.as_str(), s)))
+                .filter_map(|task| {
+                    self.status(&module.slug, &task.slug)
+                        .map(|s| (task.slug.as_str(), s))
+                })
                 .collect();
             progress.modules.insert(module.slug.as_str(), tasks);
         }
@@ -243,7 +257,12 @@ pub struct AnswerLimits {
 }
 
 /// Checks the answers of a task.
-pub fn check_answers(task: &ReflectionTask, answers: &[String], action: SaveAction, limits: AnswerLimits) -> Vec<FieldProblem> {
+pub fn check_answers(
+    task: &ReflectionTask,
+    answers: &[String],
+    action: SaveAction,
+    limits: AnswerLimits,
+) -> Vec<FieldProblem> {
     let mut problems = Vec::new();
     for (field, answer) in answers.iter().enumerate() {
         let length = answer.trim().chars().count();
@@ -256,7 +275,11 @@ pub fn check_answers(task: &ReflectionTask, answers: &[String], action: SaveActi
         } else if action == SaveAction::Submit && length < task.min_length.max(1) {
             problems.push(FieldProblem {
                 field,
-                key: if length == 0 { "answer-empty" } else { "answer-too-short" },
+                key: if length == 0 {
+                    "answer-empty"
+                } else {
+                    "answer-too-short"
+                },
                 number: task.min_length.max(1),
             });
         }
@@ -286,7 +309,10 @@ pub struct SaveRequest<'a> {
 
 /// Saves (and, when asked and acceptable, submits) the answers to a task. Whatever happens, the
 /// typed text is stored: as the current draft, or as a kept conflict revision.
-pub async fn save_answers(db: &DatabaseConnection, request: SaveRequest<'_>) -> Result<SaveOutcome, DbErr> {
+pub async fn save_answers(
+    db: &DatabaseConnection,
+    request: SaveRequest<'_>,
+) -> Result<SaveOutcome, DbErr> {
     let SaveRequest {
         course,
         session,
@@ -313,7 +339,9 @@ pub async fn save_answers(db: &DatabaseConnection, request: SaveRequest<'_>) -> 
     if let (Some(row), Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)) =
         (&current, current_status)
     {
-        return Ok(SaveOutcome::Locked { current: row.clone() });
+        return Ok(SaveOutcome::Locked {
+            current: row.clone(),
+        });
     }
     let mut problems = check_answers(task, &answers, action, limits);
     // Over-long text is cut to the limit for storage, and the participant is told; everything up to
@@ -380,8 +408,14 @@ mod tests {
             review: true,
             min_length,
             prompts: vec![
-                Localized { sv: "a".into(), en: "a".into() },
-                Localized { sv: "b".into(), en: "b".into() },
+                Localized {
+                    sv: "a".into(),
+                    en: "a".into(),
+                },
+                Localized {
+                    sv: "b".into(),
+                    en: "b".into(),
+                },
             ],
         }
     }
@@ -395,8 +429,16 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                FieldProblem { field: 0, key: "answer-too-short", number: 10 },
-                FieldProblem { field: 1, key: "answer-empty", number: 10 },
+                FieldProblem {
+                    field: 0,
+                    key: "answer-too-short",
+                    number: 10
+                },
+                FieldProblem {
+                    field: 1,
+                    key: "answer-empty",
+                    number: 10
+                },
             ]
         );
     }
@@ -406,6 +448,13 @@ mod tests {
         let limits = AnswerLimits { max_chars: 5 };
         let answers = vec!["sex ord".to_string(), "ok".to_string()];
         let problems = check_answers(&task(0), &answers, SaveAction::Draft, limits);
-        assert_eq!(problems, vec![FieldProblem { field: 0, key: "answer-too-long", number: 5 }]);
+        assert_eq!(
+            problems,
+            vec![FieldProblem {
+                field: 0,
+                key: "answer-too-long",
+                number: 5
+            }]
+        );
     }
 }

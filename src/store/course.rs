@@ -78,7 +78,10 @@ pub async fn latest(db: &impl ConnectionTrait) -> Result<Option<course_version::
 }
 
 /// A version by row id.
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<course_version::Model>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<course_version::Model>, DbErr> {
     course_version::Entity::find_by_id(id).one(db).await
 }
 

@@ -51,7 +51,10 @@ pub enum Saved {
 }
 
 /// The submission at `key`, if any.
-pub async fn find(db: &impl ConnectionTrait, key: &Key<'_>) -> Result<Option<submission::Model>, DbErr> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    key: &Key<'_>,
+) -> Result<Option<submission::Model>, DbErr> {
     submission::Entity::find()
         .filter(submission::Column::ContextId.eq(key.context_id))
         .filter(submission::Column::OwnerKey.eq(key.owner_key))
@@ -135,7 +138,12 @@ pub async fn save(db: &impl ConnectionTrait, save: Save<'_>) -> Result<Saved, Db
                 Ok(Saved::Stored(row))
             }
             // Two first saves at once: the other one won.
-            Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            Err(err)
+                if matches!(
+                    err.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
                 conflict(db, &save).await
             }
             Err(err) => Err(err),
@@ -146,9 +154,15 @@ pub async fn save(db: &impl ConnectionTrait, save: Save<'_>) -> Result<Saved, Db
         return Ok(Saved::Conflict { current });
     }
     let mut update = submission::Entity::update_many()
-        .col_expr(submission::Column::Answers, Expr::value(save.answers.clone()))
+        .col_expr(
+            submission::Column::Answers,
+            Expr::value(save.answers.clone()),
+        )
         .col_expr(submission::Column::Status, Expr::value(save.status))
-        .col_expr(submission::Column::Version, Expr::value(current.version + 1))
+        .col_expr(
+            submission::Column::Version,
+            Expr::value(current.version + 1),
+        )
         .col_expr(submission::Column::UpdatedBy, Expr::value(save.author_id))
         .col_expr(submission::Column::UpdatedAt, Expr::value(save.now));
     if save.submitting {

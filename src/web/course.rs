@@ -16,7 +16,9 @@ use crate::{
     i18n::Lang,
     learning::{
         completion::{self, ModuleStatus, SubmissionStatus},
-        participant::{self, AnswerLimits, ContextCourse, FieldProblem, SaveAction, SaveOutcome, Standing},
+        participant::{
+            self, AnswerLimits, ContextCourse, FieldProblem, SaveAction, SaveOutcome, Standing,
+        },
     },
     lti::claims::ToolRole,
     session::Session,
@@ -36,11 +38,19 @@ pub struct PageQuery {
 }
 
 fn accept_language(headers: &HeaderMap) -> Lang {
-    Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+    Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 /// The verified session of a request, or a 401 page.
-pub fn require_session(app: &App, token: Option<&str>, headers: &HeaderMap) -> Result<Session, AppError> {
+pub fn require_session(
+    app: &App,
+    token: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Session, AppError> {
     let lang = accept_language(headers);
     let token = token.ok_or(AppError::Session { lang })?;
     app.sessions.verify(token).map_err(|err| {
@@ -310,7 +320,10 @@ fn task_view(
         group: task.kind == crate::course::TaskKind::Group,
         status_label: lang.t(status_key),
         status_class,
-        locked: matches!(status, Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)),
+        locked: matches!(
+            status,
+            Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)
+        ),
         feedback: row.and_then(|r| r.feedback.clone()),
         message: state.message,
         version: row.map(|r| r.version).unwrap_or(0),
@@ -398,7 +411,12 @@ async fn module_page(
 }
 
 /// Renders a module page.
-pub async fn module(app: &App, session: &Session, token: &str, slug: &str) -> Result<Response, AppError> {
+pub async fn module(
+    app: &App,
+    session: &Session,
+    token: &str,
+    slug: &str,
+) -> Result<Response, AppError> {
     let lang = Lang::from_locale(Some(&session.lang));
     let course = app
         .courses
@@ -450,7 +468,9 @@ pub async fn show_module(
         .for_session(&app.db, &session)
         .await
         .map_err(|err| course_error(err, lang))?;
-    let module = course.module(&slug).map_err(|err| course_error(err, lang))?;
+    let module = course
+        .module(&slug)
+        .map_err(|err| course_error(err, lang))?;
     let ctx = PageCtx::new(&app, &session, &token);
     module_page(&ctx, &course, module, notice, Vec::new(), StatusCode::OK).await
 }
@@ -467,7 +487,10 @@ fn read_form(fields: Vec<(String, String)>) -> TaskForm {
     let mut version = 0;
     let mut action = None;
     for (name, value) in fields {
-        if let Some(index) = name.strip_prefix("answer_").and_then(|i| i.parse::<usize>().ok()) {
+        if let Some(index) = name
+            .strip_prefix("answer_")
+            .and_then(|i| i.parse::<usize>().ok())
+        {
             if index < 100 {
                 answers.push((index, value));
             }
@@ -505,10 +528,15 @@ async fn save(
         .for_session(&app.db, session)
         .await
         .map_err(|err| course_error(err, lang))?;
-    let module = course.module(module_slug).map_err(|err| course_error(err, lang))?;
-    let task = module
-        .task(task_slug)
-        .ok_or_else(|| course_error(participant::CourseError::NoTask(task_slug.chars().take(64).collect()), lang))?;
+    let module = course
+        .module(module_slug)
+        .map_err(|err| course_error(err, lang))?;
+    let task = module.task(task_slug).ok_or_else(|| {
+        course_error(
+            participant::CourseError::NoTask(task_slug.chars().take(64).collect()),
+            lang,
+        )
+    })?;
     let outcome = participant::save_answers(
         &app.db,
         participant::SaveRequest {
@@ -550,7 +578,9 @@ pub async fn save_task(
         _ => SaveAction::Draft,
     };
     let (course, outcome) = save(&app, &session, &module_slug, &task_slug, &form, action).await?;
-    let module = course.module(&module_slug).map_err(|err| course_error(err, lang))?;
+    let module = course
+        .module(&module_slug)
+        .map_err(|err| course_error(err, lang))?;
     let (status, state) = match outcome {
         SaveOutcome::Saved { submitted, .. } => {
             let mut target = app.url(&format!("course/m/{module_slug}"));
@@ -601,7 +631,15 @@ pub async fn save_task(
     };
     tracing::info!(module = %module_slug, task = %task_slug, status = status.as_u16(), "answer not stored as asked");
     let ctx = PageCtx::new(&app, &session, &token);
-    module_page(&ctx, &course, module, None, vec![(task_slug, state)], status).await
+    module_page(
+        &ctx,
+        &course,
+        module,
+        None,
+        vec![(task_slug, state)],
+        status,
+    )
+    .await
 }
 
 /// `POST /course/m/{module}/t/{task}/draft`: the automatic save while typing (JSON).
@@ -619,18 +657,31 @@ pub async fn autosave_task(
         lang,
     })?;
     let form = read_form(fields);
-    let (_, outcome) = save(&app, &session, &module_slug, &task_slug, &form, SaveAction::Draft).await?;
+    let (_, outcome) = save(
+        &app,
+        &session,
+        &module_slug,
+        &task_slug,
+        &form,
+        SaveAction::Draft,
+    )
+    .await?;
     let clock = |at: i64| crate::i18n::format_time(at);
     Ok(match outcome {
-        SaveOutcome::Saved { row, .. }
-        | SaveOutcome::Invalid { row: Some(row), .. } => Json(serde_json::json!({
-            "version": row.version,
-            "saved_at": clock(row.updated_at),
-        }))
-        .into_response(),
-        SaveOutcome::Invalid { row: None, .. } | SaveOutcome::Conflict { .. } | SaveOutcome::Locked { .. } => {
-            (StatusCode::CONFLICT, Json(serde_json::json!({ "error": "conflict" }))).into_response()
+        SaveOutcome::Saved { row, .. } | SaveOutcome::Invalid { row: Some(row), .. } => {
+            Json(serde_json::json!({
+                "version": row.version,
+                "saved_at": clock(row.updated_at),
+            }))
+            .into_response()
         }
+        SaveOutcome::Invalid { row: None, .. }
+        | SaveOutcome::Conflict { .. }
+        | SaveOutcome::Locked { .. } => (
+            StatusCode::CONFLICT,
+            Json(serde_json::json!({ "error": "conflict" })),
+        )
+            .into_response(),
     })
 }
 
@@ -657,7 +708,10 @@ pub async fn download(
     Ok((
         [
             (header::CONTENT_TYPE, file.content_type.clone()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
             (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
         ],
         file.bytes,

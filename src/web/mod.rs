@@ -38,7 +38,10 @@ pub fn router(state: AppState) -> Router {
         .route("/course", get(course::show_overview))
         .route("/course/m/{module}", get(course::show_module))
         .route("/course/m/{module}/t/{task}", post(course::save_task))
-        .route("/course/m/{module}/t/{task}/draft", post(course::autosave_task))
+        .route(
+            "/course/m/{module}/t/{task}/draft",
+            post(course::autosave_task),
+        )
         .route("/course/files/{*path}", get(course::download))
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/autosave.js", get(assets::autosave_script))

@@ -306,6 +306,22 @@ impl TestApp {
         }
     }
 
+    /// Posts a form to an absolute URL (or a path).
+    pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Answer {
+        let response = self
+            .client
+            .post(self.base.join(url).unwrap())
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
     /// Starts a second instance of the service on the same database.
     pub async fn second_instance(&mut self) -> Url {
         let (base, _db, server) = start_instance(self.config.clone()).await;

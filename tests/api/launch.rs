@@ -94,11 +94,7 @@ async fn valid_launch_email_only(backend: Backend) {
     spec.name = None;
     let answer = app.launch(spec).await;
     answer.assert_landed_as("deltagare");
-    assert!(
-        answer.body.contains(">Välkommen!<"),
-        "{}",
-        answer.body
-    );
+    assert!(answer.body.contains(">Välkommen!<"), "{}", answer.body);
 }
 
 async fn valid_launch_names_only(backend: Backend) {
@@ -173,7 +169,9 @@ async fn session_token_reopens_the_landing_page_without_cookies(backend: Backend
     // The client keeps no cookies: the token in the links is all the page has.
     let module = app.get(&session_link(&answer.body)).await;
     assert_eq!(module.status.as_u16(), 200);
-    let again = app.get(&link_containing(&module.body, "/course?session=")).await;
+    let again = app
+        .get(&link_containing(&module.body, "/course?session="))
+        .await;
     again.assert_landed_as("deltagare");
     assert!(again.body.contains("Astrid Lindqvist"));
 }

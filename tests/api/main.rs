@@ -23,6 +23,7 @@ mod helpers;
 
 mod certification;
 mod cli;
+mod course;
 mod hostile;
 mod keys;
 mod launch;

@@ -1,0 +1,468 @@
+//! The participant's course, end to end through a real launch: overview, modules, drafts, submits,
+//! group answers saved at once by two people, bad input, downloads, and packages on the CLI.
+use std::io::Write;
+
+use coursebridge::devplatform::LaunchSpec;
+use entity::submission_revision;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Answer, Backend, TestApp, TestDatabase, link_containing, spawn_app, spawn_app_with,
+};
+
+on_both_databases!(
+    overview_lists_the_six_modules_with_their_status,
+    a_resource_link_naming_a_module_opens_it,
+    a_draft_survives_a_reload_and_a_submit_locks_the_answer,
+    a_too_short_answer_is_kept_as_a_draft_with_the_problem_at_its_field,
+    an_over_long_answer_is_refused_and_cut_at_the_limit,
+    answers_with_html_are_shown_as_text,
+    two_group_members_saving_at_once_keep_both_texts,
+    autosave_returns_the_new_version_and_refuses_a_stale_one,
+    an_unknown_module_is_a_clear_404,
+    downloads_come_from_the_package_with_format_and_size,
+    another_lms_course_does_not_see_these_answers,
+    course_check_and_import_on_the_command_line,
+);
+
+async fn module_page(app: &TestApp, launch: &Answer, slug: &str) -> Answer {
+    app.get(&link_containing(
+        &launch.body,
+        &format!("/course/m/{slug}?session="),
+    ))
+    .await
+}
+
+fn task_action(page: &Answer, task: &str) -> String {
+    link_containing(&page.body, &format!("/t/{task}?session="))
+}
+
+fn version_of(page: &Answer, task: &str) -> String {
+    let section = &page.body[page.body.find(&format!("id=\"task-{task}\"")).unwrap()..];
+    let at = section.find("name=\"version\" value=\"").unwrap() + "name=\"version\" value=\"".len();
+    section[at..at + section[at..].find('"').unwrap()].to_owned()
+}
+
+async fn overview_lists_the_six_modules_with_their_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.launch(LaunchSpec::learner("ov-1")).await;
+    page.assert_landed_as("deltagare");
+    assert!(page.body.contains("Leda digital omställning – demokurs"));
+    for slug in [
+        "ledarskap",
+        "mobilisering",
+        "koordination",
+        "acceleration",
+        "leda-forandring",
+        "nasta-steg",
+    ] {
+        assert!(
+            page.body.contains(&format!("data-testid=\"status-{slug}\"><span class=\"visually-hidden\">Status: </span>Inte påbörjad<")),
+            "{slug}: {}",
+            page.body
+        );
+    }
+    assert!(page.body.contains("0 av 6 obligatoriska moduler klara"));
+}
+
+async fn a_resource_link_naming_a_module_opens_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut spec = LaunchSpec::learner("rl-module-1");
+    spec.custom.insert("module".into(), json!("koordination"));
+    let page = app.launch(spec).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(
+        page.body
+            .contains("<h1>Koordination – från enskilda initiativ till gemensam styrning</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Reflektionsuppgift 3"));
+}
+
+async fn a_draft_survives_a_reload_and_a_submit_locks_the_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("draft-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let action = task_action(&page, "vad-betyder");
+    let text = "Att invånarna kan göra ärenden när det passar dem.";
+    let saved = app
+        .post_form(
+            &action,
+            &[("version", "0"), ("answer_0", text), ("action", "save")],
+        )
+        .await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let location = saved.headers["location"].to_str().unwrap().to_owned();
+    let reloaded = app.get(&location).await;
+    assert!(reloaded.body.contains("Utkastet är sparat."));
+    assert!(
+        reloaded.body.contains(text),
+        "the draft is back after a reload"
+    );
+    assert!(reloaded.body.contains("data-testid=\"task-status-vad-betyder\"><span class=\"visually-hidden\">Status: </span>Utkast sparat<"));
+
+    let version = version_of(&reloaded, "vad-betyder");
+    let submitted = app
+        .post_form(
+            &action,
+            &[
+                ("version", &version),
+                ("answer_0", text),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(submitted.status.as_u16(), 303);
+    let after = app
+        .get(submitted.headers["location"].to_str().unwrap())
+        .await;
+    assert!(after.body.contains("Ditt svar är inskickat."));
+    assert!(after.body.contains(">Inskickad<"));
+    assert!(
+        after.body.contains(" readonly"),
+        "a submitted answer is read-only"
+    );
+
+    // A later change is refused, and the text sent with it is kept.
+    let version = version_of(&after, "vad-betyder");
+    let late = app
+        .post_form(
+            &action,
+            &[
+                ("version", &version),
+                ("answer_0", "ändrat"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(late.status.as_u16(), 409);
+    assert!(late.body.contains("redan inskickat"));
+    let overview = app
+        .get(&link_containing(&after.body, "/course?session="))
+        .await;
+    assert!(overview.body.contains("data-testid=\"status-ledarskap\"><span class=\"visually-hidden\">Status: </span>Påbörjad<"), "{}", overview.body);
+}
+
+async fn a_too_short_answer_is_kept_as_a_draft_with_the_problem_at_its_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("short-answer-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let action = task_action(&page, "vems-beslut");
+    let refused = app
+        .post_form(
+            &action,
+            &[("version", "0"), ("answer_0", "IT"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(
+        refused
+            .body
+            .contains("Svaret behöver vara minst 20 tecken.")
+    );
+    assert!(
+        refused
+            .body
+            .contains("aria-invalid=\"true\" aria-describedby=\"answer-vems-beslut-0-error\"")
+    );
+    assert!(
+        refused.body.contains(">IT</textarea>"),
+        "what was typed stays in the field"
+    );
+    let again = module_page(&app, &launch, "ledarskap").await;
+    assert!(
+        again.body.contains(">IT</textarea>"),
+        "and it was stored as a draft"
+    );
+}
+
+async fn an_over_long_answer_is_refused_and_cut_at_the_limit(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.max_answer_chars = 100).await;
+    let launch = app.launch(LaunchSpec::learner("long-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let action = task_action(&page, "vad-betyder");
+    let long = "å".repeat(150);
+    let refused = app
+        .post_form(
+            &action,
+            &[("version", "0"), ("answer_0", &long), ("action", "save")],
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(refused.body.contains("högst 100 tecken"));
+    let again = module_page(&app, &launch, "ledarskap").await;
+    assert!(
+        again
+            .body
+            .contains(&format!(">{}</textarea>", "å".repeat(100)))
+    );
+}
+
+async fn answers_with_html_are_shown_as_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("xss-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let action = task_action(&page, "vad-betyder");
+    let hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    app.post_form(
+        &action,
+        &[("version", "0"), ("answer_0", hostile), ("action", "save")],
+    )
+    .await;
+    let again = module_page(&app, &launch, "ledarskap").await;
+    assert!(!again.body.contains("<script>alert"));
+    assert!(!again.body.contains("<img src=x"));
+    assert!(
+        again.body.contains("&lt;script&gt;") || again.body.contains("&#60;script&#62;"),
+        "{}",
+        again.body
+    );
+}
+
+async fn two_group_members_saving_at_once_keep_both_texts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let anna = app.launch(LaunchSpec::learner("group-anna")).await;
+    let bo = app.launch(LaunchSpec::learner("group-bo")).await;
+    let anna_page = module_page(&app, &anna, "ledarskap").await;
+    let bo_page = module_page(&app, &bo, "ledarskap").await;
+    assert!(anna_page.body.contains("Gruppuppgift"));
+    // Both opened the empty group answer (version 0); Anna saves first.
+    let first = app
+        .post_form(
+            &task_action(&anna_page, "gemensam-mening"),
+            &[
+                ("version", "0"),
+                ("answer_0", "Annas mening om varför."),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(first.status.as_u16(), 303);
+    let second = app
+        .post_form(
+            &task_action(&bo_page, "gemensam-mening"),
+            &[
+                ("version", "0"),
+                ("answer_0", "Bos mening om varför."),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(second.status.as_u16(), 409, "{}", second.body);
+    assert!(
+        second
+            .body
+            .contains("Någon annan sparade samma svar samtidigt")
+    );
+    assert!(
+        second.body.contains(">Annas mening om varför.</textarea>"),
+        "the stored text is shown"
+    );
+    assert!(
+        second.body.contains("Bos mening om varför."),
+        "and Bo's own text is kept on the page"
+    );
+    // Bo's text is stored too, as a conflict revision.
+    let revisions = submission_revision::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        revisions
+            .iter()
+            .any(|r| r.conflict && r.answers.contains("Bos mening")),
+        "{revisions:?}"
+    );
+    // Bo sees the group answer Anna wrote: one shared answer for the group.
+    let bo_again = module_page(&app, &bo, "ledarskap").await;
+    assert!(
+        bo_again
+            .body
+            .contains(">Annas mening om varför.</textarea>")
+    );
+}
+
+async fn autosave_returns_the_new_version_and_refuses_a_stale_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("auto-1")).await;
+    let page = module_page(&app, &launch, "mobilisering").await;
+    let url = link_containing(&page.body, "/t/konkret-fall/draft?session=");
+    let first = app
+        .post_form(
+            &url,
+            &[
+                ("version", "0"),
+                ("answer_0", "Väntetider"),
+                ("action", "autosave"),
+            ],
+        )
+        .await;
+    assert_eq!(first.status.as_u16(), 200, "{}", first.body);
+    let body: Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(body["version"], 1);
+    assert!(body["saved_at"].as_str().unwrap().contains(':'));
+    let next = app
+        .post_form(
+            &url,
+            &[
+                ("version", "1"),
+                ("answer_0", "Väntetider i bygglov"),
+                ("action", "autosave"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&next.body).unwrap()["version"],
+        2
+    );
+    let stale = app
+        .post_form(
+            &url,
+            &[
+                ("version", "1"),
+                ("answer_0", "gammal flik"),
+                ("action", "autosave"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status.as_u16(), 409);
+    let again = module_page(&app, &launch, "mobilisering").await;
+    assert!(again.body.contains(">Väntetider i bygglov</textarea>"));
+}
+
+async fn an_unknown_module_is_a_clear_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("404-1")).await;
+    let link = link_containing(&launch.body, "/course/m/ledarskap?session=")
+        .replace("/m/ledarskap", "/m/finns-inte");
+    let page = app.get(&link).await;
+    page.assert_refused(404, "COURSE_NOT_FOUND");
+    assert!(page.body.contains("Modulen eller uppgiften finns inte"));
+    let no_session = app.get("/course/m/ledarskap").await;
+    no_session.assert_refused(401, "SESSION_INVALID");
+}
+
+async fn downloads_come_from_the_package_with_format_and_size(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("dl-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    assert!(
+        page.body
+            .contains("Arbetsblad inför workshop 1</a> <span class=\"meta\">(TXT, "),
+        "{}",
+        page.body
+    );
+    let file = app
+        .get(&link_containing(
+            &page.body,
+            "/course/files/arbetsblad.txt?session=",
+        ))
+        .await;
+    assert_eq!(file.status.as_u16(), 200);
+    assert_eq!(file.headers["content-type"], "text/plain; charset=utf-8");
+    assert!(
+        file.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("arbetsblad.txt")
+    );
+    assert!(file.body.starts_with("Arbetsblad"));
+}
+
+async fn another_lms_course_does_not_see_these_answers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.launch(LaunchSpec::learner("tenant-1")).await;
+    let page = module_page(&app, &first, "ledarskap").await;
+    app.post_form(
+        &task_action(&page, "gemensam-mening"),
+        &[
+            ("version", "0"),
+            ("answer_0", "Hemlig gruppmening."),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    let mut other = LaunchSpec::learner("tenant-1");
+    other.context = Some(("another-course".into(), "X".into(), "En annan kurs".into()));
+    let second = app.launch(other).await;
+    let other_page = module_page(&app, &second, "ledarskap").await;
+    assert!(!other_page.body.contains("Hemlig gruppmening."));
+}
+
+async fn course_check_and_import_on_the_command_line(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+            .args(args)
+            .env("COURSEBRIDGE_DATABASE_URL", &database.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let root =
+        std::env::temp_dir().join(format!("cb-package-{}", coursebridge::lti::random_token(6)));
+    // A .zip of the demo package with version 2.0.0, wrapped in one top folder as zip tools make it.
+    let zip_path = root.with_extension("zip");
+    {
+        let file = std::fs::File::create(&zip_path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (path, bytes) in coursebridge::course::demo_files() {
+            let bytes = if path == "course.toml" {
+                String::from_utf8(bytes)
+                    .unwrap()
+                    .replace("version = \"1.0.0\"", "version = \"2.0.0\"")
+                    .into_bytes()
+            } else {
+                bytes
+            };
+            zip.start_file(format!("kurs/{path}"), options).unwrap();
+            zip.write_all(&bytes).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let zip_arg = zip_path.to_str().unwrap();
+    let checked = run(&["course", "check", zip_arg]);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&checked.stdout)
+            .contains("2.0.0: valid — 6 modules, 18 reflection tasks")
+    );
+    let imported = run(&["course", "import", zip_arg]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let again = run(&["course", "import", zip_arg]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already imported"));
+
+    // A broken folder package: every problem with file and line, exit 2, nothing stored.
+    std::fs::create_dir_all(root.join("modules")).unwrap();
+    for (path, bytes) in coursebridge::course::demo_files() {
+        let target = root.join(&path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    let broken = std::fs::read_to_string(root.join("modules/3-koordination.md"))
+        .unwrap()
+        .replace("kind = \"group\"", "kind = \"alla\"");
+    std::fs::write(root.join("modules/3-koordination.md"), broken).unwrap();
+    let checked = run(&["course", "check", root.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert!(
+        stderr.contains("modules/3-koordination.md:43: unknown variant `alla`"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::remove_file(&zip_path);
+}
