@@ -130,9 +130,10 @@ fn owner_keys(session: &Session) -> Vec<String> {
     ]
 }
 
-/// A participant's submissions in the context, by (module, task).
+/// A participant's submissions and self-assessments in the context.
 pub struct Standing {
     submissions: HashMap<(String, String), submission::Model>,
+    assessments: HashMap<String, entity::self_assessment::Model>,
 }
 
 impl Standing {
@@ -157,7 +158,29 @@ impl Standing {
                 submissions.insert((row.module_slug.clone(), row.task_slug.clone()), row);
             }
         }
-        Ok(Self { submissions })
+        let assessments = store::self_assessment::for_person(db, course.context_id, session.uid)
+            .await?
+            .into_iter()
+            .map(|row| (row.round.clone(), row))
+            .collect();
+        Ok(Self {
+            submissions,
+            assessments,
+        })
+    }
+
+    /// The self-assessment of a round, draft or submitted.
+    pub fn assessment(
+        &self,
+        round: crate::course::AssessmentRound,
+    ) -> Option<&entity::self_assessment::Model> {
+        self.assessments.get(super::assessment::round_name(round))
+    }
+
+    /// Whether the round is submitted.
+    pub fn assessment_submitted(&self, round: crate::course::AssessmentRound) -> bool {
+        self.assessment(round)
+            .is_some_and(|row| row.submitted_at.is_some())
     }
 
     /// The submission of a task.
@@ -196,6 +219,9 @@ impl Standing {
                 .collect();
             progress.modules.insert(module.slug.as_str(), tasks);
         }
+        progress.baseline_submitted =
+            self.assessment_submitted(crate::course::AssessmentRound::Baseline);
+        progress.final_submitted = self.assessment_submitted(crate::course::AssessmentRound::Final);
         progress
     }
 }

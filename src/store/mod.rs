@@ -10,6 +10,7 @@ pub mod deployment;
 pub mod launch_record;
 pub mod launch_state;
 pub mod platform;
+pub mod self_assessment;
 pub mod submission;
 pub mod tool_key;
 pub mod tool_setting;

@@ -60,13 +60,13 @@ pub fn require_session(
 }
 
 /// A URL of this tool carrying the session token.
-pub fn page_url(app: &App, path: &str, token: &str) -> String {
+pub(crate) fn page_url(app: &App, path: &str, token: &str) -> String {
     let mut url = app.url(path);
     url.query_pairs_mut().append_pair("session", token);
     url.to_string()
 }
 
-fn course_error(err: participant::CourseError, lang: Lang) -> AppError {
+pub(crate) fn course_error(err: participant::CourseError, lang: Lang) -> AppError {
     AppError::Course { error: err, lang }
 }
 
@@ -255,7 +255,7 @@ struct TaskState {
 }
 
 /// What every part of a page needs.
-struct PageCtx<'a> {
+pub(crate) struct PageCtx<'a> {
     app: &'a App,
     session: &'a Session,
     token: &'a str,
@@ -380,8 +380,15 @@ async fn module_page(
                         crate::course::AssessmentRound::Final => "assessment-final",
                     })
                     .to_owned(),
-                url: page_url(app, "course", token),
-                done: false,
+                url: page_url(
+                    app,
+                    &format!(
+                        "course/assessment/{}",
+                        crate::learning::assessment::round_name(*round)
+                    ),
+                    token,
+                ),
+                done: standing.assessment_submitted(*round),
             },
             Block::Reflection(task) => {
                 number += 1;

@@ -12,6 +12,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 
+mod assessment;
 mod assets;
 mod cookies;
 mod course;
@@ -43,6 +44,10 @@ pub fn router(state: AppState) -> Router {
             post(course::autosave_task),
         )
         .route("/course/files/{*path}", get(course::download))
+        .route(
+            "/course/assessment/{round}",
+            get(assessment::show_assessment).post(assessment::save_assessment),
+        )
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/autosave.js", get(assets::autosave_script))
         .fallback(pages::not_found)

@@ -466,3 +466,238 @@ async fn course_check_and_import_on_the_command_line(backend: Backend) {
     let _ = std::fs::remove_dir_all(&root);
     let _ = std::fs::remove_file(&zip_path);
 }
+
+on_both_databases!(
+    the_baseline_self_assessment_needs_every_answer_then_shows_the_result,
+    the_final_round_shows_the_baseline_beside_it,
+    a_returned_answer_shows_the_feedback_and_can_be_resubmitted,
+    the_course_completes_with_approved_tasks_and_both_self_assessments,
+);
+
+fn all_ratings(current: &str, target: &str) -> Vec<(String, String)> {
+    let framework = coursebridge::course::load(&coursebridge::course::demo_files())
+        .unwrap()
+        .framework;
+    let mut fields = Vec::new();
+    for subarea in framework.subareas {
+        fields.push((format!("current_{}", subarea.slug), current.to_owned()));
+        fields.push((format!("target_{}", subarea.slug), target.to_owned()));
+    }
+    fields
+}
+
+async fn submit_assessment(app: &TestApp, url: &str, current: &str, target: &str) -> Answer {
+    let mut fields = all_ratings(current, target);
+    fields.push(("action".into(), "submit".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.post_form(url, &pairs).await
+}
+
+async fn the_baseline_self_assessment_needs_every_answer_then_shows_the_result(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("sa-1")).await;
+    let module = module_page(&app, &launch, "mobilisering").await;
+    let url = link_containing(&module.body, "/course/assessment/baseline?session=");
+    let form = app.get(&url).await;
+    assert_eq!(form.status.as_u16(), 200);
+    assert!(form.body.contains("<legend>Riktning och mål</legend>"));
+    assert!(
+        form.body
+            .contains("<option value=\"not-relevant\">Ej aktuellt</option>")
+    );
+
+    let partial = app
+        .post_form(
+            &url,
+            &[("current_samverkan", "koordination"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(partial.status.as_u16(), 422);
+    assert!(
+        partial
+            .body
+            .contains("aria-invalid=\"true\" aria-describedby=\"current-riktning-och-mal-error\"")
+    );
+    assert!(
+        partial
+            .body
+            .contains("<option value=\"koordination\" selected>"),
+        "the chosen answer stays"
+    );
+
+    let hostile = app
+        .post_form(
+            &url,
+            &[("current_samverkan", "<script>"), ("action", "save")],
+        )
+        .await;
+    hostile.assert_refused(400, "BAD_REQUEST");
+
+    let done = submit_assessment(&app, &url, "mobilisering", "acceleration").await;
+    assert_eq!(done.status.as_u16(), 303, "{}", done.body);
+    let result = app.get(done.headers["location"].to_str().unwrap()).await;
+    assert!(result.body.contains("Självskattningen är inskickad."));
+    assert!(result.body.contains("data-testid=\"result-table\""));
+    assert!(
+        result
+            .body
+            .contains("<th scope=\"row\">Samverkan</th><td>Mobilisering</td><td>Acceleration</td>"),
+        "{}",
+        result.body
+    );
+    assert!(
+        result
+            .body
+            .contains("role=\"img\" aria-labelledby=\"chart-caption\"")
+    );
+    let locked = submit_assessment(&app, &url, "acceleration", "acceleration").await;
+    assert_eq!(locked.status.as_u16(), 409);
+    let module = module_page(&app, &launch, "mobilisering").await;
+    assert!(module.body.contains("Inskickad</span>"));
+}
+
+async fn the_final_round_shows_the_baseline_beside_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("sa-2")).await;
+    let baseline = link_containing(
+        &module_page(&app, &launch, "mobilisering").await.body,
+        "/course/assessment/baseline?session=",
+    );
+    submit_assessment(&app, &baseline, "not-started", "koordination").await;
+    let final_url = link_containing(
+        &module_page(&app, &launch, "nasta-steg").await.body,
+        "/course/assessment/final?session=",
+    );
+    let done = submit_assessment(&app, &final_url, "koordination", "acceleration").await;
+    let result = app.get(done.headers["location"].to_str().unwrap()).await;
+    assert!(result.body.contains("Nuläge vid baslinjen"));
+    assert!(result.body.contains("<th scope=\"row\">Samverkan</th><td>Ej påbörjat</td><td>Koordination</td><td>Acceleration</td>"), "{}", result.body);
+}
+
+async fn set_status(app: &TestApp, task: &str, status: &str, feedback: Option<&str>) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
+    let row = entity::submission::Entity::find()
+        .filter(entity::submission::Column::TaskSlug.eq(task))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active: entity::submission::ActiveModel = row.into();
+    active.status = Set(status.into());
+    active.feedback = Set(feedback.map(str::to_owned));
+    active.update(&app.db).await.unwrap();
+}
+
+async fn a_returned_answer_shows_the_feedback_and_can_be_resubmitted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("ret-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let action = task_action(&page, "vad-betyder");
+    let text = "Invånarna slipper fylla i samma uppgifter flera gånger.";
+    app.post_form(
+        &action,
+        &[("version", "0"), ("answer_0", text), ("action", "submit")],
+    )
+    .await;
+    // The instructor returns it (the review pages come with the instructor issue).
+    set_status(
+        &app,
+        "vad-betyder",
+        "returned",
+        Some("Ge gärna ett konkret exempel."),
+    )
+    .await;
+    let returned = module_page(&app, &launch, "ledarskap").await;
+    assert!(returned.body.contains(">Återsänd för komplettering<"));
+    assert!(returned.body.contains("Ge gärna ett konkret exempel."));
+    assert!(!returned.body.contains(" readonly"));
+    let version = version_of(&returned, "vad-betyder");
+    let better = format!("{text} Till exempel vid ansökan om bygglov.");
+    let again = app
+        .post_form(
+            &action,
+            &[
+                ("version", &version),
+                ("answer_0", &better),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status.as_u16(), 303, "{}", again.body);
+    let after = module_page(&app, &launch, "ledarskap").await;
+    assert!(after.body.contains(&better));
+    assert!(after.body.contains("data-testid=\"task-status-vad-betyder\"><span class=\"visually-hidden\">Status: </span>Inskickad<"));
+}
+
+async fn the_course_completes_with_approved_tasks_and_both_self_assessments(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("complete-1")).await;
+    let course = coursebridge::course::load(&coursebridge::course::demo_files()).unwrap();
+    for module in &course.modules {
+        let page = module_page(&app, &launch, &module.slug).await;
+        for task in module.tasks() {
+            let answer = "Ett genomtänkt svar som är tillräckligt långt.";
+            let posted = app
+                .post_form(
+                    &task_action(&page, &task.slug),
+                    &[("version", "0"), ("answer_0", answer), ("action", "submit")],
+                )
+                .await;
+            assert_eq!(
+                posted.status.as_u16(),
+                303,
+                "{}: {}",
+                task.slug,
+                posted.body
+            );
+        }
+    }
+    let overview = app
+        .get(&link_containing(
+            &module_page(&app, &launch, "ledarskap").await.body,
+            "/course?session=",
+        ))
+        .await;
+    assert!(overview.body.contains("data-testid=\"status-ledarskap\"><span class=\"visually-hidden\">Status: </span>Inskickad<"), "reviews pending");
+    assert!(overview.body.contains("0 av 6 obligatoriska moduler klara"));
+    app.db
+        .execute_unprepared("UPDATE submission SET status = 'approved'")
+        .await
+        .unwrap();
+    let overview = app
+        .get(&link_containing(
+            &module_page(&app, &launch, "ledarskap").await.body,
+            "/course?session=",
+        ))
+        .await;
+    assert!(overview.body.contains("6 av 6 obligatoriska moduler klara"));
+    assert!(
+        !overview.body.contains("data-testid=\"course-complete\""),
+        "self-assessments still missing"
+    );
+    let baseline = link_containing(
+        &module_page(&app, &launch, "mobilisering").await.body,
+        "/course/assessment/baseline?session=",
+    );
+    submit_assessment(&app, &baseline, "mobilisering", "koordination").await;
+    let final_url = link_containing(
+        &module_page(&app, &launch, "nasta-steg").await.body,
+        "/course/assessment/final?session=",
+    );
+    submit_assessment(&app, &final_url, "koordination", "acceleration").await;
+    let overview = app
+        .get(&link_containing(
+            &module_page(&app, &launch, "ledarskap").await.body,
+            "/course?session=",
+        ))
+        .await;
+    assert!(
+        overview.body.contains("data-testid=\"course-complete\""),
+        "{}",
+        overview.body
+    );
+}
