@@ -302,9 +302,7 @@ pub async fn save_assessment(
                 lang,
             });
         }
-        let rating = ratings
-            .entry(slug.to_owned())
-            .or_insert_with(Rating::default);
+        let rating = ratings.entry(slug.to_owned()).or_default();
         match part {
             "current" => rating.current = value,
             "target" => rating.target = value,
