@@ -14,7 +14,7 @@ use crate::{
     error::{AppError, render},
     i18n::Lang,
     learning::{
-        assessment::{self, Rating, Ratings},
+        assessment::{self, Ratings},
         participant::{CourseError, Standing},
     },
     state::AppState,
