@@ -41,6 +41,16 @@ pub struct Config {
     pub outbound_timeout_seconds: u64,
     /// Most characters in one reflection answer.
     pub max_answer_chars: usize,
+    /// Accessibility statement: who operates the service (named in the statement).
+    pub accessibility_operator: String,
+    /// Accessibility statement: where people report problems (an email address).
+    pub accessibility_contact: String,
+    /// Accessibility statement: when the service was last assessed (YYYY-MM-DD).
+    pub accessibility_assessed_on: String,
+    /// Accessibility statement: known shortcomings, Swedish.
+    pub accessibility_known_issues_sv: String,
+    /// Accessibility statement: known shortcomings, English.
+    pub accessibility_known_issues_en: String,
 }
 
 impl Default for Config {
@@ -59,6 +69,11 @@ impl Default for Config {
             store_email: false,
             outbound_timeout_seconds: 10,
             max_answer_chars: 20_000,
+            accessibility_operator: "den organisation som driver tjänsten".into(),
+            accessibility_contact: String::new(),
+            accessibility_assessed_on: "2026-11-29".into(),
+            accessibility_known_issues_sv: "Inga kända brister.".into(),
+            accessibility_known_issues_en: "No known shortcomings.".into(),
         }
     }
 }

@@ -57,6 +57,7 @@ pub enum AppError {
 pub(crate) struct MessagePage<'a> {
     pub lang: Lang,
     pub assets_base: &'a str,
+    pub accessibility_url: String,
     pub title: &'a str,
     pub message: &'a str,
     pub code: Option<&'a str>,
@@ -214,6 +215,7 @@ impl IntoResponse for AppError {
         let page = MessagePage {
             lang,
             assets_base: "/",
+            accessibility_url: "/accessibility".into(),
             title: lang.t("error-title"),
             message: &message,
             code,

@@ -4,6 +4,7 @@
 //! Times are stored as Unix seconds (`i64`) so that SQLite and PostgreSQL hold the same values and
 //! comparisons in SQL need no time-zone handling.
 
+pub mod accessibility_feedback;
 pub mod context;
 pub mod context_course;
 pub mod course_file;

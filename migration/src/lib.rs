@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_launch_core;
 mod m20261129_000002_create_course;
+mod m20261129_000003_create_accessibility_feedback;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_launch_core::Migration),
             Box::new(m20261129_000002_create_course::Migration),
+            Box::new(m20261129_000003_create_accessibility_feedback::Migration),
         ]
     }
 }

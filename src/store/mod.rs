@@ -5,6 +5,7 @@ use std::{path::Path, time::Duration};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 
+pub mod accessibility;
 pub mod course;
 pub mod deployment;
 pub mod launch_record;

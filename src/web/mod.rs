@@ -12,6 +12,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 
+mod accessibility;
 mod assessment;
 mod assets;
 mod cookies;
@@ -47,6 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/course/assessment/{round}",
             get(assessment::show_assessment).post(assessment::save_assessment),
+        )
+        .route(
+            "/accessibility",
+            get(accessibility::show_statement).post(accessibility::send_feedback),
         )
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/autosave.js", get(assets::autosave_script))

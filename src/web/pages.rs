@@ -42,6 +42,7 @@ pub async fn show_index(State(app): State<AppState>) -> Response {
 struct LandingPage<'a> {
     lang: Lang,
     assets_base: &'a str,
+    accessibility_url: String,
     name: Option<&'a str>,
     context_title: Option<&'a str>,
     role_label: &'static str,
@@ -57,6 +58,7 @@ pub fn landing(app: &App, session: &Session, token: &str) -> Response {
         &LandingPage {
             lang,
             assets_base: app.public_base.as_str(),
+            accessibility_url: super::course::page_url(app, "accessibility", token),
             name: session.name.as_deref(),
             context_title: session.ctx.as_deref(),
             role_label: lang.t(match session.role {
@@ -75,6 +77,7 @@ pub fn not_available(app: &App, lang: Lang, message_key: &str) -> Response {
         &MessagePage {
             lang,
             assets_base: app.public_base.as_str(),
+            accessibility_url: app.url("accessibility").to_string(),
             title: lang.t("not-available-title"),
             message: lang.t(message_key),
             code: None,

@@ -701,3 +701,63 @@ async fn the_course_completes_with_approved_tasks_and_both_self_assessments(back
         overview.body
     );
 }
+
+on_both_databases!(the_accessibility_statement_names_the_organisation_and_takes_feedback);
+
+async fn the_accessibility_statement_names_the_organisation_and_takes_feedback(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let launch = app.launch(LaunchSpec::learner("a11y-1")).await;
+    let url = link_containing(&launch.body, "/accessibility?session=");
+    let statement = app.get(&url).await;
+    assert_eq!(statement.status.as_u16(), 200);
+    assert!(
+        statement
+            .body
+            .contains("<h1>Tillgänglighetsredogörelse</h1>")
+    );
+    assert!(
+        statement
+            .body
+            .contains("Umeå kommun använder kurstjänsten coursebridge"),
+        "{}",
+        statement.body
+    );
+    let empty = app.post_form(&url, &[("message", "  ")]).await;
+    assert_eq!(empty.status.as_u16(), 422);
+    assert!(
+        empty
+            .body
+            .contains("aria-describedby=\"feedback-message-error\"")
+    );
+    let sent = app
+        .post_form(
+            &url,
+            &[
+                ("message", "Diagrammet saknar mönster i utskrift."),
+                ("page", "Självskattning"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status.as_u16(), 303);
+    let thanked = app.get(sent.headers["location"].to_str().unwrap()).await;
+    assert!(thanked.body.contains("Tack! Din rapport är mottagen."));
+    let stored = entity::accessibility_feedback::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].page, "Självskattning");
+    assert!(stored[0].deployment_id.is_some());
+    // Public too, without a launch, in the browser's language.
+    let public = app
+        .client
+        .get(app.base.join("accessibility").unwrap())
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(public.contains("<h1>Accessibility statement</h1>"));
+}

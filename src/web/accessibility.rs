@@ -1,0 +1,191 @@
+//! The accessibility statement (tillgänglighetsredogörelse, DOS-lagen), per deployment: the
+//! operator's values from the configuration and the deployment's organisation, with a form to
+//! report problems.
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Query, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::course::{PageQuery, page_url};
+use crate::{
+    error::{AppError, render},
+    i18n::Lang,
+    session::Session,
+    state::AppState,
+    store,
+};
+
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+struct StatementPage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    overview_url: Option<String>,
+    feedback_url: String,
+    intro: String,
+    known_issues: &'a str,
+    contact: &'a str,
+    tested: String,
+    thanked: bool,
+    error: bool,
+    message: String,
+    page: String,
+}
+
+/// The session when the request carries a valid one; the statement is public either way.
+fn optional_session(app: &AppState, token: Option<&str>) -> Option<Session> {
+    token.and_then(|token| app.sessions.verify(token).ok())
+}
+
+fn language(session: Option<&Session>, headers: &HeaderMap) -> Lang {
+    match session {
+        Some(session) => Lang::from_locale(Some(&session.lang)),
+        None => Lang::from_accept_language(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
+    }
+}
+
+async fn statement(
+    app: &AppState,
+    session: Option<&Session>,
+    token: Option<&str>,
+    lang: Lang,
+    form: (bool, bool, String, String),
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let organisation = match session {
+        Some(session) => store::accessibility::organisation(&app.db, session.did)
+            .await
+            .map_err(|err| AppError::Internal(err.into()))?,
+        None => None,
+    };
+    let organisation = organisation.unwrap_or_else(|| app.config.accessibility_operator.clone());
+    let with_session = |path: &str| match token {
+        Some(token) if session.is_some() => page_url(app, path, token),
+        _ => app.url(path).to_string(),
+    };
+    let (thanked, error, message, page) = form;
+    let config = &app.config;
+    let known_issues = match lang {
+        Lang::Sv => &config.accessibility_known_issues_sv,
+        Lang::En => &config.accessibility_known_issues_en,
+    };
+    let page = StatementPage {
+        lang,
+        assets_base: app.public_base.as_str(),
+        overview_url: session
+            .and(token)
+            .map(|token| page_url(app, "course", token)),
+        feedback_url: with_session("accessibility"),
+        intro: lang
+            .t("a11y-intro")
+            .replace("{organisation}", &organisation)
+            .replace("{operator}", &config.accessibility_operator),
+        known_issues,
+        contact: &config.accessibility_contact,
+        tested: lang
+            .t("a11y-tested")
+            .replace("{date}", &config.accessibility_assessed_on),
+        thanked,
+        error,
+        message,
+        page,
+    };
+    Ok(render(&page, status))
+}
+
+/// `GET /accessibility`.
+pub async fn show_statement(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let session = optional_session(&app, query.session.as_deref());
+    let lang = language(session.as_ref(), &headers);
+    let thanked = query.notice.as_deref() == Some("thanks");
+    statement(
+        &app,
+        session.as_ref(),
+        query.session.as_deref(),
+        lang,
+        (thanked, false, String::new(), String::new()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The feedback form.
+#[derive(Debug, Deserialize)]
+pub struct FeedbackForm {
+    message: Option<String>,
+    page: Option<String>,
+    contact: Option<String>,
+}
+
+const MAX_FEEDBACK_CHARS: usize = 4_000;
+
+/// `POST /accessibility`: stores a report.
+pub async fn send_feedback(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+    form: Result<Form<FeedbackForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let session = optional_session(&app, query.session.as_deref());
+    let lang = language(session.as_ref(), &headers);
+    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
+        detail: rejection.body_text(),
+        lang,
+    })?;
+    let clip = |text: Option<String>, limit: usize| -> String {
+        text.unwrap_or_default()
+            .trim()
+            .chars()
+            .take(limit)
+            .collect()
+    };
+    let message = clip(form.message, MAX_FEEDBACK_CHARS);
+    let page = clip(form.page, 500);
+    if message.is_empty() {
+        return statement(
+            &app,
+            session.as_ref(),
+            query.session.as_deref(),
+            lang,
+            (false, true, message, page),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let contact = Some(clip(form.contact, 300)).filter(|c| !c.is_empty());
+    store::accessibility::insert(
+        &app.db,
+        store::accessibility::NewFeedback {
+            deployment_id: session.as_ref().map(|s| s.did),
+            lang: lang.code().to_owned(),
+            page,
+            message,
+            contact,
+            now: crate::lti::now_unix(),
+        },
+    )
+    .await
+    .map_err(|err| AppError::Internal(err.into()))?;
+    tracing::info!(deployment = ?session.as_ref().map(|s| s.did), "accessibility feedback received");
+    let mut target = app.url("accessibility");
+    {
+        let mut pairs = target.query_pairs_mut();
+        if let (Some(token), Some(_)) = (query.session.as_deref(), &session) {
+            pairs.append_pair("session", token);
+        }
+        pairs.append_pair("notice", "thanks");
+    }
+    Ok(Redirect::to(target.as_str()).into_response())
+}
