@@ -53,6 +53,8 @@ pub struct LaunchChoice {
     #[serde(rename = "as")]
     who: Option<String>,
     locale: Option<String>,
+    /// Who launches (the platform's `sub`); the demo person when absent.
+    user: Option<String>,
 }
 
 /// `GET /lms/launch`: the course page with the tool in an iframe.
@@ -65,6 +67,9 @@ pub async fn show_launch_frame(
         _ => LaunchSpec::learner("demo-participant"),
     };
     spec.locale = choice.locale.filter(|l| l.len() <= 20);
+    if let Some(user) = choice.user.filter(|u| !u.is_empty() && u.len() <= 64) {
+        spec.sub = user;
+    }
     let src = inner.login_url(spec);
     Html(format!(
         r#"<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo-LMS – coursebridge</title><style>{STYLE}</style></head>

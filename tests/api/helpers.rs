@@ -128,15 +128,40 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// The app with its development LMS addressed as `localhost`: another site than the tool's
+/// `127.0.0.1`, as a real LMS framing a tool is (for browser tests).
+pub async fn spawn_app_with_lms_at_localhost(backend: Backend) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let lms = Url::parse(&format!("http://localhost:{port}/")).unwrap();
+    spawn(
+        backend,
+        |_| {},
+        (format!("127.0.0.1:{port}").parse().unwrap(), Some(lms)),
+    )
+    .await
+}
+
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(backend, adjust, ("127.0.0.1:0".parse().unwrap(), None)).await
+}
+
+async fn spawn(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Config),
+    (platform_bind, platform_url): (std::net::SocketAddr, Option<Url>),
+) -> TestApp {
     coursebridge::telemetry::init();
     let database = TestDatabase::create(backend).await;
     let mut config = test_config(&database.url);
     adjust(&mut config);
     let (base, db, server) = start_instance(config.clone()).await;
     let platform = DevPlatform::start(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
+        platform_bind,
+        platform_url,
         "coursebridge-test-client",
         "deployment-1",
         ToolUrls::below(&base).unwrap(),

@@ -1,0 +1,169 @@
+// The participant's journey in Debian's Chromium, with third-party cookies blocked: an LMS page on
+// one site frames coursebridge on another; the participant reads a module, types an answer, reloads
+// and finds the draft, submits, sees "submitted", fills in the self-assessment. axe-core checks
+// every coursebridge page (WCAG 2.1 A/AA rules) in Swedish and in English; any violation fails.
+//
+// Usage: LMS_URL=http://localhost:PORT/ node participant.mjs   (started by tests/api/browser.rs)
+import fs from "node:fs";
+import { chromium } from "playwright-core";
+
+const LMS_URL = process.env.LMS_URL;
+if (!LMS_URL) throw new Error("LMS_URL is required");
+const axeSource = fs.readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+
+const TEXT = {
+  sv: { draftSaved: "Utkast sparat", submitted: "Inskickad", submit: "Skicka in", assessed: "Självskattningen är inskickad." },
+  en: { draftSaved: "Draft saved", submitted: "Submitted", submit: "Submit", assessed: "The self-assessment is submitted." },
+};
+
+let checkedPages = 0;
+const failures = [];
+
+async function axeCheck(frame, label) {
+  await frame.evaluate(axeSource);
+  const result = await frame.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  checkedPages += 1;
+  for (const violation of result.violations) {
+    failures.push(`${label}: ${violation.id} (${violation.impact}) ${violation.help} — ${violation.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  }
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function toolFrame(page) {
+  const element = await page.waitForSelector("iframe", { timeout: 15000 });
+  const frame = await element.contentFrame();
+  expect(frame, "the LMS page has no tool frame");
+  return frame;
+}
+
+async function journey(browser, lang, start) {
+  const context = await browser.newContext({ locale: lang === "sv" ? "sv-SE" : "en-GB" });
+  const page = await context.newPage();
+  await start(page);
+  const frame = await toolFrame(page);
+  await frame.waitForSelector('[data-testid="role"]', { timeout: 15000 });
+  expect(new URL(frame.url()).hostname !== new URL(page.url()).hostname, "the tool must be framed from another site");
+
+  // The browser really blocks third-party cookies: an unpartitioned cookie set inside the frame is
+  // dropped, a partitioned one is kept (so the launch above used the partitioned login cookie).
+  const cookies = await frame.evaluate(() => {
+    document.cookie = "probe_plain=1; SameSite=None; Secure; path=/";
+    document.cookie = "probe_partitioned=1; SameSite=None; Secure; Partitioned; path=/";
+    return document.cookie;
+  });
+  expect(!cookies.includes("probe_plain=1"), `third-party cookies are not blocked (${cookies})`);
+
+  expect((await frame.getAttribute("html", "lang")) === lang, `page language is not ${lang}`);
+  await axeCheck(frame, `${lang} overview`);
+
+  // Read the first module.
+  await frame.click('a[href*="/course/m/ledarskap"]');
+  await frame.waitForSelector("textarea#answer-vad-betyder-0");
+  await axeCheck(frame, `${lang} module`);
+
+  // Type; the draft is saved while typing.
+  const answer = lang === "sv" ? "Invånarna kan sköta sina ärenden när det passar dem." : "Residents can deal with the council whenever it suits them.";
+  await frame.fill("textarea#answer-vad-betyder-0", answer);
+  await frame.waitForFunction(
+    (text) => document.querySelector("#task-vad-betyder .autosave-status")?.textContent.includes(text),
+    TEXT[lang].draftSaved,
+    { timeout: 10000 },
+  );
+
+  // Reload: the draft is there.
+  await frame.goto(frame.url());
+  await frame.waitForSelector("textarea#answer-vad-betyder-0");
+  expect((await frame.inputValue("textarea#answer-vad-betyder-0")) === answer, "the draft is not back after a reload");
+
+  // Submit, and see "submitted".
+  await frame.click(`#task-vad-betyder button[value="submit"]`);
+  await frame.waitForSelector('[data-testid="notice"]');
+  const status = await frame.textContent('[data-testid="task-status-vad-betyder"]');
+  expect(status.includes(TEXT[lang].submitted), `status after submit: ${status}`);
+  await axeCheck(frame, `${lang} module after submit`);
+
+  // A too-short answer: the error is tied to its field.
+  await frame.fill("textarea#answer-vems-beslut-0", "IT");
+  await frame.click(`#task-vems-beslut button[value="submit"]`);
+  await frame.waitForSelector("#answer-vems-beslut-0-error");
+  expect((await frame.getAttribute("textarea#answer-vems-beslut-0", "aria-invalid")) === "true", "error not tied to the field");
+  await axeCheck(frame, `${lang} module with an error`);
+
+  // The baseline self-assessment.
+  await frame.goto(frame.url().replace(/\/course\/m\/[^?]+/, "/course/m/mobilisering").replace(/&notice=[^&#]*|&task=[^&#]*/g, ""));
+  await frame.click('a[href*="/course/assessment/baseline"]');
+  await frame.waitForSelector("select");
+  await axeCheck(frame, `${lang} self-assessment form`);
+  for (const select of await frame.$$("select")) {
+    const name = await select.getAttribute("name");
+    await select.selectOption(name.startsWith("current_") ? "mobilisering" : "acceleration");
+  }
+  await frame.click('button[value="submit"]');
+  await frame.waitForSelector('[data-testid="result-table"]');
+  expect((await frame.textContent('[data-testid="notice"]')).includes(TEXT[lang].assessed), "self-assessment not submitted");
+  await axeCheck(frame, `${lang} self-assessment result`);
+
+  // The accessibility statement, from the footer.
+  await frame.click('footer a[href*="/accessibility"]');
+  await frame.waitForSelector("#feedback-message");
+  await axeCheck(frame, `${lang} accessibility statement`);
+
+  // Reflow at 320 CSS pixels: no horizontal scrolling on the overview.
+  await page.setViewportSize({ width: 320, height: 640 });
+  await frame.goto(frame.url().replace(/\/accessibility\?/, "/course?").replace(/&notice=[^&#]*/g, ""));
+  await frame.waitForSelector('[data-testid="role"]');
+  const overflow = await frame.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow <= 1, `the overview scrolls sideways at 320 px (${overflow} px)`);
+  await axeCheck(frame, `${lang} overview at 320 px`);
+  if (process.env.SCREENSHOT_DIR) {
+    await page.setViewportSize({ width: 1000, height: 900 });
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/overview-${lang}.png` });
+  }
+  await context.close();
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--test-third-party-cookie-phaseout",
+  ],
+});
+try {
+  // axe really reports: a page with an unlabelled field and an image without text must fail.
+  const probe = await browser.newPage();
+  await probe.setContent('<!DOCTYPE html><html lang="sv"><head><title>probe</title></head><body><main><img src="x.png"><input type="text"></main></body></html>');
+  await probe.evaluate(axeSource);
+  const probed = await probe.evaluate(() => window.axe.run(document));
+  expect(probed.violations.length >= 2, "axe-core did not report a known violation");
+  await probe.close();
+
+  await journey(browser, "sv", async (page) => {
+    await page.goto(LMS_URL);
+    await page.click("text=Starta som deltagare");
+  });
+  await journey(browser, "en", async (page) => {
+    await page.goto(new URL("lms/launch?as=participant&locale=en-GB&user=browser-en", LMS_URL).toString());
+  });
+} catch (error) {
+  console.error(`browser journey failed: ${error.stack || error}`);
+  await browser.close();
+  process.exit(1);
+}
+await browser.close();
+if (failures.length) {
+  console.error(`axe-core found ${failures.length} violation(s) on ${checkedPages} pages:\n${failures.join("\n")}`);
+  process.exit(1);
+}
+console.log(`browser journey passed: ${checkedPages} pages checked with axe-core, 0 violations`);
