@@ -84,6 +84,7 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
             registered.id,
             platform.deployment_id(),
             None,
+            None,
             lti::now_unix(),
         )
         .await?;

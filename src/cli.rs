@@ -101,6 +101,9 @@ pub enum DeploymentCommand {
         /// The organisation (municipality) behind the deployment.
         #[arg(long)]
         organisation: Option<String>,
+        /// UI language when a launch names none: sv (default) or en.
+        #[arg(long, value_parser = ["sv", "en"])]
+        default_locale: Option<String>,
     },
     /// List deployments with their status.
     List,
@@ -349,6 +352,7 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
         DeploymentCommand::Add {
             target,
             organisation,
+            default_locale,
         } => {
             let deployment_id = non_empty("deployment-id", &target.deployment_id)?;
             let platform = find_platform(&target).await?;
@@ -357,6 +361,7 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
                 platform.id,
                 &deployment_id,
                 organisation.filter(|o| !o.trim().is_empty()),
+                default_locale,
                 lti::now_unix(),
             )
             .await?;
@@ -501,6 +506,7 @@ async fn demo(config: Config, args: DemoArgs) -> Result<(), CliError> {
             registered.id,
             platform.deployment_id(),
             Some("Region Västerbotten (demo)".into()),
+            None,
             lti::now_unix(),
         )
         .await?;

@@ -1,6 +1,9 @@
-//! The user-facing text, Swedish first and English complete: one catalog file per language
-//! (`key = text`), embedded in the binary and loaded once.
+//! The user-facing text, Swedish first and English complete: one Project Fluent catalog per
+//! language (`sv.ftl`, `en.ftl`), embedded in the binary and loaded once.
 use std::{collections::HashMap, sync::LazyLock};
+
+use fluent_bundle::{FluentArgs, FluentResource, concurrent::FluentBundle};
+use unic_langid::{LanguageIdentifier, langid};
 
 mod time;
 
@@ -62,35 +65,97 @@ impl Lang {
         }
     }
 
-    /// The text for `key`; the key itself when missing (a test keeps the catalogs complete).
+    fn catalog(self) -> &'static Catalog {
+        match self {
+            Lang::Sv => &SV,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The text of a message without arguments. A missing message is logged and shown as its
+    /// Swedish text, or `?` (a unit test keeps the catalogs complete).
     pub fn t(self, key: &str) -> &'static str {
-        let catalog = match self {
-            Lang::Sv => &*SV,
-            Lang::En => &*EN,
+        if let Some(text) = self.catalog().plain.get(key) {
+            return text;
+        }
+        tracing::warn!(key, lang = self.code(), "missing translation");
+        SV.plain.get(key).map(String::as_str).unwrap_or("?")
+    }
+
+    /// The text of a message with arguments (`{ $name }` in the catalog). Values that are numbers
+    /// are passed as numbers, so plural selectors work.
+    pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
+        let catalog = self.catalog();
+        let Some(pattern) = catalog.bundle.get_message(key).and_then(|m| m.value()) else {
+            tracing::warn!(key, lang = self.code(), "missing translation");
+            return self.t(key).to_owned();
         };
-        match catalog.get(key) {
-            Some(text) => text,
-            None => {
-                tracing::warn!(key, lang = self.code(), "missing translation");
-                SV.get(key).copied().unwrap_or("?")
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            match value.parse::<f64>() {
+                Ok(number) => fluent_args.set(*name, number),
+                Err(_) => fluent_args.set(*name, value.to_string()),
             }
         }
+        let mut errors = Vec::new();
+        let text = catalog
+            .bundle
+            .format_pattern(pattern, Some(&fluent_args), &mut errors)
+            .into_owned();
+        if !errors.is_empty() {
+            tracing::warn!(
+                key,
+                lang = self.code(),
+                ?errors,
+                "message formatting problems"
+            );
+        }
+        text
     }
 }
 
-static SV: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| parse(include_str!("sv.txt")));
-static EN: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| parse(include_str!("en.txt")));
+/// One language: the Fluent bundle, and every message without arguments formatted once.
+struct Catalog {
+    bundle: FluentBundle<FluentResource>,
+    plain: HashMap<String, String>,
+}
 
-fn parse(source: &'static str) -> HashMap<&'static str, &'static str> {
-    source
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| line.split_once(" = "))
-        .map(|(key, text)| (key.trim(), text.trim()))
-        .collect()
+static SV: LazyLock<Catalog> = LazyLock::new(|| catalog(langid!("sv"), include_str!("sv.ftl")));
+static EN: LazyLock<Catalog> = LazyLock::new(|| catalog(langid!("en"), include_str!("en.ftl")));
+
+fn catalog(lang: LanguageIdentifier, source: &'static str) -> Catalog {
+    let resource = match FluentResource::try_new(source.to_owned()) {
+        Ok(resource) => resource,
+        Err((resource, errors)) => {
+            tracing::error!(?errors, %lang, "the message catalog has syntax errors");
+            resource
+        }
+    };
+    let ids: Vec<String> = resource
+        .entries()
+        .filter_map(|entry| match entry {
+            fluent_syntax::ast::Entry::Message(message) => Some(message.id.name.to_owned()),
+            _ => None,
+        })
+        .collect();
+    let mut bundle = FluentBundle::new_concurrent(vec![lang]);
+    // Pages are HTML with a `lang` attribute; Unicode isolation marks around values would only
+    // show up as stray characters in attributes and tests.
+    bundle.set_use_isolating(false);
+    if let Err(errors) = bundle.add_resource(resource) {
+        tracing::error!(?errors, "the message catalog has duplicate messages");
+    }
+    let mut plain = HashMap::new();
+    for id in ids {
+        if let Some(pattern) = bundle.get_message(&id).and_then(|m| m.value()) {
+            let mut errors = Vec::new();
+            let text = bundle
+                .format_pattern(pattern, None, &mut errors)
+                .into_owned();
+            plain.insert(id, text);
+        }
+    }
+    Catalog { bundle, plain }
 }
 
 #[cfg(test)]
@@ -98,13 +163,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_catalogs_have_the_same_keys() {
-        let mut sv: Vec<_> = SV.keys().collect();
-        let mut en: Vec<_> = EN.keys().collect();
+    fn both_catalogs_parse_and_have_the_same_messages() {
+        for source in [include_str!("sv.ftl"), include_str!("en.ftl")] {
+            assert!(
+                FluentResource::try_new(source.to_owned()).is_ok(),
+                "syntax errors"
+            );
+        }
+        let mut sv: Vec<_> = SV.plain.keys().collect();
+        let mut en: Vec<_> = EN.plain.keys().collect();
         sv.sort();
         en.sort();
         assert_eq!(sv, en);
-        assert!(sv.len() > 30);
+        assert!(sv.len() > 100);
+    }
+
+    #[test]
+    fn arguments_are_filled_in_without_isolation_marks() {
+        assert_eq!(
+            Lang::Sv.tf("landing-welcome-named", &[("name", "Åsa")]),
+            "Välkommen, Åsa!"
+        );
+        assert_eq!(
+            Lang::En.tf("overview-progress-text", &[("done", "2"), ("total", "6")]),
+            "2 of 6 required modules complete"
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub async fn add(
     platform_id: i64,
     lti_deployment_id: &str,
     organisation: Option<String>,
+    default_locale: Option<String>,
     now: i64,
 ) -> Result<deployment::Model, StoreError> {
     deployment::Entity::insert(deployment::ActiveModel {
@@ -40,6 +41,7 @@ pub async fn add(
         status: Set(APPROVED.into()),
         created_at: Set(now),
         approved_at: Set(Some(now)),
+        default_locale: Set(default_locale),
         ..Default::default()
     })
     .exec_with_returning(db)

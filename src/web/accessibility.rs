@@ -84,15 +84,19 @@ async fn statement(
             .and(token)
             .map(|token| page_url(app, "course", token)),
         feedback_url: with_session("accessibility"),
-        intro: lang
-            .t("a11y-intro")
-            .replace("{organisation}", &organisation)
-            .replace("{operator}", &config.accessibility_operator),
+        intro: lang.tf(
+            "a11y-intro",
+            &[
+                ("organisation", &organisation),
+                ("operator", &config.accessibility_operator),
+            ],
+        ),
         known_issues,
         contact: &config.accessibility_contact,
-        tested: lang
-            .t("a11y-tested")
-            .replace("{date}", &config.accessibility_assessed_on),
+        tested: lang.tf(
+            "a11y-tested",
+            &[("date", &config.accessibility_assessed_on)],
+        ),
         thanked,
         error,
         message,

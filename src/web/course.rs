@@ -92,13 +92,14 @@ struct OverviewPage<'a> {
     assets_base: &'a str,
     accessibility_url: String,
     course_title: &'a str,
-    name: Option<&'a str>,
+    welcome: String,
     context_title: Option<&'a str>,
     role_label: &'static str,
     progress_text: String,
     required_done: usize,
     required_total: usize,
     course_complete: bool,
+    next_workshop: Option<String>,
     modules: Vec<ModuleCard>,
 }
 
@@ -110,6 +111,14 @@ fn status_class(status: ModuleStatus) -> &'static str {
         ModuleStatus::Returned => "returned",
         ModuleStatus::Approved => "approved",
         ModuleStatus::Complete => "complete",
+    }
+}
+
+/// "Välkommen, Åsa!" or, without a name, "Välkommen!".
+pub(crate) fn welcome(lang: Lang, name: Option<&str>) -> String {
+    match name {
+        Some(name) => lang.tf("landing-welcome-named", &[("name", name)]),
+        None => lang.t("landing-welcome").to_owned(),
     }
 }
 
@@ -134,6 +143,21 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
     let package = &course.package;
     let progress = standing.progress(package);
     let (done, total) = completion::required_modules_complete(package, &progress);
+    // Occasions with dates come with the instructor's cohort settings; until then the next
+    // workshop is the one of the first module that is not complete.
+    let next_workshop = package
+        .modules
+        .iter()
+        .find(|module| standing.module_status(module) != ModuleStatus::Complete)
+        .map(|module| {
+            lang.tf(
+                "overview-next-workshop",
+                &[
+                    ("workshop", module.workshop.get(lang)),
+                    ("module", module.title.get(lang)),
+                ],
+            )
+        });
     let modules = package
         .modules
         .iter()
@@ -155,16 +179,17 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
         assets_base: app.public_base.as_str(),
         accessibility_url: page_url(app, "accessibility", token),
         course_title: package.title.get(lang),
-        name: session.name.as_deref(),
+        welcome: welcome(lang, session.name.as_deref()),
         context_title: session.ctx.as_deref(),
         role_label: role_label(lang, session.role),
-        progress_text: lang
-            .t("overview-progress-text")
-            .replace("{done}", &done.to_string())
-            .replace("{total}", &total.to_string()),
+        progress_text: lang.tf(
+            "overview-progress-text",
+            &[("done", &done.to_string()), ("total", &total.to_string())],
+        ),
         required_done: done,
         required_total: total.max(1),
         course_complete: completion::course_complete(package, &progress),
+        next_workshop,
         modules,
     };
     Ok(render(&page, StatusCode::OK))
@@ -305,7 +330,7 @@ fn task_view(
                 .problems
                 .iter()
                 .find(|p| p.field == index)
-                .map(|p| lang.t(p.key).replace("{n}", &p.number.to_string())),
+                .map(|p| lang.tf(p.key, &[("n", &p.number.to_string())])),
             kept: state
                 .kept
                 .as_ref()
@@ -316,7 +341,7 @@ fn task_view(
     let base = format!("course/m/{}/t/{}", module.slug, task.slug);
     TaskView {
         slug: task.slug.clone(),
-        heading: lang.t("task-heading").replace("{n}", &number.to_string()),
+        heading: lang.tf("task-heading", &[("n", &number.to_string())]),
         group: task.kind == crate::course::TaskKind::Group,
         status_label: lang.t(status_key),
         status_class,

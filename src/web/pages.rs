@@ -43,7 +43,7 @@ struct LandingPage<'a> {
     lang: Lang,
     assets_base: &'a str,
     accessibility_url: String,
-    name: Option<&'a str>,
+    welcome: String,
     context_title: Option<&'a str>,
     role_label: &'static str,
     home_url: String,
@@ -59,7 +59,7 @@ pub fn landing(app: &App, session: &Session, token: &str) -> Response {
             lang,
             assets_base: app.public_base.as_str(),
             accessibility_url: super::course::page_url(app, "accessibility", token),
-            name: session.name.as_deref(),
+            welcome: super::course::welcome(lang, session.name.as_deref()),
             context_title: session.ctx.as_deref(),
             role_label: lang.t(match session.role {
                 ToolRole::Participant => "role-participant",

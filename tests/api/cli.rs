@@ -90,7 +90,7 @@ async fn platform_and_deployment_commands_register_list_and_approve(backend: Bac
     ];
     let mut add = vec!["deployment", "add"];
     add.extend(target);
-    add.extend(["--organisation", "Umeå kommun"]);
+    add.extend(["--organisation", "Umeå kommun", "--default-locale", "en"]);
     let output = coursebridge(url, &add);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("added approved deployment umea-1"));

@@ -64,6 +64,7 @@ async fn overview_lists_the_six_modules_with_their_status(backend: Backend) {
         );
     }
     assert!(page.body.contains("0 av 6 obligatoriska moduler klara"));
+    assert!(page.body.contains("Nästa workshop: Workshop 1, som modulen ”Digital omställning är ledarskap – inte en IT-fråga” förbereder."), "{}", page.body);
 }
 
 async fn a_resource_link_naming_a_module_opens_it(backend: Backend) {

@@ -176,6 +176,7 @@ async fn spawn(
         registered.id,
         "deployment-1",
         Some("Umeå kommun".into()),
+        None,
         lti::now_unix(),
     )
     .await

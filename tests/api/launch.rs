@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::helpers::{Backend, link_containing, session_link, spawn_app};
 
 on_both_databases!(
+    a_launch_without_locale_uses_the_deployments_default_language,
     valid_launch_as_instructor,
     valid_launch_as_learner,
     valid_launch_with_multiple_roles,
@@ -229,4 +230,32 @@ async fn health_and_readiness_answer(backend: Backend) {
             .body
             .contains(app.base.join(".well-known/jwks.json").unwrap().as_str())
     );
+}
+
+async fn a_launch_without_locale_uses_the_deployments_default_language(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let platform = coursebridge::store::platform::list(&app.db)
+        .await
+        .unwrap()
+        .remove(0);
+    coursebridge::store::deployment::add(
+        &app.db,
+        platform.id,
+        "english-by-default",
+        None,
+        Some("en".into()),
+        coursebridge::lti::now_unix(),
+    )
+    .await
+    .unwrap();
+    let mut spec = LaunchSpec::learner("locale-1");
+    spec.locale = None;
+    app.launch(spec.clone()).await.assert_landed_as("deltagare");
+    spec.deployment_id = Some("english-by-default".into());
+    let answer = app.launch(spec.clone()).await;
+    answer.assert_landed_as("participant");
+    assert!(answer.body.contains("<html lang=\"en\">"));
+    // A launch that names a locale wins over the default.
+    spec.locale = Some("sv-SE".into());
+    app.launch(spec).await.assert_landed_as("deltagare");
 }
