@@ -108,6 +108,14 @@ async function journey(browser, lang, start) {
   expect((await frame.textContent('[data-testid="notice"]')).includes(TEXT[lang].assessed), "self-assessment not submitted");
   await axeCheck(frame, `${lang} self-assessment result`);
 
+  // A page that does not exist: the error page is accessible too.
+  const resultUrl = frame.url();
+  await frame.goto(resultUrl.replace(/\/course\/assessment\/baseline/, "/course/m/finns-inte").replace(/&notice=[^&#]*/g, ""));
+  await frame.waitForSelector('[data-testid="error-code"]');
+  await axeCheck(frame, `${lang} not-found page`);
+  await frame.goto(resultUrl);
+  await frame.waitForSelector('[data-testid="result-table"]');
+
   // The accessibility statement, from the footer.
   await frame.click('footer a[href*="/accessibility"]');
   await frame.waitForSelector("#feedback-message");
