@@ -762,3 +762,54 @@ async fn the_accessibility_statement_names_the_organisation_and_takes_feedback(b
         .unwrap();
     assert!(public.contains("<h1>Accessibility statement</h1>"));
 }
+
+on_both_databases!(a_new_version_with_a_video_reaches_new_lms_courses_while_old_ones_keep_theirs);
+
+async fn a_new_version_with_a_video_reaches_new_lms_courses_while_old_ones_keep_theirs(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let old_course = app.launch(LaunchSpec::learner("video-1")).await;
+    let mut files = coursebridge::course::demo_files();
+    let course_toml = String::from_utf8(files["course.toml"].clone())
+        .unwrap()
+        .replace("version = \"1.0.0\"", "version = \"1.1.0\"");
+    files.insert("course.toml".into(), course_toml.into_bytes());
+    files.insert("files/intro.mp4".into(), vec![0u8; 2048]);
+    files.insert(
+        "files/intro.vtt".into(),
+        b"WEBVTT\n\n00:00.000 --> 00:02.000\nHej och v\xc3\xa4lkommen.\n".to_vec(),
+    );
+    let module = String::from_utf8(files["modules/1-ledarskap.md"].clone()).unwrap();
+    let video = "\n::: video\ntitle = { sv = \"Introduktion\", en = \"Introduction\" }\nsource = \"files/intro.mp4\"\ncaptions = \"files/intro.vtt\"\ntranscript = { sv = \"Hej och välkommen.\", en = \"Hello and welcome.\" }\n:::\n";
+    files.insert(
+        "modules/1-ledarskap.md".into(),
+        format!("{module}{video}").into_bytes(),
+    );
+    coursebridge::admin::courses::import(&app.db, &files)
+        .await
+        .unwrap();
+
+    // A new LMS course starts on 1.1.0 and shows the video with captions and a transcript.
+    let mut spec = LaunchSpec::learner("video-1");
+    spec.context = Some(("newer-course".into(), "N".into(), "Ny kurs".into()));
+    let new_course = app.launch(spec).await;
+    let page = module_page(&app, &new_course, "ledarskap").await;
+    assert!(
+        page.body.contains("<video controls preload=\"metadata\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<track kind=\"captions\""));
+    assert!(page.body.contains("Hej och välkommen."));
+    let captions = app
+        .get(&link_containing(
+            &page.body,
+            "/course/files/intro.vtt?session=",
+        ))
+        .await;
+    assert_eq!(captions.headers["content-type"], "text/vtt; charset=utf-8");
+    // The course that started on 1.0.0 stays on it.
+    let page = module_page(&app, &old_course, "ledarskap").await;
+    assert!(!page.body.contains("<video"));
+}
