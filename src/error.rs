@@ -33,6 +33,12 @@ pub enum AppError {
         /// The page language.
         lang: Lang,
     },
+    /// The person may not do this (e.g. a participant on an instructor page).
+    #[error("forbidden")]
+    Forbidden {
+        /// The page language.
+        lang: Lang,
+    },
     /// The request itself is malformed.
     #[error("bad request: {detail}")]
     BadRequest {
@@ -185,6 +191,13 @@ impl AppError {
                 lang.t("error-login-missing").to_owned(),
                 Some("BAD_REQUEST"),
                 Some(detail.clone()),
+            ),
+            AppError::Forbidden { lang } => (
+                StatusCode::FORBIDDEN,
+                *lang,
+                lang.t("error-forbidden").to_owned(),
+                Some("FORBIDDEN"),
+                None,
             ),
             AppError::NotFound { lang } => (
                 StatusCode::NOT_FOUND,

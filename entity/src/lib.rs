@@ -17,6 +17,8 @@ pub mod platform;
 pub mod resource_link;
 pub mod self_assessment;
 pub mod submission;
+pub mod submission_event;
 pub mod submission_revision;
 pub mod tool_key;
 pub mod tool_setting;
+pub mod workshop_occasion;

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_launch_core;
 mod m20261129_000002_create_course;
 mod m20261129_000003_create_accessibility_feedback;
+mod m20261129_000004_create_review;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_launch_core::Migration),
             Box::new(m20261129_000002_create_course::Migration),
             Box::new(m20261129_000003_create_accessibility_feedback::Migration),
+            Box::new(m20261129_000004_create_review::Migration),
         ]
     }
 }

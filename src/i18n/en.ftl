@@ -143,3 +143,40 @@ a11y-tested-heading = How we tested the service
 a11y-tested = The service was last assessed on { $date }, with automated tests in a browser and manual review.
 overview-next-workshop = Next workshop: { $workshop }, prepared by the module “{ $module }”.
 overview-next-workshop-date-pending = The instructor announces date, time and place.
+error-forbidden = You do not have access to this page. It is for instructors.
+instructor-title = Instructor overview
+instructor-preview = Participants' view
+instructor-waiting = Waiting for review
+instructor-waiting-count = { $count ->
+    [0] No answers are waiting for review.
+    [one] One answer is waiting for review.
+   *[other] { $count } answers are waiting for review.
+}
+instructor-nothing-waiting = Nothing to review right now.
+instructor-participants = Participants and modules
+instructor-participant = Participant
+instructor-no-participants = No participants have opened the course yet.
+instructor-filter-module = Module
+instructor-filter-status = Status
+instructor-filter = Filter
+instructor-all = All
+instructor-unnamed = (no name)
+instructor-group-answer = The group's answer
+instructor-back = Back to the overview
+instructor-answers = Answers
+instructor-review = Review
+instructor-return = Return for revision
+instructor-approve = Approve
+instructor-history = Events
+instructor-versions = Earlier versions
+instructor-conflict-copy = kept from a simultaneous edit
+instructor-feedback-needed = Write feedback before returning the answer, so the participant knows what to revise.
+instructor-stale = The answer has changed since you opened it, or is already reviewed. This is how it stands now.
+instructor-decided = The decision is saved and visible to the participant at once.
+instructor-occasions = Workshop occasions
+instructor-occasion-date = Date
+instructor-occasion-time = Time
+instructor-occasion-place = Place or meeting link
+instructor-occasion-save = Save occasion
+instructor-occasion-saved = The workshop occasion is saved.
+overview-next-workshop-when = It takes place on { $date } at { $time }, { $place }.

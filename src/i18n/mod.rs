@@ -7,7 +7,7 @@ use unic_langid::{LanguageIdentifier, langid};
 
 mod time;
 
-pub use time::{format_date, format_time};
+pub use time::{format_date, format_time, parse_local};
 
 /// A language of the user interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -143,3 +143,40 @@ a11y-tested-heading = Hur vi testat tjänsten
 a11y-tested = Tjänsten bedömdes senast { $date }, med automatiska tester i webbläsare och manuell granskning.
 overview-next-workshop = Nästa workshop: { $workshop }, som modulen ”{ $module }” förbereder.
 overview-next-workshop-date-pending = Kursledaren meddelar datum, tid och plats.
+error-forbidden = Du har inte behörighet till den här sidan. Den är till för kursledare.
+instructor-title = Kursledarens översikt
+instructor-preview = Deltagarnas vy
+instructor-waiting = Väntar på granskning
+instructor-waiting-count = { $count ->
+    [0] Inga svar väntar på granskning.
+    [one] Ett svar väntar på granskning.
+   *[other] { $count } svar väntar på granskning.
+}
+instructor-nothing-waiting = Inget att granska just nu.
+instructor-participants = Deltagare och moduler
+instructor-participant = Deltagare
+instructor-no-participants = Inga deltagare har öppnat kursen ännu.
+instructor-filter-module = Modul
+instructor-filter-status = Status
+instructor-filter = Filtrera
+instructor-all = Alla
+instructor-unnamed = (namn saknas)
+instructor-group-answer = Gruppens svar
+instructor-back = Tillbaka till översikten
+instructor-answers = Svar
+instructor-review = Granska
+instructor-return = Återsänd för komplettering
+instructor-approve = Godkänn
+instructor-history = Händelser
+instructor-versions = Tidigare versioner
+instructor-conflict-copy = sparad vid samtidig ändring
+instructor-feedback-needed = Skriv återkoppling innan du återsänder svaret, så att deltagaren vet vad som ska kompletteras.
+instructor-stale = Svaret har ändrats sedan du öppnade det, eller är redan granskat. Här är det som gäller nu.
+instructor-decided = Beslutet är sparat och syns direkt för deltagaren.
+instructor-occasions = Workshoptillfällen
+instructor-occasion-date = Datum
+instructor-occasion-time = Tid
+instructor-occasion-place = Plats eller möteslänk
+instructor-occasion-save = Spara tillfälle
+instructor-occasion-saved = Workshoptillfället är sparat.
+overview-next-workshop-when = Den hålls { $date } kl. { $time }, { $place }.

@@ -54,6 +54,36 @@ pub fn format_time(unix: i64) -> String {
     format!("{:02}:{:02}", seconds / 3_600, (seconds % 3_600) / 60)
 }
 
+/// Parses a Swedish local date and time (`2025-03-04`, `14:05`) into Unix seconds.
+pub fn parse_local(date: &str, time: &str) -> Option<i64> {
+    let mut parts = date.trim().split('-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    if parts.next().is_some()
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || !(1970..=9999).contains(&year)
+    {
+        return None;
+    }
+    let (hour, minute) = time.trim().split_once(':')?;
+    let (hour, minute): (i64, i64) = (hour.parse().ok()?, minute.parse().ok()?);
+    if !(0..24).contains(&hour) || !(0..60).contains(&minute) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if civil_from_days(days) != (year, month, day) {
+        return None;
+    }
+    let wall = days * 86_400 + hour * 3_600 + minute * 60;
+    // Try CEST then CET: the offset that maps back to the same wall clock is the right one.
+    [7_200, 3_600]
+        .into_iter()
+        .map(|offset| wall - offset)
+        .find(|&unix| local(unix) == wall)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +103,17 @@ mod tests {
         // DST starts 2025-03-30 01:00 UTC: 00:59 UTC is 01:59 CET, 01:00 UTC is 03:00 CEST.
         assert_eq!(format_time(1_743_296_340), "01:59");
         assert_eq!(format_time(1_743_296_400), "03:00");
+    }
+
+    #[test]
+    fn local_date_and_time_parse_back() {
+        let unix = parse_local("2025-03-04", "13:00").unwrap();
+        assert_eq!(unix, 1_741_089_600);
+        let summer = parse_local("2025-07-02", "00:30").unwrap();
+        assert_eq!(summer, 1_751_409_000);
+        assert_eq!(parse_local("2025-02-30", "10:00"), None);
+        assert_eq!(parse_local("2025-03-04", "24:00"), None);
+        assert_eq!(parse_local("not a date", "10:00"), None);
     }
 
     #[test]

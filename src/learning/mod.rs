@@ -4,3 +4,4 @@
 pub mod assessment;
 pub mod completion;
 pub mod participant;
+pub mod review;

@@ -11,6 +11,7 @@ pub mod deployment;
 pub mod launch_record;
 pub mod launch_state;
 pub mod platform;
+pub mod review;
 pub mod self_assessment;
 pub mod submission;
 pub mod tool_key;

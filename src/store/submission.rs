@@ -135,6 +135,18 @@ pub async fn save(db: &impl ConnectionTrait, save: Save<'_>) -> Result<Saved, Db
         return match inserted {
             Ok(row) => {
                 keep_revision(db, row.id, 1, &save, false).await?;
+                if row.status != "draft" {
+                    super::review::record_event(
+                        db,
+                        row.id,
+                        save.author_id,
+                        "draft",
+                        &row.status,
+                        None,
+                        save.now,
+                    )
+                    .await?;
+                }
                 Ok(Saved::Stored(row))
             }
             // Two first saves at once: the other one won.
@@ -176,6 +188,18 @@ pub async fn save(db: &impl ConnectionTrait, save: Save<'_>) -> Result<Saved, Db
     match updated.pop() {
         Some(row) => {
             keep_revision(db, row.id, row.version, &save, false).await?;
+            if current.status != row.status {
+                super::review::record_event(
+                    db,
+                    row.id,
+                    save.author_id,
+                    &current.status,
+                    &row.status,
+                    None,
+                    save.now,
+                )
+                .await?;
+            }
             Ok(Saved::Stored(row))
         }
         None => conflict(db, &save).await,

@@ -145,18 +145,33 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
     let (done, total) = completion::required_modules_complete(package, &progress);
     // Occasions with dates come with the instructor's cohort settings; until then the next
     // workshop is the one of the first module that is not complete.
+    let occasions = store::review::occasions(&app.db, course.context_id)
+        .await
+        .map_err(|err| course_error(err.into(), lang))?;
     let next_workshop = package
         .modules
         .iter()
         .find(|module| standing.module_status(module) != ModuleStatus::Complete)
         .map(|module| {
-            lang.tf(
+            let what = lang.tf(
                 "overview-next-workshop",
                 &[
                     ("workshop", module.workshop.get(lang)),
                     ("module", module.title.get(lang)),
                 ],
-            )
+            );
+            let when = match occasions.get(&module.slug) {
+                Some(occasion) => lang.tf(
+                    "overview-next-workshop-when",
+                    &[
+                        ("date", &crate::i18n::format_date(occasion.starts_at)),
+                        ("time", &crate::i18n::format_time(occasion.starts_at)),
+                        ("place", &occasion.place),
+                    ],
+                ),
+                None => lang.t("overview-next-workshop-date-pending").to_owned(),
+            };
+            format!("{what} {when}")
         });
     let modules = package
         .modules

@@ -152,9 +152,12 @@ async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str)
     if session.cid.is_none() {
         return pages::landing(app, session, token);
     }
-    let page = match &admitted.target_module {
-        Some(slug) => super::course::module(app, session, token, slug).await,
-        None => super::course::overview(app, session, token).await,
+    let page = match (&admitted.target_module, session.role) {
+        (Some(slug), _) => super::course::module(app, session, token, slug).await,
+        (None, crate::lti::claims::ToolRole::Instructor) => {
+            super::instructor::dashboard(app, session, token, &Default::default()).await
+        }
+        (None, _) => super::course::overview(app, session, token).await,
     };
     page.unwrap_or_else(IntoResponse::into_response)
 }

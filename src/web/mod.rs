@@ -18,6 +18,7 @@ mod assets;
 mod cookies;
 mod course;
 mod health;
+pub(crate) mod instructor;
 mod lti;
 mod pages;
 
@@ -49,6 +50,12 @@ pub fn router(state: AppState) -> Router {
             "/course/assessment/{round}",
             get(assessment::show_assessment).post(assessment::save_assessment),
         )
+        .route("/instructor", get(instructor::show_dashboard))
+        .route(
+            "/instructor/submissions/{id}",
+            get(instructor::show_submission).post(instructor::review_submission),
+        )
+        .route("/instructor/occasions", post(instructor::set_occasion))
         .route(
             "/accessibility",
             get(accessibility::show_statement).post(accessibility::send_feedback),

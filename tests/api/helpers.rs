@@ -253,12 +253,28 @@ impl Answer {
     }
 }
 
+/// The session token in the first link of a page that carries one.
+pub fn token_of(body: &str) -> String {
+    let at = body.find("session=").expect("a link with a session token") + "session=".len();
+    body[at..].split(['"', '&', '#']).next().unwrap().to_owned()
+}
+
 impl TestApp {
     /// Login initiation → platform auth; returns the form the platform would auto-post.
     pub async fn authorize(&self, spec: LaunchSpec) -> LaunchForm {
+        self.authorize_via(&self.platform, spec).await
+    }
+
+    /// A whole launch from another platform.
+    pub async fn launch_via(&self, platform: &DevPlatform, spec: LaunchSpec) -> Answer {
+        let form = self.authorize_via(platform, spec).await;
+        self.post_launch(&form).await
+    }
+
+    async fn authorize_via(&self, platform: &DevPlatform, spec: LaunchSpec) -> LaunchForm {
         let login = self
             .client
-            .get(self.platform.login_url(spec))
+            .get(platform.login_url(spec))
             .send()
             .await
             .unwrap();

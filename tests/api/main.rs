@@ -26,6 +26,7 @@ mod certification;
 mod cli;
 mod course;
 mod hostile;
+mod instructor;
 mod keys;
 mod launch;
 mod services;

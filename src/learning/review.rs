@@ -1,0 +1,119 @@
+//! The instructor's side: where every participant of an LMS course stands, what waits for review,
+//! and returning or approving answers.
+use std::collections::HashMap;
+
+use entity::{lti_user, submission};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use super::{
+    completion::{self, ModuleStatus, SubmissionStatus, TaskStatuses},
+    participant::ContextCourse,
+};
+use crate::{course::TaskKind, store};
+
+/// One participant's row of the dashboard.
+pub struct ParticipantRow {
+    /// The person.
+    pub person: lti_user::Model,
+    /// Status per module, in course order.
+    pub statuses: Vec<ModuleStatus>,
+}
+
+/// The dashboard of one LMS course.
+pub struct Dashboard {
+    /// Participants in name order.
+    pub rows: Vec<ParticipantRow>,
+    /// Submissions waiting for review, oldest first.
+    pub waiting: Vec<submission::Model>,
+    /// Every submission, by id, for the lists.
+    pub submissions: Vec<submission::Model>,
+}
+
+/// Whose submissions count for a person: their own and their group's.
+fn owners(person_id: i64, deployment_id: i64) -> [String; 2] {
+    [format!("u:{person_id}"), format!("g:d{deployment_id}")]
+}
+
+/// Builds the dashboard of a context.
+pub async fn dashboard(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    deployment_id: i64,
+) -> Result<Dashboard, DbErr> {
+    let participants = store::review::participants(db, course.context_id).await?;
+    let submissions = store::review::submissions(db, course.context_id).await?;
+    let mut by_owner: HashMap<&str, Vec<&submission::Model>> = HashMap::new();
+    for row in &submissions {
+        by_owner
+            .entry(row.owner_key.as_str())
+            .or_default()
+            .push(row);
+    }
+    let rows = participants
+        .into_iter()
+        .map(|(_, person)| {
+            let [own, group] = owners(person.id, deployment_id);
+            let statuses = course
+                .package
+                .modules
+                .iter()
+                .map(|module| {
+                    let mut tasks = TaskStatuses::new();
+                    for task in module.tasks() {
+                        let owner = match task.kind {
+                            TaskKind::Individual => own.as_str(),
+                            TaskKind::Group => group.as_str(),
+                        };
+                        let found = by_owner.get(owner).and_then(|rows| {
+                            rows.iter()
+                                .find(|r| r.module_slug == module.slug && r.task_slug == task.slug)
+                        });
+                        if let Some(status) = found.and_then(|r| SubmissionStatus::parse(&r.status))
+                        {
+                            tasks.insert(task.slug.as_str(), status);
+                        }
+                    }
+                    completion::module_status(module, &tasks)
+                })
+                .collect();
+            ParticipantRow { person, statuses }
+        })
+        .collect();
+    let mut waiting: Vec<_> = submissions
+        .iter()
+        .filter(|row| row.status == SubmissionStatus::Submitted.as_str())
+        .filter(|row| {
+            course
+                .module(&row.module_slug)
+                .ok()
+                .and_then(|m| m.task(&row.task_slug))
+                .is_some_and(|task| task.review)
+        })
+        .cloned()
+        .collect();
+    waiting.sort_by_key(|row| (row.submitted_at, row.id));
+    Ok(Dashboard {
+        rows,
+        waiting,
+        submissions,
+    })
+}
+
+/// What an instructor decides about a submitted answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Back to the participant for revision.
+    Return,
+    /// Accepted.
+    Approve,
+}
+
+impl Decision {
+    /// The status it leads to.
+    pub fn status(self) -> SubmissionStatus {
+        match self {
+            Decision::Return => SubmissionStatus::Returned,
+            Decision::Approve => SubmissionStatus::Approved,
+        }
+    }
+}

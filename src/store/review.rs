@@ -1,0 +1,216 @@
+//! What instructors read and change: the participants of a context, its submissions, the review
+//! transitions and their trail, and workshop occasions.
+use std::collections::HashMap;
+
+use entity::{lti_user, membership, submission, submission_event, workshop_occasion};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr, sea_query::OnConflict,
+};
+
+/// Everyone in a context with the participant role, with their person row, by name then id.
+pub async fn participants(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+) -> Result<Vec<(membership::Model, lti_user::Model)>, DbErr> {
+    let members = membership::Entity::find()
+        .filter(membership::Column::ContextId.eq(context_id))
+        .filter(membership::Column::Role.eq("participant"))
+        .all(db)
+        .await?;
+    let users: HashMap<i64, lti_user::Model> = lti_user::Entity::find()
+        .filter(lti_user::Column::Id.is_in(members.iter().map(|m| m.user_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut rows: Vec<_> = members
+        .into_iter()
+        .filter_map(|m| users.get(&m.user_id).cloned().map(|u| (m, u)))
+        .collect();
+    rows.sort_by_key(|(_, person)| (person.name.clone(), person.id));
+    Ok(rows)
+}
+
+/// Every submission of a context.
+pub async fn submissions(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+) -> Result<Vec<submission::Model>, DbErr> {
+    submission::Entity::find()
+        .filter(submission::Column::ContextId.eq(context_id))
+        .all(db)
+        .await
+}
+
+/// One submission, only when it belongs to the context.
+pub async fn submission_in_context(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    id: i64,
+) -> Result<Option<submission::Model>, DbErr> {
+    submission::Entity::find_by_id(id)
+        .filter(submission::Column::ContextId.eq(context_id))
+        .one(db)
+        .await
+}
+
+/// The trail of a submission, oldest first.
+pub async fn events(
+    db: &impl ConnectionTrait,
+    submission_id: i64,
+) -> Result<Vec<submission_event::Model>, DbErr> {
+    submission_event::Entity::find()
+        .filter(submission_event::Column::SubmissionId.eq(submission_id))
+        .order_by_asc(submission_event::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Records a status change.
+pub async fn record_event(
+    db: &impl ConnectionTrait,
+    submission_id: i64,
+    actor_id: i64,
+    from: &str,
+    to: &str,
+    feedback: Option<String>,
+    at: i64,
+) -> Result<(), DbErr> {
+    submission_event::Entity::insert(submission_event::ActiveModel {
+        submission_id: Set(submission_id),
+        actor_id: Set(actor_id),
+        from_status: Set(from.to_owned()),
+        to_status: Set(to.to_owned()),
+        feedback: Set(feedback),
+        at: Set(at),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
+
+/// A review decision.
+#[derive(Debug, Clone)]
+pub struct Decision<'a> {
+    /// Context row id (the submission must belong to it).
+    pub context_id: i64,
+    /// Submission row id.
+    pub submission_id: i64,
+    /// The version the instructor read.
+    pub version: i64,
+    /// `returned` or `approved`.
+    pub to_status: &'a str,
+    /// Feedback for the participant.
+    pub feedback: Option<String>,
+    /// The instructor.
+    pub actor_id: i64,
+    /// Now.
+    pub now: i64,
+}
+
+/// Moves a submitted answer to `returned` or `approved`, with its trail entry, in one transaction.
+/// `None` when the answer is not (or no longer) submitted at the version the instructor read.
+pub async fn decide(
+    db: &DatabaseConnection,
+    decision: Decision<'_>,
+) -> Result<Option<submission::Model>, DbErr> {
+    let txn = db.begin().await?;
+    let mut update = submission::Entity::update_many()
+        .col_expr(submission::Column::Status, Expr::value(decision.to_status))
+        .col_expr(
+            submission::Column::Version,
+            Expr::value(decision.version + 1),
+        )
+        .col_expr(submission::Column::UpdatedAt, Expr::value(decision.now));
+    if let Some(feedback) = &decision.feedback {
+        update = update.col_expr(submission::Column::Feedback, Expr::value(feedback.clone()));
+    }
+    let mut updated = update
+        .filter(submission::Column::Id.eq(decision.submission_id))
+        .filter(submission::Column::ContextId.eq(decision.context_id))
+        .filter(submission::Column::Version.eq(decision.version))
+        .filter(submission::Column::Status.eq("submitted"))
+        .exec_with_returning(&txn)
+        .await?;
+    let Some(row) = updated.pop() else {
+        txn.rollback().await?;
+        return Ok(None);
+    };
+    record_event(
+        &txn,
+        row.id,
+        decision.actor_id,
+        "submitted",
+        decision.to_status,
+        decision.feedback,
+        decision.now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(row))
+}
+
+/// Names of people by row id.
+pub async fn people(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, lti_user::Model>, DbErr> {
+    Ok(lti_user::Entity::find()
+        .filter(lti_user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
+/// The workshop occasions of a context, by module slug.
+pub async fn occasions(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+) -> Result<HashMap<String, workshop_occasion::Model>, DbErr> {
+    Ok(workshop_occasion::Entity::find()
+        .filter(workshop_occasion::Column::ContextId.eq(context_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.module_slug.clone(), o))
+        .collect())
+}
+
+/// Sets (or replaces) the workshop occasion of a module.
+pub async fn set_occasion(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    module_slug: &str,
+    starts_at: i64,
+    place: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    workshop_occasion::Entity::insert(workshop_occasion::ActiveModel {
+        context_id: Set(context_id),
+        module_slug: Set(module_slug.to_owned()),
+        starts_at: Set(starts_at),
+        place: Set(place.to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            workshop_occasion::Column::ContextId,
+            workshop_occasion::Column::ModuleSlug,
+        ])
+        .update_columns([
+            workshop_occasion::Column::StartsAt,
+            workshop_occasion::Column::Place,
+            workshop_occasion::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,380 @@
+//! Instructors: the dashboard, the review loop with its trail, workshop occasions, and who may see
+//! what (participants get 403; instructors of another LMS course, deployment or platform see nothing).
+use coursebridge::{devplatform::LaunchSpec, lti, store};
+use entity::submission;
+use sea_orm::EntityTrait;
+
+use crate::helpers::{Answer, Backend, TestApp, link_containing, spawn_app, token_of};
+
+on_both_databases!(
+    the_review_loop_returns_revises_and_approves_with_a_trail,
+    a_participant_gets_403_on_every_instructor_route_and_action,
+    an_instructor_of_another_course_deployment_or_platform_sees_and_changes_nothing,
+    workshop_occasions_reach_the_participants,
+    the_dashboard_filters_by_module_and_status,
+);
+
+async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
+    let launch = app.launch(LaunchSpec::learner(learner)).await;
+    let module = app
+        .get(&link_containing(
+            &launch.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let action = link_containing(&module.body, "/t/vad-betyder?session=");
+    let posted = app
+        .post_form(
+            &action,
+            &[
+                ("version", "0"),
+                ("answer_0", "Invånarna får svar snabbare och enklare."),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status.as_u16(), 303, "{}", posted.body);
+    launch
+}
+
+fn version_in(page: &Answer) -> String {
+    let at =
+        page.body.find("name=\"version\" value=\"").unwrap() + "name=\"version\" value=\"".len();
+    page.body[at..at + page.body[at..].find('"').unwrap()].to_owned()
+}
+
+async fn the_review_loop_returns_revises_and_approves_with_a_trail(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let learner = submit_first_task(&app, "loop-learner").await;
+    let dashboard = app.launch(LaunchSpec::instructor("loop-teacher")).await;
+    assert_eq!(dashboard.status.as_u16(), 200);
+    assert!(
+        dashboard.body.contains("<h1>Kursledarens översikt</h1>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(dashboard.body.contains("Ett svar väntar på granskning."));
+    assert!(
+        dashboard
+            .body
+            .contains("<th scope=\"row\">Astrid Lindqvist</th>")
+    );
+
+    let review_url = link_containing(&dashboard.body, "/instructor/submissions/");
+    let review = app.get(&review_url).await;
+    assert!(
+        review
+            .body
+            .contains("Invånarna får svar snabbare och enklare.")
+    );
+    let version = version_in(&review);
+    let no_feedback = app
+        .post_form(
+            &review_url,
+            &[("version", &version), ("decision", "return")],
+        )
+        .await;
+    assert_eq!(no_feedback.status.as_u16(), 422);
+    let returned = app
+        .post_form(
+            &review_url,
+            &[
+                ("version", &version),
+                ("decision", "return"),
+                (
+                    "feedback",
+                    "Beskriv gärna ett exempel från din förvaltning.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(returned.status.as_u16(), 303);
+
+    // The participant sees the feedback at once, revises and resubmits.
+    let module = app
+        .get(&link_containing(
+            &learner.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    assert!(
+        module
+            .body
+            .contains("Beskriv gärna ett exempel från din förvaltning.")
+    );
+    assert!(module.body.contains(">Återsänd för komplettering<"));
+    let section = &module.body[module.body.find("id=\"task-vad-betyder\"").unwrap()..];
+    let at = section.find("name=\"version\" value=\"").unwrap() + "name=\"version\" value=\"".len();
+    let participant_version = section[at..at + section[at..].find('"').unwrap()].to_owned();
+    let resubmitted = app
+        .post_form(
+            &link_containing(&module.body, "/t/vad-betyder?session="),
+            &[
+                ("version", &participant_version),
+                (
+                    "answer_0",
+                    "Som i bygglovsärenden, där vi nu svarar inom en vecka.",
+                ),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(resubmitted.status.as_u16(), 303);
+
+    // The instructor approves; a stale form is refused.
+    let review = app.get(&review_url).await;
+    let stale = app
+        .post_form(
+            &review_url,
+            &[("version", &version), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(stale.status.as_u16(), 409);
+    let approved = app
+        .post_form(
+            &review_url,
+            &[("version", &version_in(&review)), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(approved.status.as_u16(), 303);
+    let review = app.get(&review_url).await;
+    let history = &review.body[review.body.find("data-testid=\"history\"").unwrap()..];
+    let events: Vec<_> = history
+        .split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap())
+        .collect();
+    assert_eq!(events.len(), 4, "{events:?}");
+    assert!(
+        events[0].contains("Astrid Lindqvist – Utkast sparat → Inskickad"),
+        "{events:?}"
+    );
+    assert!(events[1].contains("Erik Holm – Inskickad → Återsänd för komplettering"));
+    assert!(events[2].contains("Astrid Lindqvist – Återsänd för komplettering → Inskickad"));
+    assert!(events[3].contains("Erik Holm – Inskickad → Godkänd"));
+    let module = app
+        .get(&link_containing(
+            &learner.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    assert!(module.body.contains("data-testid=\"task-status-vad-betyder\"><span class=\"visually-hidden\">Status: </span>Godkänd<"));
+}
+
+async fn a_participant_gets_403_on_every_instructor_route_and_action(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let learner = submit_first_task(&app, "sneaky-learner").await;
+    let token = token_of(&learner.body);
+    let id = submission::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let gets = [
+        format!("/instructor?session={token}"),
+        format!("/instructor/submissions/{id}?session={token}"),
+    ];
+    for url in gets {
+        app.get(&url).await.assert_refused(403, "FORBIDDEN");
+    }
+    let review = app
+        .post_form(
+            &format!("/instructor/submissions/{id}?session={token}"),
+            &[("version", "2"), ("decision", "approve")],
+        )
+        .await;
+    review.assert_refused(403, "FORBIDDEN");
+    let occasion = app
+        .post_form(
+            &format!("/instructor/occasions?session={token}"),
+            &[
+                ("module", "ledarskap"),
+                ("date", "2026-12-03"),
+                ("time", "09:00"),
+                ("place", "X"),
+            ],
+        )
+        .await;
+    occasion.assert_refused(403, "FORBIDDEN");
+    let row = submission::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "submitted", "nothing changed");
+}
+
+async fn an_instructor_of_another_course_deployment_or_platform_sees_and_changes_nothing(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    submit_first_task(&app, "tenant-learner").await;
+    let row = submission::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Another LMS course, another deployment of the same platform (same context id string), and
+    // another platform registration.
+    let platform = store::platform::list(&app.db).await.unwrap().remove(0);
+    store::deployment::add(
+        &app.db,
+        platform.id,
+        "deployment-2",
+        None,
+        None,
+        lti::now_unix(),
+    )
+    .await
+    .unwrap();
+    let mut other_course = LaunchSpec::instructor("other-teacher");
+    other_course.context = Some(("another-course".into(), "B".into(), "Kurs B".into()));
+    let mut other_deployment = LaunchSpec::instructor("other-teacher");
+    other_deployment.deployment_id = Some("deployment-2".into());
+    for spec in [other_course, other_deployment] {
+        let dashboard = app.launch(spec).await;
+        assert!(
+            dashboard.body.contains("Inga svar väntar på granskning."),
+            "{}",
+            dashboard.body
+        );
+        assert!(!dashboard.body.contains("Astrid Lindqvist"));
+        let token = token_of(&dashboard.body);
+        let url = format!("/instructor/submissions/{}?session={token}", row.id);
+        assert_eq!(app.get(&url).await.status.as_u16(), 404);
+        let changed = app
+            .post_form(
+                &url,
+                &[
+                    ("version", &row.version.to_string()),
+                    ("decision", "approve"),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status.as_u16(), 404, "{}", changed.body);
+    }
+    let other_platform = second_platform_instructor_token(&app).await;
+    let url = format!(
+        "/instructor/submissions/{}?session={other_platform}",
+        row.id
+    );
+    assert_eq!(app.get(&url).await.status.as_u16(), 404);
+    let unchanged = submission::Entity::find_by_id(row.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unchanged.status, "submitted");
+}
+
+/// An instructor token from a second platform registration whose deployment and context carry the
+/// same ids as the first one's.
+async fn second_platform_instructor_token(app: &TestApp) -> String {
+    let other = coursebridge::devplatform::DevPlatform::start(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        "second-client",
+        "deployment-1",
+        coursebridge::devplatform::ToolUrls::below(&app.base).unwrap(),
+    )
+    .await
+    .unwrap();
+    let registered = store::platform::insert(&app.db, other.registration(), lti::now_unix())
+        .await
+        .unwrap();
+    store::deployment::add(
+        &app.db,
+        registered.id,
+        "deployment-1",
+        None,
+        None,
+        lti::now_unix(),
+    )
+    .await
+    .unwrap();
+    let page = app
+        .launch_via(&other, LaunchSpec::instructor("other-platform-teacher"))
+        .await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    token_of(&page.body)
+}
+
+async fn workshop_occasions_reach_the_participants(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let learner = app.launch(LaunchSpec::learner("occasion-learner")).await;
+    let dashboard = app.launch(LaunchSpec::instructor("occasion-teacher")).await;
+    let action = link_containing(&dashboard.body, "/instructor/occasions?session=");
+    let bad = app
+        .post_form(
+            &action,
+            &[
+                ("module", "ledarskap"),
+                ("date", "2026-13-03"),
+                ("time", "09:00"),
+                ("place", "Kommunhuset"),
+            ],
+        )
+        .await;
+    bad.assert_refused(400, "BAD_REQUEST");
+    let saved = app
+        .post_form(
+            &action,
+            &[
+                ("module", "ledarskap"),
+                ("date", "2026-12-03"),
+                ("time", "09:00"),
+                ("place", "Kommunhuset, sal 2"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status.as_u16(), 303);
+    let overview = app
+        .get(
+            &link_containing(&learner.body, "/course/m/ledarskap?session=")
+                .replace("/course/m/ledarskap", "/course"),
+        )
+        .await;
+    assert!(
+        overview
+            .body
+            .contains("Den hålls 2026-12-03 kl. 09:00, Kommunhuset, sal 2."),
+        "{}",
+        overview.body
+    );
+}
+
+async fn the_dashboard_filters_by_module_and_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    submit_first_task(&app, "filter-a").await;
+    let mut other = LaunchSpec::learner("filter-b");
+    other.name = Some(("Bo Berg".into(), "Bo".into(), "Berg".into()));
+    app.launch(other).await;
+    let dashboard = app.launch(LaunchSpec::instructor("filter-teacher")).await;
+    let token = token_of(&dashboard.body);
+    let filtered = app
+        .get(&format!(
+            "/instructor?session={token}&module=ledarskap&status=in-progress"
+        ))
+        .await;
+    assert!(
+        filtered
+            .body
+            .contains("<th scope=\"row\">Astrid Lindqvist</th>"),
+        "{}",
+        filtered.body
+    );
+    assert!(!filtered.body.contains("<th scope=\"row\">Bo Berg</th>"));
+    let not_started = app
+        .get(&format!(
+            "/instructor?session={token}&module=ledarskap&status=not-started"
+        ))
+        .await;
+    assert!(not_started.body.contains("<th scope=\"row\">Bo Berg</th>"));
+    assert!(
+        !not_started
+            .body
+            .contains("<th scope=\"row\">Astrid Lindqvist</th>")
+    );
+}
