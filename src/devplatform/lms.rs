@@ -55,6 +55,8 @@ pub struct LaunchChoice {
     locale: Option<String>,
     /// Who launches (the platform's `sub`); the demo person when absent.
     user: Option<String>,
+    /// Which LMS course (context id); the demo course when absent.
+    course: Option<String>,
 }
 
 /// `GET /lms/launch`: the course page with the tool in an iframe.
@@ -69,6 +71,12 @@ pub async fn show_launch_frame(
     spec.locale = choice.locale.filter(|l| l.len() <= 20);
     if let Some(user) = choice.user.filter(|u| !u.is_empty() && u.len() <= 64) {
         spec.sub = user;
+    }
+    if let (Some(course), Some(context)) = (
+        choice.course.filter(|c| !c.is_empty() && c.len() <= 64),
+        spec.context.as_mut(),
+    ) {
+        context.0 = course;
     }
     let src = inner.login_url(spec);
     Html(format!(

@@ -135,6 +135,72 @@ async function journey(browser, lang, start) {
   await context.close();
 }
 
+async function launched(browser, who, locale, user) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(new URL(`lms/launch?as=${who}&locale=${locale}&user=${user}&course=review-loop`, LMS_URL).toString());
+  const frame = await toolFrame(page);
+  await frame.waitForSelector('[data-testid="role"]', { timeout: 15000 });
+  return { context, frame };
+}
+
+// The review loop: the instructor returns an answer with feedback, the participant revises, the
+// instructor approves; axe-core on every instructor page in Swedish and English.
+async function reviewLoop(browser) {
+  const learner = await launched(browser, "participant", "sv-SE", "review-learner");
+  await learner.frame.click('a[href*="/course/m/ledarskap"]');
+  await learner.frame.fill("textarea#answer-vad-betyder-0", "Vi behöver börja i invånarnas behov.");
+  await learner.frame.click('#task-vad-betyder button[value="submit"]');
+  await learner.frame.waitForSelector('[data-testid="notice"]');
+  const learnerModule = learner.frame.url().replace(/&notice=[^&#]*|&task=[^&#]*|#.*$/g, "");
+
+  let submissionPath = null;
+  for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
+    const teacher = await launched(browser, "instructor", locale, `review-teacher-${lang}`);
+    expect((await teacher.frame.getAttribute("html", "lang")) === lang, `instructor page language is not ${lang}`);
+    await axeCheck(teacher.frame, `${lang} instructor dashboard`);
+    if (submissionPath) {
+      // Reviewed already: open it by its address, with this instructor's session.
+      const link = new URL(await teacher.frame.getAttribute('a[href*="session="]', "href"));
+      const target = `${link.origin}${submissionPath}?session=${link.searchParams.get("session")}`;
+      await teacher.frame.goto(target);
+      const heading = await teacher.frame.textContent("h1");
+      expect(heading && !heading.includes("fel") && !heading.includes("wrong"), `submission page for ${lang}: ${heading} at ${target}`);
+    } else {
+      await teacher.frame.click('a[href*="/instructor/submissions/"]');
+      await teacher.frame.waitForSelector('[data-testid="submission-status"]');
+      submissionPath = new URL(teacher.frame.url()).pathname;
+    }
+    await teacher.frame.waitForSelector('[data-testid="submission-status"]');
+    await axeCheck(teacher.frame, `${lang} instructor submission`);
+    if (lang === "sv") {
+      await teacher.frame.fill("#feedback", "Ge ett exempel från din egen verksamhet.");
+      await teacher.frame.click('button[value="return"]');
+      await teacher.frame.waitForSelector('[data-testid="notice"]');
+      await axeCheck(teacher.frame, "sv instructor dashboard after a decision");
+
+      await learner.frame.goto(learnerModule);
+      await learner.frame.waitForSelector(".feedback");
+      expect((await learner.frame.textContent(".feedback")).includes("Ge ett exempel"), "feedback not shown to the participant");
+      await learner.frame.fill("textarea#answer-vad-betyder-0", "Vi behöver börja i invånarnas behov, till exempel i hemtjänstens planering.");
+      await learner.frame.click('#task-vad-betyder button[value="submit"]');
+      await learner.frame.waitForSelector('[data-testid="notice"]');
+
+      await teacher.frame.goto(teacher.frame.url());
+      await teacher.frame.click('a[href*="/instructor/submissions/"]');
+      await teacher.frame.waitForSelector('button[value="approve"]');
+      await teacher.frame.click('button[value="approve"]');
+      await teacher.frame.waitForSelector('[data-testid="notice"]');
+
+      await learner.frame.goto(learnerModule);
+      const status = await learner.frame.textContent('[data-testid="task-status-vad-betyder"]');
+      expect(status.includes("Godkänd"), `participant status after approval: ${status}`);
+    }
+    await teacher.context.close();
+  }
+  await learner.context.close();
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: [
@@ -164,6 +230,7 @@ try {
   await journey(browser, "en", async (page) => {
     await page.goto(new URL("lms/launch?as=participant&locale=en-GB&user=browser-en", LMS_URL).toString());
   });
+  await reviewLoop(browser);
 } catch (error) {
   console.error(`browser journey failed: ${error.stack || error}`);
   await browser.close();
