@@ -41,6 +41,8 @@ pub struct Config {
     pub outbound_timeout_seconds: u64,
     /// Most characters in one reflection answer.
     pub max_answer_chars: usize,
+    /// An instructor launch reads the roster again when the last read is older than this.
+    pub roster_sync_age_seconds: u64,
     /// Accessibility statement: who operates the service (named in the statement).
     pub accessibility_operator: String,
     /// Accessibility statement: where people report problems (an email address).
@@ -69,6 +71,7 @@ impl Default for Config {
             store_email: false,
             outbound_timeout_seconds: 10,
             max_answer_chars: 20_000,
+            roster_sync_age_seconds: 3600,
             accessibility_operator: "den organisation som driver tjänsten".into(),
             accessibility_contact: String::new(),
             accessibility_assessed_on: "2026-11-29".into(),

@@ -64,6 +64,7 @@ impl Application {
             http,
             registry: crate::registry::Registry::default(),
             courses: crate::learning::participant::CourseCache::default(),
+            tokens: crate::lti::token::TokenCache::default(),
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));
         Ok(Self { listener, state })

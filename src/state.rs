@@ -34,6 +34,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// Registrations and approved deployments, briefly cached.
     pub registry: crate::registry::Registry,
+    /// Platform access tokens, per registration and scope set.
+    pub tokens: crate::lti::token::TokenCache,
     /// Parsed course versions.
     pub courses: crate::learning::participant::CourseCache,
     /// What recent launches recorded, to skip rewriting identical rows.

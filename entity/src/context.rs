@@ -12,6 +12,10 @@ pub struct Model {
     pub title: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The NRPS membership URL the latest launch carried.
+    pub memberships_url: Option<String>,
+    /// When the roster was last read from the platform.
+    pub roster_synced_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ mod m20261129_000001_create_launch_core;
 mod m20261129_000002_create_course;
 mod m20261129_000003_create_accessibility_feedback;
 mod m20261129_000004_create_review;
+mod m20261129_000005_add_context_roster;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_create_course::Migration),
             Box::new(m20261129_000003_create_accessibility_feedback::Migration),
             Box::new(m20261129_000004_create_review::Migration),
+            Box::new(m20261129_000005_add_context_roster::Migration),
         ]
     }
 }

@@ -347,6 +347,21 @@ impl DevPlatform {
         lock(&self.inner.services.scores).clone()
     }
 
+    /// How many token requests the platform answered.
+    pub fn token_requests(&self) -> usize {
+        self.inner.services.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// Invalidates every access token it issued (the next service call gets 401).
+    pub fn revoke_tokens(&self) {
+        self.inner.services.revoke_tokens();
+    }
+
+    /// The User-Agent of every service request, in order.
+    pub fn service_user_agents(&self) -> Vec<String> {
+        lock(&self.inner.services.service_user_agents).clone()
+    }
+
     /// Adds a member to the roster served by NRPS.
     pub fn add_member(&self, member: Value) {
         lock(&self.inner.services.roster).push(member);

@@ -27,6 +27,14 @@ pub struct ServiceState {
     line_items: Mutex<Vec<Value>>,
     pub(crate) scores: Mutex<Vec<Value>>,
     pub(crate) roster: Mutex<Vec<Value>>,
+    pub(crate) token_requests: std::sync::atomic::AtomicUsize,
+    pub(crate) service_user_agents: Mutex<Vec<String>>,
+}
+
+impl ServiceState {
+    pub(crate) fn revoke_tokens(&self) {
+        lock(&self.tokens).clear();
+    }
 }
 
 const SCOPE_LINEITEM: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem";
@@ -55,6 +63,10 @@ pub struct TokenRequest {
 
 /// `POST /token`.
 pub async fn token(State(inner): State<Arc<Inner>>, Form(request): Form<TokenRequest>) -> Response {
+    inner
+        .services
+        .token_requests
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if request.grant_type.as_deref() != Some("client_credentials") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -143,6 +155,12 @@ async fn verify_assertion(inner: &Inner, assertion: &str) -> Result<(), String> 
 }
 
 fn authorised(inner: &Inner, headers: &HeaderMap, scope: &str) -> Result<(), StatusCode> {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    lock(&inner.services.service_user_agents).push(agent);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

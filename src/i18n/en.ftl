@@ -180,3 +180,10 @@ instructor-occasion-place = Place or meeting link
 instructor-occasion-save = Save occasion
 instructor-occasion-saved = The workshop occasion is saved.
 overview-next-workshop-when = It takes place on { $date } at { $time }, { $place }.
+instructor-roster-sync = Fetch the participant list from the learning platform
+instructor-roster-synced = { $count ->
+    [one] The participant list is fetched: one person.
+   *[other] The participant list is fetched: { $count } people.
+}
+instructor-roster-not-offered = The learning platform offers no participant list for this course (Names and Role Provisioning Services).
+instructor-roster-failed = The participant list could not be fetched from the learning platform right now. Try again in a moment.

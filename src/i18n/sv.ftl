@@ -180,3 +180,10 @@ instructor-occasion-place = Plats eller möteslänk
 instructor-occasion-save = Spara tillfälle
 instructor-occasion-saved = Workshoptillfället är sparat.
 overview-next-workshop-when = Den hålls { $date } kl. { $time }, { $place }.
+instructor-roster-sync = Hämta deltagarlistan från lärplattformen
+instructor-roster-synced = { $count ->
+    [one] Deltagarlistan är hämtad: en person.
+   *[other] Deltagarlistan är hämtad: { $count } personer.
+}
+instructor-roster-not-offered = Lärplattformen erbjuder ingen deltagarlista för den här kursen (Names and Role Provisioning Services).
+instructor-roster-failed = Deltagarlistan kunde inte hämtas från lärplattformen just nu. Försök igen om en stund.

@@ -5,3 +5,4 @@ pub mod assessment;
 pub mod completion;
 pub mod participant;
 pub mod review;
+pub mod roster;

@@ -30,6 +30,8 @@ pub const DEEP_LINKING_SETTINGS: &str =
     "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
 /// Submission review: the user whose work is reviewed.
 pub const FOR_USER: &str = "https://purl.imsglobal.org/spec/lti/claim/for_user";
+/// Names and Role Provisioning Services claim.
+pub const NRPS: &str = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice";
 /// Assignment and Grade Services endpoint claim.
 pub const AGS_ENDPOINT: &str = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
 
@@ -158,6 +160,8 @@ pub struct LtiClaims {
     pub locale: Option<String>,
     /// Custom parameters (string values only).
     pub custom: Vec<(String, String)>,
+    /// The context's NRPS membership URL, when the platform offers the service.
+    pub memberships_url: Option<String>,
 }
 
 /// The `context` claim.
@@ -278,7 +282,14 @@ pub fn parse_lti_claims(payload: &Map<String, Value>) -> Result<LtiClaims, Claim
         })
         .unwrap_or_default();
 
+    let memberships_url = payload
+        .get(NRPS)
+        .and_then(|claim| claim.get("context_memberships_url"))
+        .and_then(Value::as_str)
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .map(str::to_owned);
     Ok(LtiClaims {
+        memberships_url,
         message_type,
         deployment_id,
         target_link_uri,

@@ -104,3 +104,90 @@ pub async fn request_access_token(
     }
     Ok(response.json().await?)
 }
+
+/// Access tokens per (registration, scope set), reused until shortly before they expire: platforms
+/// rate-limit their token endpoints (Canvas does), and a token per call would hit that.
+#[derive(Default)]
+pub struct TokenCache {
+    tokens:
+        std::sync::Mutex<std::collections::HashMap<(i64, String), (String, std::time::Instant)>>,
+}
+
+/// Renew this long before the platform's expiry, so a token never expires mid-request.
+const EXPIRY_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How a platform is asked for tokens.
+#[derive(Debug, Clone)]
+pub struct TokenEndpoint<'a> {
+    /// Registration row id (the cache key).
+    pub registration: i64,
+    /// The token URL.
+    pub url: &'a str,
+    /// The client assertion's `aud`: the token URL, or the registration's token audience.
+    pub audience: &'a str,
+    /// The tool's client_id at the platform.
+    pub client_id: &'a str,
+}
+
+impl TokenCache {
+    fn key(registration: i64, scopes: &[&str]) -> (i64, String) {
+        let mut sorted: Vec<&str> = scopes.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        (registration, sorted.join(" "))
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<(i64, String), (String, std::time::Instant)>,
+    > {
+        match self.tokens.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A bearer token for `scopes`: the cached one, or a new one from the platform.
+    pub async fn token(
+        &self,
+        http: &reqwest::Client,
+        endpoint: &TokenEndpoint<'_>,
+        key: &SigningKey,
+        scopes: &[&str],
+    ) -> Result<String, TokenError> {
+        let cache_key = Self::key(endpoint.registration, scopes);
+        if let Some((token, until)) = self.lock().get(&cache_key)
+            && std::time::Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let granted = request_access_token(
+            http,
+            endpoint.url,
+            endpoint.audience,
+            endpoint.client_id,
+            key,
+            scopes,
+            super::now_unix(),
+        )
+        .await?;
+        if !granted.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(TokenError::Refused {
+                status: 200,
+                body: format!("token type {:?} is not Bearer", granted.token_type),
+            });
+        }
+        let lifetime = std::time::Duration::from_secs(granted.expires_in.unwrap_or(3600));
+        let until = std::time::Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN);
+        self.lock()
+            .insert(cache_key, (granted.access_token.clone(), until));
+        Ok(granted.access_token)
+    }
+
+    /// Forgets the token for `scopes` (after the platform answered 401 to it).
+    pub fn forget(&self, registration: i64, scopes: &[&str]) {
+        self.lock().remove(&Self::key(registration, scopes));
+    }
+}

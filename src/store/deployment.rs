@@ -25,6 +25,11 @@ pub async fn find(
         .await
 }
 
+/// A deployment by row id.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<deployment::Model>, DbErr> {
+    deployment::Entity::find_by_id(id).one(db).await
+}
+
 /// Adds an approved deployment; `Conflict` when it exists.
 pub async fn add(
     db: &impl ConnectionTrait,

@@ -27,8 +27,8 @@ pub struct LaunchRecord {
     pub deployment_id: i64,
     /// The person.
     pub person: Person,
-    /// (context id, label, title), when the launch has a context.
-    pub context: Option<(String, Option<String>, Option<String>)>,
+    /// (context id, label, title, NRPS membership URL), when the launch has a context.
+    pub context: Option<(String, Option<String>, Option<String>, Option<String>)>,
     /// (resource link id, title), when the launch has one.
     pub resource_link: Option<(String, Option<String>)>,
     /// The roles as sent, space separated.
@@ -80,7 +80,7 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
 
     let context_id = match launch.context {
         None => None,
-        Some((lti_context_id, label, title)) => {
+        Some((lti_context_id, label, title, memberships_url)) => {
             let row = context::Entity::insert(context::ActiveModel {
                 deployment_id: Set(launch.deployment_id),
                 lti_context_id: Set(lti_context_id),
@@ -88,6 +88,8 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                 title: Set(title),
                 created_at: Set(launch.now),
                 updated_at: Set(launch.now),
+                memberships_url: Set(memberships_url),
+                roster_synced_at: Set(None),
                 ..Default::default()
             })
             .on_conflict(
@@ -96,6 +98,7 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                         context::Column::Label,
                         context::Column::Title,
                         context::Column::UpdatedAt,
+                        context::Column::MembershipsUrl,
                     ])
                     .to_owned(),
             )

@@ -12,6 +12,7 @@ pub mod launch_record;
 pub mod launch_state;
 pub mod platform;
 pub mod review;
+pub mod roster;
 pub mod self_assessment;
 pub mod submission;
 pub mod tool_key;

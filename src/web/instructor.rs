@@ -33,6 +33,7 @@ pub struct InstructorQuery {
     module: Option<String>,
     status: Option<String>,
     notice: Option<String>,
+    count: Option<usize>,
 }
 
 /// The session of an instructor of the context, or 403.
@@ -108,7 +109,8 @@ struct DashboardPage<'a> {
     course_title: &'a str,
     context_title: Option<&'a str>,
     welcome: String,
-    notice: Option<&'static str>,
+    notice: Option<(&'static str, String)>,
+    roster_action: String,
     waiting_text: String,
     waiting: Vec<Link>,
     modules: Vec<(String, String)>,
@@ -228,10 +230,23 @@ pub async fn dashboard(
         context_title: session.ctx.as_deref(),
         welcome: super::course::welcome(lang, session.name.as_deref()),
         notice: match query.notice.as_deref() {
-            Some("occasion") => Some(lang.t("instructor-occasion-saved")),
-            Some("decided") => Some(lang.t("instructor-decided")),
+            Some("occasion") => Some(("info", lang.t("instructor-occasion-saved").to_owned())),
+            Some("decided") => Some(("info", lang.t("instructor-decided").to_owned())),
+            Some("synced") => Some((
+                "info",
+                lang.tf(
+                    "instructor-roster-synced",
+                    &[("count", &query.count.unwrap_or(0).to_string())],
+                ),
+            )),
+            Some("not-offered") => Some((
+                "warning",
+                lang.t("instructor-roster-not-offered").to_owned(),
+            )),
+            Some("sync-failed") => Some(("warning", lang.t("instructor-roster-failed").to_owned())),
             _ => None,
         },
+        roster_action: page_url(app, "instructor/roster", token),
         waiting_text: lang.tf(
             "instructor-waiting-count",
             &[("count", &waiting.len().to_string())],
@@ -584,4 +599,56 @@ pub async fn set_occasion(
         .append_pair("session", &token)
         .append_pair("notice", "occasion");
     Ok(Redirect::to(target.as_str()).into_response())
+}
+
+/// `POST /instructor/roster`: reads the roster from the platform now.
+pub async fn sync_roster(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+) -> Result<Response, AppError> {
+    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let context_id = session.cid.unwrap_or_default();
+    let outcome: Vec<(&str, String)> = match crate::learning::roster::sync(&app, context_id).await {
+        Ok(count) => vec![("notice", "synced".into()), ("count", count.to_string())],
+        Err(crate::learning::roster::SyncError::NotOffered) => {
+            vec![("notice", "not-offered".into())]
+        }
+        Err(err) => {
+            tracing::warn!(context = context_id, error = %err, "roster sync failed");
+            vec![("notice", "sync-failed".into())]
+        }
+    };
+    let mut target = app.url("instructor");
+    target
+        .query_pairs_mut()
+        .append_pair("session", &token)
+        .extend_pairs(outcome);
+    Ok(Redirect::to(target.as_str()).into_response())
+}
+
+/// Starts a roster sync in the background when the last one is older than the configured age, so
+/// an instructor's launch never waits for the platform.
+pub async fn sync_roster_if_stale(app: &AppState, session: &Session) {
+    let Some(context_id) = session.cid else {
+        return;
+    };
+    let stale = match store::roster::context(&app.db, context_id).await {
+        Ok(Some(context)) => {
+            context.memberships_url.is_some()
+                && context.roster_synced_at.is_none_or(|at| {
+                    crate::lti::now_unix() - at >= app.config.roster_sync_age_seconds as i64
+                })
+        }
+        _ => false,
+    };
+    if stale {
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(err) = crate::learning::roster::sync(&app, context_id).await {
+                tracing::warn!(context = context_id, error = %err, "background roster sync failed");
+            }
+        });
+    }
 }

@@ -155,6 +155,7 @@ async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str)
     let page = match (&admitted.target_module, session.role) {
         (Some(slug), _) => super::course::module(app, session, token, slug).await,
         (None, crate::lti::claims::ToolRole::Instructor) => {
+            super::instructor::sync_roster_if_stale(app, session).await;
             super::instructor::dashboard(app, session, token, &Default::default()).await
         }
         (None, _) => super::course::overview(app, session, token).await,

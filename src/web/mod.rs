@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
             get(instructor::show_submission).post(instructor::review_submission),
         )
         .route("/instructor/occasions", post(instructor::set_occasion))
+        .route("/instructor/roster", post(instructor::sync_roster))
         .route(
             "/accessibility",
             get(accessibility::show_statement).post(accessibility::send_feedback),

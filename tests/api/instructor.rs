@@ -12,6 +12,7 @@ on_both_databases!(
     an_instructor_of_another_course_deployment_or_platform_sees_and_changes_nothing,
     workshop_occasions_reach_the_participants,
     the_dashboard_filters_by_module_and_status,
+    the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_401,
 );
 
 async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
@@ -376,5 +377,81 @@ async fn the_dashboard_filters_by_module_and_status(backend: Backend) {
         !not_started
             .body
             .contains("<th scope=\"row\">Astrid Lindqvist</th>")
+    );
+}
+
+async fn the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_401(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    for (sub, name, status) in [
+        ("never-1", Some("Karin Nyström"), "Active"),
+        ("never-2", Some("Olle Berg"), "Active"),
+        ("never-3", None, "Active"),
+        ("gone-1", Some("Borttagen Person"), "Deleted"),
+        ("teacher-2", Some("Lärare Två"), "Active"),
+    ] {
+        let roles = if sub.starts_with("teacher") {
+            serde_json::json!(["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"])
+        } else {
+            serde_json::json!(["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
+        };
+        let mut member = serde_json::json!({ "user_id": sub, "roles": roles, "status": status });
+        if let Some(name) = name {
+            member["name"] = serde_json::json!(name);
+        }
+        app.platform.add_member(member);
+    }
+    let dashboard = app.launch(LaunchSpec::instructor("roster-teacher")).await;
+    let token = token_of(&dashboard.body);
+    let sync_url = format!("/instructor/roster?session={token}");
+    let synced = app.post_form(&sync_url, &[]).await;
+    assert_eq!(synced.status.as_u16(), 303);
+    let page = app.get(synced.headers["location"].to_str().unwrap()).await;
+    assert!(
+        page.body.contains("Deltagarlistan är hämtad: 4 personer."),
+        "{}",
+        page.body
+    );
+    for name in ["Karin Nyström", "Olle Berg", "(namn saknas)"] {
+        assert!(
+            page.body
+                .contains(&format!("<th scope=\"row\">{name}</th>")),
+            "{name}: {}",
+            page.body
+        );
+    }
+    assert!(!page.body.contains("Borttagen Person"));
+    assert!(
+        !page.body.contains("<th scope=\"row\">Lärare Två</th>"),
+        "instructors are not participants"
+    );
+
+    // The token is reused; after the platform revokes it, one renewal and the sync still succeeds.
+    let tokens_before = app.platform.token_requests();
+    assert!(tokens_before >= 1);
+    app.post_form(&sync_url, &[]).await;
+    assert_eq!(
+        app.platform.token_requests(),
+        tokens_before,
+        "the cached token was reused"
+    );
+    app.platform.revoke_tokens();
+    let renewed = app.post_form(&sync_url, &[]).await;
+    let page = app.get(renewed.headers["location"].to_str().unwrap()).await;
+    assert!(
+        page.body.contains("Deltagarlistan är hämtad: 4 personer."),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        app.platform.token_requests(),
+        tokens_before + 1,
+        "renewed once after the 401"
+    );
+    let agents = app.platform.service_user_agents();
+    assert!(
+        !agents.is_empty() && agents.iter().all(|a| a.starts_with("coursebridge/")),
+        "{agents:?}"
     );
 }
