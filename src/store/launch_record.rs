@@ -27,8 +27,8 @@ pub struct LaunchRecord {
     pub deployment_id: i64,
     /// The person.
     pub person: Person,
-    /// (context id, label, title, NRPS membership URL), when the launch has a context.
-    pub context: Option<(String, Option<String>, Option<String>, Option<String>)>,
+    /// The context, when the launch has one.
+    pub context: Option<ContextRecord>,
     /// (resource link id, title), when the launch has one.
     pub resource_link: Option<(String, Option<String>)>,
     /// The roles as sent, space separated.
@@ -37,6 +37,19 @@ pub struct LaunchRecord {
     pub role: &'static str,
     /// Now.
     pub now: i64,
+}
+
+/// The context claim as stored.
+#[derive(Debug, Clone)]
+pub struct ContextRecord {
+    /// `context.id`.
+    pub id: String,
+    /// `context.label`.
+    pub label: Option<String>,
+    /// `context.title`.
+    pub title: Option<String>,
+    /// The NRPS membership URL, when the launch carried one.
+    pub memberships_url: Option<String>,
 }
 
 /// Row ids of what was recorded.
@@ -80,7 +93,12 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
 
     let context_id = match launch.context {
         None => None,
-        Some((lti_context_id, label, title, memberships_url)) => {
+        Some(ContextRecord {
+            id: lti_context_id,
+            label,
+            title,
+            memberships_url,
+        }) => {
             let row = context::Entity::insert(context::ActiveModel {
                 deployment_id: Set(launch.deployment_id),
                 lti_context_id: Set(lti_context_id),
