@@ -323,14 +323,15 @@ async fn record(
             family_name: claims.family_name.clone(),
             email: claims.email.clone().filter(|_| app.config.store_email),
         },
-        context: claims.context.as_ref().map(|c| {
-            (
-                c.id.clone(),
-                c.label.clone(),
-                c.title.clone(),
-                claims.memberships_url.clone(),
-            )
-        }),
+        context: claims
+            .context
+            .as_ref()
+            .map(|c| launch_record::ContextRecord {
+                id: c.id.clone(),
+                label: c.label.clone(),
+                title: c.title.clone(),
+                memberships_url: claims.memberships_url.clone(),
+            }),
         resource_link: claims
             .resource_link
             .as_ref()
