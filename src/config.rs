@@ -41,6 +41,8 @@ pub struct Config {
     pub outbound_timeout_seconds: u64,
     /// Most characters in one reflection answer.
     pub max_answer_chars: usize,
+    /// Self-assessment aggregates are shown only when at least this many people answered.
+    pub aggregate_min_respondents: usize,
     /// An instructor launch reads the roster again when the last read is older than this.
     pub roster_sync_age_seconds: u64,
     /// Accessibility statement: who operates the service (named in the statement).
@@ -72,6 +74,7 @@ impl Default for Config {
             outbound_timeout_seconds: 10,
             max_answer_chars: 20_000,
             roster_sync_age_seconds: 3600,
+            aggregate_min_respondents: 3,
             accessibility_operator: "den organisation som driver tjänsten".into(),
             accessibility_contact: String::new(),
             accessibility_assessed_on: "2026-11-29".into(),
@@ -149,6 +152,13 @@ impl Config {
                     problem: "must be greater than 0".into(),
                 });
             }
+        }
+        if self.aggregate_min_respondents < 2 {
+            return Err(ConfigError::Invalid {
+                key: "aggregate_min_respondents",
+                problem: "must be at least 2, or single answers could be read off the aggregates"
+                    .into(),
+            });
         }
         if !(100..=1_000_000).contains(&self.max_answer_chars) {
             return Err(ConfigError::Invalid {

@@ -187,3 +187,14 @@ instructor-roster-synced = { $count ->
 }
 instructor-roster-not-offered = The learning platform offers no participant list for this course (Names and Role Provisioning Services).
 instructor-roster-failed = The participant list could not be fetched from the learning platform right now. Try again in a moment.
+aggregates-title = Self-assessments in the group
+aggregates-intro = The summary shows how the participants rate their organisation. Single answers are never shown, and a round is shown only once at least { $k } people have answered.
+aggregates-csv = Download as CSV
+aggregates-caption = Distribution and median per sub-area
+aggregates-distribution = Current: distribution
+aggregates-baseline-median = Median current at baseline
+aggregates-current-median = Median current
+aggregates-target-median = Median target
+aggregates-chart-caption = Chart: median of current (filled bar) and target (outlined bar) per sub-area. The table above holds the same figures.
+aggregates-respondents = { $count } people have answered.
+aggregates-suppressed = Not shown yet: fewer than { $k } people have answered, and single answers must not be readable.

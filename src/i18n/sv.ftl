@@ -187,3 +187,14 @@ instructor-roster-synced = { $count ->
 }
 instructor-roster-not-offered = Lärplattformen erbjuder ingen deltagarlista för den här kursen (Names and Role Provisioning Services).
 instructor-roster-failed = Deltagarlistan kunde inte hämtas från lärplattformen just nu. Försök igen om en stund.
+aggregates-title = Självskattningar i gruppen
+aggregates-intro = Sammanställningen visar hur deltagarna bedömer sin organisation. Enskilda svar visas aldrig, och en omgång visas först när minst { $k } personer har svarat.
+aggregates-csv = Ladda ner som CSV
+aggregates-caption = Fördelning och median per delområde
+aggregates-distribution = Nuläge: fördelning
+aggregates-baseline-median = Median nuläge vid baslinjen
+aggregates-current-median = Median nuläge
+aggregates-target-median = Median mål
+aggregates-chart-caption = Diagram: median för nuläge (fylld stapel) och mål (ofylld stapel) per delområde. Tabellen ovan har samma uppgifter.
+aggregates-respondents = { $count } personer har svarat.
+aggregates-suppressed = Visas inte ännu: färre än { $k } personer har svarat, och enskilda svar ska inte kunna utläsas.

@@ -1,6 +1,7 @@
 //! What participants do in a course and what it adds up to: submissions and their states, and the
 //! completion rules. No HTTP, no database.
 
+pub mod aggregates;
 pub mod assessment;
 pub mod completion;
 pub mod participant;

@@ -67,3 +67,15 @@ pub async fn save(
     .await?;
     Ok(true)
 }
+
+/// Every submitted self-assessment of a context.
+pub async fn submitted_in_context(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+) -> Result<Vec<self_assessment::Model>, DbErr> {
+    self_assessment::Entity::find()
+        .filter(self_assessment::Column::ContextId.eq(context_id))
+        .filter(self_assessment::Column::SubmittedAt.is_not_null())
+        .all(db)
+        .await
+}

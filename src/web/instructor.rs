@@ -29,7 +29,7 @@ use crate::{
 /// The query of the instructor's pages.
 #[derive(Debug, Default, Deserialize)]
 pub struct InstructorQuery {
-    session: Option<String>,
+    pub(crate) session: Option<String>,
     module: Option<String>,
     status: Option<String>,
     notice: Option<String>,
@@ -37,7 +37,7 @@ pub struct InstructorQuery {
 }
 
 /// The session of an instructor of the context, or 403.
-fn require_instructor(
+pub(crate) fn require_instructor(
     app: &App,
     token: Option<&str>,
     headers: &HeaderMap,
@@ -54,7 +54,7 @@ fn require_instructor(
     Ok(session)
 }
 
-async fn course_of(app: &App, session: &Session) -> Result<ContextCourse, AppError> {
+pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCourse, AppError> {
     let lang = Lang::from_locale(Some(&session.lang));
     app.courses
         .for_session(&app.db, session)
@@ -111,6 +111,7 @@ struct DashboardPage<'a> {
     welcome: String,
     notice: Option<(&'static str, String)>,
     roster_action: String,
+    aggregates_url: String,
     waiting_text: String,
     waiting: Vec<Link>,
     modules: Vec<(String, String)>,
@@ -247,6 +248,7 @@ pub async fn dashboard(
             _ => None,
         },
         roster_action: page_url(app, "instructor/roster", token),
+        aggregates_url: page_url(app, "instructor/assessments", token),
         waiting_text: lang.tf(
             "instructor-waiting-count",
             &[("count", &waiting.len().to_string())],

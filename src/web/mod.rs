@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 use crate::state::AppState;
 
 mod accessibility;
+mod aggregates;
 mod assessment;
 mod assets;
 mod cookies;
@@ -57,6 +58,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/instructor/occasions", post(instructor::set_occasion))
         .route("/instructor/roster", post(instructor::sync_roster))
+        .route("/instructor/assessments", get(aggregates::show_aggregates))
+        .route(
+            "/instructor/assessments.csv",
+            get(aggregates::download_aggregates),
+        )
         .route(
             "/accessibility",
             get(accessibility::show_statement).post(accessibility::send_feedback),

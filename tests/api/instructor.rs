@@ -13,6 +13,7 @@ on_both_databases!(
     workshop_occasions_reach_the_participants,
     the_dashboard_filters_by_module_and_status,
     the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_401,
+    self_assessment_aggregates_appear_from_k_respondents_with_csv,
 );
 
 async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
@@ -454,4 +455,81 @@ async fn the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_
         !agents.is_empty() && agents.iter().all(|a| a.starts_with("coursebridge/")),
         "{agents:?}"
     );
+}
+
+async fn submit_baseline(app: &TestApp, learner: &str, current: &str) {
+    let launch = app.launch(LaunchSpec::learner(learner)).await;
+    let token = token_of(&launch.body);
+    let framework = coursebridge::course::load(&coursebridge::course::demo_files())
+        .unwrap()
+        .framework;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for subarea in framework.subareas {
+        fields.push((format!("current_{}", subarea.slug), current.to_owned()));
+        fields.push((
+            format!("target_{}", subarea.slug),
+            "acceleration".to_owned(),
+        ));
+    }
+    fields.push(("action".into(), "submit".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = app
+        .post_form(
+            &format!("/course/assessment/baseline?session={token}"),
+            &pairs,
+        )
+        .await;
+    assert_eq!(done.status.as_u16(), 303, "{}", done.body);
+}
+
+async fn self_assessment_aggregates_appear_from_k_respondents_with_csv(backend: Backend) {
+    let app = spawn_app(backend).await;
+    submit_baseline(&app, "agg-1", "mobilisering").await;
+    submit_baseline(&app, "agg-2", "mobilisering").await;
+    let dashboard = app.launch(LaunchSpec::instructor("agg-teacher")).await;
+    let token = token_of(&dashboard.body);
+    let page = app
+        .get(&format!("/instructor/assessments?session={token}"))
+        .await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(
+        page.body.contains("data-testid=\"suppressed-baseline\""),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Mobilisering 2"));
+    let csv = app
+        .get(&format!("/instructor/assessments.csv?session={token}"))
+        .await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.body.contains("baseline,,,suppressed,,,"));
+    assert!(!csv.body.contains("mobilisering,2"));
+
+    submit_baseline(&app, "agg-3", "koordination").await;
+    let page = app
+        .get(&format!("/instructor/assessments?session={token}"))
+        .await;
+    assert!(
+        page.body.contains("3 personer har svarat."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<th scope=\"row\">Samverkan</th><td>Mobilisering 2, Koordination 1</td><td>Mobilisering</td><td>Acceleration</td>"), "{}", page.body);
+    let csv = app
+        .get(&format!("/instructor/assessments.csv?session={token}"))
+        .await;
+    assert!(
+        csv.body
+            .contains("baseline,samverkan,3,current,mobilisering,2,1"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains("baseline,samverkan,3,target,acceleration,3,3")
+    );
+    assert!(csv.body.contains("final,,,suppressed,,,"));
 }

@@ -159,6 +159,12 @@ async function reviewLoop(browser) {
     const teacher = await launched(browser, "instructor", locale, `review-teacher-${lang}`);
     expect((await teacher.frame.getAttribute("html", "lang")) === lang, `instructor page language is not ${lang}`);
     await axeCheck(teacher.frame, `${lang} instructor dashboard`);
+    const dashboardUrl = await teacher.frame.getAttribute('a[href*="/instructor/assessments"]', "href");
+    await teacher.frame.goto(dashboardUrl);
+    await teacher.frame.waitForSelector('[data-testid="suppressed-baseline"]');
+    await axeCheck(teacher.frame, `${lang} self-assessment aggregates`);
+    await teacher.frame.goto(dashboardUrl.replace("/instructor/assessments", "/instructor"));
+    await teacher.frame.waitForSelector('[data-testid="waiting-count"]');
     if (submissionPath) {
       // Reviewed already: open it by its address, with this instructor's session.
       const link = new URL(await teacher.frame.getAttribute('a[href*="session="]', "href"));

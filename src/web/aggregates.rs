@@ -1,0 +1,308 @@
+//! Self-assessment aggregates of an LMS course (one organisation's cohort) for its instructors:
+//! distribution and median per sub-area, baseline beside final, as a table, a chart and CSV.
+//! Withheld entirely below k respondents.
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{
+    course::{course_error, page_url},
+    instructor::{InstructorQuery, course_of, require_instructor},
+};
+use crate::{
+    course::{AssessmentRound, Framework},
+    error::{AppError, render},
+    i18n::Lang,
+    learning::{
+        aggregates::{self, RoundFigures},
+        assessment::{self, Ratings},
+    },
+    session::Session,
+    state::{App, AppState},
+    store,
+};
+
+struct RowView {
+    label: String,
+    distribution: String,
+    baseline_median: String,
+    current_median: String,
+    target_median: String,
+    current_width: usize,
+    target_width: usize,
+    y: usize,
+}
+
+struct RoundView {
+    key: &'static str,
+    title: &'static str,
+    suppressed: bool,
+    suppressed_text: String,
+    respondents_text: String,
+    compare: bool,
+    rows: Vec<RowView>,
+    chart_height: usize,
+}
+
+#[derive(Template)]
+#[template(path = "instructor_assessments.html")]
+struct AggregatesPage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    dashboard_url: String,
+    csv_url: String,
+    course_title: &'a str,
+    organisation: Option<String>,
+    intro: String,
+    rounds: Vec<RoundView>,
+}
+
+fn value_label(framework: &Framework, lang: Lang, value: &str) -> String {
+    match value {
+        assessment::NOT_STARTED => lang.t("assessment-not-started").to_owned(),
+        assessment::NOT_RELEVANT => lang.t("assessment-not-relevant").to_owned(),
+        slug => framework
+            .phases
+            .iter()
+            .find(|p| p.slug == slug)
+            .map(|p| p.label.get(lang).to_owned())
+            .unwrap_or_else(|| slug.to_owned()),
+    }
+}
+
+fn level_label(framework: &Framework, lang: Lang, level: usize) -> String {
+    if level == 0 {
+        lang.t("assessment-not-started").to_owned()
+    } else {
+        framework
+            .phases
+            .get(level - 1)
+            .map(|p| p.label.get(lang).to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Every value of the answer scale, in order.
+fn scale(framework: &Framework) -> Vec<&str> {
+    let mut values = vec![assessment::NOT_STARTED];
+    values.extend(framework.phases.iter().map(|p| p.slug.as_str()));
+    values.push(assessment::NOT_RELEVANT);
+    values
+}
+
+/// A median as words: a phase, or "between two phases" for a half step; "–" when none.
+fn median_label(framework: &Framework, lang: Lang, median: Option<f64>) -> String {
+    match median {
+        None => "–".into(),
+        Some(m) if m.fract() == 0.0 => level_label(framework, lang, m as usize),
+        Some(m) => format!(
+            "{}–{}",
+            level_label(framework, lang, m.floor() as usize),
+            level_label(framework, lang, m.ceil() as usize)
+        ),
+    }
+}
+
+async fn figures(
+    app: &App,
+    session: &Session,
+) -> Result<
+    (
+        crate::learning::participant::ContextCourse,
+        Vec<(AssessmentRound, RoundFigures)>,
+    ),
+    AppError,
+> {
+    let lang = Lang::from_locale(Some(&session.lang));
+    let course = course_of(app, session).await?;
+    let rows = store::self_assessment::submitted_in_context(&app.db, course.context_id)
+        .await
+        .map_err(|err| course_error(err.into(), lang))?;
+    let framework = &course.package.framework;
+    let k = app.config.aggregate_min_respondents;
+    let rounds = [AssessmentRound::Baseline, AssessmentRound::Final]
+        .into_iter()
+        .map(|round| {
+            let answers: Vec<Ratings> = rows
+                .iter()
+                .filter(|row| row.round == assessment::round_name(round))
+                .filter_map(|row| serde_json::from_str(&row.ratings).ok())
+                .collect();
+            (round, aggregates::round(framework, &answers, k))
+        })
+        .collect();
+    Ok((course, rounds))
+}
+
+/// `GET /instructor/assessments`.
+pub async fn show_aggregates(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+) -> Result<Response, AppError> {
+    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let lang = Lang::from_locale(Some(&session.lang));
+    let (course, rounds) = figures(&app, &session).await?;
+    let framework = &course.package.framework;
+    let k = app.config.aggregate_min_respondents;
+    let baseline_medians: Vec<Option<f64>> = match rounds.first() {
+        Some((_, RoundFigures::Shown { subareas, .. })) => {
+            subareas.iter().map(|s| s.current_median).collect()
+        }
+        _ => Vec::new(),
+    };
+    let width = |median: Option<f64>| median.map_or(0, |m| 30 + (m * 120.0) as usize);
+    let views = rounds
+        .iter()
+        .map(|(round, figures)| {
+            let (key, title) = match round {
+                AssessmentRound::Baseline => ("baseline", lang.t("assessment-baseline")),
+                AssessmentRound::Final => ("final", lang.t("assessment-final")),
+            };
+            match figures {
+                RoundFigures::Suppressed { respondents } => RoundView {
+                    key,
+                    title,
+                    suppressed: true,
+                    suppressed_text: lang.tf(
+                        "aggregates-suppressed",
+                        &[("count", &respondents.to_string()), ("k", &k.to_string())],
+                    ),
+                    respondents_text: String::new(),
+                    compare: false,
+                    rows: Vec::new(),
+                    chart_height: 0,
+                },
+                RoundFigures::Shown {
+                    respondents,
+                    subareas,
+                } => {
+                    let compare = *round == AssessmentRound::Final && !baseline_medians.is_empty();
+                    let rows: Vec<RowView> = subareas
+                        .iter()
+                        .enumerate()
+                        .map(|(index, figures)| {
+                            let label = framework
+                                .subareas
+                                .iter()
+                                .find(|s| s.slug == figures.subarea)
+                                .map(|s| s.label.get(lang).to_owned())
+                                .unwrap_or_default();
+                            // In the order of the scale, not of the alphabet.
+                            let distribution = scale(framework)
+                                .into_iter()
+                                .filter_map(|value| {
+                                    figures.current.get(value).map(|count| {
+                                        format!("{} {count}", value_label(framework, lang, value))
+                                    })
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            RowView {
+                                label,
+                                distribution,
+                                baseline_median: median_label(
+                                    framework,
+                                    lang,
+                                    baseline_medians.get(index).copied().flatten(),
+                                ),
+                                current_median: median_label(
+                                    framework,
+                                    lang,
+                                    figures.current_median,
+                                ),
+                                target_median: median_label(framework, lang, figures.target_median),
+                                current_width: width(figures.current_median),
+                                target_width: width(figures.target_median),
+                                y: index * 50 + 4,
+                            }
+                        })
+                        .collect();
+                    RoundView {
+                        key,
+                        title,
+                        suppressed: false,
+                        suppressed_text: String::new(),
+                        respondents_text: lang.tf(
+                            "aggregates-respondents",
+                            &[("count", &respondents.to_string())],
+                        ),
+                        compare,
+                        chart_height: rows.len() * 50 + 8,
+                        rows,
+                    }
+                }
+            }
+        })
+        .collect();
+    let organisation = store::accessibility::organisation(&app.db, session.did)
+        .await
+        .map_err(|err| course_error(err.into(), lang))?;
+    let page = AggregatesPage {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &token),
+        dashboard_url: page_url(&app, "instructor", &token),
+        csv_url: page_url(&app, "instructor/assessments.csv", &token),
+        course_title: course.package.title.get(lang),
+        organisation,
+        intro: lang.tf("aggregates-intro", &[("k", &k.to_string())]),
+        rounds: views,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /instructor/assessments.csv`: the same figures, one line per round, sub-area and value.
+pub async fn download_aggregates(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+) -> Result<Response, AppError> {
+    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
+    let (course, rounds) = figures(&app, &session).await?;
+    let framework = &course.package.framework;
+    let mut csv = String::from("round,subarea,respondents,measure,value,count,median_level\n");
+    for (round, figures) in &rounds {
+        let round = assessment::round_name(*round);
+        match figures {
+            RoundFigures::Suppressed { .. } => {
+                // Not even the count: with k = 3, "2 answered" plus a colleague's knowledge is too much.
+                csv.push_str(&format!("{round},,,suppressed,,,\n"));
+            }
+            RoundFigures::Shown { subareas, .. } => {
+                for figures in subareas {
+                    for (measure, counts, median) in [
+                        ("current", &figures.current, figures.current_median),
+                        ("target", &figures.target, figures.target_median),
+                    ] {
+                        for value in scale(framework) {
+                            csv.push_str(&format!(
+                                "{round},{},{},{measure},{value},{},{}\n",
+                                figures.subarea,
+                                figures.respondents,
+                                counts.get(value).copied().unwrap_or(0),
+                                median.map(|m| m.to_string()).unwrap_or_default()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sjalvskattning.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
