@@ -46,6 +46,9 @@ pub enum Command {
     /// Course packages.
     #[command(subcommand)]
     Course(CourseCommand),
+    /// Contact persons: people who follow their own organisation's progress.
+    #[command(subcommand)]
+    Contact(ContactCommand),
     /// Run the tool together with a development LMS and print where to click.
     Demo(DemoArgs),
     /// Benchmarks.
@@ -143,6 +146,26 @@ pub enum CourseCommand {
     },
 }
 
+/// `contact …`
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Make a person (by platform and LTI `sub`) contact person for an organisation.
+    Grant {
+        /// The platform's issuer.
+        #[arg(long)]
+        issuer: String,
+        /// The registration's client_id.
+        #[arg(long)]
+        client_id: String,
+        /// The person's LTI user id (`sub`).
+        #[arg(long)]
+        sub: String,
+        /// The organisation, as its deployments name it.
+        #[arg(long)]
+        organisation: String,
+    },
+}
+
 /// `key …`
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
@@ -235,6 +258,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Deployment(command) => deployment(config, command).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
         Command::Course(command) => course(config, command).await,
+        Command::Contact(ContactCommand::Grant {
+            issuer,
+            client_id,
+            sub,
+            organisation,
+        }) => {
+            let sub = non_empty("sub", &sub)?;
+            let organisation = non_empty("organisation", &organisation)?;
+            let db = startup::open_database(&config.database_url).await?;
+            let issuer = issuer.trim_end_matches('/').to_owned();
+            let platform = store::platform::find(&db, &issuer, &client_id)
+                .await?
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "no platform registered with issuer {issuer} and client_id {client_id}"
+                    ))
+                })?;
+            store::contact::grant(&db, platform.id, &sub, &organisation, lti::now_unix()).await?;
+            println!("{sub} is contact person for {organisation}");
+            Ok(())
+        }
         Command::Demo(args) => demo(config, args).await,
         Command::Bench(BenchCommand::Launch(args)) => crate::bench::run_launch_bench(config, args)
             .await

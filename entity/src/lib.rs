@@ -5,6 +5,7 @@
 //! comparisons in SQL need no time-zone handling.
 
 pub mod accessibility_feedback;
+pub mod contact_person;
 pub mod context;
 pub mod context_course;
 pub mod course_file;

@@ -75,6 +75,15 @@ impl CourseCache {
         session: &Session,
     ) -> Result<ContextCourse, CourseError> {
         let context_id = session.cid.ok_or(CourseError::NoContext)?;
+        self.for_context(db, context_id).await
+    }
+
+    /// The course version of a context (pinning the newest at first use, as above).
+    pub async fn for_context(
+        &self,
+        db: &DatabaseConnection,
+        context_id: i64,
+    ) -> Result<ContextCourse, CourseError> {
         let version_id = match store::course::pinned(db, context_id).await? {
             Some(pinned) => pinned,
             None => {

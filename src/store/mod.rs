@@ -6,6 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 
 pub mod accessibility;
+pub mod contact;
 pub mod course;
 pub mod deployment;
 pub mod launch_record;

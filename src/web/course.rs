@@ -100,6 +100,7 @@ struct OverviewPage<'a> {
     required_total: usize,
     course_complete: bool,
     next_workshop: Option<String>,
+    organisation_url: Option<String>,
     modules: Vec<ModuleCard>,
 }
 
@@ -205,6 +206,11 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
         required_total: total.max(1),
         course_complete: completion::course_complete(package, &progress),
         next_workshop,
+        organisation_url: store::contact::organisations_of(&app.db, session.uid)
+            .await
+            .map_err(|err| course_error(err.into(), lang))?
+            .first()
+            .map(|_| page_url(app, "organisation", token)),
         modules,
     };
     Ok(render(&page, StatusCode::OK))

@@ -21,6 +21,7 @@ mod course;
 mod health;
 pub(crate) mod instructor;
 mod lti;
+mod organisation;
 mod pages;
 
 /// The largest request body accepted. An id_token is a few kilobytes.
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
             get(assessment::show_assessment).post(assessment::save_assessment),
         )
         .route("/instructor", get(instructor::show_dashboard))
+        .route("/organisation", get(organisation::show_organisation))
         .route(
             "/instructor/submissions/{id}",
             get(instructor::show_submission).post(instructor::review_submission),

@@ -14,6 +14,7 @@ on_both_databases!(
     the_dashboard_filters_by_module_and_status,
     the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_401,
     self_assessment_aggregates_appear_from_k_respondents_with_csv,
+    a_contact_person_sees_only_their_own_organisation,
 );
 
 async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
@@ -532,4 +533,74 @@ async fn self_assessment_aggregates_appear_from_k_respondents_with_csv(backend: 
             .contains("baseline,samverkan,3,target,acceleration,3,3")
     );
     assert!(csv.body.contains("final,,,suppressed,,,"));
+}
+
+async fn a_contact_person_sees_only_their_own_organisation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let platform = store::platform::list(&app.db).await.unwrap().remove(0);
+    store::deployment::add(
+        &app.db,
+        platform.id,
+        "skelleftea",
+        Some("Skellefteå kommun".into()),
+        None,
+        lti::now_unix(),
+    )
+    .await
+    .unwrap();
+    let mut umea = LaunchSpec::learner("umea-learner");
+    umea.name = Some(("Ulla Umeå".into(), "Ulla".into(), "Umeå".into()));
+    app.launch(umea).await;
+    let mut skelleftea = LaunchSpec::learner("skelleftea-learner");
+    skelleftea.name = Some(("Sven Skellefteå".into(), "Sven".into(), "Skellefteå".into()));
+    skelleftea.deployment_id = Some("skelleftea".into());
+    app.launch(skelleftea).await;
+
+    // Not a contact person: 403, and no link.
+    let plain = app.launch(LaunchSpec::learner("plain-learner")).await;
+    assert!(!plain.body.contains("/organisation?session="));
+    app.get(&format!("/organisation?session={}", token_of(&plain.body)))
+        .await
+        .assert_refused(403, "FORBIDDEN");
+
+    let granted = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+        .args([
+            "contact",
+            "grant",
+            "--issuer",
+            &platform.issuer,
+            "--client-id",
+            &platform.client_id,
+            "--sub",
+            "contact-umea",
+            "--organisation",
+            "Umeå kommun",
+        ])
+        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+        .output()
+        .unwrap();
+    assert!(
+        granted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
+    let contact = app.launch(LaunchSpec::learner("contact-umea")).await;
+    let page = app
+        .get(&link_containing(&contact.body, "/organisation?session="))
+        .await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("data-testid=\"organisation\">Umeå kommun<")
+    );
+    assert!(
+        page.body.contains("<th scope=\"row\">Ulla Umeå</th>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Sven Skellefteå"),
+        "another organisation is never shown"
+    );
+    assert!(!page.body.contains("Skellefteå kommun"));
 }

@@ -1,0 +1,65 @@
+//! Contact persons and what they may read: their organisation's LMS courses.
+use entity::{contact_person, context, deployment, lti_user};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::StoreError;
+
+/// Grants a person the contact role for an organisation.
+pub async fn grant(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    sub: &str,
+    organisation: &str,
+    now: i64,
+) -> Result<contact_person::Model, StoreError> {
+    contact_person::Entity::insert(contact_person::ActiveModel {
+        platform_id: Set(platform_id),
+        sub: Set(sub.to_owned()),
+        organisation: Set(organisation.to_owned()),
+        granted_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await
+    .map_err(|err| StoreError::from_insert(err, format!("contact person {sub} for {organisation}")))
+}
+
+/// The organisations a person (by `lti_user` row id) is contact person for.
+pub async fn organisations_of(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Vec<String>, DbErr> {
+    let Some(user) = lti_user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(contact_person::Entity::find()
+        .filter(contact_person::Column::PlatformId.eq(user.platform_id))
+        .filter(contact_person::Column::Sub.eq(user.sub))
+        .order_by_asc(contact_person::Column::Organisation)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.organisation)
+        .collect())
+}
+
+/// The LMS courses of an organisation: contexts of deployments that name it.
+pub async fn contexts_of(
+    db: &impl ConnectionTrait,
+    organisation: &str,
+) -> Result<Vec<context::Model>, DbErr> {
+    let deployments: Vec<i64> = deployment::Entity::find()
+        .filter(deployment::Column::Organisation.eq(organisation))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    context::Entity::find()
+        .filter(context::Column::DeploymentId.is_in(deployments))
+        .order_by_asc(context::Column::Id)
+        .all(db)
+        .await
+}

@@ -1,0 +1,154 @@
+//! The contact person's view: the progress and self-assessment aggregates of their own
+//! organisation's LMS courses, and nothing of any other organisation. The grant lives in the tool
+//! (`coursebridge contact grant`), never in LMS roles.
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+
+use super::course::{PageQuery, course_error, page_url, require_session};
+use crate::{
+    course::AssessmentRound,
+    error::{AppError, render},
+    i18n::Lang,
+    learning::{
+        aggregates::{self, RoundFigures},
+        assessment::{self, Ratings},
+        review,
+    },
+    state::AppState,
+    store,
+};
+
+struct CourseView {
+    title: String,
+    modules: Vec<String>,
+    rows: Vec<(String, Vec<&'static str>)>,
+    aggregates: Vec<String>,
+}
+
+struct OrganisationView {
+    name: String,
+    courses: Vec<CourseView>,
+}
+
+#[derive(Template)]
+#[template(path = "organisation.html")]
+struct OrganisationPage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    overview_url: String,
+    organisations: Vec<OrganisationView>,
+}
+
+/// `GET /organisation`.
+pub async fn show_organisation(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let lang = Lang::from_locale(Some(&session.lang));
+    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
+    let names = store::contact::organisations_of(&app.db, session.uid)
+        .await
+        .map_err(db_error)?;
+    if names.is_empty() {
+        tracing::warn!(
+            user = session.uid,
+            "organisation page refused to a non-contact person"
+        );
+        return Err(AppError::Forbidden { lang });
+    }
+    let k = app.config.aggregate_min_respondents;
+    let mut organisations = Vec::new();
+    for name in names {
+        let mut courses = Vec::new();
+        for context in store::contact::contexts_of(&app.db, &name)
+            .await
+            .map_err(db_error)?
+        {
+            let course = app
+                .courses
+                .for_context(&app.db, context.id)
+                .await
+                .map_err(|err| course_error(err, lang))?;
+            let board = review::dashboard(&app.db, &course, context.deployment_id)
+                .await
+                .map_err(db_error)?;
+            let answers = store::self_assessment::submitted_in_context(&app.db, context.id)
+                .await
+                .map_err(db_error)?;
+            let framework = &course.package.framework;
+            let aggregates = [AssessmentRound::Baseline, AssessmentRound::Final]
+                .into_iter()
+                .map(|round| {
+                    let ratings: Vec<Ratings> = answers
+                        .iter()
+                        .filter(|a| a.round == assessment::round_name(round))
+                        .filter_map(|a| serde_json::from_str(&a.ratings).ok())
+                        .collect();
+                    let title = lang.t(match round {
+                        AssessmentRound::Baseline => "assessment-baseline",
+                        AssessmentRound::Final => "assessment-final",
+                    });
+                    match aggregates::round(framework, &ratings, k) {
+                        RoundFigures::Suppressed { .. } => format!(
+                            "{title}: {}",
+                            lang.tf(
+                                "aggregates-suppressed",
+                                &[("count", "0"), ("k", &k.to_string())]
+                            )
+                        ),
+                        RoundFigures::Shown { respondents, .. } => format!(
+                            "{title}: {}",
+                            lang.tf(
+                                "aggregates-respondents",
+                                &[("count", &respondents.to_string())]
+                            )
+                        ),
+                    }
+                })
+                .collect();
+            courses.push(CourseView {
+                title: context
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| course.package.title.get(lang).to_owned()),
+                modules: course
+                    .package
+                    .modules
+                    .iter()
+                    .map(|m| m.title.get(lang).to_owned())
+                    .collect(),
+                rows: board
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        (
+                            row.person
+                                .name
+                                .clone()
+                                .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned()),
+                            row.statuses.iter().map(|s| lang.t(s.label_key())).collect(),
+                        )
+                    })
+                    .collect(),
+                aggregates,
+            });
+        }
+        organisations.push(OrganisationView { name, courses });
+    }
+    let page = OrganisationPage {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &token),
+        overview_url: page_url(&app, "course", &token),
+        organisations,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
