@@ -15,6 +15,20 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
             && std::path::Path::new("/usr/bin/chromium").exists(),
         "browser tests need Chromium and tests/browser/node_modules: run scripts/test (it installs them)"
     );
+    // A contact person for the organisation of the development LMS's deployment.
+    let platform = coursebridge::store::platform::list(&app.db)
+        .await
+        .unwrap()
+        .remove(0);
+    coursebridge::store::contact::grant(
+        &app.db,
+        platform.id,
+        "browser-contact",
+        "Umeå kommun",
+        coursebridge::lti::now_unix(),
+    )
+    .await
+    .unwrap();
     let lms = app.platform.url("").to_string();
     let output = tokio::time::timeout(
         Duration::from_secs(180),

@@ -237,6 +237,13 @@ try {
     await page.goto(new URL("lms/launch?as=participant&locale=en-GB&user=browser-en", LMS_URL).toString());
   });
   await reviewLoop(browser);
+  for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
+    const contact = await launched(browser, "participant", locale, "browser-contact");
+    await contact.frame.click('a[href*="/organisation?session="]');
+    await contact.frame.waitForSelector('[data-testid="organisation"]');
+    await axeCheck(contact.frame, `${lang} organisation overview`);
+    await contact.context.close();
+  }
 } catch (error) {
   console.error(`browser journey failed: ${error.stack || error}`);
   await browser.close();
