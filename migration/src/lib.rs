@@ -7,6 +7,7 @@ mod m20261129_000003_create_accessibility_feedback;
 mod m20261129_000004_create_review;
 mod m20261129_000005_add_context_roster;
 mod m20261129_000006_create_contact_person;
+mod m20261129_000007_create_learner_group;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_create_review::Migration),
             Box::new(m20261129_000005_add_context_roster::Migration),
             Box::new(m20261129_000006_create_contact_person::Migration),
+            Box::new(m20261129_000007_create_learner_group::Migration),
         ]
     }
 }

@@ -123,20 +123,14 @@ impl CourseCache {
     }
 }
 
-/// Whose answer a task holds: the participant's own, or the group's. The default group is the
-/// municipality's, i.e. everyone launching through the same deployment.
-pub fn owner_key(kind: TaskKind, session: &Session) -> String {
-    match kind {
-        TaskKind::Individual => format!("u:{}", session.uid),
-        TaskKind::Group => format!("g:d{}", session.did),
+/// Whose answer a task holds: the participant's own, or the group's: the group an instructor placed
+/// them in, else the municipality's (everyone launching through the same deployment).
+pub fn owner_key(kind: TaskKind, session: &Session, group: Option<i64>) -> String {
+    match (kind, group) {
+        (TaskKind::Individual, _) => format!("u:{}", session.uid),
+        (TaskKind::Group, Some(group)) => format!("g:{group}"),
+        (TaskKind::Group, None) => format!("g:d{}", session.did),
     }
-}
-
-fn owner_keys(session: &Session) -> Vec<String> {
-    vec![
-        owner_key(TaskKind::Individual, session),
-        owner_key(TaskKind::Group, session),
-    ]
 }
 
 /// A participant's submissions and self-assessments in the context.
@@ -152,8 +146,12 @@ impl Standing {
         course: &ContextCourse,
         session: &Session,
     ) -> Result<Self, DbErr> {
-        let rows =
-            store::submission::for_owners(db, course.context_id, &owner_keys(session)).await?;
+        let group = store::group::group_of(db, course.context_id, session.uid).await?;
+        let owners = vec![
+            owner_key(TaskKind::Individual, session, group),
+            owner_key(TaskKind::Group, session, group),
+        ];
+        let rows = store::submission::for_owners(db, course.context_id, &owners).await?;
         let mut submissions = HashMap::new();
         for row in rows {
             // A task's kind decides whose answer counts; an answer under the other owner (left from an
@@ -162,7 +160,7 @@ impl Standing {
                 .module(&row.module_slug)
                 .ok()
                 .and_then(|m| m.task(&row.task_slug))
-                .is_some_and(|task| row.owner_key == owner_key(task.kind, session));
+                .is_some_and(|task| row.owner_key == owner_key(task.kind, session, group));
             if matches_kind {
                 submissions.insert((row.module_slug.clone(), row.task_slug.clone()), row);
             }
@@ -360,7 +358,8 @@ pub async fn save_answers(
     } = request;
     answers.resize(task.prompts.len(), String::new());
     answers.truncate(task.prompts.len());
-    let owner = owner_key(task.kind, session);
+    let group = store::group::group_of(db, course.context_id, session.uid).await?;
+    let owner = owner_key(task.kind, session, group);
     let key = store::submission::Key {
         context_id: course.context_id,
         owner_key: &owner,

@@ -29,9 +29,14 @@ pub struct Dashboard {
     pub submissions: Vec<submission::Model>,
 }
 
-/// Whose submissions count for a person: their own and their group's.
-fn owners(person_id: i64, deployment_id: i64) -> [String; 2] {
-    [format!("u:{person_id}"), format!("g:d{deployment_id}")]
+/// Whose submissions count for a person: their own and their group's (an instructor's group, else
+/// the municipality's).
+fn owners(person_id: i64, deployment_id: i64, group: Option<i64>) -> [String; 2] {
+    let group = match group {
+        Some(group) => format!("g:{group}"),
+        None => format!("g:d{deployment_id}"),
+    };
+    [format!("u:{person_id}"), group]
 }
 
 /// Builds the dashboard of a context.
@@ -41,6 +46,7 @@ pub async fn dashboard(
     deployment_id: i64,
 ) -> Result<Dashboard, DbErr> {
     let participants = store::review::participants(db, course.context_id).await?;
+    let placements = store::group::placements(db, course.context_id).await?;
     let submissions = store::review::submissions(db, course.context_id).await?;
     let mut by_owner: HashMap<&str, Vec<&submission::Model>> = HashMap::new();
     for row in &submissions {
@@ -52,7 +58,11 @@ pub async fn dashboard(
     let rows = participants
         .into_iter()
         .map(|(_, person)| {
-            let [own, group] = owners(person.id, deployment_id);
+            let [own, group] = owners(
+                person.id,
+                deployment_id,
+                placements.get(&person.id).copied(),
+            );
             let statuses = course
                 .package
                 .modules

@@ -112,6 +112,10 @@ struct DashboardPage<'a> {
     notice: Option<(&'static str, String)>,
     roster_action: String,
     aggregates_url: String,
+    group_action: String,
+    move_action: String,
+    groups: Vec<(String, String, Vec<String>)>,
+    people: Vec<(i64, String)>,
     waiting_text: String,
     waiting: Vec<Link>,
     modules: Vec<(String, String)>,
@@ -200,6 +204,30 @@ pub async fn dashboard(
             }
         })
         .collect::<Vec<_>>();
+    let group_rows = store::group::groups(&app.db, course.context_id)
+        .await
+        .map_err(db_error(lang))?;
+    let placements = store::group::placements(&app.db, course.context_id)
+        .await
+        .map_err(db_error(lang))?;
+    let organisation = store::accessibility::organisation(&app.db, session.did)
+        .await
+        .map_err(db_error(lang))?;
+    let default_group = organisation.unwrap_or_else(|| lang.t("groups-municipality").to_owned());
+    let members_of = |group: Option<i64>| -> Vec<String> {
+        board
+            .rows
+            .iter()
+            .filter(|row| placements.get(&row.person.id).copied() == group)
+            .map(|row| person_name(lang, Some(&row.person)))
+            .collect()
+    };
+    let mut groups = vec![(String::new(), default_group, members_of(None))];
+    groups.extend(
+        group_rows
+            .iter()
+            .map(|g| (g.id.to_string(), g.name.clone(), members_of(Some(g.id)))),
+    );
     let occasions = store::review::occasions(&app.db, course.context_id)
         .await
         .map_err(db_error(lang))?;
@@ -249,6 +277,14 @@ pub async fn dashboard(
         },
         roster_action: page_url(app, "instructor/roster", token),
         aggregates_url: page_url(app, "instructor/assessments", token),
+        group_action: page_url(app, "instructor/groups", token),
+        move_action: page_url(app, "instructor/groups/move", token),
+        groups,
+        people: board
+            .rows
+            .iter()
+            .map(|row| (row.person.id, person_name(lang, Some(&row.person))))
+            .collect(),
         waiting_text: lang.tf(
             "instructor-waiting-count",
             &[("count", &waiting.len().to_string())],
@@ -653,4 +689,108 @@ pub async fn sync_roster_if_stale(app: &AppState, session: &Session) {
             }
         });
     }
+}
+
+/// The new-group form.
+#[derive(Debug, Deserialize)]
+pub struct GroupForm {
+    name: Option<String>,
+}
+
+/// `POST /instructor/groups`: makes a group in this LMS course.
+pub async fn create_group(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+    form: Result<Form<GroupForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let lang = Lang::from_locale(Some(&session.lang));
+    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
+        detail: rejection.body_text(),
+        lang,
+    })?;
+    let name: String = form
+        .name
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(100)
+        .collect();
+    if name.is_empty() {
+        return Err(AppError::BadRequest {
+            detail: "a group needs a name".into(),
+            lang,
+        });
+    }
+    let course = course_of(&app, &session).await?;
+    store::group::create(&app.db, course.context_id, &name, crate::lti::now_unix())
+        .await
+        .map_err(db_error(lang))?;
+    Ok(back_to_dashboard(&app, &token, "group-created"))
+}
+
+/// The move form.
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    person: Option<i64>,
+    group: Option<String>,
+}
+
+/// `POST /instructor/groups/move`: places a participant in a group (or back in the municipality's).
+pub async fn move_member(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+    form: Result<Form<MoveForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let lang = Lang::from_locale(Some(&session.lang));
+    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
+        detail: rejection.body_text(),
+        lang,
+    })?;
+    let course = course_of(&app, &session).await?;
+    // Both the person and the group must belong to this LMS course.
+    let person = form.person.unwrap_or(-1);
+    let participants = store::review::participants(&app.db, course.context_id)
+        .await
+        .map_err(db_error(lang))?;
+    if !participants.iter().any(|(_, p)| p.id == person) {
+        return Err(AppError::NotFound { lang });
+    }
+    let group = match form.group.as_deref().unwrap_or_default() {
+        "" => None,
+        id => {
+            let id: i64 = id.parse().map_err(|_| AppError::NotFound { lang })?;
+            let groups = store::group::groups(&app.db, course.context_id)
+                .await
+                .map_err(db_error(lang))?;
+            if !groups.iter().any(|g| g.id == id) {
+                return Err(AppError::NotFound { lang });
+            }
+            Some(id)
+        }
+    };
+    store::group::place(
+        &app.db,
+        course.context_id,
+        person,
+        group,
+        crate::lti::now_unix(),
+    )
+    .await
+    .map_err(db_error(lang))?;
+    Ok(back_to_dashboard(&app, &token, "moved"))
+}
+
+fn back_to_dashboard(app: &App, token: &str, notice: &str) -> Response {
+    let mut target = app.url("instructor");
+    target
+        .query_pairs_mut()
+        .append_pair("session", token)
+        .append_pair("notice", notice);
+    Redirect::to(target.as_str()).into_response()
 }

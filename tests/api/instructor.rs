@@ -15,6 +15,7 @@ on_both_databases!(
     the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_401,
     self_assessment_aggregates_appear_from_k_respondents_with_csv,
     a_contact_person_sees_only_their_own_organisation,
+    instructors_make_groups_and_moved_members_answer_with_their_new_group,
 );
 
 async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
@@ -603,4 +604,102 @@ async fn a_contact_person_sees_only_their_own_organisation(backend: Backend) {
         "another organisation is never shown"
     );
     assert!(!page.body.contains("Skellefteå kommun"));
+}
+
+async fn instructors_make_groups_and_moved_members_answer_with_their_new_group(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut anna = LaunchSpec::learner("group-anna");
+    anna.name = Some(("Anna Ek".into(), "Anna".into(), "Ek".into()));
+    let anna_launch = app.launch(anna).await;
+    let mut bo = LaunchSpec::learner("group-bo");
+    bo.name = Some(("Bo Ask".into(), "Bo".into(), "Ask".into()));
+    let bo_launch = app.launch(bo).await;
+    let dashboard = app.launch(LaunchSpec::instructor("group-teacher")).await;
+    let token = token_of(&dashboard.body);
+    assert!(
+        dashboard
+            .body
+            .contains("<strong>Umeå kommun</strong>: Anna Ek, Bo Ask"),
+        "{}",
+        dashboard.body
+    );
+
+    let created = app
+        .post_form(
+            &format!("/instructor/groups?session={token}"),
+            &[("name", "Blandad grupp")],
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 303);
+    let group = entity::learner_group::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let anna_id = entity::lti_user::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.sub == "group-anna")
+        .unwrap()
+        .id;
+    let moved = app
+        .post_form(
+            &format!("/instructor/groups/move?session={token}"),
+            &[
+                ("person", &anna_id.to_string()),
+                ("group", &group.id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status.as_u16(), 303);
+    let page = app.get(moved.headers["location"].to_str().unwrap()).await;
+    assert!(
+        page.body
+            .contains("<strong>Blandad grupp</strong>: Anna Ek"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<strong>Umeå kommun</strong>: Bo Ask"));
+
+    // Bo writes the municipality group's answer; Anna, now in another group, does not see it.
+    let bo_module = app
+        .get(&link_containing(
+            &bo_launch.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    app.post_form(
+        &link_containing(&bo_module.body, "/t/gemensam-mening?session="),
+        &[
+            ("version", "0"),
+            ("answer_0", "Kommungruppens mening."),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    let anna_module = app
+        .get(&link_containing(
+            &anna_launch.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    assert!(!anna_module.body.contains("Kommungruppens mening."));
+
+    // A group or person of another LMS course is not found.
+    let foreign = app
+        .post_form(
+            &format!("/instructor/groups/move?session={token}"),
+            &[("person", &anna_id.to_string()), ("group", "999999")],
+        )
+        .await;
+    assert_eq!(foreign.status.as_u16(), 404);
+    let empty = app
+        .post_form(
+            &format!("/instructor/groups?session={token}"),
+            &[("name", "  ")],
+        )
+        .await;
+    empty.assert_refused(400, "BAD_REQUEST");
 }
