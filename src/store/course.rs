@@ -135,3 +135,37 @@ pub async fn pinned(db: &impl ConnectionTrait, context_id: i64) -> Result<Option
         .await?
         .map(|row| row.course_version_id))
 }
+
+/// Every stored version of a course, newest first.
+pub async fn versions_of(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Vec<course_version::Model>, DbErr> {
+    course_version::Entity::find()
+        .filter(course_version::Column::Slug.eq(slug))
+        .order_by_desc(course_version::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Moves a context to another version (an instructor's decision).
+pub async fn repin_context(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    version_id: i64,
+    now: i64,
+) -> Result<(), DbErr> {
+    context_course::Entity::update_many()
+        .col_expr(
+            context_course::Column::CourseVersionId,
+            sea_orm::sea_query::Expr::value(version_id),
+        )
+        .col_expr(
+            context_course::Column::PinnedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(context_course::Column::ContextId.eq(context_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}

@@ -114,6 +114,9 @@ struct DashboardPage<'a> {
     aggregates_url: String,
     group_action: String,
     move_action: String,
+    version_action: String,
+    current_version: String,
+    other_versions: Vec<(i64, String)>,
     groups: Vec<(String, String, Vec<String>)>,
     people: Vec<(i64, String)>,
     waiting_text: String,
@@ -278,6 +281,15 @@ pub async fn dashboard(
         roster_action: page_url(app, "instructor/roster", token),
         aggregates_url: page_url(app, "instructor/assessments", token),
         group_action: page_url(app, "instructor/groups", token),
+        version_action: page_url(app, "instructor/version", token),
+        current_version: course.package.version.clone(),
+        other_versions: store::course::versions_of(&app.db, &course.package.slug)
+            .await
+            .map_err(db_error(lang))?
+            .into_iter()
+            .filter(|v| v.id != course.version_id)
+            .map(|v| (v.id, v.version))
+            .collect(),
         move_action: page_url(app, "instructor/groups/move", token),
         groups,
         people: board
@@ -793,4 +805,45 @@ fn back_to_dashboard(app: &App, token: &str, notice: &str) -> Response {
         .append_pair("session", token)
         .append_pair("notice", notice);
     Redirect::to(target.as_str()).into_response()
+}
+
+/// The version form.
+#[derive(Debug, Deserialize)]
+pub struct VersionForm {
+    version: Option<i64>,
+}
+
+/// `POST /instructor/version`: moves this LMS course to another version of the same course.
+/// Answers stay: modules and tasks keep their slugs across versions.
+pub async fn move_version(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+    form: Result<Form<VersionForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
+    let token = query.session.clone().unwrap_or_default();
+    let lang = Lang::from_locale(Some(&session.lang));
+    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
+        detail: rejection.body_text(),
+        lang,
+    })?;
+    let course = course_of(&app, &session).await?;
+    let target = form.version.unwrap_or(-1);
+    let versions = store::course::versions_of(&app.db, &course.package.slug)
+        .await
+        .map_err(db_error(lang))?;
+    if !versions.iter().any(|v| v.id == target) {
+        return Err(AppError::NotFound { lang });
+    }
+    store::course::repin_context(&app.db, course.context_id, target, crate::lti::now_unix())
+        .await
+        .map_err(db_error(lang))?;
+    tracing::info!(
+        context = course.context_id,
+        version = target,
+        instructor = session.uid,
+        "course version moved"
+    );
+    Ok(back_to_dashboard(&app, &token, "version-moved"))
 }

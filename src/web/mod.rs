@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/instructor/occasions", post(instructor::set_occasion))
         .route("/instructor/roster", post(instructor::sync_roster))
         .route("/instructor/groups", post(instructor::create_group))
+        .route("/instructor/version", post(instructor::move_version))
         .route("/instructor/groups/move", post(instructor::move_member))
         .route("/instructor/assessments", get(aggregates::show_aggregates))
         .route(

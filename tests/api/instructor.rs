@@ -16,6 +16,7 @@ on_both_databases!(
     self_assessment_aggregates_appear_from_k_respondents_with_csv,
     a_contact_person_sees_only_their_own_organisation,
     instructors_make_groups_and_moved_members_answer_with_their_new_group,
+    an_instructor_moves_the_course_to_a_new_version_and_answers_stay,
 );
 
 async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
@@ -702,4 +703,69 @@ async fn instructors_make_groups_and_moved_members_answer_with_their_new_group(b
         )
         .await;
     empty.assert_refused(400, "BAD_REQUEST");
+}
+
+async fn an_instructor_moves_the_course_to_a_new_version_and_answers_stay(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let learner = submit_first_task(&app, "version-learner").await;
+    let mut files = coursebridge::course::demo_files();
+    let course_toml = String::from_utf8(files["course.toml"].clone())
+        .unwrap()
+        .replace("version = \"1.0.0\"", "version = \"1.1.0\"");
+    files.insert("course.toml".into(), course_toml.into_bytes());
+    let module = String::from_utf8(files["modules/1-ledarskap.md"].clone())
+        .unwrap()
+        .replace(
+            "title = { sv = \"Digital omställning är ledarskap – inte en IT-fråga\"",
+            "title = { sv = \"Digital omställning är ledarskap (reviderad)\"",
+        );
+    files.insert("modules/1-ledarskap.md".into(), module.into_bytes());
+    let stored = coursebridge::admin::courses::import(&app.db, &files)
+        .await
+        .unwrap();
+
+    let dashboard = app.launch(LaunchSpec::instructor("version-teacher")).await;
+    assert!(
+        dashboard
+            .body
+            .contains("Den här kursen använder version: 1.0.0"),
+        "{}",
+        dashboard.body
+    );
+    let token = token_of(&dashboard.body);
+    let moved = app
+        .post_form(
+            &format!("/instructor/version?session={token}"),
+            &[("version", &stored.id.to_string())],
+        )
+        .await;
+    assert_eq!(moved.status.as_u16(), 303);
+    let page = app.get(moved.headers["location"].to_str().unwrap()).await;
+    assert!(page.body.contains("Den här kursen använder version: 1.1.0"));
+    let module = app
+        .get(&link_containing(
+            &learner.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    assert!(
+        module
+            .body
+            .contains("<h1>Digital omställning är ledarskap (reviderad)</h1>"),
+        "{}",
+        module.body
+    );
+    assert!(
+        module
+            .body
+            .contains("Invånarna får svar snabbare och enklare."),
+        "the answer followed the stable slugs"
+    );
+    let unknown = app
+        .post_form(
+            &format!("/instructor/version?session={token}"),
+            &[("version", "999999")],
+        )
+        .await;
+    assert_eq!(unknown.status.as_u16(), 404);
 }
