@@ -217,3 +217,5 @@ version-current = This course uses version
 version-move-to = Move to version
 version-move = Move
 version-moved = The course now uses the chosen version. The participants' answers are kept.
+instructor-filter-group = Group
+organisation-medians = Median current → target per sub-area

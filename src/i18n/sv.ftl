@@ -217,3 +217,5 @@ version-current = Den här kursen använder version
 version-move-to = Byt till version
 version-move = Byt version
 version-moved = Kursen använder nu den valda versionen. Deltagarnas svar finns kvar.
+instructor-filter-group = Grupp
+organisation-medians = Median nuläge → mål per delområde

@@ -95,7 +95,7 @@ fn scale(framework: &Framework) -> Vec<&str> {
 }
 
 /// A median as words: a phase, or "between two phases" for a half step; "–" when none.
-fn median_label(framework: &Framework, lang: Lang, median: Option<f64>) -> String {
+pub(crate) fn median_label(framework: &Framework, lang: Lang, median: Option<f64>) -> String {
     match median {
         None => "–".into(),
         Some(m) if m.fract() == 0.0 => level_label(framework, lang, m as usize),

@@ -34,6 +34,7 @@ pub struct InstructorQuery {
     status: Option<String>,
     notice: Option<String>,
     count: Option<usize>,
+    group: Option<String>,
 }
 
 /// The session of an instructor of the context, or 403.
@@ -126,6 +127,7 @@ struct DashboardPage<'a> {
     statuses: Vec<(&'static str, &'static str)>,
     filter_module: String,
     filter_status: String,
+    filter_group: String,
     rows: Vec<Row>,
     occasions: Vec<String>,
 }
@@ -161,9 +163,21 @@ pub async fn dashboard(
         Some(index) => vec![index],
         None => (0..modules.len()).collect(),
     };
+    let placements = store::group::placements(&app.db, course.context_id)
+        .await
+        .map_err(db_error(lang))?;
+    let filter_group = query.group.clone().unwrap_or_default();
+    let in_group = |person: i64| match filter_group.as_str() {
+        "" => true,
+        "municipality" => !placements.contains_key(&person),
+        id => id
+            .parse::<i64>()
+            .is_ok_and(|id| placements.get(&person) == Some(&id)),
+    };
     let rows = board
         .rows
         .iter()
+        .filter(|row| in_group(row.person.id))
         .filter(|row| {
             filter_status.is_empty()
                 || shown.iter().any(|&i| {
@@ -208,9 +222,6 @@ pub async fn dashboard(
         })
         .collect::<Vec<_>>();
     let group_rows = store::group::groups(&app.db, course.context_id)
-        .await
-        .map_err(db_error(lang))?;
-    let placements = store::group::placements(&app.db, course.context_id)
         .await
         .map_err(db_error(lang))?;
     let organisation = store::accessibility::organisation(&app.db, session.did)
@@ -313,6 +324,7 @@ pub async fn dashboard(
             .collect(),
         filter_module,
         filter_status,
+        filter_group,
         rows,
         occasions,
     };

@@ -586,6 +586,9 @@ async fn a_contact_person_sees_only_their_own_organisation(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&granted.stderr)
     );
+    for learner in ["umea-a", "umea-b", "umea-c"] {
+        submit_baseline(&app, learner, "koordination").await;
+    }
     let contact = app.launch(LaunchSpec::learner("contact-umea")).await;
     let page = app
         .get(&link_containing(&contact.body, "/organisation?session="))
@@ -605,6 +608,12 @@ async fn a_contact_person_sees_only_their_own_organisation(backend: Backend) {
         "another organisation is never shown"
     );
     assert!(!page.body.contains("Skellefteå kommun"));
+    assert!(
+        page.body.contains("3 personer har svarat."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Samverkan Koordination → Acceleration"));
 }
 
 async fn instructors_make_groups_and_moved_members_answer_with_their_new_group(backend: Backend) {
@@ -663,6 +672,16 @@ async fn instructors_make_groups_and_moved_members_answer_with_their_new_group(b
         page.body
     );
     assert!(page.body.contains("<strong>Umeå kommun</strong>: Bo Ask"));
+    let filtered = app
+        .get(&format!("/instructor?session={token}&group={}", group.id))
+        .await;
+    assert!(filtered.body.contains("<th scope=\"row\">Anna Ek</th>"));
+    assert!(!filtered.body.contains("<th scope=\"row\">Bo Ask</th>"));
+    let municipality = app
+        .get(&format!("/instructor?session={token}&group=municipality"))
+        .await;
+    assert!(municipality.body.contains("<th scope=\"row\">Bo Ask</th>"));
+    assert!(!municipality.body.contains("<th scope=\"row\">Anna Ek</th>"));
 
     // Bo writes the municipality group's answer; Anna, now in another group, does not see it.
     let bo_module = app
