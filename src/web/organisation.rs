@@ -8,7 +8,10 @@ use axum::{
     response::Response,
 };
 
-use super::course::{PageQuery, course_error, page_url, require_session};
+use super::{
+    aggregates::median_label,
+    course::{PageQuery, course_error, page_url, require_session},
+};
 use crate::{
     course::AssessmentRound,
     error::{AppError, render},
@@ -104,13 +107,36 @@ pub async fn show_organisation(
                                 &[("count", "0"), ("k", &k.to_string())]
                             )
                         ),
-                        RoundFigures::Shown { respondents, .. } => format!(
-                            "{title}: {}",
-                            lang.tf(
-                                "aggregates-respondents",
-                                &[("count", &respondents.to_string())]
+                        RoundFigures::Shown {
+                            respondents,
+                            subareas,
+                        } => {
+                            let medians = subareas
+                                .iter()
+                                .filter_map(|figures| {
+                                    let label = framework
+                                        .subareas
+                                        .iter()
+                                        .find(|s| s.slug == figures.subarea)?
+                                        .label
+                                        .get(lang);
+                                    Some(format!(
+                                        "{label} {} → {}",
+                                        median_label(framework, lang, figures.current_median),
+                                        median_label(framework, lang, figures.target_median)
+                                    ))
+                                })
+                                .collect::<Vec<_>>()
+                                .join("; ");
+                            format!(
+                                "{title}: {} {}: {medians}",
+                                lang.tf(
+                                    "aggregates-respondents",
+                                    &[("count", &respondents.to_string())]
+                                ),
+                                lang.t("organisation-medians")
                             )
-                        ),
+                        }
                     }
                 })
                 .collect();

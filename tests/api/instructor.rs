@@ -613,7 +613,11 @@ async fn a_contact_person_sees_only_their_own_organisation(backend: Backend) {
         "{}",
         page.body
     );
-    assert!(page.body.contains("Samverkan Koordination → Acceleration"));
+    assert!(
+        page.body.contains("Samverkan Koordination → Acceleration"),
+        "{}",
+        page.body
+    );
 }
 
 async fn instructors_make_groups_and_moved_members_answer_with_their_new_group(backend: Backend) {
