@@ -50,6 +50,11 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         (at.elapsed() < self.ttl).then(|| value.clone())
     }
 
+    /// Drops the entry for `key`.
+    pub fn remove(&self, key: &K) {
+        self.lock().remove(key);
+    }
+
     /// Stores `value`; when full, expired entries go first, then everything.
     pub fn insert(&self, key: K, value: V) {
         let mut entries = self.lock();

@@ -65,6 +65,7 @@ impl Application {
             registry: crate::registry::Registry::default(),
             courses: crate::learning::participant::CourseCache::default(),
             tokens: crate::lti::token::TokenCache::default(),
+            contacts: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));
         Ok(Self { listener, state })

@@ -36,6 +36,8 @@ pub struct App {
     pub registry: crate::registry::Registry,
     /// Platform access tokens, per registration and scope set.
     pub tokens: crate::lti::token::TokenCache,
+    /// The organisations each person is contact person for, briefly cached (grants are rare).
+    pub contacts: crate::registry::TtlCache<i64, Vec<String>>,
     /// Parsed course versions.
     pub courses: crate::learning::participant::CourseCache,
     /// What recent launches recorded, to skip rewriting identical rows.

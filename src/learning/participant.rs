@@ -16,9 +16,20 @@ use crate::{
 };
 
 /// Parsed course versions by row id. Stored versions never change, so entries never go stale.
-#[derive(Default)]
 pub struct CourseCache {
     packages: Mutex<HashMap<i64, Arc<CoursePackage>>>,
+    /// Which version each context runs, briefly: a move by an instructor on this instance is seen
+    /// at once (`forget_pin`), on other instances within the registry TTL.
+    pins: crate::registry::TtlCache<i64, i64>,
+}
+
+impl Default for CourseCache {
+    fn default() -> Self {
+        Self {
+            packages: Mutex::default(),
+            pins: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
+        }
+    }
 }
 
 /// A failure to find or read the course of a context.
@@ -84,14 +95,26 @@ impl CourseCache {
         db: &DatabaseConnection,
         context_id: i64,
     ) -> Result<ContextCourse, CourseError> {
-        let version_id = match store::course::pinned(db, context_id).await? {
+        let version_id = match self.pins.get(&context_id) {
             Some(pinned) => pinned,
             None => {
-                let latest = store::course::latest(db)
-                    .await?
-                    .ok_or(CourseError::NoCourse)?;
-                store::course::pin_context(db, context_id, latest.id, crate::lti::now_unix())
-                    .await?
+                let pinned = match store::course::pinned(db, context_id).await? {
+                    Some(pinned) => pinned,
+                    None => {
+                        let latest = store::course::latest(db)
+                            .await?
+                            .ok_or(CourseError::NoCourse)?;
+                        store::course::pin_context(
+                            db,
+                            context_id,
+                            latest.id,
+                            crate::lti::now_unix(),
+                        )
+                        .await?
+                    }
+                };
+                self.pins.insert(context_id, pinned);
+                pinned
             }
         };
         if let Some(package) = self.lock().get(&version_id).cloned() {
@@ -113,6 +136,11 @@ impl CourseCache {
             version_id,
             package,
         })
+    }
+
+    /// Forgets the cached version of a context after an instructor moved it.
+    pub fn forget_pin(&self, context_id: i64) {
+        self.pins.remove(&context_id);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<CoursePackage>>> {

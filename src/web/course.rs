@@ -115,6 +115,19 @@ fn status_class(status: ModuleStatus) -> &'static str {
     }
 }
 
+/// The organisations a person is contact person for (cached for the registry TTL).
+pub(crate) async fn contact_organisations(
+    app: &App,
+    user_id: i64,
+) -> Result<Vec<String>, sea_orm::DbErr> {
+    if let Some(found) = app.contacts.get(&user_id) {
+        return Ok(found);
+    }
+    let found = store::contact::organisations_of(&app.db, user_id).await?;
+    app.contacts.insert(user_id, found.clone());
+    Ok(found)
+}
+
 /// "Välkommen, Åsa!" or, without a name, "Välkommen!".
 pub(crate) fn welcome(lang: Lang, name: Option<&str>) -> String {
     match name {
@@ -206,7 +219,7 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
         required_total: total.max(1),
         course_complete: completion::course_complete(package, &progress),
         next_workshop,
-        organisation_url: store::contact::organisations_of(&app.db, session.uid)
+        organisation_url: contact_organisations(app, session.uid)
             .await
             .map_err(|err| course_error(err.into(), lang))?
             .first()

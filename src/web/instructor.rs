@@ -851,6 +851,7 @@ pub async fn move_version(
     store::course::repin_context(&app.db, course.context_id, target, crate::lti::now_unix())
         .await
         .map_err(db_error(lang))?;
+    app.courses.forget_pin(course.context_id);
     tracing::info!(
         context = course.context_id,
         version = target,
