@@ -1,5 +1,5 @@
 //! `coursebridge bench launch`: full LTI launches (login initiation → the platform's auth endpoint
-//! → id_token form post → landing page) against a running instance, at a chosen concurrency.
+//! → id_token form post → redirect → landing page) against a running instance, at a chosen concurrency.
 //! Reports launches per second, latency percentiles, and the server process's CPU time per launch
 //! and peak RSS (read from /proc, so the server must run on this machine).
 //!
@@ -279,10 +279,21 @@ async fn one_launch(
         .form(&fields)
         .send()
         .await?;
-    if !launch.status().is_success() {
+    if launch.status() != reqwest::StatusCode::SEE_OTHER {
         bail!("launch answered {}", launch.status());
     }
-    let body = launch.text().await?;
+    // The landing page, as the browser fetches it after the launch's redirect.
+    let landing = launch
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .context("launch redirect without Location")?
+        .to_owned();
+    let landed = client.get(&landing).send().await?;
+    if !landed.status().is_success() {
+        bail!("landing page answered {}", landed.status());
+    }
+    let body = landed.text().await?;
     if !body.contains("data-testid=\"role\"") {
         bail!("launch did not reach the landing page");
     }

@@ -476,24 +476,6 @@ async fn module_page(
     Ok(render(&page, status))
 }
 
-/// Renders a module page.
-pub async fn module(
-    app: &App,
-    session: &Session,
-    token: &str,
-    slug: &str,
-) -> Result<Response, AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
-    let course = app
-        .courses
-        .for_session(&app.db, session)
-        .await
-        .map_err(|err| course_error(err, lang))?;
-    let module = course.module(slug).map_err(|err| course_error(err, lang))?;
-    let ctx = PageCtx::new(app, session, token);
-    module_page(&ctx, &course, module, None, Vec::new(), StatusCode::OK).await
-}
-
 /// `GET /course` (and `/home`).
 pub async fn show_overview(
     State(app): State<AppState>,

@@ -149,18 +149,21 @@ pub async fn launch(
 /// course overview; a launch without an LMS course gets the plain landing page.
 async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str) -> Response {
     let session = &admitted.session;
+    // Post/Redirect/Get: the page after a launch is an ordinary GET, so reloading it never posts the
+    // used id_token again (which would be refused as a replay).
+    let mut target = app.url("course");
     if session.cid.is_none() {
-        return pages::landing(app, session, token);
-    }
-    let page = match (&admitted.target_module, session.role) {
-        (Some(slug), _) => super::course::module(app, session, token, slug).await,
-        (None, crate::lti::claims::ToolRole::Instructor) => {
-            super::instructor::sync_roster_if_stale(app, session).await;
-            super::instructor::dashboard(app, session, token, &Default::default()).await
+        target = app.url("home");
+    } else if let Some(slug) = &admitted.target_module {
+        if let Ok(mut segments) = target.path_segments_mut() {
+            segments.push("m").push(slug);
         }
-        (None, _) => super::course::overview(app, session, token).await,
-    };
-    page.unwrap_or_else(IntoResponse::into_response)
+    } else if session.role == crate::lti::claims::ToolRole::Instructor {
+        super::instructor::sync_roster_if_stale(app, session).await;
+        target = app.url("instructor");
+    }
+    target.query_pairs_mut().append_pair("session", token);
+    Redirect::to(target.as_str()).into_response()
 }
 
 /// The language of a refused launch: the token's locale when it has one (read unverified, for the

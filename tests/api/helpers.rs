@@ -307,7 +307,8 @@ impl TestApp {
         }
     }
 
-    /// Posts a launch form to an instance.
+    /// Posts a launch form to an instance and, as a browser does, follows the redirect to the
+    /// page the launch lands on. The answer keeps the launch's own `Set-Cookie`.
     pub async fn post_launch_to(&self, base: &Url, form: &LaunchForm) -> Answer {
         let mut request = self
             .client
@@ -317,10 +318,27 @@ impl TestApp {
             request = request.header(header::COOKIE, cookie);
         }
         let response = request.send().await.unwrap();
+        if response.status() != StatusCode::SEE_OTHER {
+            return Answer {
+                status: response.status(),
+                headers: response.headers().clone(),
+                body: response.text().await.unwrap(),
+            };
+        }
+        let cookie = response.headers().get(header::SET_COOKIE).cloned();
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let landed = self.client.get(&location).send().await.unwrap();
+        let mut headers = landed.headers().clone();
+        if let Some(cookie) = cookie {
+            headers.insert(header::SET_COOKIE, cookie);
+        }
         Answer {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
+            status: landed.status(),
+            headers,
+            body: landed.text().await.unwrap(),
         }
     }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::helpers::{Backend, link_containing, session_link, spawn_app};
 
 on_both_databases!(
+    a_launch_redirects_to_a_page_that_can_be_reloaded,
     a_launch_without_locale_uses_the_deployments_default_language,
     valid_launch_as_instructor,
     valid_launch_as_learner,
@@ -258,4 +259,24 @@ async fn a_launch_without_locale_uses_the_deployments_default_language(backend: 
     // A launch that names a locale wins over the default.
     spec.locale = Some("sv-SE".into());
     app.launch(spec).await.assert_landed_as("deltagare");
+}
+
+async fn a_launch_redirects_to_a_page_that_can_be_reloaded(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let form = app.authorize(LaunchSpec::learner("reload-1")).await;
+    let response = app
+        .client
+        .post(app.base.join("lti/launch").unwrap())
+        .header("cookie", form.cookie.clone().unwrap())
+        .form(&form.fields)
+        .send()
+        .await
+        .unwrap();
+    // Post/Redirect/Get: the browser's reload repeats the GET, never the id_token post.
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("/course?session="), "{location}");
+    for _ in 0..2 {
+        app.get(&location).await.assert_landed_as("deltagare");
+    }
 }
