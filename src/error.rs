@@ -70,6 +70,18 @@ pub(crate) struct MessagePage<'a> {
     pub detail: Option<String>,
 }
 
+/// The parsed form of a request, or a 400 page that says what is wrong with it.
+pub fn form_or_400<T>(
+    form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+    lang: Lang,
+) -> Result<T, AppError> {
+    form.map(|axum::Form(value)| value)
+        .map_err(|rejection| AppError::BadRequest {
+            detail: rejection.body_text(),
+            lang,
+        })
+}
+
 /// Renders a page, falling back to plain text if the template itself fails.
 pub(crate) fn render(template: &impl Template, status: StatusCode) -> Response {
     match template.render() {

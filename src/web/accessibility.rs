@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::course::{PageQuery, page_url};
 use crate::{
-    error::{AppError, render},
+    error::{AppError, form_or_400, render},
     i18n::Lang,
     session::Session,
     state::AppState,
@@ -144,10 +144,7 @@ pub async fn send_feedback(
 ) -> Result<Response, AppError> {
     let session = optional_session(&app, query.session.as_deref());
     let lang = language(session.as_ref(), &headers);
-    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let form = form_or_400(form, lang)?;
     let clip = |text: Option<String>, limit: usize| -> String {
         text.unwrap_or_default()
             .trim()

@@ -11,7 +11,7 @@ use axum::{
 use super::course::{PageQuery, course_error, page_url, require_session};
 use crate::{
     course::{AssessmentRound, Block},
-    error::{AppError, render},
+    error::{AppError, form_or_400, render},
     i18n::Lang,
     learning::{
         assessment::{self, Ratings},
@@ -272,10 +272,7 @@ pub async fn save_assessment(
     let session = require_session(&app, query.session.as_deref(), &headers)?;
     let token = query.session.clone().unwrap_or_default();
     let lang = Lang::from_locale(Some(&session.lang));
-    let Form(fields) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let fields = form_or_400(form, lang)?;
     let round = checked_round(&app, &session, &round_name, lang).await?;
     let course = app
         .courses

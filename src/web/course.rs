@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     course::{Block, Module, ReflectionTask},
-    error::{AppError, render},
+    error::{AppError, form_or_400, render},
     i18n::Lang,
     learning::{
         completion::{self, ModuleStatus, SubmissionStatus},
@@ -616,10 +616,7 @@ pub async fn save_task(
     let session = require_session(&app, query.session.as_deref(), &headers)?;
     let token = query.session.clone().unwrap_or_default();
     let lang = Lang::from_locale(Some(&session.lang));
-    let Form(fields) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let fields = form_or_400(form, lang)?;
     let form = read_form(fields);
     let action = match form.action.as_deref() {
         Some("submit") => SaveAction::Submit,
@@ -700,10 +697,7 @@ pub async fn autosave_task(
 ) -> Result<Response, AppError> {
     let session = require_session(&app, query.session.as_deref(), &headers)?;
     let lang = Lang::from_locale(Some(&session.lang));
-    let Form(fields) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let fields = form_or_400(form, lang)?;
     let form = read_form(fields);
     let (_, outcome) = save(
         &app,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::course::{course_error, page_url, require_session};
 use crate::{
-    error::{AppError, render},
+    error::{AppError, form_or_400, render},
     i18n::{Lang, format_date, format_time},
     learning::{
         completion::{ModuleStatus, SubmissionStatus},
@@ -533,10 +533,7 @@ pub async fn review_submission(
     let session = require_instructor(&app, query.session.as_deref(), &headers)?;
     let token = query.session.clone().unwrap_or_default();
     let lang = Lang::from_locale(Some(&session.lang));
-    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let form = form_or_400(form, lang)?;
     let decision = match form.decision.as_deref() {
         Some("return") => Decision::Return,
         Some("approve") => Decision::Approve,
@@ -731,10 +728,7 @@ pub async fn create_group(
     let session = require_instructor(&app, query.session.as_deref(), &headers)?;
     let token = query.session.clone().unwrap_or_default();
     let lang = Lang::from_locale(Some(&session.lang));
-    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let form = form_or_400(form, lang)?;
     let name: String = form
         .name
         .unwrap_or_default()
@@ -772,10 +766,7 @@ pub async fn move_member(
     let session = require_instructor(&app, query.session.as_deref(), &headers)?;
     let token = query.session.clone().unwrap_or_default();
     let lang = Lang::from_locale(Some(&session.lang));
-    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     // Both the person and the group must belong to this LMS course.
     let person = form.person.unwrap_or(-1);
@@ -836,10 +827,7 @@ pub async fn move_version(
     let session = require_instructor(&app, query.session.as_deref(), &headers)?;
     let token = query.session.clone().unwrap_or_default();
     let lang = Lang::from_locale(Some(&session.lang));
-    let Form(form) = form.map_err(|rejection| AppError::BadRequest {
-        detail: rejection.body_text(),
-        lang,
-    })?;
+    let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let target = form.version.unwrap_or(-1);
     let versions = store::course::versions_of(&app.db, &course.package.slug)
