@@ -38,6 +38,12 @@ pub struct App {
     pub tokens: crate::lti::token::TokenCache,
     /// The organisations each person is contact person for, briefly cached (grants are rare).
     pub contacts: crate::registry::TtlCache<i64, Vec<String>>,
+    /// Workshop occasions per context, briefly cached (display only; this instance's own changes
+    /// are seen at once).
+    pub occasions: crate::registry::TtlCache<
+        i64,
+        std::collections::HashMap<String, entity::workshop_occasion::Model>,
+    >,
     /// Parsed course versions.
     pub courses: crate::learning::participant::CourseCache,
     /// What recent launches recorded, to skip rewriting identical rows.

@@ -174,21 +174,19 @@ impl Standing {
         course: &ContextCourse,
         session: &Session,
     ) -> Result<Self, DbErr> {
-        let group = store::group::group_of(db, course.context_id, session.uid).await?;
-        let owners = vec![
-            owner_key(TaskKind::Individual, session, group),
-            owner_key(TaskKind::Group, session, group),
-        ];
-        let rows = store::submission::for_owners(db, course.context_id, &owners).await?;
+        // The query already picks the person's own answers and their current group's.
+        let rows =
+            store::submission::for_person(db, course.context_id, session.uid, session.did).await?;
         let mut submissions = HashMap::new();
         for row in rows {
-            // A task's kind decides whose answer counts; an answer under the other owner (left from an
-            // earlier course version where the task had another kind) is ignored.
+            // A task's kind decides whose answer counts; an answer under the other kind of owner
+            // (left from an earlier course version where the task had another kind) is ignored.
+            let is_group_answer = row.owner_key.starts_with("g:");
             let matches_kind = course
                 .module(&row.module_slug)
                 .ok()
                 .and_then(|m| m.task(&row.task_slug))
-                .is_some_and(|task| row.owner_key == owner_key(task.kind, session, group));
+                .is_some_and(|task| (task.kind == TaskKind::Group) == is_group_answer);
             if matches_kind {
                 submissions.insert((row.module_slug.clone(), row.task_slug.clone()), row);
             }

@@ -64,15 +64,43 @@ pub async fn find(
         .await
 }
 
-/// Every submission of these owners in a context.
-pub async fn for_owners(
+/// A person's own submissions and their group's, in one statement: the group they were placed in,
+/// else the municipality's group (`g:d<deployment>`).
+pub async fn for_person(
     db: &impl ConnectionTrait,
     context_id: i64,
-    owner_keys: &[String],
+    user_id: i64,
+    deployment_id: i64,
 ) -> Result<Vec<submission::Model>, DbErr> {
+    use entity::group_member;
+    use sea_orm::{
+        Condition,
+        sea_query::{ExprTrait, Query},
+    };
+    let placement = || {
+        Query::select()
+            .from(group_member::Entity)
+            .and_where(group_member::Column::ContextId.eq(context_id))
+            .and_where(group_member::Column::UserId.eq(user_id))
+            .to_owned()
+    };
+    // `||` and CAST … AS TEXT mean the same on SQLite and PostgreSQL.
+    let placed_group = placement()
+        .expr(Expr::cust("'g:' || CAST(group_id AS TEXT)"))
+        .to_owned();
+    let placed_anywhere = placement().expr(Expr::val(1)).to_owned();
     submission::Entity::find()
         .filter(submission::Column::ContextId.eq(context_id))
-        .filter(submission::Column::OwnerKey.is_in(owner_keys.iter().cloned()))
+        .filter(
+            Condition::any()
+                .add(submission::Column::OwnerKey.eq(format!("u:{user_id}")))
+                .add(submission::Column::OwnerKey.in_subquery(placed_group))
+                .add(
+                    Condition::all()
+                        .add(submission::Column::OwnerKey.eq(format!("g:d{deployment_id}")))
+                        .add(Expr::exists(placed_anywhere).not()),
+                ),
+        )
         .all(db)
         .await
 }

@@ -159,9 +159,16 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
     let (done, total) = completion::required_modules_complete(package, &progress);
     // Occasions with dates come with the instructor's cohort settings; until then the next
     // workshop is the one of the first module that is not complete.
-    let occasions = store::review::occasions(&app.db, course.context_id)
-        .await
-        .map_err(|err| course_error(err.into(), lang))?;
+    let occasions = match app.occasions.get(&course.context_id) {
+        Some(cached) => cached,
+        None => {
+            let read = store::review::occasions(&app.db, course.context_id)
+                .await
+                .map_err(|err| course_error(err.into(), lang))?;
+            app.occasions.insert(course.context_id, read.clone());
+            read
+        }
+    };
     let next_workshop = package
         .modules
         .iter()

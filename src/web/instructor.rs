@@ -652,6 +652,7 @@ pub async fn set_occasion(
     )
     .await
     .map_err(db_error(lang))?;
+    app.occasions.remove(&course.context_id);
     let mut target = app.url("instructor");
     target
         .query_pairs_mut()
