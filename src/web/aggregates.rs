@@ -10,7 +10,7 @@ use axum::{
 
 use super::{
     course::{course_error, page_url},
-    instructor::{InstructorQuery, course_of, require_instructor},
+    instructor::{InstructorQuery, course_of, instructor_request, require_instructor},
 };
 use crate::{
     course::{AssessmentRound, Framework},
@@ -144,9 +144,7 @@ pub async fn show_aggregates(
     headers: HeaderMap,
     Query(query): Query<InstructorQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
-    let lang = Lang::from_locale(Some(&session.lang));
+    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
     let (course, rounds) = figures(&app, &session).await?;
     let framework = &course.package.framework;
     let k = app.config.aggregate_min_respondents;

@@ -55,6 +55,17 @@ pub(crate) fn require_instructor(
     Ok(session)
 }
 
+/// The instructor's session, its token (for the page's links) and the page language, or 403.
+pub(crate) fn instructor_request(
+    app: &App,
+    query: &InstructorQuery,
+    headers: &HeaderMap,
+) -> Result<(Session, String, Lang), AppError> {
+    let session = require_instructor(app, query.session.as_deref(), headers)?;
+    let lang = Lang::from_locale(Some(&session.lang));
+    Ok((session, query.session.clone().unwrap_or_default(), lang))
+}
+
 pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCourse, AppError> {
     let lang = Lang::from_locale(Some(&session.lang));
     app.courses
@@ -530,9 +541,7 @@ pub async fn review_submission(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<ReviewForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
-    let lang = Lang::from_locale(Some(&session.lang));
+    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
     let form = form_or_400(form, lang)?;
     let decision = match form.decision.as_deref() {
         Some("return") => Decision::Return,
@@ -614,9 +623,7 @@ pub async fn set_occasion(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<OccasionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
-    let lang = Lang::from_locale(Some(&session.lang));
+    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
     let bad = |detail: &str| AppError::BadRequest {
         detail: detail.to_owned(),
         lang,
@@ -726,9 +733,7 @@ pub async fn create_group(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<GroupForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
-    let lang = Lang::from_locale(Some(&session.lang));
+    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
     let form = form_or_400(form, lang)?;
     let name: String = form
         .name
@@ -764,9 +769,7 @@ pub async fn move_member(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<MoveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
-    let lang = Lang::from_locale(Some(&session.lang));
+    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     // Both the person and the group must belong to this LMS course.
@@ -825,9 +828,7 @@ pub async fn move_version(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<VersionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
-    let lang = Lang::from_locale(Some(&session.lang));
+    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let target = form.version.unwrap_or(-1);
