@@ -315,12 +315,6 @@ impl DevPlatform {
         self.inner.login_url(spec)
     }
 
-    /// Signs arbitrary claims with the platform's current key (for tests that post tokens directly).
-    pub fn sign(&self, claims: &Value) -> anyhow::Result<String> {
-        let keys = lock(&self.inner.keys);
-        Ok(keys.current.sign(claims)?)
-    }
-
     /// Replaces the signing key with a new one under a new `kid`; the old key stays in the JWKS.
     pub fn rotate_key(&self) -> anyhow::Result<String> {
         let pem = lti::keys::generate_private_key_pem()?;

@@ -599,12 +599,7 @@ pub async fn review_submission(
         .await;
     }
     tracing::info!(submission = id, decision = ?decision, instructor = session.uid, "review decision");
-    let mut target = app.url("instructor");
-    target
-        .query_pairs_mut()
-        .append_pair("session", &token)
-        .append_pair("notice", "decided");
-    Ok(Redirect::to(target.as_str()).into_response())
+    Ok(back_to_dashboard(&app, &token, "decided"))
 }
 
 /// The workshop occasion form.
@@ -660,12 +655,7 @@ pub async fn set_occasion(
     .await
     .map_err(db_error(lang))?;
     app.occasions.remove(&course.context_id);
-    let mut target = app.url("instructor");
-    target
-        .query_pairs_mut()
-        .append_pair("session", &token)
-        .append_pair("notice", "occasion");
-    Ok(Redirect::to(target.as_str()).into_response())
+    Ok(back_to_dashboard(&app, &token, "occasion"))
 }
 
 /// `POST /instructor/roster`: reads the roster from the platform now.
