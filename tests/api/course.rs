@@ -8,7 +8,7 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Answer, Backend, TestApp, TestDatabase, link_containing, spawn_app, spawn_app_with,
+    Answer, Backend, TestApp, TestDatabase, link_containing, spawn_app, spawn_app_with, version_of,
 };
 
 on_both_databases!(
@@ -36,12 +36,6 @@ async fn module_page(app: &TestApp, launch: &Answer, slug: &str) -> Answer {
 
 fn task_action(page: &Answer, task: &str) -> String {
     link_containing(&page.body, &format!("/t/{task}?session="))
-}
-
-fn version_of(page: &Answer, task: &str) -> String {
-    let section = &page.body[page.body.find(&format!("id=\"task-{task}\"")).unwrap()..];
-    let at = section.find("name=\"version\" value=\"").unwrap() + "name=\"version\" value=\"".len();
-    section[at..at + section[at..].find('"').unwrap()].to_owned()
 }
 
 async fn overview_lists_the_six_modules_with_their_status(backend: Backend) {

@@ -404,3 +404,16 @@ pub fn link_containing(body: &str, needle: &str) -> String {
     let end = body[at..].find('"').unwrap() + at;
     body[start..end].replace("&amp;", "&")
 }
+
+/// The `version` hidden field of a form: of task `task` on a module page, or the page's first one
+/// when `task` is empty (the instructor's submission page has one form).
+pub fn version_of(page: &Answer, task: &str) -> String {
+    let start = if task.is_empty() {
+        0
+    } else {
+        page.body.find(&format!("id=\"task-{task}\"")).unwrap()
+    };
+    let section = &page.body[start..];
+    let at = section.find("name=\"version\" value=\"").unwrap() + "name=\"version\" value=\"".len();
+    section[at..at + section[at..].find('"').unwrap()].to_owned()
+}
