@@ -292,11 +292,7 @@ pub async fn complete_launch(
                 .and_then(|c| c.title.clone().or_else(|| c.label.clone())),
             exp: now + app.config.session_ttl_seconds as i64,
         },
-        target_module: claims
-            .custom
-            .iter()
-            .find(|(key, _)| key == "module")
-            .map(|(_, value)| value.clone()),
+        target_module: module_of(&claims).map(str::to_owned),
     })
 }
 
@@ -313,6 +309,8 @@ async fn record(
     role: ToolRole,
     now: i64,
 ) -> Result<launch_record::Recorded, DbErr> {
+    // Scores go only where the platform lets the tool post them.
+    let grading = claims.ags.as_ref().filter(|ags| ags.can_score());
     let launch = launch_record::LaunchRecord {
         platform_id,
         deployment_id,
@@ -331,11 +329,18 @@ async fn record(
                 label: c.label.clone(),
                 title: c.title.clone(),
                 memberships_url: claims.memberships_url.clone(),
+                ags_lineitems_url: grading.and_then(|ags| ags.lineitems.clone()),
+                ags_scopes: grading.map(|ags| ags.scopes.join(" ")),
             }),
         resource_link: claims
             .resource_link
             .as_ref()
-            .map(|l| (l.id.clone(), l.title.clone())),
+            .map(|l| launch_record::ResourceLinkRecord {
+                id: l.id.clone(),
+                title: l.title.clone(),
+                ags_lineitem_url: grading.and_then(|ags| ags.lineitem.clone()),
+                module_slug: module_of(claims).map(str::to_owned),
+            }),
         lti_roles: claims.roles.join(" "),
         role: role.as_str(),
         now,
@@ -358,6 +363,15 @@ async fn record(
     let recorded = launch_record::record(&app.db, launch).await?;
     app.recent_launches.insert(fingerprint, recorded);
     Ok(recorded)
+}
+
+/// The module a resource link opens (custom parameter `module`).
+fn module_of(claims: &LtiClaims) -> Option<&str> {
+    claims
+        .custom
+        .iter()
+        .find(|(key, _)| key == "module")
+        .map(|(_, value)| value.as_str())
 }
 
 fn display_name(claims: &LtiClaims) -> Option<String> {

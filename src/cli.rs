@@ -49,6 +49,12 @@ pub enum Command {
     /// Contact persons: people who follow their own organisation's progress.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Post queued scores to LMS gradebooks until stopped (for operators who run it apart from
+    /// `serve`; set COURSEBRIDGE_GRADE_WORKER=false on the servers then).
+    Worker,
+    /// Scores on their way to LMS gradebooks.
+    #[command(subcommand)]
+    Grades(GradesCommand),
     /// Run the tool together with a development LMS and print where to click.
     Demo(DemoArgs),
     /// Benchmarks.
@@ -107,6 +113,18 @@ pub enum DeploymentCommand {
         /// UI language when a launch names none: sv (default) or en.
         #[arg(long, value_parser = ["sv", "en"])]
         default_locale: Option<String>,
+        /// How completion reaches the gradebook.
+        #[arg(long, value_parser = GRADE_MODES)]
+        grade_mode: Option<String>,
+    },
+    /// Set how completion reaches the deployment's gradebooks.
+    GradeMode {
+        #[command(flatten)]
+        target: DeploymentTarget,
+        /// course_fraction (one column: completed of required modules), course_pass (1/1 on
+        /// completion) or per_module (one column per module).
+        #[arg(long, value_parser = GRADE_MODES)]
+        mode: String,
     },
     /// List deployments with their status.
     List,
@@ -114,6 +132,31 @@ pub enum DeploymentCommand {
     Approve {
         #[command(flatten)]
         target: DeploymentTarget,
+    },
+}
+
+const GRADE_MODES: [&str; 3] = ["course_fraction", "course_pass", "per_module"];
+
+/// `grades …`
+#[derive(Debug, Subcommand)]
+pub enum GradesCommand {
+    /// List scores, newest first: all, refused ones, or those still on their way.
+    List {
+        /// Only scores the platform refused for good (not gradable there).
+        #[arg(long, conflicts_with = "pending")]
+        failed: bool,
+        /// Only scores not delivered yet.
+        #[arg(long)]
+        pending: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// Queue refused and waiting scores again, due now (all, or one by its number).
+    Retry {
+        /// The score's number from `grades list`.
+        #[arg(long)]
+        id: Option<i64>,
     },
 }
 
@@ -279,6 +322,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("{sub} is contact person for {organisation}");
             Ok(())
         }
+        Command::Worker => worker(config).await,
+        Command::Grades(command) => grades(config, command).await,
         Command::Demo(args) => demo(config, args).await,
         Command::Bench(BenchCommand::Launch(args)) => crate::bench::run_launch_bench(config, args)
             .await
@@ -397,6 +442,7 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
             target,
             organisation,
             default_locale,
+            grade_mode,
         } => {
             let deployment_id = non_empty("deployment-id", &target.deployment_id)?;
             let platform = find_platform(&target).await?;
@@ -409,9 +455,31 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
                 lti::now_unix(),
             )
             .await?;
+            if let Some(mode) = &grade_mode {
+                store::grades::set_grade_mode(&db, created.id, mode).await?;
+            }
             println!(
-                "added approved deployment {} for {} ({})",
-                created.lti_deployment_id, platform.issuer, platform.client_id
+                "added approved deployment {} for {} ({}), grade mode {}",
+                created.lti_deployment_id,
+                platform.issuer,
+                platform.client_id,
+                grade_mode.as_deref().unwrap_or(&created.grade_mode)
+            );
+        }
+        DeploymentCommand::GradeMode { target, mode } => {
+            let platform = find_platform(&target).await?;
+            let deployment = store::deployment::find(&db, platform.id, &target.deployment_id)
+                .await?
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "no deployment {} for {} ({})",
+                        target.deployment_id, platform.issuer, platform.client_id
+                    ))
+                })?;
+            store::grades::set_grade_mode(&db, deployment.id, &mode).await?;
+            println!(
+                "deployment {} now sends {mode} scores (from the next change on)",
+                deployment.lti_deployment_id
             );
         }
         DeploymentCommand::Approve { target } => {
@@ -449,13 +517,86 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
                     .map(|p| format!("{} ({})", p.issuer, p.client_id))
                     .unwrap_or_default();
                 println!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}",
                     d.status,
                     d.lti_deployment_id,
                     platform,
-                    d.organisation.unwrap_or_default()
+                    d.organisation.unwrap_or_default(),
+                    d.grade_mode
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+async fn worker(config: Config) -> Result<(), CliError> {
+    let db = startup::open_database(&config.database_url).await?;
+    let http = crate::state::http_client(config.outbound_timeout()).map_err(anyhow::Error::from)?;
+    let worker = std::sync::Arc::new(crate::grades::worker::Worker::new(
+        db,
+        http,
+        std::sync::Arc::default(),
+        crate::grades::worker::WorkerSettings::from_config(&config),
+    ));
+    println!(
+        "grade worker {} on {}; stop with Ctrl-C",
+        worker.id(),
+        redact_url(&config.database_url)
+    );
+    worker.run_until(startup::shutdown_signal()).await;
+    Ok(())
+}
+
+async fn grades(config: Config, command: GradesCommand) -> Result<(), CliError> {
+    use crate::store::grades::state;
+    let db = startup::open_database(&config.database_url).await?;
+    match command {
+        GradesCommand::List {
+            failed,
+            pending,
+            limit,
+        } => {
+            let only = if failed {
+                Some(state::NOT_GRADABLE)
+            } else if pending {
+                Some(state::PENDING)
+            } else {
+                None
+            };
+            let rows = store::grades::list(&db, only, limit).await?;
+            let counts = store::grades::counts(&db).await?;
+            let count = |name: &str| counts.get(name).copied().unwrap_or(0);
+            println!(
+                "{} sent, {} pending, {} not gradable, {} superseded",
+                count(state::SENT),
+                count(state::PENDING),
+                count(state::NOT_GRADABLE),
+                count(state::SUPERSEDED)
+            );
+            for row in rows {
+                println!(
+                    "#{}\t{}\tcontext {}\tperson {}\t{}\tattempts {}\t{}\t{}",
+                    row.id,
+                    row.state,
+                    row.context_id,
+                    row.user_id,
+                    row.resource_id,
+                    row.attempts,
+                    crate::i18n::time::iso8601_utc_ms(row.scored_at_ms),
+                    row.last_error.unwrap_or_default()
+                );
+            }
+        }
+        GradesCommand::Retry { id } => {
+            let queued = store::grades::retry(&db, id, crate::grades::now_ms()).await?;
+            if id.is_some() && queued == 0 {
+                return Err(CliError::Usage(format!(
+                    "no refused or waiting score #{}",
+                    id.unwrap_or_default()
+                )));
+            }
+            println!("{queued} score(s) queued again");
         }
     }
     Ok(())

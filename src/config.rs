@@ -45,6 +45,18 @@ pub struct Config {
     pub aggregate_min_respondents: usize,
     /// An instructor launch reads the roster again when the last read is older than this.
     pub roster_sync_age_seconds: u64,
+    /// Run the grade worker inside `serve` (turn off when `coursebridge worker` runs apart).
+    pub grade_worker: bool,
+    /// Scores the grade worker claims at once.
+    pub grade_batch_size: u64,
+    /// Scores the grade worker posts at the same time.
+    pub grade_concurrency: usize,
+    /// How long a worker's claim on a score holds; a worker that stops releases it after this.
+    pub grade_lease_seconds: u64,
+    /// First retry delay after a transient failure, doubling per attempt (at most one hour).
+    pub grade_retry_base_ms: u64,
+    /// How often an idle grade worker looks for new scores.
+    pub grade_poll_ms: u64,
     /// Accessibility statement: who operates the service (named in the statement).
     pub accessibility_operator: String,
     /// Accessibility statement: where people report problems (an email address).
@@ -75,6 +87,12 @@ impl Default for Config {
             max_answer_chars: 20_000,
             roster_sync_age_seconds: 3600,
             aggregate_min_respondents: 3,
+            grade_worker: true,
+            grade_batch_size: 200,
+            grade_concurrency: 32,
+            grade_lease_seconds: 120,
+            grade_retry_base_ms: 2000,
+            grade_poll_ms: 500,
             accessibility_operator: "den organisation som driver tjänsten".into(),
             accessibility_contact: String::new(),
             accessibility_assessed_on: "2026-11-29".into(),

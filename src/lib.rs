@@ -10,6 +10,7 @@
 //! - `lti` — the protocol (1EdTech LTI 1.3 Core, Security Framework): no axum, no sea-orm.
 //! - `course` — course packages: loading, validation, modules, tasks, frameworks.
 //! - `learning` — submissions, progress and the completion rules.
+//! - `grades` — completion into LMS gradebooks: scores per grade mode, the outbox and its worker.
 //! - `session` — the signed session token pages carry instead of third-party cookies.
 //! - `store` — the only module that builds database queries (`entity`, `migration` crates beside it).
 //! - `i18n` — Swedish (default) and English texts.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod course;
 pub mod devplatform;
 pub mod error;
+pub mod grades;
 pub mod i18n;
 pub mod learning;
 pub mod lti;

@@ -64,7 +64,7 @@ impl Application {
             http,
             registry: crate::registry::Registry::default(),
             courses: crate::learning::participant::CourseCache::default(),
-            tokens: crate::lti::token::TokenCache::default(),
+            tokens: Arc::default(),
             contacts: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             occasions: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
@@ -95,13 +95,40 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let purge = tokio::spawn(purge_expired_states(self.state.db.clone()));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = self.state.config.grade_worker.then(|| {
+            let worker = Arc::new(self.grade_worker());
+            tokio::spawn(worker.run_until(wait_for(stopped.clone())))
+        });
         let router = crate::web::router(self.state.clone());
         let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            })
             .await;
         purge.abort();
+        if let Some(worker) = worker {
+            // The worker finishes its batch and gives back what it holds.
+            let _ = worker.await;
+        }
         served.context("the HTTP server failed")
     }
+
+    /// A grade worker sharing this service's database, HTTP client and token cache.
+    pub fn grade_worker(&self) -> crate::grades::worker::Worker {
+        crate::grades::worker::Worker::new(
+            self.state.db.clone(),
+            self.state.http.clone(),
+            self.state.tokens.clone(),
+            crate::grades::worker::WorkerSettings::from_config(&self.state.config),
+        )
+    }
+}
+
+/// Completes when the watched flag turns true (or its sender is gone).
+pub async fn wait_for(mut flag: tokio::sync::watch::Receiver<bool>) {
+    let _ = flag.wait_for(|stop| *stop).await;
 }
 
 /// Connects and applies migrations, with messages that say which database.

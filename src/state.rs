@@ -35,7 +35,7 @@ pub struct App {
     /// Registrations and approved deployments, briefly cached.
     pub registry: crate::registry::Registry,
     /// Platform access tokens, per registration and scope set.
-    pub tokens: crate::lti::token::TokenCache,
+    pub tokens: Arc<crate::lti::token::TokenCache>,
     /// The organisations each person is contact person for, briefly cached (grants are rare).
     pub contacts: crate::registry::TtlCache<i64, Vec<String>>,
     /// Workshop occasions per context, briefly cached (display only; this instance's own changes

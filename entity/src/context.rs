@@ -16,6 +16,10 @@ pub struct Model {
     pub memberships_url: Option<String>,
     /// When the roster was last read from the platform.
     pub roster_synced_at: Option<i64>,
+    /// The AGS `lineitems` URL the latest launch carried.
+    pub ags_lineitems_url: Option<String>,
+    /// The AGS scopes the latest launch granted, space separated.
+    pub ags_scopes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ pub struct Model {
     pub approved_at: Option<i64>,
     /// UI language when a launch names none (`sv` or `en`).
     pub default_locale: Option<String>,
+    /// How completion reaches the gradebook: `course_fraction`, `course_pass` or `per_module`.
+    pub grade_mode: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,10 @@ pub struct Model {
     pub title: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The AGS `lineitem` of this link, when the platform made one for it.
+    pub ags_lineitem_url: Option<String>,
+    /// The module the link opens (custom parameter `module`).
+    pub module_slug: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261129_000004_create_review;
 mod m20261129_000005_add_context_roster;
 mod m20261129_000006_create_contact_person;
 mod m20261129_000007_create_learner_group;
+mod m20261129_000008_create_grades;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_add_context_roster::Migration),
             Box::new(m20261129_000006_create_contact_person::Migration),
             Box::new(m20261129_000007_create_learner_group::Migration),
+            Box::new(m20261129_000008_create_grades::Migration),
         ]
     }
 }

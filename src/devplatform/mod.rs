@@ -255,7 +255,10 @@ impl DevPlatform {
                 "/lineitems",
                 get(services::list_line_items).post(services::create_line_item),
             )
-            .route("/lineitems/{id}/scores", post(services::post_score))
+            .route(
+                "/lineitems/{id}/lineitem/scores",
+                post(services::post_score),
+            )
             .route("/memberships", get(services::memberships))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
@@ -356,6 +359,41 @@ impl DevPlatform {
         lock(&self.inner.services.service_user_agents).clone()
     }
 
+    /// Makes the next `count` score posts fail with `status` (and `Retry-After`, when given).
+    pub fn fail_next_scores(&self, count: usize, status: u16, retry_after: Option<u64>) {
+        let mut failures = lock(&self.inner.services.score_failures);
+        failures.extend(std::iter::repeat_n((status, retry_after), count));
+    }
+
+    /// Makes the gradebook refuse every score for `sub` with `status` and `text`.
+    pub fn refuse_scores_for(&self, sub: &str, status: u16, text: &str) {
+        lock(&self.inner.services.refused_users).insert(sub.to_owned(), (status, text.to_owned()));
+    }
+
+    /// Makes every score post take this long before it is answered.
+    pub fn set_score_delay(&self, delay: std::time::Duration) {
+        self.inner
+            .services
+            .score_delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// How many score posts arrived, accepted or not.
+    pub fn score_posts(&self) -> usize {
+        self.inner.services.score_posts.load(Ordering::SeqCst)
+    }
+
+    /// The line items of the gradebook.
+    pub fn line_items(&self) -> Vec<Value> {
+        lock(&self.inner.services.line_items).clone()
+    }
+
+    /// Makes a line item, as an LMS does for a graded activity, and returns its URL (for a launch's
+    /// AGS `lineitem` claim).
+    pub fn create_line_item(&self, item: Value) -> String {
+        self.inner.add_line_item(item)
+    }
+
     /// Adds a member to the roster served by NRPS.
     pub fn add_member(&self, member: Value) {
         lock(&self.inner.services.roster).push(member);
@@ -369,6 +407,16 @@ impl Inner {
 
     pub(crate) fn url(&self, path: &str) -> Url {
         self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// Stores a line item under a Moodle-shaped URL (with a query string) and returns the URL.
+    pub(crate) fn add_line_item(&self, mut item: Value) -> String {
+        let mut items = lock(&self.services.line_items);
+        let number = items.len() + 1;
+        let id = self.url(&format!("lineitems/{number}/lineitem?type_id={number}"));
+        item["id"] = json!(id.as_str());
+        items.push(item);
+        id.to_string()
     }
 
     fn login_url(&self, spec: LaunchSpec) -> Url {

@@ -24,11 +24,19 @@ use crate::lti::{self, token::CLIENT_ASSERTION_TYPE};
 pub struct ServiceState {
     tokens: Mutex<HashMap<String, (HashSet<String>, i64)>>,
     seen_jti: Mutex<HashSet<String>>,
-    line_items: Mutex<Vec<Value>>,
+    pub(crate) line_items: Mutex<Vec<Value>>,
     pub(crate) scores: Mutex<Vec<Value>>,
     pub(crate) roster: Mutex<Vec<Value>>,
     pub(crate) token_requests: std::sync::atomic::AtomicUsize,
     pub(crate) service_user_agents: Mutex<Vec<String>>,
+    /// Score posts answered with an error before the next succeeds: (status, Retry-After).
+    pub(crate) score_failures: Mutex<std::collections::VecDeque<(u16, Option<u64>)>>,
+    /// People the gradebook refuses (a Test Student, someone not enrolled): sub → (status, text).
+    pub(crate) refused_users: Mutex<HashMap<String, (u16, String)>>,
+    /// Every score post that arrived, answered or not.
+    pub(crate) score_posts: std::sync::atomic::AtomicUsize,
+    /// How long the gradebook takes to answer a score, in milliseconds (a slow LMS).
+    pub(crate) score_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 impl ServiceState {
@@ -176,14 +184,39 @@ fn authorised(inner: &Inner, headers: &HeaderMap, scope: &str) -> Result<(), Sta
     }
 }
 
+/// Filters of the line item container (AGS §3.2.6).
+#[derive(Debug, Deserialize)]
+pub struct LineItemFilter {
+    resource_id: Option<String>,
+    tag: Option<String>,
+    resource_link_id: Option<String>,
+}
+
 /// `GET /lineitems`.
-pub async fn list_line_items(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+pub async fn list_line_items(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Query(filter): Query<LineItemFilter>,
+) -> Response {
     if let Err(refusal) = authorised(&inner, &headers, SCOPE_LINEITEM)
         .or_else(|_| authorised(&inner, &headers, SCOPE_LINEITEM_READONLY))
     {
         return refusal.into_response();
     }
-    let items = lock(&inner.services.line_items).clone();
+    let matches = |item: &Value, field: &str, wanted: &Option<String>| {
+        wanted
+            .as_deref()
+            .is_none_or(|wanted| item.get(field).and_then(Value::as_str) == Some(wanted))
+    };
+    let items: Vec<Value> = lock(&inner.services.line_items)
+        .iter()
+        .filter(|item| {
+            matches(item, "resourceId", &filter.resource_id)
+                && matches(item, "tag", &filter.tag)
+                && matches(item, "resourceLinkId", &filter.resource_link_id)
+        })
+        .cloned()
+        .collect();
     (
         [(
             header::CONTENT_TYPE,
@@ -214,10 +247,7 @@ pub async fn create_line_item(
         )
             .into_response();
     }
-    let mut items = lock(&inner.services.line_items);
-    let id = inner.url(&format!("lineitems/{}", items.len() + 1));
-    item["id"] = json!(id.as_str());
-    items.push(item.clone());
+    item["id"] = json!(inner.add_line_item(item.clone()));
     (
         StatusCode::CREATED,
         [(
@@ -229,20 +259,78 @@ pub async fn create_line_item(
         .into_response()
 }
 
-/// `POST /lineitems/{id}/scores`.
+/// The query Moodle-style line item URLs carry.
+#[derive(Debug, Deserialize)]
+pub struct LineItemQuery {
+    type_id: Option<String>,
+}
+
+/// `POST /lineitems/{id}/lineitem/scores?type_id={id}`: the URL shape of Moodle, whose line item
+/// URLs carry a query string, so a tool that appends `/scores` to the string posts to nowhere.
 pub async fn post_score(
     State(inner): State<Arc<Inner>>,
     Path(id): Path<String>,
+    Query(query): Query<LineItemQuery>,
     headers: HeaderMap,
     Json(mut score): Json<Value>,
 ) -> Response {
+    inner
+        .services
+        .score_posts
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let delay = inner
+        .services
+        .score_delay_ms
+        .load(std::sync::atomic::Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     if let Err(refusal) = authorised(&inner, &headers, SCOPE_SCORE) {
         return refusal.into_response();
+    }
+    if query.type_id.as_deref() != Some(id.as_str()) {
+        return (StatusCode::NOT_FOUND, "no such line item").into_response();
+    }
+    let known = lock(&inner.services.line_items).iter().any(|item| {
+        item["id"]
+            .as_str()
+            .is_some_and(|url| url.contains(&format!("/lineitems/{id}/")))
+    });
+    if !known {
+        return (StatusCode::NOT_FOUND, "Line item does not exist").into_response();
+    }
+    if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        != Some("application/vnd.ims.lis.v1.score+json")
+    {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "score+json expected").into_response();
     }
     for required in ["userId", "activityProgress", "gradingProgress", "timestamp"] {
         if score.get(required).is_none() {
             return (StatusCode::BAD_REQUEST, format!("{required} is required")).into_response();
         }
+    }
+    if let Some((status, retry_after)) = lock(&inner.services.score_failures).pop_front() {
+        let mut response = (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            "the gradebook is unavailable",
+        )
+            .into_response();
+        if let Some(seconds) = retry_after
+            && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let user = score["userId"].as_str().unwrap_or_default().to_owned();
+    if let Some((status, text)) = lock(&inner.services.refused_users).get(&user).cloned() {
+        return (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            Json(json!({ "errors": [{ "message": text }] })),
+        )
+            .into_response();
     }
     score["lineItem"] = json!(id);
     lock(&inner.services.scores).push(score);

@@ -219,3 +219,9 @@ version-move = Move
 version-moved = The course now uses the chosen version. The participants' answers are kept.
 instructor-filter-group = Group
 organisation-medians = Median current → target per sub-area
+
+gradebook-heading = LMS gradebook
+gradebook-nothing = Nothing to send yet
+gradebook-up-to-date = Up to date
+gradebook-pending = On its way to the LMS
+gradebook-not-gradable = Refused by the LMS: { $reason }

@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::LazyLock};
 use fluent_bundle::{FluentArgs, FluentResource, concurrent::FluentBundle};
 use unic_langid::{LanguageIdentifier, langid};
 
-mod time;
+pub mod time;
 
 pub use time::{format_date, format_time, parse_local};
 

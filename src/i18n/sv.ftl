@@ -219,3 +219,9 @@ version-move = Byt version
 version-moved = Kursen använder nu den valda versionen. Deltagarnas svar finns kvar.
 instructor-filter-group = Grupp
 organisation-medians = Median nuläge → mål per delområde
+
+gradebook-heading = Betyg i LMS
+gradebook-nothing = Inget att skicka än
+gradebook-up-to-date = Uppdaterat
+gradebook-pending = På väg till LMS
+gradebook-not-gradable = Tas inte emot av LMS: { $reason }

@@ -15,6 +15,21 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Unix milliseconds → ISO 8601 in UTC with milliseconds (`2026-11-29T09:41:10.123Z`), the form
+/// AGS wants for a score's `timestamp`.
+pub fn iso8601_utc_ms(unix_ms: i64) -> String {
+    let seconds = unix_ms.div_euclid(1000);
+    let millis = unix_ms.rem_euclid(1000);
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let of_day = seconds.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
 /// (year, month, day) → days since 1970-01-01.
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
@@ -114,6 +129,15 @@ mod tests {
         assert_eq!(parse_local("2025-02-30", "10:00"), None);
         assert_eq!(parse_local("2025-03-04", "24:00"), None);
         assert_eq!(parse_local("not a date", "10:00"), None);
+    }
+
+    #[test]
+    fn score_timestamps_are_utc_with_milliseconds() {
+        assert_eq!(iso8601_utc_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            iso8601_utc_ms(1_795_772_470_123),
+            "2026-11-27T09:41:10.123Z"
+        );
     }
 
     #[test]

@@ -75,6 +75,42 @@ pub fn level(framework: &Framework, value: &str) -> Option<usize> {
         .map(|index| index + 1)
 }
 
+/// Stores a round's ratings (unless the round is already submitted: then `false`), and when it is
+/// submitted queues the scores it moves, in one transaction.
+pub async fn save_round(
+    db: &sea_orm::DatabaseConnection,
+    course: &super::participant::ContextCourse,
+    user_id: i64,
+    round: AssessmentRound,
+    ratings: String,
+    submit: bool,
+    now: i64,
+) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let stored = crate::store::self_assessment::save(
+        &txn,
+        course.context_id,
+        user_id,
+        round_name(round),
+        ratings,
+        submit,
+        now,
+    )
+    .await?;
+    if stored && submit {
+        crate::grades::outbox::record_progress(
+            &txn,
+            course,
+            &format!("u:{user_id}"),
+            crate::grades::now_ms(),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(stored)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,9 +174,19 @@ impl Standing {
         course: &ContextCourse,
         session: &Session,
     ) -> Result<Self, DbErr> {
+        Self::load_for(db, course, session.uid, session.did).await
+    }
+
+    /// Loads what a person (and their group) has saved, on a pool or inside a transaction.
+    pub async fn load_for(
+        db: &impl sea_orm::ConnectionTrait,
+        course: &ContextCourse,
+        user_id: i64,
+        deployment_id: i64,
+    ) -> Result<Self, DbErr> {
         // The query already picks the person's own answers and their current group's.
         let rows =
-            store::submission::for_person(db, course.context_id, session.uid, session.did).await?;
+            store::submission::for_person(db, course.context_id, user_id, deployment_id).await?;
         let mut submissions = HashMap::new();
         for row in rows {
             // A task's kind decides whose answer counts; an answer under the other kind of owner
@@ -191,7 +201,7 @@ impl Standing {
                 submissions.insert((row.module_slug.clone(), row.task_slug.clone()), row);
             }
         }
-        let assessments = store::self_assessment::for_person(db, course.context_id, session.uid)
+        let assessments = store::self_assessment::for_person(db, course.context_id, user_id)
             .await?
             .into_iter()
             .map(|row| (row.round.clone(), row))
@@ -384,6 +394,9 @@ pub async fn save_answers(
     } = request;
     answers.resize(task.prompts.len(), String::new());
     answers.truncate(task.prompts.len());
+    // The answer and the scores it moves are stored together or not at all.
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    let db = &txn;
     let group = store::group::group_of(db, course.context_id, session.uid).await?;
     let owner = owner_key(task.kind, session, group);
     let key = store::submission::Key {
@@ -399,6 +412,7 @@ pub async fn save_answers(
     if let (Some(row), Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)) =
         (&current, current_status)
     {
+        txn.rollback().await?;
         return Ok(SaveOutcome::Locked {
             current: row.clone(),
         });
@@ -435,6 +449,14 @@ pub async fn save_answers(
         },
     )
     .await?;
+    // Only a new answer or a changed status can move a score; retyping a draft cannot.
+    if let Saved::Stored(row) = &stored
+        && (current.is_none() || current_status != Some(status))
+    {
+        crate::grades::outbox::record_progress(db, course, &row.owner_key, crate::grades::now_ms())
+            .await?;
+    }
+    txn.commit().await?;
     Ok(match stored {
         Saved::Conflict { current } => SaveOutcome::Conflict { current },
         Saved::Stored(row) if !problems.is_empty() => {

@@ -127,3 +127,22 @@ impl Decision {
         }
     }
 }
+
+/// Records a review decision and queues the scores it moves, in one transaction. `None` when the
+/// answer is not (or no longer) submitted at the version the instructor read.
+pub async fn decide(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    decision: store::review::Decision<'_>,
+) -> Result<Option<submission::Model>, DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let Some(row) = store::review::decide(&txn, decision).await? else {
+        txn.rollback().await?;
+        return Ok(None);
+    };
+    crate::grades::outbox::record_progress(&txn, course, &row.owner_key, crate::grades::now_ms())
+        .await?;
+    txn.commit().await?;
+    Ok(Some(row))
+}

@@ -162,6 +162,29 @@ pub struct LtiClaims {
     pub custom: Vec<(String, String)>,
     /// The context's NRPS membership URL, when the platform offers the service.
     pub memberships_url: Option<String>,
+    /// Assignment and Grade Services, when the platform offers them.
+    pub ags: Option<AgsClaim>,
+}
+
+/// The Assignment and Grade Services endpoint claim: where scores go and what the tool may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgsClaim {
+    /// The context's line item container, when the tool may list or create line items.
+    pub lineitems: Option<String>,
+    /// The line item the platform made for this resource link, when it made one.
+    pub lineitem: Option<String>,
+    /// The scopes the platform grants.
+    pub scopes: Vec<String>,
+}
+
+impl AgsClaim {
+    /// The tool may post scores.
+    pub fn can_score(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s == crate::lti::ags::SCOPE_SCORE)
+            && (self.lineitem.is_some() || self.lineitems.is_some())
+    }
 }
 
 /// The `context` claim.
@@ -288,7 +311,35 @@ pub fn parse_lti_claims(payload: &Map<String, Value>) -> Result<LtiClaims, Claim
         .and_then(Value::as_str)
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
         .map(str::to_owned);
+    let ags = payload
+        .get(AGS_ENDPOINT)
+        .and_then(Value::as_object)
+        .map(|claim| {
+            let url = |name: &str| {
+                claim
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+                    .map(str::to_owned)
+            };
+            AgsClaim {
+                lineitems: url("lineitems"),
+                lineitem: url("lineitem"),
+                scopes: claim
+                    .get("scope")
+                    .and_then(Value::as_array)
+                    .map(|scopes| {
+                        scopes
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        });
     Ok(LtiClaims {
+        ags,
         memberships_url,
         message_type,
         deployment_id,

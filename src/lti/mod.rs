@@ -7,10 +7,12 @@
 //! | `login.rs` | LTI 1.3 Core §4.1 / Security Framework §5.1.1 (third-party initiated login) |
 //! | `launch.rs` | Security Framework §5.1.3 (id_token validation), Core §5.3 (required claims) |
 //! | `keys.rs` | Security Framework §6 (key sets, `kid`, rotation) |
+//! | `ags.rs` | Assignment and Grade Services 2.0 (line items, scores) |
 //! | `nrps.rs` | Names and Role Provisioning Services 2.0 (paged membership) |
 //! | `token.rs` | Security Framework §4.1 (client_credentials with a JWT client assertion, RFC 7523) |
 #![warn(missing_docs)]
 
+pub mod ags;
 pub mod claims;
 pub mod keys;
 pub mod launch;

@@ -29,8 +29,8 @@ pub struct LaunchRecord {
     pub person: Person,
     /// The context, when the launch has one.
     pub context: Option<ContextRecord>,
-    /// (resource link id, title), when the launch has one.
-    pub resource_link: Option<(String, Option<String>)>,
+    /// The resource link, when the launch has one.
+    pub resource_link: Option<ResourceLinkRecord>,
     /// The roles as sent, space separated.
     pub lti_roles: String,
     /// The tool's role.
@@ -50,6 +50,23 @@ pub struct ContextRecord {
     pub title: Option<String>,
     /// The NRPS membership URL, when the launch carried one.
     pub memberships_url: Option<String>,
+    /// The AGS line item container, when the launch carried one with the score scope.
+    pub ags_lineitems_url: Option<String>,
+    /// The AGS scopes granted, space separated.
+    pub ags_scopes: Option<String>,
+}
+
+/// The resource link claim as stored.
+#[derive(Debug, Clone)]
+pub struct ResourceLinkRecord {
+    /// `resource_link.id`.
+    pub id: String,
+    /// `resource_link.title`.
+    pub title: Option<String>,
+    /// The AGS `lineitem` the platform made for this link.
+    pub ags_lineitem_url: Option<String>,
+    /// The module the link opens (custom `module`).
+    pub module_slug: Option<String>,
 }
 
 /// Row ids of what was recorded.
@@ -98,6 +115,8 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
             label,
             title,
             memberships_url,
+            ags_lineitems_url,
+            ags_scopes,
         }) => {
             let row = context::Entity::insert(context::ActiveModel {
                 deployment_id: Set(launch.deployment_id),
@@ -108,6 +127,8 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                 updated_at: Set(launch.now),
                 memberships_url: Set(memberships_url),
                 roster_synced_at: Set(None),
+                ags_lineitems_url: Set(ags_lineitems_url),
+                ags_scopes: Set(ags_scopes),
                 ..Default::default()
             })
             .on_conflict(
@@ -117,6 +138,8 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                         context::Column::Title,
                         context::Column::UpdatedAt,
                         context::Column::MembershipsUrl,
+                        context::Column::AgsLineitemsUrl,
+                        context::Column::AgsScopes,
                     ])
                     .to_owned(),
             )
@@ -128,7 +151,12 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
 
     let resource_link_id = match launch.resource_link {
         None => None,
-        Some((lti_resource_link_id, title)) => {
+        Some(ResourceLinkRecord {
+            id: lti_resource_link_id,
+            title,
+            ags_lineitem_url,
+            module_slug,
+        }) => {
             let row = resource_link::Entity::insert(resource_link::ActiveModel {
                 deployment_id: Set(launch.deployment_id),
                 context_id: Set(context_id),
@@ -136,6 +164,8 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                 title: Set(title),
                 created_at: Set(launch.now),
                 updated_at: Set(launch.now),
+                ags_lineitem_url: Set(ags_lineitem_url),
+                module_slug: Set(module_slug),
                 ..Default::default()
             })
             .on_conflict(
@@ -147,6 +177,8 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                     resource_link::Column::ContextId,
                     resource_link::Column::Title,
                     resource_link::Column::UpdatedAt,
+                    resource_link::Column::AgsLineitemUrl,
+                    resource_link::Column::ModuleSlug,
                 ])
                 .to_owned(),
             )

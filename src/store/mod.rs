@@ -9,6 +9,7 @@ pub mod accessibility;
 pub mod contact;
 pub mod course;
 pub mod deployment;
+pub mod grades;
 pub mod group;
 pub mod launch_record;
 pub mod launch_state;

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use entity::{lti_user, membership, submission, submission_event, workshop_occasion};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::Expr, sea_query::OnConflict,
 };
 
 /// Everyone in a context with the participant role, with their person row, by name then id.
@@ -111,13 +111,13 @@ pub struct Decision<'a> {
     pub now: i64,
 }
 
-/// Moves a submitted answer to `returned` or `approved`, with its trail entry, in one transaction.
-/// `None` when the answer is not (or no longer) submitted at the version the instructor read.
+/// Moves a submitted answer to `returned` or `approved`, with its trail entry. Run it inside a
+/// transaction. `None` when the answer is not (or no longer) submitted at the version the
+/// instructor read; then nothing was written.
 pub async fn decide(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     decision: Decision<'_>,
 ) -> Result<Option<submission::Model>, DbErr> {
-    let txn = db.begin().await?;
     let mut update = submission::Entity::update_many()
         .col_expr(submission::Column::Status, Expr::value(decision.to_status))
         .col_expr(
@@ -133,14 +133,13 @@ pub async fn decide(
         .filter(submission::Column::ContextId.eq(decision.context_id))
         .filter(submission::Column::Version.eq(decision.version))
         .filter(submission::Column::Status.eq("submitted"))
-        .exec_with_returning(&txn)
+        .exec_with_returning(txn)
         .await?;
     let Some(row) = updated.pop() else {
-        txn.rollback().await?;
         return Ok(None);
     };
     record_event(
-        &txn,
+        txn,
         row.id,
         decision.actor_id,
         "submitted",
@@ -149,7 +148,6 @@ pub async fn decide(
         decision.now,
     )
     .await?;
-    txn.commit().await?;
     Ok(Some(row))
 }
 

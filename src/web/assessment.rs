@@ -18,7 +18,6 @@ use crate::{
         participant::{CourseError, Standing},
     },
     state::AppState,
-    store,
 };
 
 struct FieldView {
@@ -312,11 +311,11 @@ pub async fn save_assessment(
         Vec::new()
     };
     let json = serde_json::to_string(&ratings).unwrap_or_else(|_| "{}".into());
-    let stored = store::self_assessment::save(
+    let stored = assessment::save_round(
         &app.db,
-        course.context_id,
+        &course,
         session.uid,
-        assessment::round_name(round),
+        round,
         json,
         submit && missing.is_empty(),
         crate::lti::now_unix(),

@@ -101,6 +101,8 @@ fn status_slug(status: ModuleStatus) -> &'static str {
 struct Row {
     name: String,
     cells: Vec<(&'static str, &'static str)>,
+    /// Whether the LMS gradebook has the latest score: (text, slug), when the course sends scores.
+    gradebook: Option<(String, &'static str)>,
 }
 
 struct Link {
@@ -119,6 +121,8 @@ struct DashboardPage<'a> {
     occasion_action: String,
     session: &'a str,
     course_title: &'a str,
+    /// The LMS course receives scores: show whether each gradebook is up to date.
+    grades_sent: bool,
     context_title: Option<&'a str>,
     welcome: String,
     notice: Option<(&'static str, String)>,
@@ -167,6 +171,35 @@ pub async fn dashboard(
         .iter()
         .map(|m| (m.slug.clone(), m.title.get(lang).to_owned()))
         .collect();
+    let grades_sent = store::grades::target(&app.db, course.context_id)
+        .await
+        .map_err(db_error(lang))?
+        .is_some();
+    let deliveries = if grades_sent {
+        store::grades::latest_in_context(&app.db, course.context_id)
+            .await
+            .map_err(db_error(lang))?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let gradebook_of = |person: i64| {
+        grades_sent.then(|| {
+            let delivery = crate::grades::Delivery::of(
+                deliveries
+                    .get(&person)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            );
+            let (key, slug) = delivery.label();
+            let text = match &delivery {
+                crate::grades::Delivery::NotGradable(why) => {
+                    lang.tf(key, &[("reason", why.as_str())])
+                }
+                _ => lang.t(key).to_owned(),
+            };
+            (text, slug)
+        })
+    };
     let filter_module = query.module.clone().unwrap_or_default();
     let filter_status = query.status.clone().unwrap_or_default();
     let module_index = modules.iter().position(|(slug, _)| *slug == filter_module);
@@ -204,6 +237,7 @@ pub async fn dashboard(
                 .filter_map(|&i| row.statuses.get(i))
                 .map(|status| (lang.t(status.label_key()), status_slug(*status)))
                 .collect(),
+            gradebook: gradebook_of(row.person.id),
         })
         .collect();
     let people = store::review::people(
@@ -281,6 +315,7 @@ pub async fn dashboard(
         occasion_action: page_url(app, "instructor/occasions", token),
         session: token,
         course_title: course.package.title.get(lang),
+        grades_sent,
         context_title: session.ctx.as_deref(),
         welcome: super::course::welcome(lang, session.name.as_deref()),
         notice: match query.notice.as_deref() {
@@ -572,8 +607,9 @@ pub async fn review_submission(
         .await;
     }
     let course = course_of(&app, &session).await?;
-    let decided = store::review::decide(
+    let decided = crate::learning::review::decide(
         &app.db,
+        &course,
         store::review::Decision {
             context_id: course.context_id,
             submission_id: id,

@@ -82,24 +82,33 @@ async fn platform_services_accept_the_tools_signed_assertion(backend: Backend) {
     }
     assert_eq!((members.len(), pages), (5, 3));
 
-    // A score is recorded as sent; without a token it is refused.
+    // A score reaches a Moodle-shaped line item URL (with a query string); without a valid token
+    // it is refused.
     let score = json!({
         "userId": "member-1", "scoreGiven": 1, "scoreMaximum": 6,
         "activityProgress": "InProgress", "gradingProgress": "FullyGraded",
-        "timestamp": "2026-11-29T08:00:00+01:00",
+        "timestamp": "2026-11-29T08:00:00.000Z",
     });
-    let url = app.platform.url("lineitems/1/scores");
-    let unauthorised = http.post(url.clone()).json(&score).send().await.unwrap();
-    assert_eq!(unauthorised.status().as_u16(), 401);
-    let posted = http
-        .post(url)
-        .bearer_auth(&granted.access_token)
-        .json(&score)
-        .send()
+    let line_item = app
+        .platform
+        .create_line_item(json!({"label": "Kursen", "scoreMaximum": 6.0}));
+    assert!(
+        line_item.ends_with("/lineitems/1/lineitem?type_id=1"),
+        "{line_item}"
+    );
+    let unauthorised = lti::ags::post_score(&http, "not-a-token", &line_item, &score).await;
+    assert!(
+        matches!(
+            unauthorised,
+            Err(lti::ags::AgsError::Status { status: 401, .. })
+        ),
+        "{unauthorised:?}"
+    );
+    lti::ags::post_score(&http, &granted.access_token, &line_item, &score)
         .await
         .unwrap();
-    assert_eq!(posted.status().as_u16(), 200);
     let received = app.platform.received_scores();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0]["userId"], "member-1");
+    assert_eq!(received[0]["lineItem"], "1");
 }

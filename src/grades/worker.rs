@@ -1,0 +1,570 @@
+//! The grade worker: claims due scores from the outbox, finds or creates their line items, posts
+//! them with a cached access token, and records what each platform answered. Transient trouble (5xx,
+//! 429, timeouts, refused connections) is retried with exponential backoff and jitter; a permanent
+//! refusal (the person cannot be graded there) is recorded with the platform's words and not retried.
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use entity::{platform, score_outbox};
+use sea_orm::{DatabaseConnection, DbErr};
+use serde_json::Value;
+
+use super::score::{COURSE_FRACTION, COURSE_PASS, COURSE_TAG, MODULE_TAG};
+use crate::{
+    lti::{
+        self,
+        ags::{self, AgsError, LineItem},
+        keys::SigningKey,
+        token::{TokenCache, TokenEndpoint, TokenError},
+    },
+    store::{self, grades::GradeTarget},
+};
+
+/// How the worker paces itself.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// Rows claimed at once.
+    pub batch: u64,
+    /// Scores posted at the same time.
+    pub concurrency: usize,
+    /// How long a claim holds; a worker that dies releases its rows after this.
+    pub lease: Duration,
+    /// First retry delay; doubles with each attempt.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// Wait between looks at an empty outbox.
+    pub poll: Duration,
+}
+
+impl WorkerSettings {
+    /// From the configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            batch: config.grade_batch_size.max(1),
+            concurrency: config.grade_concurrency.max(1),
+            lease: Duration::from_secs(config.grade_lease_seconds.max(1)),
+            retry_base: Duration::from_millis(config.grade_retry_base_ms.max(1)),
+            retry_max: Duration::from_secs(3600),
+            poll: Duration::from_millis(config.grade_poll_ms.max(10)),
+        }
+    }
+}
+
+/// What became of one score.
+#[derive(Debug)]
+enum Outcome {
+    Sent,
+    NotGradable(String),
+    RetryLater {
+        after: Option<Duration>,
+        error: String,
+    },
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    /// Rows claimed.
+    pub claimed: usize,
+    /// Accepted by the platform.
+    pub sent: usize,
+    /// Refused for good.
+    pub not_gradable: usize,
+    /// Put back for later.
+    pub retried: usize,
+}
+
+/// One worker. Several may run against one database (in several processes too).
+pub struct Worker {
+    db: DatabaseConnection,
+    http: reqwest::Client,
+    tokens: Arc<TokenCache>,
+    settings: WorkerSettings,
+    id: String,
+    line_items: Mutex<HashMap<(i64, String), String>>,
+}
+
+/// Everything needed to talk to one context's platform.
+struct Route {
+    target: GradeTarget,
+    platform: platform::Model,
+}
+
+fn classify(error: AgsError) -> Outcome {
+    match error {
+        AgsError::Status {
+            status,
+            retry_after,
+            body,
+        } if status == 401 || status == 408 || status == 429 || status >= 500 => {
+            Outcome::RetryLater {
+                after: retry_after.map(Duration::from_secs),
+                error: format!("{status}: {body}"),
+            }
+        }
+        AgsError::Status { status, body, .. } => Outcome::NotGradable(format!("{status}: {body}")),
+        AgsError::BadUrl(url) => {
+            Outcome::NotGradable(format!("the line item URL {url:?} is not valid"))
+        }
+        other => Outcome::RetryLater {
+            after: None,
+            error: other.to_string(),
+        },
+    }
+}
+
+fn token_outcome(error: TokenError) -> Outcome {
+    Outcome::RetryLater {
+        after: None,
+        error: format!("no access token: {error}"),
+    }
+}
+
+fn tag_of(resource_id: &str) -> &'static str {
+    if resource_id == COURSE_FRACTION || resource_id == COURSE_PASS {
+        COURSE_TAG
+    } else {
+        MODULE_TAG
+    }
+}
+
+/// A random fraction in [0.5, 1): full jitter would sometimes retry at once; half keeps a floor.
+fn jitter() -> f64 {
+    use aws_lc_rs::rand::SecureRandom;
+    let mut byte = [0u8; 2];
+    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut byte);
+    0.5 + f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX) / 2.0
+}
+
+impl Worker {
+    /// A worker with its own name (for claims) on `db`.
+    pub fn new(
+        db: DatabaseConnection,
+        http: reqwest::Client,
+        tokens: Arc<TokenCache>,
+        settings: WorkerSettings,
+    ) -> Self {
+        Self {
+            db,
+            http,
+            tokens,
+            settings,
+            id: lti::random_token(9),
+            line_items: Mutex::default(),
+        }
+    }
+
+    /// The name this worker claims rows under.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn backoff(&self, attempts: i32) -> Duration {
+        let exponent = attempts.clamp(0, 20) as u32;
+        let delay = self
+            .settings
+            .retry_base
+            .saturating_mul(1u32 << exponent)
+            .min(self.settings.retry_max);
+        delay.mul_f64(jitter())
+    }
+
+    fn cached_line_item(&self, key: &(i64, String)) -> Option<String> {
+        match self.line_items.lock() {
+            Ok(map) => map.get(key).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(key).cloned(),
+        }
+    }
+
+    fn cache_line_item(&self, key: (i64, String), url: String) {
+        match self.line_items.lock() {
+            Ok(mut map) => map.insert(key, url),
+            Err(poisoned) => poisoned.into_inner().insert(key, url),
+        };
+    }
+
+    /// Runs until `shutdown` completes, then gives back whatever it still holds.
+    pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
+        tracing::info!(worker = %self.id, "grade worker started");
+        tokio::pin!(shutdown);
+        loop {
+            let idle = match self.drain_once().await {
+                Ok(drained) => drained.claimed == 0,
+                Err(err) => {
+                    tracing::warn!(worker = %self.id, error = %err, "grade worker pass failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(self.settings.poll) => {}
+                }
+            } else if futures_ready(&mut shutdown).await {
+                break;
+            }
+        }
+        match store::grades::release(&self.db, &self.id).await {
+            Ok(released) => {
+                tracing::info!(worker = %self.id, released, "grade worker stopped")
+            }
+            Err(err) => tracing::warn!(worker = %self.id, error = %err, "releasing claims failed"),
+        }
+    }
+
+    /// One pass: collapse, claim a batch, post it, record the answers.
+    pub async fn drain_once(&self) -> Result<Drained, DbErr> {
+        let now = super::now_ms();
+        let collapsed = store::grades::collapse(&self.db, now).await?;
+        if collapsed > 0 {
+            tracing::debug!(collapsed, "collapsed pending scores into the latest");
+        }
+        let lease_until = now + self.settings.lease.as_millis() as i64;
+        let rows =
+            store::grades::claim(&self.db, &self.id, now, lease_until, self.settings.batch).await?;
+        let mut drained = Drained {
+            claimed: rows.len(),
+            ..Drained::default()
+        };
+        if rows.is_empty() {
+            return Ok(drained);
+        }
+        let outcomes = self.post_all(rows).await?;
+        let mut sent = Vec::new();
+        for (row, outcome) in outcomes {
+            match outcome {
+                Outcome::Sent => sent.push(row.id),
+                Outcome::NotGradable(message) => {
+                    tracing::warn!(outbox = row.id, context = row.context_id, %message,
+                        "the platform refused the score for good; recorded as not gradable");
+                    store::grades::mark_not_gradable(&self.db, &self.id, row.id, &message).await?;
+                    drained.not_gradable += 1;
+                }
+                Outcome::RetryLater { after, error } => {
+                    let delay = after.unwrap_or_else(|| self.backoff(row.attempts));
+                    tracing::info!(outbox = row.id, attempts = row.attempts + 1,
+                        retry_in_ms = delay.as_millis() as u64, %error, "score not delivered; will retry");
+                    let next = super::now_ms() + delay.as_millis() as i64;
+                    store::grades::retry_later(&self.db, &self.id, row.id, next, &error).await?;
+                    drained.retried += 1;
+                }
+            }
+        }
+        drained.sent = sent.len();
+        store::grades::mark_sent(&self.db, &self.id, sent, super::now_ms()).await?;
+        Ok(drained)
+    }
+
+    async fn routes(
+        &self,
+        rows: &[score_outbox::Model],
+    ) -> Result<HashMap<i64, Option<Arc<Route>>>, DbErr> {
+        let mut routes = HashMap::new();
+        for row in rows {
+            if routes.contains_key(&row.context_id) {
+                continue;
+            }
+            let route = match store::grades::target(&self.db, row.context_id).await? {
+                None => None,
+                Some(target) => store::platform::get(&self.db, target.deployment.platform_id)
+                    .await?
+                    .map(|platform| Arc::new(Route { target, platform })),
+            };
+            routes.insert(row.context_id, route);
+        }
+        Ok(routes)
+    }
+
+    async fn post_all(
+        &self,
+        rows: Vec<score_outbox::Model>,
+    ) -> Result<Vec<(score_outbox::Model, Outcome)>, DbErr> {
+        let routes = self.routes(&rows).await?;
+        let key = match store::tool_key::current(&self.db).await? {
+            Some(stored) => SigningKey::from_pem(&stored.kid, &stored.private_key_pem).ok(),
+            None => None,
+        };
+        let Some(key) = key.map(Arc::new) else {
+            let error = "the tool has no usable signing key".to_owned();
+            return Ok(rows
+                .into_iter()
+                .map(|row| {
+                    (
+                        row,
+                        Outcome::RetryLater {
+                            after: None,
+                            error: error.clone(),
+                        },
+                    )
+                })
+                .collect());
+        };
+        // Line items first, one at a time, so two scores never create the same column twice.
+        let mut line_items: HashMap<(i64, String), Result<String, String>> = HashMap::new();
+        let mut outcomes = Vec::new();
+        let mut to_post = Vec::new();
+        for row in rows {
+            let Some(Some(route)) = routes.get(&row.context_id) else {
+                outcomes.push((
+                    row,
+                    Outcome::NotGradable(
+                        "the LMS course no longer offers grade services".to_owned(),
+                    ),
+                ));
+                continue;
+            };
+            let item_key = (row.context_id, row.resource_id.clone());
+            if !line_items.contains_key(&item_key) {
+                let found = self.line_item(route, &key, &row).await;
+                line_items.insert(item_key.clone(), found);
+            }
+            match line_items.get(&item_key) {
+                Some(Ok(url)) => to_post.push((row, route.clone(), url.clone())),
+                Some(Err(problem)) => {
+                    let outcome = if problem.starts_with("permanent:") {
+                        Outcome::NotGradable(problem.trim_start_matches("permanent:").to_owned())
+                    } else {
+                        Outcome::RetryLater {
+                            after: None,
+                            error: problem.clone(),
+                        }
+                    };
+                    outcomes.push((row, outcome));
+                }
+                None => {}
+            }
+        }
+        let limit = Arc::new(tokio::sync::Semaphore::new(self.settings.concurrency));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (row, route, url) in to_post {
+            let permit = limit.clone();
+            let http = self.http.clone();
+            let tokens = self.tokens.clone();
+            let key = key.clone();
+            tasks.spawn(async move {
+                let _permit = permit.acquire_owned().await;
+                let outcome = post(&http, &tokens, &route, &key, &url, &row).await;
+                (row, outcome)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(result) => outcomes.push(result),
+                Err(err) => tracing::error!(error = %err, "a score post task failed"),
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// The line item of a row: known, brought by a launch, found at the platform, or created there.
+    /// Errors starting with `permanent:` are not retried.
+    async fn line_item(
+        &self,
+        route: &Route,
+        key: &SigningKey,
+        row: &score_outbox::Model,
+    ) -> Result<String, String> {
+        let cache_key = (row.context_id, row.resource_id.clone());
+        if let Some(url) = self.cached_line_item(&cache_key) {
+            return Ok(url);
+        }
+        let found = self
+            .find_or_create_line_item(route, key, row)
+            .await
+            .map_err(|outcome| match outcome {
+                Outcome::NotGradable(message) => format!("permanent:{message}"),
+                Outcome::RetryLater { error, .. } => error,
+                Outcome::Sent => String::new(),
+            })?;
+        self.cache_line_item(cache_key, found.clone());
+        Ok(found)
+    }
+
+    async fn find_or_create_line_item(
+        &self,
+        route: &Route,
+        key: &SigningKey,
+        row: &score_outbox::Model,
+    ) -> Result<String, Outcome> {
+        let db_error = |err: DbErr| Outcome::RetryLater {
+            after: None,
+            error: err.to_string(),
+        };
+        if let Some(url) = store::grades::line_item(&self.db, row.context_id, &row.resource_id)
+            .await
+            .map_err(db_error)?
+        {
+            return Ok(url);
+        }
+        let module = (tag_of(&row.resource_id) == MODULE_TAG).then_some(row.resource_id.as_str());
+        let remember = |url: String| async move {
+            store::grades::remember_line_item(
+                &self.db,
+                row.context_id,
+                &row.resource_id,
+                &url,
+                lti::now_unix(),
+            )
+            .await
+            .map_err(db_error)?;
+            // Another worker may have remembered a different one first; use what is stored.
+            Ok::<String, Outcome>(
+                store::grades::line_item(&self.db, row.context_id, &row.resource_id)
+                    .await
+                    .map_err(db_error)?
+                    .unwrap_or(url),
+            )
+        };
+        if let Some((url, _)) = store::grades::launched_line_item(&self.db, row.context_id, module)
+            .await
+            .map_err(db_error)?
+        {
+            return remember(url).await;
+        }
+        let Some(line_items) = route.target.context.ags_lineitems_url.clone() else {
+            return Err(Outcome::NotGradable(
+                "the platform gave no line item and no line item container".to_owned(),
+            ));
+        };
+        let endpoint = endpoint(&route.platform);
+        let token = self
+            .tokens
+            .token(&self.http, &endpoint, key, &ags::SCOPES)
+            .await
+            .map_err(token_outcome)?;
+        let tag = tag_of(&row.resource_id);
+        if let Some(url) =
+            ags::find_line_item(&self.http, &token, &line_items, &row.resource_id, tag)
+                .await
+                .map_err(classify)?
+        {
+            return remember(url).await;
+        }
+        let resource_link_id = store::grades::any_resource_link(&self.db, row.context_id, module)
+            .await
+            .map_err(db_error)?;
+        let item = LineItem {
+            id: None,
+            label: row.label.clone(),
+            score_maximum: row.score_maximum,
+            resource_id: Some(row.resource_id.clone()),
+            tag: Some(tag.to_owned()),
+            resource_link_id,
+        };
+        let url = ags::create_line_item(&self.http, &token, &line_items, &item)
+            .await
+            .map_err(classify)?;
+        tracing::info!(context = row.context_id, resource = %row.resource_id, %url, "created a line item");
+        remember(url).await
+    }
+}
+
+/// Whether `shutdown` has completed, without waiting for it.
+async fn futures_ready(shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
+    tokio::select! {
+        biased;
+        () = shutdown.as_mut() => true,
+        () = std::future::ready(()) => false,
+    }
+}
+
+fn endpoint(platform: &platform::Model) -> TokenEndpoint<'_> {
+    TokenEndpoint {
+        registration: platform.id,
+        url: &platform.auth_token_url,
+        audience: platform
+            .token_audience
+            .as_deref()
+            .unwrap_or(&platform.auth_token_url),
+        client_id: &platform.client_id,
+    }
+}
+
+/// Posts one score; a 401 renews the token once.
+async fn post(
+    http: &reqwest::Client,
+    tokens: &TokenCache,
+    route: &Route,
+    key: &SigningKey,
+    line_item: &str,
+    row: &score_outbox::Model,
+) -> Outcome {
+    let mut score: Value = match serde_json::from_str(&row.score) {
+        Ok(score) => score,
+        Err(err) => return Outcome::NotGradable(format!("the stored score is unreadable: {err}")),
+    };
+    score["timestamp"] = Value::String(crate::i18n::time::iso8601_utc_ms(row.scored_at_ms));
+    let endpoint = endpoint(&route.platform);
+    for renewed in [false, true] {
+        let token = match tokens.token(http, &endpoint, key, &ags::SCOPES).await {
+            Ok(token) => token,
+            Err(err) => return token_outcome(err),
+        };
+        match ags::post_score(http, &token, line_item, &score).await {
+            Ok(()) => return Outcome::Sent,
+            Err(AgsError::Status { status: 401, .. }) if !renewed => {
+                tokens.forget(endpoint.registration, &ags::SCOPES);
+            }
+            Err(err) => return classify(err),
+        }
+    }
+    Outcome::RetryLater {
+        after: None,
+        error: "the platform refused the renewed token".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, body: &str) -> AgsError {
+        AgsError::Status {
+            status,
+            retry_after: None,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn transient_answers_are_retried_and_refusals_are_not() {
+        for transient in [500, 502, 503, 429, 408, 401] {
+            assert!(
+                matches!(classify(status(transient, "")), Outcome::RetryLater { .. }),
+                "{transient}"
+            );
+        }
+        // Canvas, Brightspace, Blackboard, a deleted line item.
+        for (permanent, body) in [
+            (422, "User not found in course or is not a student"),
+            (403, "User is not enrolled in the org unit"),
+            (404, "Line item does not exist"),
+            (400, "User could not be found: 12"),
+        ] {
+            match classify(status(permanent, body)) {
+                Outcome::NotGradable(message) => assert!(message.contains(body)),
+                other => panic!("{permanent} gave {other:?}"),
+            }
+        }
+        match classify(AgsError::Status {
+            status: 429,
+            retry_after: Some(7),
+            body: String::new(),
+        }) {
+            Outcome::RetryLater { after, .. } => assert_eq!(after, Some(Duration::from_secs(7))),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tags_follow_the_resource() {
+        assert_eq!(tag_of(COURSE_FRACTION), COURSE_TAG);
+        assert_eq!(tag_of(COURSE_PASS), COURSE_TAG);
+        assert_eq!(tag_of("mobilisering"), MODULE_TAG);
+    }
+}

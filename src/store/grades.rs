@@ -1,0 +1,563 @@
+//! The score outbox, line items and the facts the grade worker needs about a context. Claims use
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has a single writer and ignores the clause), and
+//! every claim is a lease: a worker that stops never holds a row longer than the lease.
+use std::collections::HashMap;
+
+use entity::{
+    context, deployment, group_member, line_item, lti_user, membership, resource_link, score_outbox,
+};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query},
+};
+
+/// States of an outbox row.
+pub mod state {
+    /// Waiting to be posted (or to be posted again).
+    pub const PENDING: &str = "pending";
+    /// The platform accepted it.
+    pub const SENT: &str = "sent";
+    /// The platform refused it for good (the person cannot be graded there).
+    pub const NOT_GRADABLE: &str = "not_gradable";
+    /// A newer score for the same person and line item replaced it before it was posted.
+    pub const SUPERSEDED: &str = "superseded";
+}
+
+/// Where a context's scores go, when it has AGS at all.
+#[derive(Debug, Clone)]
+pub struct GradeTarget {
+    /// The context.
+    pub context: context::Model,
+    /// Its deployment (grade mode, platform).
+    pub deployment: deployment::Model,
+}
+
+/// The context and its deployment, when launches into it carried AGS with the score scope.
+pub async fn target(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+) -> Result<Option<GradeTarget>, DbErr> {
+    let Some(context) = context::Entity::find_by_id(context_id).one(db).await? else {
+        return Ok(None);
+    };
+    if context.ags_scopes.is_none() {
+        return Ok(None);
+    }
+    let Some(deployment) = deployment::Entity::find_by_id(context.deployment_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(GradeTarget {
+        context,
+        deployment,
+    }))
+}
+
+/// The people an answer belongs to, who take part (not instructors): `u:<id>` is one person,
+/// `g:<group>` the members of a group, `g:d<deployment>` everyone of the context in no group.
+/// Returns (user id, LTI sub).
+pub async fn participants_owning(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    owner_key: &str,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    let placed = || {
+        Query::select()
+            .column(group_member::Column::UserId)
+            .from(group_member::Entity)
+            .and_where(group_member::Column::ContextId.eq(context_id))
+            .to_owned()
+    };
+    let mut people = Condition::all();
+    if let Some(user) = owner_key.strip_prefix("u:") {
+        let Ok(user) = user.parse::<i64>() else {
+            return Ok(Vec::new());
+        };
+        people = people.add(membership::Column::UserId.eq(user));
+    } else if owner_key.strip_prefix("g:d").is_some() {
+        people = people.add(membership::Column::UserId.not_in_subquery(placed()));
+    } else if let Some(group) = owner_key.strip_prefix("g:") {
+        let Ok(group) = group.parse::<i64>() else {
+            return Ok(Vec::new());
+        };
+        people = people.add(
+            membership::Column::UserId.in_subquery(
+                placed()
+                    .and_where(group_member::Column::GroupId.eq(group))
+                    .to_owned(),
+            ),
+        );
+    } else {
+        return Ok(Vec::new());
+    }
+    let members = membership::Entity::find()
+        .filter(membership::Column::ContextId.eq(context_id))
+        .filter(membership::Column::Role.eq("participant"))
+        .filter(people)
+        .all(db)
+        .await?;
+    let subs: HashMap<i64, String> = lti_user::Entity::find()
+        .filter(lti_user::Column::Id.is_in(members.iter().map(|m| m.user_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.sub))
+        .collect();
+    Ok(members
+        .into_iter()
+        .filter_map(|m| subs.get(&m.user_id).map(|sub| (m.user_id, sub.clone())))
+        .collect())
+}
+
+/// The last score written per line item for a person (ignoring superseded rows): what the LMS has
+/// or is about to get.
+pub async fn latest_scores(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    user_id: i64,
+) -> Result<HashMap<String, score_outbox::Model>, DbErr> {
+    let rows = score_outbox::Entity::find()
+        .filter(score_outbox::Column::ContextId.eq(context_id))
+        .filter(score_outbox::Column::UserId.eq(user_id))
+        .filter(score_outbox::Column::State.ne(state::SUPERSEDED))
+        .order_by_asc(score_outbox::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.resource_id.clone(), row))
+        .collect())
+}
+
+/// A score to queue.
+#[derive(Debug, Clone)]
+pub struct NewScore {
+    /// Context row id.
+    pub context_id: i64,
+    /// The participant.
+    pub user_id: i64,
+    /// Which line item.
+    pub resource_id: String,
+    /// Label for creating the line item.
+    pub label: String,
+    /// Maximum for creating the line item.
+    pub score_maximum: f64,
+    /// Score JSON without timestamp.
+    pub score: String,
+    /// Unix milliseconds of the change.
+    pub scored_at_ms: i64,
+}
+
+/// Queues scores.
+pub async fn enqueue(db: &impl ConnectionTrait, scores: Vec<NewScore>) -> Result<(), DbErr> {
+    if scores.is_empty() {
+        return Ok(());
+    }
+    score_outbox::Entity::insert_many(scores.into_iter().map(|s| score_outbox::ActiveModel {
+        context_id: Set(s.context_id),
+        user_id: Set(s.user_id),
+        resource_id: Set(s.resource_id),
+        label: Set(s.label),
+        score_maximum: Set(s.score_maximum),
+        score: Set(s.score),
+        scored_at_ms: Set(s.scored_at_ms),
+        state: Set(state::PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at_ms: Set(s.scored_at_ms),
+        claimed_by: Set(None),
+        claimed_until_ms: Set(None),
+        last_error: Set(None),
+        sent_at_ms: Set(None),
+        ..Default::default()
+    }))
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
+
+fn same_person_and_item(other: &str) -> Condition {
+    let outer = score_outbox::Entity;
+    let other = Alias::new(other);
+    Condition::all()
+        .add(
+            Expr::col((other.clone(), score_outbox::Column::ContextId))
+                .equals((outer, score_outbox::Column::ContextId)),
+        )
+        .add(
+            Expr::col((other.clone(), score_outbox::Column::UserId))
+                .equals((outer, score_outbox::Column::UserId)),
+        )
+        .add(
+            Expr::col((other, score_outbox::Column::ResourceId))
+                .equals((outer, score_outbox::Column::ResourceId)),
+        )
+}
+
+fn not_claimed(now_ms: i64) -> Condition {
+    Condition::any()
+        .add(score_outbox::Column::ClaimedUntilMs.is_null())
+        .add(score_outbox::Column::ClaimedUntilMs.lt(now_ms))
+}
+
+/// Collapses pending scores: of several unclaimed pending scores for one person and line item, only
+/// the latest stays pending. Returns how many were superseded.
+pub async fn collapse(db: &impl ConnectionTrait, now_ms: i64) -> Result<u64, DbErr> {
+    let newer = Alias::new("newer");
+    let newer_pending = Query::select()
+        .expr(Expr::val(1))
+        .from_as(score_outbox::Entity, newer.clone())
+        .cond_where(same_person_and_item("newer"))
+        .and_where(
+            Expr::col((newer.clone(), score_outbox::Column::Id))
+                .gt(Expr::col((score_outbox::Entity, score_outbox::Column::Id))),
+        )
+        .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
+        .to_owned();
+    let result = score_outbox::Entity::update_many()
+        .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
+        .filter(score_outbox::Column::State.eq(state::PENDING))
+        .filter(not_claimed(now_ms))
+        .filter(Expr::exists(newer_pending))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Claims up to `limit` due rows for `worker` until `lease_until_ms`, oldest first, skipping rows
+/// other workers hold and any person and line item with a score in flight (so scores for one line
+/// item reach the platform in order).
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    now_ms: i64,
+    lease_until_ms: i64,
+    limit: u64,
+) -> Result<Vec<score_outbox::Model>, DbErr> {
+    let due = Alias::new("due");
+    let busy = Alias::new("busy");
+    let in_flight = Query::select()
+        .expr(Expr::val(1))
+        .from_as(score_outbox::Entity, busy.clone())
+        .and_where(
+            Expr::col((busy.clone(), score_outbox::Column::ContextId))
+                .equals((due.clone(), score_outbox::Column::ContextId)),
+        )
+        .and_where(
+            Expr::col((busy.clone(), score_outbox::Column::UserId))
+                .equals((due.clone(), score_outbox::Column::UserId)),
+        )
+        .and_where(
+            Expr::col((busy.clone(), score_outbox::Column::ResourceId))
+                .equals((due.clone(), score_outbox::Column::ResourceId)),
+        )
+        .and_where(Expr::col((busy.clone(), score_outbox::Column::State)).eq(state::PENDING))
+        .and_where(Expr::col((busy, score_outbox::Column::ClaimedUntilMs)).gte(now_ms))
+        .to_owned();
+    let candidates = Query::select()
+        .column((due.clone(), score_outbox::Column::Id))
+        .from_as(score_outbox::Entity, due.clone())
+        .and_where(Expr::col((due.clone(), score_outbox::Column::State)).eq(state::PENDING))
+        .and_where(Expr::col((due.clone(), score_outbox::Column::NextAttemptAtMs)).lte(now_ms))
+        .cond_where(
+            Condition::any()
+                .add(Expr::col((due.clone(), score_outbox::Column::ClaimedUntilMs)).is_null())
+                .add(Expr::col((due.clone(), score_outbox::Column::ClaimedUntilMs)).lt(now_ms)),
+        )
+        .and_where(Expr::exists(in_flight).not())
+        .order_by((due, score_outbox::Column::Id), sea_orm::Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    score_outbox::Entity::update_many()
+        .col_expr(score_outbox::Column::ClaimedBy, Expr::value(worker))
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(lease_until_ms),
+        )
+        .filter(score_outbox::Column::Id.in_subquery(candidates))
+        .exec_with_returning(db)
+        .await
+}
+
+/// Marks rows the platform accepted.
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    ids: Vec<i64>,
+    now_ms: i64,
+) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    score_outbox::Entity::update_many()
+        .col_expr(score_outbox::Column::State, Expr::value(state::SENT))
+        .col_expr(score_outbox::Column::SentAtMs, Expr::value(now_ms))
+        .col_expr(
+            score_outbox::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            score_outbox::Column::Attempts,
+            Expr::col(score_outbox::Column::Attempts).add(1),
+        )
+        .col_expr(
+            score_outbox::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(score_outbox::Column::Id.is_in(ids))
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records a refusal for good: not retried until an administrator asks.
+pub async fn mark_not_gradable(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    id: i64,
+    error: &str,
+) -> Result<(), DbErr> {
+    score_outbox::Entity::update_many()
+        .col_expr(
+            score_outbox::Column::State,
+            Expr::value(state::NOT_GRADABLE),
+        )
+        .col_expr(score_outbox::Column::LastError, Expr::value(error))
+        .col_expr(
+            score_outbox::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            score_outbox::Column::Attempts,
+            Expr::col(score_outbox::Column::Attempts).add(1),
+        )
+        .filter(score_outbox::Column::Id.eq(id))
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Puts a row back for a later attempt.
+pub async fn retry_later(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    id: i64,
+    next_attempt_at_ms: i64,
+    error: &str,
+) -> Result<(), DbErr> {
+    score_outbox::Entity::update_many()
+        .col_expr(
+            score_outbox::Column::NextAttemptAtMs,
+            Expr::value(next_attempt_at_ms),
+        )
+        .col_expr(score_outbox::Column::LastError, Expr::value(error))
+        .col_expr(
+            score_outbox::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            score_outbox::Column::Attempts,
+            Expr::col(score_outbox::Column::Attempts).add(1),
+        )
+        .filter(score_outbox::Column::Id.eq(id))
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Gives back every row a worker still holds (graceful shutdown).
+pub async fn release(db: &impl ConnectionTrait, worker: &str) -> Result<u64, DbErr> {
+    Ok(score_outbox::Entity::update_many()
+        .col_expr(
+            score_outbox::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .filter(score_outbox::Column::State.eq(state::PENDING))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Rows in a state (all when `None`), newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    in_state: Option<&str>,
+    limit: u64,
+) -> Result<Vec<score_outbox::Model>, DbErr> {
+    let mut query = score_outbox::Entity::find();
+    if let Some(in_state) = in_state {
+        query = query.filter(score_outbox::Column::State.eq(in_state));
+    }
+    query
+        .order_by_desc(score_outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Queues refused and waiting rows again, due now. `None` retries every one.
+pub async fn retry(db: &impl ConnectionTrait, id: Option<i64>, now_ms: i64) -> Result<u64, DbErr> {
+    let mut update = score_outbox::Entity::update_many()
+        .col_expr(score_outbox::Column::State, Expr::value(state::PENDING))
+        .col_expr(score_outbox::Column::NextAttemptAtMs, Expr::value(now_ms))
+        .filter(score_outbox::Column::State.is_in([state::PENDING, state::NOT_GRADABLE]));
+    if let Some(id) = id {
+        update = update.filter(score_outbox::Column::Id.eq(id));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// How many rows are in each state.
+pub async fn counts(db: &impl ConnectionTrait) -> Result<HashMap<String, i64>, DbErr> {
+    let rows: Vec<(String, i64)> = score_outbox::Entity::find()
+        .select_only()
+        .column(score_outbox::Column::State)
+        .column_as(score_outbox::Column::Id.count(), "n")
+        .group_by(score_outbox::Column::State)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The latest row per person and line item of a context (what the LMS has or will get), by person.
+pub async fn latest_in_context(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+) -> Result<HashMap<i64, Vec<score_outbox::Model>>, DbErr> {
+    let rows = score_outbox::Entity::find()
+        .filter(score_outbox::Column::ContextId.eq(context_id))
+        .filter(score_outbox::Column::State.ne(state::SUPERSEDED))
+        .order_by_asc(score_outbox::Column::Id)
+        .all(db)
+        .await?;
+    let mut latest: HashMap<(i64, String), score_outbox::Model> = HashMap::new();
+    for row in rows {
+        latest.insert((row.user_id, row.resource_id.clone()), row);
+    }
+    let mut by_person: HashMap<i64, Vec<score_outbox::Model>> = HashMap::new();
+    for ((user, _), row) in latest {
+        by_person.entry(user).or_default().push(row);
+    }
+    Ok(by_person)
+}
+
+/// The line item the tool knows for a context's resource id.
+pub async fn line_item(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    resource_id: &str,
+) -> Result<Option<String>, DbErr> {
+    Ok(line_item::Entity::find()
+        .filter(line_item::Column::ContextId.eq(context_id))
+        .filter(line_item::Column::ResourceId.eq(resource_id))
+        .one(db)
+        .await?
+        .map(|row| row.url))
+}
+
+/// Remembers a line item (the first one found wins).
+pub async fn remember_line_item(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    resource_id: &str,
+    url: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    line_item::Entity::insert(line_item::ActiveModel {
+        context_id: Set(context_id),
+        resource_id: Set(resource_id.to_owned()),
+        url: Set(url.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([line_item::Column::ContextId, line_item::Column::ResourceId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
+
+/// The line item a launch brought for the context: a link opening `module` (per module), or a link
+/// opening no particular module (the course). (link's lineitem URL, the LTI resource link id)
+pub async fn launched_line_item(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    module: Option<&str>,
+) -> Result<Option<(String, String)>, DbErr> {
+    let mut query = resource_link::Entity::find()
+        .filter(resource_link::Column::ContextId.eq(context_id))
+        .filter(resource_link::Column::AgsLineitemUrl.is_not_null());
+    query = match module {
+        Some(module) => query.filter(resource_link::Column::ModuleSlug.eq(module)),
+        None => query.filter(resource_link::Column::ModuleSlug.is_null()),
+    };
+    Ok(query
+        .order_by_asc(resource_link::Column::Id)
+        .one(db)
+        .await?
+        .and_then(|link| {
+            link.ags_lineitem_url
+                .map(|url| (url, link.lti_resource_link_id))
+        }))
+}
+
+/// Any resource link of the context (to tie a created line item to).
+pub async fn any_resource_link(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    module: Option<&str>,
+) -> Result<Option<String>, DbErr> {
+    let mut query =
+        resource_link::Entity::find().filter(resource_link::Column::ContextId.eq(context_id));
+    if let Some(module) = module {
+        query = query.filter(resource_link::Column::ModuleSlug.eq(module));
+    }
+    Ok(query
+        .order_by_asc(resource_link::Column::Id)
+        .one(db)
+        .await?
+        .map(|link| link.lti_resource_link_id))
+}
+
+/// Sets a deployment's grade mode. `false` when there is no such deployment.
+pub async fn set_grade_mode(
+    db: &impl ConnectionTrait,
+    deployment_id: i64,
+    mode: &str,
+) -> Result<bool, DbErr> {
+    Ok(deployment::Entity::update_many()
+        .col_expr(deployment::Column::GradeMode, Expr::value(mode))
+        .filter(deployment::Column::Id.eq(deployment_id))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}

@@ -1,0 +1,683 @@
+//! Completion into the LMS gradebook through AGS: the values of each grade mode in the order a
+//! participant earns them, line items found, taken from the launch or created, a gradebook that is
+//! down for a while, a worker killed mid-queue, two workers on one queue, and refusals for good.
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use coursebridge::{
+    devplatform::{ClaimEdit, LaunchSpec},
+    grades::worker::{Worker, WorkerSettings},
+    lti::{self, claims},
+    store::{self, grades::NewScore},
+};
+use entity::{context, lti_user, score_outbox};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Answer, Backend, TestApp, link_containing, spawn_app, spawn_app_with, version_of,
+};
+
+on_both_databases!(
+    course_fraction_scores_follow_the_participant_in_order,
+    course_pass_gives_one_of_one_only_on_completion,
+    per_module_scores_go_to_one_line_item_per_module,
+    the_launch_line_item_is_used_when_the_platform_gives_one,
+    scores_wait_out_a_gradebook_that_is_down_and_all_arrive,
+    a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried,
+    pending_scores_for_one_person_and_line_item_collapse_into_the_latest,
+    two_workers_on_one_queue_post_each_score_exactly_once,
+    a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed,
+);
+
+const COURSE: &str = r#"slug = "liten-kurs"
+version = "1.0.0"
+framework = "framework.toml"
+
+[title]
+sv = "Liten kurs"
+en = "Small course"
+
+[completion]
+require_baseline = false
+require_final = false
+"#;
+
+fn module(slug: &str, position: u32, task: &str, review: bool) -> String {
+    format!(
+        r#"+++
+slug = "{slug}"
+position = {position}
+required = true
+title = {{ sv = "Modul {slug}", en = "Module {slug}" }}
+workshop = {{ sv = "Workshop {position}", en = "Workshop {position}" }}
++++
+
+::: reflection
+slug = "{task}"
+kind = "individual"
+review = {review}
+min_length = 5
+[[prompts]]
+sv = "Vad tar du med dig?"
+en = "What do you take with you?"
+:::
+"#
+    )
+}
+
+/// Two modules: `forsta` needs an instructor's approval, `andra` is complete when submitted.
+async fn import_small_course(app: &TestApp) {
+    let mut files = coursebridge::course::demo_files();
+    files.retain(|path, _| path == "framework.toml");
+    files.insert("course.toml".into(), COURSE.as_bytes().to_vec());
+    files.insert(
+        "modules/1-forsta.md".into(),
+        module("forsta", 1, "forsta-svar", true).into_bytes(),
+    );
+    files.insert(
+        "modules/2-andra.md".into(),
+        module("andra", 2, "andra-svar", false).into_bytes(),
+    );
+    coursebridge::admin::courses::import(&app.db, &files)
+        .await
+        .unwrap();
+}
+
+async fn set_mode(app: &TestApp, mode: &str) {
+    let deployments = store::deployment::list(&app.db).await.unwrap();
+    assert!(
+        store::grades::set_grade_mode(&app.db, deployments[0].id, mode)
+            .await
+            .unwrap()
+    );
+}
+
+async fn submit(app: &TestApp, launch: &Answer, module: &str, task: &str) {
+    let page = app
+        .get(&link_containing(
+            &launch.body,
+            &format!("/course/m/{module}?session="),
+        ))
+        .await;
+    let posted = app
+        .post_form(
+            &link_containing(&page.body, &format!("/t/{task}?session=")),
+            &[
+                ("version", &version_of(&page, task)),
+                ("answer_0", "Vi börjar med invånarnas behov."),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status.as_u16(), 303, "{}", posted.body);
+}
+
+/// The instructor decides on the one answer waiting for review.
+async fn decide(app: &TestApp, decision: &str) {
+    let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
+    let review_url = link_containing(&dashboard.body, "/instructor/submissions/");
+    let review = app.get(&review_url).await;
+    let decided = app
+        .post_form(
+            &review_url,
+            &[
+                ("version", &version_of(&review, "")),
+                ("decision", decision),
+                ("feedback", "Ge gärna ett exempel."),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status.as_u16(), 303, "{}", decided.body);
+}
+
+/// Waits until the platform holds `count` scores, and returns them.
+async fn scores_arrived(app: &TestApp, count: usize) -> Vec<Value> {
+    for _ in 0..300 {
+        let scores = app.platform.received_scores();
+        if scores.len() >= count {
+            return scores;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "expected {count} scores, the platform has {:?}",
+        app.platform.received_scores()
+    );
+}
+
+/// The part of a score that says where the participant stands.
+fn standing(score: &Value) -> Value {
+    let mut score = score.clone();
+    let object = score.as_object_mut().unwrap();
+    for volatile in ["timestamp", "lineItem"] {
+        object.remove(volatile);
+    }
+    score
+}
+
+async fn course_fraction_scores_follow_the_participant_in_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    let learner = app.launch(LaunchSpec::learner("grade-1")).await;
+    let expect = |given: f64, activity: &str, grading: &str| {
+        json!({"userId": "grade-1", "scoreGiven": given, "scoreMaximum": 2.0,
+               "activityProgress": activity, "gradingProgress": grading})
+    };
+
+    submit(&app, &learner, "andra", "andra-svar").await;
+    let scores = scores_arrived(&app, 1).await;
+    assert_eq!(
+        standing(&scores[0]),
+        expect(1.0, "InProgress", "FullyGraded")
+    );
+
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    let scores = scores_arrived(&app, 2).await;
+    assert_eq!(
+        standing(&scores[1]),
+        expect(1.0, "Submitted", "PendingManual")
+    );
+
+    decide(&app, "return").await;
+    let scores = scores_arrived(&app, 3).await;
+    let mut returned = expect(1.0, "InProgress", "FullyGraded");
+    returned["comment"] = json!("Återsänd för komplettering / Returned for revision");
+    assert_eq!(standing(&scores[2]), returned);
+
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    let scores = scores_arrived(&app, 4).await;
+    assert_eq!(
+        standing(&scores[3]),
+        expect(1.0, "Submitted", "PendingManual")
+    );
+
+    decide(&app, "approve").await;
+    let scores = scores_arrived(&app, 5).await;
+    assert_eq!(
+        standing(&scores[4]),
+        expect(2.0, "Completed", "FullyGraded")
+    );
+
+    // One line item, made by the tool and found again for every later score.
+    let items = app.platform.line_items();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["resourceId"], "course");
+    assert_eq!(items[0]["tag"], "completion");
+    assert_eq!(items[0]["scoreMaximum"], 2.0);
+    assert_eq!(items[0]["label"], "Liten kurs");
+    assert!(items[0]["resourceLinkId"].is_string());
+    assert!(scores.iter().all(|s| s["lineItem"] == "1"));
+    // Timestamps with milliseconds, in the order of the changes.
+    let stamps: Vec<&str> = scores
+        .iter()
+        .map(|s| s["timestamp"].as_str().unwrap())
+        .collect();
+    assert!(
+        stamps.iter().all(|t| t.len() == 24 && t.ends_with('Z')),
+        "{stamps:?}"
+    );
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{stamps:?}");
+    assert!(
+        app.platform
+            .service_user_agents()
+            .iter()
+            .all(|agent| agent.starts_with("coursebridge/"))
+    );
+    // Nothing more: the instructor's launches and decisions give instructors no scores.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.platform.received_scores().len(), 5);
+
+    let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
+    assert!(
+        dashboard
+            .body
+            .contains("<th scope=\"col\">Betyg i LMS</th>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(
+        dashboard
+            .body
+            .contains("class=\"gradebook-up-to-date\">Uppdaterat<")
+    );
+}
+
+async fn course_pass_gives_one_of_one_only_on_completion(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    set_mode(&app, "course_pass").await;
+    let learner = app.launch(LaunchSpec::learner("pass-1")).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    let scores = scores_arrived(&app, 1).await;
+    assert_eq!(
+        standing(&scores[0]),
+        json!({"userId": "pass-1", "activityProgress": "InProgress", "gradingProgress": "NotReady"})
+    );
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    let scores = scores_arrived(&app, 2).await;
+    assert_eq!(
+        standing(&scores[1]),
+        json!({"userId": "pass-1", "activityProgress": "Submitted", "gradingProgress": "PendingManual"})
+    );
+    decide(&app, "approve").await;
+    let scores = scores_arrived(&app, 3).await;
+    assert_eq!(
+        standing(&scores[2]),
+        json!({"userId": "pass-1", "scoreGiven": 1.0, "scoreMaximum": 1.0,
+               "activityProgress": "Completed", "gradingProgress": "FullyGraded"})
+    );
+    let items = app.platform.line_items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["resourceId"], "course-pass");
+    assert_eq!(items[0]["scoreMaximum"], 1.0);
+}
+
+async fn per_module_scores_go_to_one_line_item_per_module(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    set_mode(&app, "per_module").await;
+    let learner = app.launch(LaunchSpec::learner("module-1")).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    let scores = scores_arrived(&app, 1).await;
+    assert_eq!(
+        standing(&scores[0]),
+        json!({"userId": "module-1", "scoreGiven": 1.0, "scoreMaximum": 1.0,
+               "activityProgress": "Completed", "gradingProgress": "FullyGraded"})
+    );
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    let scores = scores_arrived(&app, 2).await;
+    assert_eq!(
+        standing(&scores[1]),
+        json!({"userId": "module-1", "activityProgress": "Submitted", "gradingProgress": "PendingManual"})
+    );
+    decide(&app, "approve").await;
+    let scores = scores_arrived(&app, 3).await;
+    assert_eq!(standing(&scores[2])["activityProgress"], "Completed");
+
+    let items = app.platform.line_items();
+    let by_resource = |slug: &str| {
+        items
+            .iter()
+            .find(|item| item["resourceId"] == slug)
+            .unwrap_or_else(|| panic!("no line item {slug}: {items:?}"))
+    };
+    assert_eq!(items.len(), 2, "untouched modules get no column: {items:?}");
+    assert_eq!(by_resource("andra")["tag"], "module");
+    assert_eq!(by_resource("andra")["label"], "Modul andra");
+    let number = |item: &Value| {
+        item["id"]
+            .as_str()
+            .unwrap()
+            .split("/lineitems/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        scores[0]["lineItem"].as_str().unwrap(),
+        number(by_resource("andra"))
+    );
+    assert_eq!(
+        scores[1]["lineItem"].as_str().unwrap(),
+        number(by_resource("forsta"))
+    );
+    assert_eq!(scores[2]["lineItem"], scores[1]["lineItem"]);
+}
+
+async fn the_launch_line_item_is_used_when_the_platform_gives_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    let given = app.platform.create_line_item(json!({
+        "label": "Kursen (LMS)", "scoreMaximum": 100.0, "resourceLinkId": "rl-1"
+    }));
+    let mut spec = LaunchSpec::learner("given-1");
+    spec.edits.push(ClaimEdit::Set(
+        claims::AGS_ENDPOINT.into(),
+        json!({
+            "scope": [
+                "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            ],
+            "lineitems": app.platform.url("lineitems").as_str(),
+            "lineitem": given,
+        }),
+    ));
+    let learner = app.launch(spec).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    let scores = scores_arrived(&app, 1).await;
+    assert_eq!(scores[0]["lineItem"], "1");
+    assert_eq!(
+        app.platform.line_items().len(),
+        1,
+        "no second column was made"
+    );
+}
+
+async fn scores_wait_out_a_gradebook_that_is_down_and_all_arrive(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    app.platform.fail_next_scores(4, 503, None);
+    app.platform.fail_next_scores(1, 429, Some(1));
+    let first = app.launch(LaunchSpec::learner("down-1")).await;
+    let second = app.launch(LaunchSpec::learner("down-2")).await;
+    submit(&app, &first, "andra", "andra-svar").await;
+    submit(&app, &second, "andra", "andra-svar").await;
+    submit(&app, &second, "forsta", "forsta-svar").await;
+    // down-2's two scores may collapse into the latest while the gradebook is down.
+    for _ in 0..300 {
+        let pending = score_outbox::Entity::find()
+            .filter(score_outbox::Column::State.eq("pending"))
+            .all(&app.db)
+            .await
+            .unwrap();
+        if pending.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let scores = app.platform.received_scores();
+    let latest = |user: &str| {
+        scores
+            .iter()
+            .rev()
+            .find(|s| s["userId"] == user)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(latest("down-1")["activityProgress"], "InProgress");
+    assert_eq!(latest("down-2")["activityProgress"], "Submitted");
+    assert_eq!(latest("down-2")["gradingProgress"], "PendingManual");
+    assert!(
+        app.platform.score_posts() >= scores.len() + 5,
+        "every failure was answered"
+    );
+    let rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.state == "sent" || r.state == "superseded"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.attempts > 1),
+        "some score needed retries: {rows:?}"
+    );
+    assert!(rows.iter().all(|r| r.claimed_by.is_none()));
+}
+
+async fn a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    let refusal = "User not found in course or is not a student";
+    app.platform.refuse_scores_for("test-student", 422, refusal);
+    let learner = app.launch(LaunchSpec::learner("test-student")).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    let row = loop_until_state(&app, "not_gradable").await;
+    assert!(
+        row.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains(refusal),
+        "{row:?}"
+    );
+    // Far longer than the retry delay (100 ms): no second attempt.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.platform.score_posts(), 1);
+    assert!(app.platform.received_scores().is_empty());
+
+    let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
+    assert!(
+        dashboard
+            .body
+            .contains("class=\"gradebook-not-gradable\">Tas inte emot av LMS: 422"),
+        "{}",
+        dashboard.body
+    );
+    // An administrator may ask again; the platform still refuses, and it is recorded again.
+    assert_eq!(
+        store::grades::retry(&app.db, Some(row.id), coursebridge::grades::now_ms())
+            .await
+            .unwrap(),
+        1
+    );
+    for _ in 0..100 {
+        if app.platform.score_posts() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.platform.score_posts(), 2);
+    loop_until_state(&app, "not_gradable").await;
+}
+
+async fn loop_until_state(app: &TestApp, state: &str) -> score_outbox::Model {
+    for _ in 0..200 {
+        if let Some(row) = score_outbox::Entity::find()
+            .filter(score_outbox::Column::State.eq(state))
+            .one(&app.db)
+            .await
+            .unwrap()
+        {
+            return row;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no score became {state}");
+}
+
+/// A launched context, and `count` people in it with a queued course score each (what hundreds of
+/// participants finishing a module at once leave behind).
+async fn queue_scores(app: &TestApp, count: usize) -> (i64, Vec<String>) {
+    app.launch(LaunchSpec::learner("queue-owner")).await;
+    let context = context::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let platform_id = store::platform::list(&app.db).await.unwrap()[0].id;
+    let now = lti::now_unix();
+    let subs: Vec<String> = (0..count).map(|i| format!("bulk-{i:04}")).collect();
+    lti_user::Entity::insert_many(subs.iter().map(|sub| lti_user::ActiveModel {
+        platform_id: Set(platform_id),
+        sub: Set(sub.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }))
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    let users = lti_user::Entity::find()
+        .filter(lti_user::Column::Sub.starts_with("bulk-"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let now_ms = coursebridge::grades::now_ms();
+    store::grades::enqueue(
+        &app.db,
+        users
+            .iter()
+            .map(|user| NewScore {
+                context_id: context.id,
+                user_id: user.id,
+                resource_id: "course".into(),
+                label: "Liten kurs".into(),
+                score_maximum: 2.0,
+                score: json!({"userId": user.sub, "scoreGiven": 1.0, "scoreMaximum": 2.0,
+                              "activityProgress": "InProgress", "gradingProgress": "FullyGraded"})
+                .to_string(),
+                scored_at_ms: now_ms,
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    (context.id, subs)
+}
+
+fn worker_for(app: &TestApp, batch: u64) -> Arc<Worker> {
+    Arc::new(Worker::new(
+        app.db.clone(),
+        coursebridge::state::http_client(Duration::from_secs(10)).unwrap(),
+        Arc::default(),
+        WorkerSettings {
+            batch,
+            concurrency: 8,
+            lease: Duration::from_secs(30),
+            retry_base: Duration::from_millis(100),
+            retry_max: Duration::from_secs(1),
+            poll: Duration::from_millis(20),
+        },
+    ))
+}
+
+async fn pending_scores_for_one_person_and_line_item_collapse_into_the_latest(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.grade_worker = false).await;
+    import_small_course(&app).await;
+    app.launch(LaunchSpec::learner("collapse-1")).await;
+    let context = context::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let user = lti_user::Entity::find()
+        .filter(lti_user::Column::Sub.eq("collapse-1"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let now_ms = coursebridge::grades::now_ms();
+    for (step, given) in [0.0, 1.0, 2.0].into_iter().enumerate() {
+        store::grades::enqueue(
+            &app.db,
+            vec![NewScore {
+                context_id: context.id,
+                user_id: user.id,
+                resource_id: "course".into(),
+                label: "Liten kurs".into(),
+                score_maximum: 2.0,
+                score: json!({"userId": "collapse-1", "scoreGiven": given, "scoreMaximum": 2.0,
+                              "activityProgress": "InProgress", "gradingProgress": "FullyGraded"})
+                .to_string(),
+                scored_at_ms: now_ms + step as i64,
+            }],
+        )
+        .await
+        .unwrap();
+    }
+    let drained = worker_for(&app, 50).drain_once().await.unwrap();
+    assert_eq!((drained.claimed, drained.sent), (1, 1));
+    let scores = app.platform.received_scores();
+    assert_eq!(scores.len(), 1);
+    assert_eq!(scores[0]["scoreGiven"], 2.0);
+    let states: Vec<String> = score_outbox::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(states, ["superseded", "superseded", "sent"]);
+}
+
+async fn two_workers_on_one_queue_post_each_score_exactly_once(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.grade_worker = false).await;
+    import_small_course(&app).await;
+    let (_, subs) = queue_scores(&app, 400).await;
+    app.platform.set_score_delay(Duration::from_millis(2));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::spawn(
+                worker_for(&app, 25).run_until(coursebridge::startup::wait_for(stopped.clone())),
+            )
+        })
+        .collect();
+    let scores = scores_arrived(&app, 400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(true).unwrap();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let scores_after = app.platform.received_scores();
+    assert_eq!(scores_after.len(), 400, "no score posted twice");
+    assert_eq!(app.platform.score_posts(), 400);
+    let users: HashSet<&str> = scores
+        .iter()
+        .map(|s| s["userId"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, subs.iter().map(String::as_str).collect());
+    let rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.state == "sent" && r.claimed_by.is_none())
+    );
+}
+
+async fn a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.grade_worker = false).await;
+    import_small_course(&app).await;
+    let (_, subs) = queue_scores(&app, 300).await;
+    app.platform.set_score_delay(Duration::from_millis(10));
+    let start_worker = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+            .arg("worker")
+            .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+            .env("COURSEBRIDGE_GRADE_BATCH_SIZE", "20")
+            .env("COURSEBRIDGE_GRADE_CONCURRENCY", "4")
+            .env("COURSEBRIDGE_GRADE_LEASE_SECONDS", "1")
+            .env("COURSEBRIDGE_GRADE_POLL_MS", "50")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = start_worker();
+    scores_arrived(&app, 60).await;
+    // The gradebook stalls, so the worker is surely holding a batch in flight when it dies.
+    app.platform.set_score_delay(Duration::from_secs(5));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.kill().unwrap(); // SIGKILL: no chance to give anything back.
+    first.wait().unwrap();
+    let at_kill = app.platform.received_scores().len();
+    assert!(
+        at_kill < 300,
+        "killed in the middle of the queue ({at_kill} arrived)"
+    );
+    let claimed = score_outbox::Entity::find()
+        .filter(score_outbox::Column::ClaimedBy.is_not_null())
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(!claimed.is_empty(), "the killed worker held rows");
+    app.platform.set_score_delay(Duration::from_millis(10));
+
+    let mut second = start_worker();
+    let mut delivered = HashSet::new();
+    for _ in 0..400 {
+        delivered = app
+            .platform
+            .received_scores()
+            .iter()
+            .map(|s| s["userId"].as_str().unwrap().to_owned())
+            .collect();
+        if delivered.len() == subs.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        delivered,
+        subs.iter().cloned().collect::<HashSet<_>>(),
+        "every score arrived"
+    );
+    // Only what was in flight at the kill may have been posted twice (at most one batch).
+    assert!(app.platform.received_scores().len() <= subs.len() + 20);
+    // A graceful stop gives back whatever the worker holds.
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(second.wait().unwrap().success());
+    let rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
+    assert!(rows.iter().all(|r| r.state == "sent"), "none stuck");
+    assert!(
+        rows.iter().all(|r| r.claimed_by.is_none()),
+        "none left claimed"
+    );
+}
