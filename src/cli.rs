@@ -233,6 +233,8 @@ pub struct DemoArgs {
 pub enum BenchCommand {
     /// Full launches (login → auth → id_token post → landing page) against a running instance.
     Launch(crate::bench::LaunchBenchArgs),
+    /// How fast the score outbox drains into a gradebook (worker processes on the database).
+    Grades(crate::bench::GradesBenchArgs),
 }
 
 /// A failed command: bad input (exit 2) or a failure while doing it (exit 1).
@@ -326,6 +328,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Grades(command) => grades(config, command).await,
         Command::Demo(args) => demo(config, args).await,
         Command::Bench(BenchCommand::Launch(args)) => crate::bench::run_launch_bench(config, args)
+            .await
+            .map_err(CliError::from),
+        Command::Bench(BenchCommand::Grades(args)) => crate::bench::run_grades_bench(config, args)
             .await
             .map_err(CliError::from),
     }

@@ -157,7 +157,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The worker's claim: pending rows due first.
+        // The worker's claim walks this index in order and stops after one batch.
         manager
             .create_index(
                 Index::create()
@@ -165,6 +165,7 @@ impl MigrationTrait for Migration {
                     .table(ScoreOutbox::Table)
                     .col(ScoreOutbox::State)
                     .col(ScoreOutbox::NextAttemptAtMs)
+                    .col(ScoreOutbox::Id)
                     .to_owned(),
             )
             .await?;

@@ -188,6 +188,8 @@ pub(crate) struct Inner {
     jwks_failing: std::sync::atomic::AtomicBool,
     http: reqwest::Client,
     pub(crate) services: services::ServiceState,
+    /// The tool's key set handed over directly, for tools that serve no HTTP (a bare worker).
+    pub(crate) trusted_tool_keys: Mutex<Option<jsonwebtoken::jwk::JwkSet>>,
 }
 
 /// A running development platform.
@@ -244,6 +246,7 @@ impl DevPlatform {
             jwks_failing: std::sync::atomic::AtomicBool::new(false),
             http: crate::state::http_client(std::time::Duration::from_secs(10))?,
             services: services::ServiceState::default(),
+            trusted_tool_keys: Mutex::default(),
         });
         let router = Router::new()
             .route("/", get(lms::show_lms))
@@ -376,6 +379,22 @@ impl DevPlatform {
             .services
             .score_delay_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Trusts these tool keys for client assertions instead of fetching the tool's JWKS.
+    pub fn trust_tool_keys(&self, keys: Vec<entity::tool_key::Model>) -> anyhow::Result<()> {
+        let mut set = jsonwebtoken::jwk::JwkSet { keys: Vec::new() };
+        for key in keys {
+            set.keys
+                .push(SigningKey::from_pem(&key.kid, &key.private_key_pem)?.public_jwk()?);
+        }
+        *lock(&self.inner.trusted_tool_keys) = Some(set);
+        Ok(())
+    }
+
+    /// How many scores the gradebook accepted.
+    pub fn received_scores_count(&self) -> usize {
+        lock(&self.inner.services.scores).len()
     }
 
     /// How many score posts arrived, accepted or not.

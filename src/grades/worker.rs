@@ -217,13 +217,9 @@ impl Worker {
         }
     }
 
-    /// One pass: collapse, claim a batch, post it, record the answers.
+    /// One pass: claim a batch, post it, record the answers.
     pub async fn drain_once(&self) -> Result<Drained, DbErr> {
         let now = super::now_ms();
-        let collapsed = store::grades::collapse(&self.db, now).await?;
-        if collapsed > 0 {
-            tracing::debug!(collapsed, "collapsed pending scores into the latest");
-        }
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let rows =
             store::grades::claim(&self.db, &self.id, now, lease_until, self.settings.batch).await?;

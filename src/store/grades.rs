@@ -152,10 +152,31 @@ pub struct NewScore {
     pub scored_at_ms: i64,
 }
 
-/// Queues scores.
+/// Queues scores. An older score for the same person and line item that is still waiting (and not
+/// in flight) is superseded: only the latest needs to reach the gradebook.
 pub async fn enqueue(db: &impl ConnectionTrait, scores: Vec<NewScore>) -> Result<(), DbErr> {
     if scores.is_empty() {
         return Ok(());
+    }
+    let now_ms = scores
+        .iter()
+        .map(|s| s.scored_at_ms)
+        .max()
+        .unwrap_or_default();
+    let bulk = scores.len() > 100;
+    if !bulk {
+        // A participant's change: a few index lookups.
+        for score in &scores {
+            score_outbox::Entity::update_many()
+                .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
+                .filter(score_outbox::Column::ContextId.eq(score.context_id))
+                .filter(score_outbox::Column::UserId.eq(score.user_id))
+                .filter(score_outbox::Column::ResourceId.eq(score.resource_id.as_str()))
+                .filter(score_outbox::Column::State.eq(state::PENDING))
+                .filter(not_claimed(now_ms))
+                .exec(db)
+                .await?;
+        }
     }
     score_outbox::Entity::insert_many(scores.into_iter().map(|s| score_outbox::ActiveModel {
         context_id: Set(s.context_id),
@@ -175,8 +196,11 @@ pub async fn enqueue(db: &impl ConnectionTrait, scores: Vec<NewScore>) -> Result
         ..Default::default()
     }))
     .exec_without_returning(db)
-    .await
-    .map(|_| ())
+    .await?;
+    if bulk {
+        supersede_waiting(db, now_ms).await?;
+    }
+    Ok(())
 }
 
 fn same_person_and_item(other: &str) -> Condition {
@@ -203,9 +227,10 @@ fn not_claimed(now_ms: i64) -> Condition {
         .add(score_outbox::Column::ClaimedUntilMs.lt(now_ms))
 }
 
-/// Collapses pending scores: of several unclaimed pending scores for one person and line item, only
-/// the latest stays pending. Returns how many were superseded.
-pub async fn collapse(db: &impl ConnectionTrait, now_ms: i64) -> Result<u64, DbErr> {
+/// Collapses pending scores across the whole outbox: of several unclaimed pending scores for one
+/// person and line item, only the latest stays pending. Returns how many were superseded. (After a
+/// bulk `enqueue`, which does not look for older scores row by row.)
+pub async fn supersede_waiting(db: &impl ConnectionTrait, now_ms: i64) -> Result<u64, DbErr> {
     let newer = Alias::new("newer");
     let newer_pending = Query::select()
         .expr(Expr::val(1))
@@ -268,6 +293,10 @@ pub async fn claim(
                 .add(Expr::col((due.clone(), score_outbox::Column::ClaimedUntilMs)).lt(now_ms)),
         )
         .and_where(Expr::exists(in_flight).not())
+        .order_by(
+            (due.clone(), score_outbox::Column::NextAttemptAtMs),
+            sea_orm::Order::Asc,
+        )
         .order_by((due, score_outbox::Column::Id), sea_orm::Order::Asc)
         .limit(limit)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
@@ -351,7 +380,8 @@ pub async fn mark_not_gradable(
         .map(|_| ())
 }
 
-/// Puts a row back for a later attempt.
+/// Puts a row back for a later attempt — or, when a newer score for the same person and line item
+/// came in meanwhile, retires it, since only the newer one matters.
 pub async fn retry_later(
     db: &impl ConnectionTrait,
     worker: &str,
@@ -359,6 +389,32 @@ pub async fn retry_later(
     next_attempt_at_ms: i64,
     error: &str,
 ) -> Result<(), DbErr> {
+    let newer = Alias::new("newer");
+    let newer_pending = Query::select()
+        .expr(Expr::val(1))
+        .from_as(score_outbox::Entity, newer.clone())
+        .cond_where(same_person_and_item("newer"))
+        .and_where(
+            Expr::col((newer.clone(), score_outbox::Column::Id))
+                .gt(Expr::col((score_outbox::Entity, score_outbox::Column::Id))),
+        )
+        .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
+        .to_owned();
+    score_outbox::Entity::update_many()
+        .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
+        .col_expr(
+            score_outbox::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(score_outbox::Column::Id.eq(id))
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .filter(Expr::exists(newer_pending))
+        .exec(db)
+        .await?;
     score_outbox::Entity::update_many()
         .col_expr(
             score_outbox::Column::NextAttemptAtMs,

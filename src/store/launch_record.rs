@@ -1,7 +1,11 @@
 //! What a successful launch leaves behind: the person, the context, the resource link and the
 //! membership, with only the claims the service needs.
 use entity::{context, lti_user, membership, resource_link};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set,
+    ConnectionTrait, DbErr, EntityTrait,
+    sea_query::{Expr, OnConflict},
+};
 
 /// The person as the platform sent them.
 #[derive(Debug, Clone)]
@@ -138,9 +142,19 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                         context::Column::Title,
                         context::Column::UpdatedAt,
                         context::Column::MembershipsUrl,
-                        context::Column::AgsLineitemsUrl,
-                        context::Column::AgsScopes,
                     ])
+                    // A placement without grading (an ungraded link, a launch that leaves the
+                    // claim out) does not switch grading off for the whole LMS course.
+                    .value(
+                        context::Column::AgsLineitemsUrl,
+                        Expr::cust(
+                            "COALESCE(excluded.ags_lineitems_url, context.ags_lineitems_url)",
+                        ),
+                    )
+                    .value(
+                        context::Column::AgsScopes,
+                        Expr::cust("COALESCE(excluded.ags_scopes, context.ags_scopes)"),
+                    )
                     .to_owned(),
             )
             .exec_with_returning(db)
@@ -215,4 +229,43 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
         context_id,
         resource_link_id,
     })
+}
+
+/// Inserts people known only by their `sub` (the outbox benchmark's participants), skipping any
+/// who exist, and returns (row id, sub) of every one of them.
+pub async fn insert_people(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    subs: &[String],
+    now: i64,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut people = Vec::with_capacity(subs.len());
+    // Bounded statements: PostgreSQL allows 65,535 bind parameters per statement.
+    for chunk in subs.chunks(1000) {
+        lti_user::Entity::insert_many(chunk.iter().map(|sub| lti_user::ActiveModel {
+            platform_id: Set(platform_id),
+            sub: Set(sub.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .on_conflict(
+            OnConflict::columns([lti_user::Column::PlatformId, lti_user::Column::Sub])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+        people.extend(
+            lti_user::Entity::find()
+                .filter(lti_user::Column::PlatformId.eq(platform_id))
+                .filter(lti_user::Column::Sub.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|user| (user.id, user.sub)),
+        );
+    }
+    Ok(people)
 }

@@ -109,7 +109,43 @@ async fn platform_and_deployment_commands_register_list_and_approve(backend: Bac
     let listed = coursebridge(url, &["deployment", "list"]);
     let listing = stdout(&listed);
     assert!(listing.contains("approved\tumea-1"), "{listing}");
-    assert!(listing.contains("Umeå kommun"));
+    assert!(
+        listing.contains("Umeå kommun\tcourse_fraction"),
+        "{listing}"
+    );
+
+    // The grade mode: a bad one is refused and nothing changes; a good one is kept.
+    let mut mode = vec!["deployment", "grade-mode"];
+    mode.extend(target);
+    mode.extend(["--mode", "letters"]);
+    let refused = coursebridge(url, &mode);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("course_fraction"),
+        "{}",
+        stderr(&refused)
+    );
+    let mode_at = mode.len() - 1;
+    mode[mode_at] = "per_module";
+    let set = coursebridge(url, &mode);
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(stdout(&set).contains("now sends per_module scores"));
+    let listing = stdout(&coursebridge(url, &["deployment", "list"]));
+    assert!(listing.contains("Umeå kommun\tper_module"), "{listing}");
+
+    // Scores on their way: none yet; retrying one that does not exist is a usage error.
+    let grades = coursebridge(url, &["grades", "list", "--failed"]);
+    assert!(grades.status.success(), "{}", stderr(&grades));
+    assert!(
+        stdout(&grades).contains("0 sent, 0 pending, 0 not gradable"),
+        "{}",
+        stdout(&grades)
+    );
+    let retry = coursebridge(url, &["grades", "retry", "--id", "99"]);
+    assert_eq!(retry.status.code(), Some(2));
+    assert!(stderr(&retry).contains("no refused or waiting score #99"));
+    let both = coursebridge(url, &["grades", "list", "--failed", "--pending"]);
+    assert_eq!(both.status.code(), Some(2));
 
     let unknown = coursebridge(
         url,

@@ -26,6 +26,7 @@ on_both_databases!(
     a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried,
     pending_scores_for_one_person_and_line_item_collapse_into_the_latest,
     two_workers_on_one_queue_post_each_score_exactly_once,
+    no_scores_without_the_ags_claim_and_its_score_scope,
     a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed,
 );
 
@@ -435,13 +436,26 @@ async fn a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried(backend:
         "{}",
         dashboard.body
     );
-    // An administrator may ask again; the platform still refuses, and it is recorded again.
-    assert_eq!(
-        store::grades::retry(&app.db, Some(row.id), coursebridge::grades::now_ms())
-            .await
-            .unwrap(),
-        1
+    // The administrator sees it and asks again; the platform still refuses, and it is recorded again.
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+            .args(args)
+            .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let listed = cli(&["grades", "list", "--failed"]);
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(listing.contains("1 not gradable"), "{listing}");
+    assert!(
+        listing.contains(&format!("#{}\tnot_gradable", row.id)),
+        "{listing}"
     );
+    assert!(listing.contains(refusal), "{listing}");
+    let retried = cli(&["grades", "retry", "--id", &row.id.to_string()]);
+    assert!(retried.status.success());
+    assert!(String::from_utf8_lossy(&retried.stdout).contains("1 score(s) queued again"));
     for _ in 0..100 {
         if app.platform.score_posts() == 2 {
             break;
@@ -679,5 +693,37 @@ async fn a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed(back
     assert!(
         rows.iter().all(|r| r.claimed_by.is_none()),
         "none left claimed"
+    );
+}
+
+async fn no_scores_without_the_ags_claim_and_its_score_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    let mut without = LaunchSpec::learner("no-ags-1");
+    without.context = Some(("ungraded".into(), "U".into(), "Ograderad kurs".into()));
+    without
+        .edits
+        .push(ClaimEdit::Remove(claims::AGS_ENDPOINT.into()));
+    let mut read_only = LaunchSpec::learner("no-ags-2");
+    read_only.context = Some(("read-only".into(), "R".into(), "Bara läsrätt".into()));
+    read_only.edits.push(ClaimEdit::Set(
+        claims::AGS_ENDPOINT.into(),
+        json!({
+            "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"],
+            "lineitems": app.platform.url("lineitems").as_str(),
+        }),
+    ));
+    for spec in [without, read_only] {
+        let learner = app.launch(spec).await;
+        submit(&app, &learner, "andra", "andra-svar").await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(app.platform.score_posts(), 0);
+    assert!(
+        score_outbox::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

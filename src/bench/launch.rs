@@ -301,7 +301,7 @@ async fn one_launch(
 }
 
 /// utime + stime of a process in milliseconds.
-fn cpu_millis(pid: u32) -> Option<u64> {
+pub(crate) fn cpu_millis(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may contain spaces.
     let rest = &stat[stat.rfind(')')? + 2..];
@@ -313,7 +313,7 @@ fn cpu_millis(pid: u32) -> Option<u64> {
 }
 
 /// Peak resident set size (VmHWM) in KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
