@@ -15,7 +15,7 @@
 //! - `store` — the only module that builds database queries (`entity`, `migration` crates beside it).
 //! - `i18n` — Swedish (default) and English texts.
 //! - `devplatform` — a real LTI platform for tests, benchmarks and `demo`; never inside `serve`.
-//! - `bench` — the launch benchmark.
+//! - `bench` — the launch and score-outbox benchmarks.
 
 pub mod admin;
 pub mod admission;

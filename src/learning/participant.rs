@@ -117,12 +117,21 @@ impl CourseCache {
                 pinned
             }
         };
+        Ok(ContextCourse {
+            context_id,
+            version_id,
+            package: self.package(db, version_id).await?,
+        })
+    }
+
+    /// A stored course version, parsed once.
+    pub async fn package(
+        &self,
+        db: &DatabaseConnection,
+        version_id: i64,
+    ) -> Result<Arc<CoursePackage>, CourseError> {
         if let Some(package) = self.lock().get(&version_id).cloned() {
-            return Ok(ContextCourse {
-                context_id,
-                version_id,
-                package,
-            });
+            return Ok(package);
         }
         let stored = store::course::get(db, version_id)
             .await?
@@ -131,11 +140,38 @@ impl CourseCache {
             .map_err(|err| CourseError::Corrupt(version_id, err.to_string()))?;
         let package = Arc::new(package);
         self.lock().insert(version_id, package.clone());
-        Ok(ContextCourse {
+        Ok(package)
+    }
+
+    /// Moves a context to another course version and queues the scores the move changes (another
+    /// version may have other required modules), in one transaction.
+    pub async fn move_context(
+        &self,
+        db: &DatabaseConnection,
+        context_id: i64,
+        version_id: i64,
+    ) -> Result<(), CourseError> {
+        use sea_orm::TransactionTrait;
+        let moved = ContextCourse {
             context_id,
             version_id,
-            package,
-        })
+            package: self.package(db, version_id).await?,
+        };
+        let txn = db.begin().await?;
+        store::course::repin_context(&txn, context_id, version_id, crate::lti::now_unix()).await?;
+        let now_ms = crate::grades::now_ms();
+        for (membership, _) in store::review::participants(&txn, context_id).await? {
+            crate::grades::outbox::record_progress(
+                &txn,
+                &moved,
+                &format!("u:{}", membership.user_id),
+                now_ms,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        self.forget_pin(context_id);
+        Ok(())
     }
 
     /// Forgets the cached version of a context after an instructor moved it.

@@ -864,10 +864,10 @@ pub async fn move_version(
     if !versions.iter().any(|v| v.id == target) {
         return Err(AppError::NotFound { lang });
     }
-    store::course::repin_context(&app.db, course.context_id, target, crate::lti::now_unix())
+    app.courses
+        .move_context(&app.db, course.context_id, target)
         .await
-        .map_err(db_error(lang))?;
-    app.courses.forget_pin(course.context_id);
+        .map_err(|err| course_error(err, lang))?;
     tracing::info!(
         context = course.context_id,
         version = target,

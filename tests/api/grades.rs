@@ -27,6 +27,7 @@ on_both_databases!(
     pending_scores_for_one_person_and_line_item_collapse_into_the_latest,
     two_workers_on_one_queue_post_each_score_exactly_once,
     no_scores_without_the_ags_claim_and_its_score_scope,
+    moving_the_course_to_another_version_rescores_its_participants,
     a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed,
 );
 
@@ -725,5 +726,58 @@ async fn no_scores_without_the_ags_claim_and_its_score_scope(backend: Backend) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn moving_the_course_to_another_version_rescores_its_participants(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    let learner = app.launch(LaunchSpec::learner("moved-1")).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    let scores = scores_arrived(&app, 1).await;
+    assert_eq!(
+        (
+            scores[0]["scoreGiven"].as_f64(),
+            scores[0]["scoreMaximum"].as_f64()
+        ),
+        (Some(1.0), Some(2.0))
+    );
+
+    // Version 1.1.0 adds a third required module.
+    let mut files = coursebridge::course::demo_files();
+    files.retain(|path, _| path == "framework.toml");
+    files.insert(
+        "course.toml".into(),
+        COURSE.replace("1.0.0", "1.1.0").into_bytes(),
+    );
+    files.insert(
+        "modules/1-forsta.md".into(),
+        module("forsta", 1, "forsta-svar", true).into_bytes(),
+    );
+    files.insert(
+        "modules/2-andra.md".into(),
+        module("andra", 2, "andra-svar", false).into_bytes(),
+    );
+    files.insert(
+        "modules/3-tredje.md".into(),
+        module("tredje", 3, "tredje-svar", false).into_bytes(),
+    );
+    let newer = coursebridge::admin::courses::import(&app.db, &files)
+        .await
+        .unwrap();
+    let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
+    let token = crate::helpers::token_of(&dashboard.body);
+    let moved = app
+        .post_form(
+            &format!("/instructor/version?session={token}"),
+            &[("version", &newer.id.to_string())],
+        )
+        .await;
+    assert_eq!(moved.status.as_u16(), 303, "{}", moved.body);
+    let scores = scores_arrived(&app, 2).await;
+    assert_eq!(
+        standing(&scores[1]),
+        json!({"userId": "moved-1", "scoreGiven": 1.0, "scoreMaximum": 3.0,
+               "activityProgress": "InProgress", "gradingProgress": "FullyGraded"})
     );
 }
