@@ -56,7 +56,7 @@ impl WorkerSettings {
 }
 
 /// What became of one score.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Outcome {
     Sent,
     NotGradable(String),
@@ -301,7 +301,7 @@ impl Worker {
                 .collect());
         };
         // Line items first, one at a time, so two scores never create the same column twice.
-        let mut line_items: HashMap<(i64, String), Result<String, String>> = HashMap::new();
+        let mut line_items: HashMap<(i64, String), Result<String, Outcome>> = HashMap::new();
         let mut outcomes = Vec::new();
         let mut to_post = Vec::new();
         for row in rows {
@@ -321,17 +321,7 @@ impl Worker {
             }
             match line_items.get(&item_key) {
                 Some(Ok(url)) => to_post.push((row, route.clone(), url.clone())),
-                Some(Err(problem)) => {
-                    let outcome = if problem.starts_with("permanent:") {
-                        Outcome::NotGradable(problem.trim_start_matches("permanent:").to_owned())
-                    } else {
-                        Outcome::RetryLater {
-                            after: None,
-                            error: problem.clone(),
-                        }
-                    };
-                    outcomes.push((row, outcome));
-                }
+                Some(Err(outcome)) => outcomes.push((row, outcome.clone())),
                 None => {}
             }
         }
@@ -358,25 +348,18 @@ impl Worker {
     }
 
     /// The line item of a row: known, brought by a launch, found at the platform, or created there.
-    /// Errors starting with `permanent:` are not retried.
+    /// The error is what becomes of the row's score (retry later, or not gradable).
     async fn line_item(
         &self,
         route: &Route,
         key: &SigningKey,
         row: &score_outbox::Model,
-    ) -> Result<String, String> {
+    ) -> Result<String, Outcome> {
         let cache_key = (row.context_id, row.resource_id.clone());
         if let Some(url) = self.cached_line_item(&cache_key) {
             return Ok(url);
         }
-        let found = self
-            .find_or_create_line_item(route, key, row)
-            .await
-            .map_err(|outcome| match outcome {
-                Outcome::NotGradable(message) => format!("permanent:{message}"),
-                Outcome::RetryLater { error, .. } => error,
-                Outcome::Sent => String::new(),
-            })?;
+        let found = self.find_or_create_line_item(route, key, row).await?;
         self.cache_line_item(cache_key, found.clone());
         Ok(found)
     }
