@@ -151,6 +151,19 @@ impl Registry {
     }
 }
 
+/// How a registration's platform is asked for access tokens.
+pub fn token_endpoint(platform: &platform::Model) -> crate::lti::token::TokenEndpoint<'_> {
+    crate::lti::token::TokenEndpoint {
+        registration: platform.id,
+        url: &platform.auth_token_url,
+        audience: platform
+            .token_audience
+            .as_deref()
+            .unwrap_or(&platform.auth_token_url),
+        client_id: &platform.client_id,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

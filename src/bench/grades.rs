@@ -50,22 +50,7 @@ pub async fn run_grades_bench(config: Config, args: GradesBenchArgs) -> anyhow::
     // workers run no HTTP server, so hand it the key set directly.
     platform.trust_tool_keys(store::tool_key::published(&db, lti::now_unix()).await?)?;
     let now = lti::now_unix();
-    let registered = store::platform::upsert(&db, platform.registration(), now).await?;
-    let deployment =
-        match store::deployment::find(&db, registered.id, platform.deployment_id()).await? {
-            Some(found) => found,
-            None => {
-                store::deployment::add(
-                    &db,
-                    registered.id,
-                    platform.deployment_id(),
-                    None,
-                    None,
-                    now,
-                )
-                .await?
-            }
-        };
+    let (registered, deployment) = super::register(&db, &platform).await?;
     let run = lti::random_token(6);
     let recorded = launch_record::record(
         &db,

@@ -18,7 +18,7 @@ use url::Url;
 use crate::{
     config::{Config, redact_url},
     devplatform::{self, DevPlatform, LaunchSpec, ToolUrls},
-    lti, startup, store,
+    startup,
 };
 
 /// `bench launch` arguments.
@@ -74,21 +74,7 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         ToolUrls::below(&server.base)?,
     )
     .await?;
-    let registered = store::platform::upsert(&db, platform.registration(), lti::now_unix()).await?;
-    if store::deployment::find(&db, registered.id, platform.deployment_id())
-        .await?
-        .is_none()
-    {
-        store::deployment::add(
-            &db,
-            registered.id,
-            platform.deployment_id(),
-            None,
-            None,
-            lti::now_unix(),
-        )
-        .await?;
-    }
+    super::register(&db, &platform).await?;
     let platform = Arc::new(platform);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

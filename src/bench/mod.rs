@@ -5,3 +5,26 @@ mod launch;
 
 pub use grades::{GradesBenchArgs, run_grades_bench};
 pub use launch::{LaunchBenchArgs, run_launch_bench};
+
+use sea_orm::DatabaseConnection;
+
+use crate::{devplatform::DevPlatform, lti, store};
+
+/// Registers the benchmark's development platform and approves its deployment (both kept from
+/// earlier runs on the same database).
+async fn register(
+    db: &DatabaseConnection,
+    platform: &DevPlatform,
+) -> anyhow::Result<(entity::platform::Model, entity::deployment::Model)> {
+    let now = lti::now_unix();
+    let registered = store::platform::upsert(db, platform.registration(), now).await?;
+    let deployment =
+        match store::deployment::find(db, registered.id, platform.deployment_id()).await? {
+            Some(found) => found,
+            None => {
+                store::deployment::add(db, registered.id, platform.deployment_id(), None, None, now)
+                    .await?
+            }
+        };
+    Ok((registered, deployment))
+}

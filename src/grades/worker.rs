@@ -19,7 +19,7 @@ use crate::{
         self,
         ags::{self, AgsError, LineItem},
         keys::SigningKey,
-        token::{TokenCache, TokenEndpoint, TokenError},
+        token::{TokenCache, TokenError},
     },
     store::{self, grades::GradeTarget},
 };
@@ -410,7 +410,7 @@ impl Worker {
                 "the platform gave no line item and no line item container".to_owned(),
             ));
         };
-        let endpoint = endpoint(&route.platform);
+        let endpoint = crate::registry::token_endpoint(&route.platform);
         let token = self
             .tokens
             .token(&self.http, &endpoint, key, &ags::SCOPES)
@@ -452,18 +452,6 @@ async fn futures_ready(shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()
     }
 }
 
-fn endpoint(platform: &platform::Model) -> TokenEndpoint<'_> {
-    TokenEndpoint {
-        registration: platform.id,
-        url: &platform.auth_token_url,
-        audience: platform
-            .token_audience
-            .as_deref()
-            .unwrap_or(&platform.auth_token_url),
-        client_id: &platform.client_id,
-    }
-}
-
 /// Posts one score; a 401 renews the token once.
 async fn post(
     http: &reqwest::Client,
@@ -478,7 +466,7 @@ async fn post(
         Err(err) => return Outcome::NotGradable(format!("the stored score is unreadable: {err}")),
     };
     score["timestamp"] = Value::String(crate::i18n::time::iso8601_utc_ms(row.scored_at_ms));
-    let endpoint = endpoint(&route.platform);
+    let endpoint = crate::registry::token_endpoint(&route.platform);
     for renewed in [false, true] {
         let token = match tokens.token(http, &endpoint, key, &ags::SCOPES).await {
             Ok(token) => token,

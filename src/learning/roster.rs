@@ -6,7 +6,6 @@ use crate::{
         claims::tool_role,
         keys::SigningKey,
         nrps::{self, RosterError},
-        token::TokenEndpoint,
     },
     state::App,
     store,
@@ -51,15 +50,7 @@ pub async fn sync(app: &App, context_id: i64) -> Result<usize, SyncError> {
         .ok_or_else(|| SyncError::Setup("the tool has no signing key".into()))?;
     let key = SigningKey::from_pem(&stored_key.kid, &stored_key.private_key_pem)
         .map_err(|err| SyncError::Setup(err.to_string()))?;
-    let endpoint = TokenEndpoint {
-        registration: platform.id,
-        url: &platform.auth_token_url,
-        audience: platform
-            .token_audience
-            .as_deref()
-            .unwrap_or(&platform.auth_token_url),
-        client_id: &platform.client_id,
-    };
+    let endpoint = crate::registry::token_endpoint(&platform);
     let members = nrps::fetch_roster(&app.http, &app.tokens, &endpoint, &key, &url).await?;
     let now = lti::now_unix();
     let mut listed = 0;

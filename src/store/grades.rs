@@ -312,6 +312,31 @@ pub async fn claim(
         .await
 }
 
+/// `update` with the claim given back.
+fn release_claim(
+    update: sea_orm::UpdateMany<score_outbox::Entity>,
+) -> sea_orm::UpdateMany<score_outbox::Entity> {
+    update
+        .col_expr(
+            score_outbox::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(Option::<i64>::None),
+        )
+}
+
+/// An update of the rows `worker` holds that gives the claim back and counts the attempt.
+fn settle(worker: &str) -> sea_orm::UpdateMany<score_outbox::Entity> {
+    release_claim(score_outbox::Entity::update_many())
+        .col_expr(
+            score_outbox::Column::Attempts,
+            Expr::col(score_outbox::Column::Attempts).add(1),
+        )
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+}
+
 /// Marks rows the platform accepted.
 pub async fn mark_sent(
     db: &impl ConnectionTrait,
@@ -322,27 +347,14 @@ pub async fn mark_sent(
     if ids.is_empty() {
         return Ok(());
     }
-    score_outbox::Entity::update_many()
+    settle(worker)
         .col_expr(score_outbox::Column::State, Expr::value(state::SENT))
         .col_expr(score_outbox::Column::SentAtMs, Expr::value(now_ms))
-        .col_expr(
-            score_outbox::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(
-            score_outbox::Column::Attempts,
-            Expr::col(score_outbox::Column::Attempts).add(1),
-        )
         .col_expr(
             score_outbox::Column::LastError,
             Expr::value(Option::<String>::None),
         )
         .filter(score_outbox::Column::Id.is_in(ids))
-        .filter(score_outbox::Column::ClaimedBy.eq(worker))
         .exec(db)
         .await
         .map(|_| ())
@@ -355,26 +367,13 @@ pub async fn mark_not_gradable(
     id: i64,
     error: &str,
 ) -> Result<(), DbErr> {
-    score_outbox::Entity::update_many()
+    settle(worker)
         .col_expr(
             score_outbox::Column::State,
             Expr::value(state::NOT_GRADABLE),
         )
         .col_expr(score_outbox::Column::LastError, Expr::value(error))
-        .col_expr(
-            score_outbox::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(
-            score_outbox::Column::Attempts,
-            Expr::col(score_outbox::Column::Attempts).add(1),
-        )
         .filter(score_outbox::Column::Id.eq(id))
-        .filter(score_outbox::Column::ClaimedBy.eq(worker))
         .exec(db)
         .await
         .map(|_| ())
@@ -400,41 +399,20 @@ pub async fn retry_later(
         )
         .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
         .to_owned();
-    score_outbox::Entity::update_many()
+    release_claim(score_outbox::Entity::update_many())
         .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
-        .col_expr(
-            score_outbox::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
         .filter(score_outbox::Column::Id.eq(id))
         .filter(score_outbox::Column::ClaimedBy.eq(worker))
         .filter(Expr::exists(newer_pending))
         .exec(db)
         .await?;
-    score_outbox::Entity::update_many()
+    settle(worker)
         .col_expr(
             score_outbox::Column::NextAttemptAtMs,
             Expr::value(next_attempt_at_ms),
         )
         .col_expr(score_outbox::Column::LastError, Expr::value(error))
-        .col_expr(
-            score_outbox::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(
-            score_outbox::Column::Attempts,
-            Expr::col(score_outbox::Column::Attempts).add(1),
-        )
         .filter(score_outbox::Column::Id.eq(id))
-        .filter(score_outbox::Column::ClaimedBy.eq(worker))
         .exec(db)
         .await
         .map(|_| ())
@@ -442,15 +420,7 @@ pub async fn retry_later(
 
 /// Gives back every row a worker still holds (graceful shutdown).
 pub async fn release(db: &impl ConnectionTrait, worker: &str) -> Result<u64, DbErr> {
-    Ok(score_outbox::Entity::update_many()
-        .col_expr(
-            score_outbox::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
+    Ok(release_claim(score_outbox::Entity::update_many())
         .filter(score_outbox::Column::ClaimedBy.eq(worker))
         .filter(score_outbox::Column::State.eq(state::PENDING))
         .exec(db)
