@@ -155,6 +155,13 @@ pub struct Admitted {
     pub session: Session,
     /// The module the resource link points at (custom parameter `module`).
     pub target_module: Option<String>,
+    /// The self-assessment round the resource link points at (custom parameter `assessment`).
+    pub target_assessment: Option<String>,
+    /// The deep linking settings of an `LtiDeepLinkingRequest`.
+    pub deep_linking: Option<lti::deep_linking::Settings>,
+    /// The platform's issuer, the tool's client_id there, and the launch's `deployment_id` (what a
+    /// deep linking response is addressed with).
+    pub addressed: (String, String, String),
 }
 
 /// Validates the launch end to end and records it. `binding_secret` is what the browser holds for
@@ -293,6 +300,17 @@ pub async fn complete_launch(
             exp: now + app.config.session_ttl_seconds as i64,
         },
         target_module: module_of(&claims).map(str::to_owned),
+        target_assessment: claims
+            .custom
+            .iter()
+            .find(|(key, _)| key == "assessment")
+            .map(|(_, value)| value.clone()),
+        addressed: (
+            platform.issuer.clone(),
+            platform.client_id.clone(),
+            claims.deployment_id.clone(),
+        ),
+        deep_linking: claims.deep_linking.clone(),
     })
 }
 

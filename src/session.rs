@@ -80,13 +80,26 @@ impl SessionKeys {
 
     /// Signs a session.
     pub fn issue(&self, session: &Session) -> Result<String, SessionError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), session, &self.encoding)
-            .map_err(|err| SessionError(err.to_string()))
+        self.issue_claims(session)
     }
 
     /// Verifies a token: signature, algorithm and expiry.
     pub fn verify(&self, token: &str) -> Result<Session, SessionError> {
-        jsonwebtoken::decode::<Session>(token, &self.decoding, &self.validation)
+        self.verify_claims(token)
+    }
+
+    /// Signs other short-lived claims a page carries (they must have `exp`).
+    pub fn issue_claims<T: Serialize>(&self, claims: &T) -> Result<String, SessionError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|err| SessionError(err.to_string()))
+    }
+
+    /// Verifies claims signed by `issue_claims`: signature, algorithm, expiry and shape.
+    pub fn verify_claims<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<T, SessionError> {
+        jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| SessionError(err.to_string()))
     }

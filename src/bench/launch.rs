@@ -44,6 +44,10 @@ pub struct LaunchBenchArgs {
     /// module), as in real use; `0`: everyone launches once (the cold path, every row new).
     #[arg(long, default_value_t = 500)]
     pub users: usize,
+    /// Stop each launch at the tool's redirect after the id_token post, without fetching the page
+    /// it lands on: the protocol's own cost, apart from the course overview's.
+    #[arg(long)]
+    pub protocol_only: bool,
 }
 
 struct Server {
@@ -81,16 +85,7 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         .pool_max_idle_per_host(args.concurrency * 2)
         .build()?;
 
-    run_batch(
-        &client,
-        &platform,
-        &server.base,
-        0,
-        args.warmup,
-        args.concurrency,
-        args.users,
-    )
-    .await?;
+    run_batch(&client, &platform, &server.base, 0, args.warmup, &args).await?;
     let cpu_before = server.pid.and_then(cpu_millis);
     let started = Instant::now();
     let mut latencies = run_batch(
@@ -99,8 +94,7 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         &server.base,
         args.warmup,
         args.launches,
-        args.concurrency,
-        args.users,
+        &args,
     )
     .await?;
     let elapsed = started.elapsed();
@@ -197,9 +191,9 @@ async fn run_batch(
     base: &Url,
     first: usize,
     launches: usize,
-    concurrency: usize,
-    users: usize,
+    args: &LaunchBenchArgs,
 ) -> anyhow::Result<Vec<Duration>> {
+    let (concurrency, users, protocol_only) = (args.concurrency, args.users, args.protocol_only);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..concurrency {
@@ -219,7 +213,7 @@ async fn run_batch(
                     users => (first + n) % users,
                 };
                 let started = Instant::now();
-                one_launch(&client, &platform, &base, person).await?;
+                one_launch(&client, &platform, &base, person, protocol_only).await?;
                 latencies.push(started.elapsed());
             }
             anyhow::Ok(latencies)
@@ -238,6 +232,7 @@ async fn one_launch(
     platform: &DevPlatform,
     base: &Url,
     person: usize,
+    protocol_only: bool,
 ) -> anyhow::Result<()> {
     let login = platform.login_url(LaunchSpec::learner(&format!("bench-{person}")));
     let response = client.get(login).send().await?;
@@ -267,6 +262,9 @@ async fn one_launch(
         .await?;
     if launch.status() != reqwest::StatusCode::SEE_OTHER {
         bail!("launch answered {}", launch.status());
+    }
+    if protocol_only {
+        return Ok(());
     }
     // The landing page, as the browser fetches it after the launch's redirect.
     let landing = launch

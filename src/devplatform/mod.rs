@@ -263,6 +263,7 @@ impl DevPlatform {
                 post(services::post_score),
             )
             .route("/memberships", get(services::memberships))
+            .route("/deep-linking/return", post(services::deep_linking_return))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, router).await {
@@ -390,6 +391,19 @@ impl DevPlatform {
         }
         *lock(&self.inner.trusted_tool_keys) = Some(set);
         Ok(())
+    }
+
+    /// The deep linking responses the platform accepted, as claims.
+    pub fn deep_linking_responses(&self) -> Vec<Value> {
+        lock(&self.inner.services.deep_linking_responses).clone()
+    }
+
+    /// An instructor's deep linking request (the content picker of an LMS course): resource links,
+    /// several at once, back to the platform's `deep-linking/return`, with `data` to echo.
+    pub fn deep_linking_request(&self, sub: &str) -> LaunchSpec {
+        let mut spec = LaunchSpec::instructor(sub);
+        spec.message_type = "LtiDeepLinkingRequest".into();
+        spec
     }
 
     /// How many scores the gradebook accepted.
@@ -530,9 +544,12 @@ impl Inner {
                 object.insert(
                     claims::DEEP_LINKING_SETTINGS.into(),
                     json!({
-                        "deep_link_return_url": self.url("deep-link-return").as_str(),
+                        "deep_link_return_url": self.url("deep-linking/return").as_str(),
                         "accept_types": ["ltiResourceLink"],
                         "accept_presentation_document_targets": ["iframe", "window"],
+                        "accept_multiple": true,
+                        "auto_create": true,
+                        "data": "dev-platform-selection-1",
                     }),
                 );
             }

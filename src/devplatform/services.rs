@@ -35,6 +35,8 @@ pub struct ServiceState {
     pub(crate) refused_users: Mutex<HashMap<String, (u16, String)>>,
     /// Every score post that arrived, answered or not.
     pub(crate) score_posts: std::sync::atomic::AtomicUsize,
+    /// Deep linking responses the platform accepted (their claims).
+    pub(crate) deep_linking_responses: Mutex<Vec<Value>>,
     /// How long the gradebook takes to answer a score, in milliseconds (a slow LMS).
     pub(crate) score_delay_ms: std::sync::atomic::AtomicU64,
 }
@@ -132,11 +134,10 @@ pub async fn token(State(inner): State<Arc<Inner>>, Form(request): Form<TokenReq
     .into_response()
 }
 
-async fn verify_assertion(inner: &Inner, assertion: &str) -> Result<(), String> {
-    let header = jsonwebtoken::decode_header(assertion).map_err(|e| e.to_string())?;
-    let kid = header.kid.ok_or("assertion has no kid")?;
+/// The tool's public keys: handed over, or fetched from its JWKS URL.
+async fn tool_key_set(inner: &Inner) -> Result<JwkSet, String> {
     let trusted = lock(&inner.trusted_tool_keys).clone();
-    let set: JwkSet = match trusted {
+    Ok(match trusted {
         Some(set) => set,
         None => inner
             .http()
@@ -147,9 +148,23 @@ async fn verify_assertion(inner: &Inner, assertion: &str) -> Result<(), String> 
             .json()
             .await
             .map_err(|e| format!("tool JWKS unreadable: {e}"))?,
-    };
+    })
+}
+
+/// The decoding key of a JWT the tool signed, found by its `kid` in the tool's key set.
+pub(crate) async fn tool_key_for(inner: &Inner, jwt: &str) -> Result<DecodingKey, String> {
+    let header = jsonwebtoken::decode_header(jwt).map_err(|e| e.to_string())?;
+    if header.alg != Algorithm::RS256 {
+        return Err(format!("alg {:?} is not RS256", header.alg));
+    }
+    let kid = header.kid.ok_or("the JWT has no kid")?;
+    let set = tool_key_set(inner).await?;
     let jwk = set.find(&kid).ok_or("kid not in the tool's JWKS")?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())
+}
+
+async fn verify_assertion(inner: &Inner, assertion: &str) -> Result<(), String> {
+    let key = tool_key_for(inner, assertion).await?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[inner.url("token").as_str()]);
     validation.set_issuer(&[inner.client_id()]);
@@ -388,4 +403,59 @@ pub async fn memberships(
         }
     }
     response
+}
+
+/// The deep linking response form.
+#[derive(Debug, Deserialize)]
+pub struct DeepLinkingReturn {
+    #[serde(rename = "JWT")]
+    jwt: Option<String>,
+}
+
+/// `POST /deep-linking/return`: checks the tool's signed `LtiDeepLinkingResponse` as an LMS does and
+/// keeps its claims.
+pub async fn deep_linking_return(
+    State(inner): State<Arc<Inner>>,
+    Form(form): Form<DeepLinkingReturn>,
+) -> Response {
+    let Some(jwt) = form.jwt else {
+        return (StatusCode::BAD_REQUEST, "JWT missing").into_response();
+    };
+    let checked = async {
+        let key = tool_key_for(&inner, &jwt).await?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[inner.issuer()]);
+        validation.set_issuer(&[inner.client_id()]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
+        let claims = jsonwebtoken::decode::<Value>(&jwt, &key, &validation)
+            .map_err(|e| e.to_string())?
+            .claims;
+        if claims[crate::lti::claims::MESSAGE_TYPE] != "LtiDeepLinkingResponse" {
+            return Err("message_type must be LtiDeepLinkingResponse".to_owned());
+        }
+        if claims[crate::lti::claims::VERSION] != "1.3.0" {
+            return Err("version must be 1.3.0".to_owned());
+        }
+        if claims["nonce"].as_str().is_none_or(str::is_empty) {
+            return Err("nonce missing".to_owned());
+        }
+        if claims[crate::lti::claims::DEPLOYMENT_ID].as_str().is_none() {
+            return Err("deployment_id missing".to_owned());
+        }
+        Ok::<Value, String>(claims)
+    }
+    .await;
+    match checked {
+        Ok(claims) => {
+            let count = claims[crate::lti::deep_linking::CONTENT_ITEMS]
+                .as_array()
+                .map_or(0, Vec::len);
+            lock(&inner.services.deep_linking_responses).push(claims);
+            axum::response::Html(format!(
+                "<!DOCTYPE html><html lang=\"sv\"><title>Innehåll tillagt</title><h1>{count} objekt tillagda</h1></html>"
+            ))
+            .into_response()
+        }
+        Err(problem) => (StatusCode::BAD_REQUEST, problem).into_response(),
+    }
 }

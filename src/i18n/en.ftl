@@ -12,7 +12,6 @@ landing-role = Your role
 landing-next = The course modules open here. You are signed in through your learning platform and need no third-party cookies.
 landing-reload = Reload the page
 not-available-title = Not available yet
-not-available-deep-linking = Choosing content to place in the course (deep linking) comes in a later version of coursebridge. For now, add the tool as an ordinary link.
 not-available-submission-review = Reviewing a submission straight from the gradebook comes in a later version of coursebridge. Open the course through the tool link instead.
 error-title = Something went wrong
 error-technical = Technical detail for the platform administrator
@@ -225,3 +224,21 @@ gradebook-nothing = Nothing to send yet
 gradebook-up-to-date = Up to date
 gradebook-pending = On its way to the LMS
 gradebook-not-gradable = Refused by the LMS: { $reason }
+
+deep-linking-title = Choose content to add to the course
+deep-linking-intro-multiple = Choose the parts of the course that become links in the learning platform. Participants open them right there.
+deep-linking-intro-one = Choose the part of the course the link in the learning platform opens.
+deep-linking-legend = Parts of the course
+deep-linking-submit = Add to the course
+deep-linking-choose-one = Choose at least one part of the course.
+deep-linking-course-text = The course overview with every module and the participant's progress.
+deep-linking-module-text = Preparation for { $workshop }.
+deep-linking-assessment-text = A self-assessment of where the organisation stands in the phases mobilisation, coordination and acceleration.
+deep-linking-return-title = Sending your choice to the learning platform
+deep-linking-return-text = { $count ->
+    [one] One link is sent to the learning platform.
+   *[other] { $count } links are sent to the learning platform.
+}
+deep-linking-return-button = Continue to the learning platform
+deep-linking-unsupported-title = Content cannot be added here
+deep-linking-unsupported = The learning platform does not take tool links (ltiResourceLink) in this place. Add the tool as an external tool activity instead, or ask the platform's administrator to allow tool links.

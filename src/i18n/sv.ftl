@@ -12,7 +12,6 @@ landing-role = Din roll
 landing-next = Kursens moduler öppnas här. Du är inloggad via din lärplattform och behöver inga tredjepartskakor.
 landing-reload = Ladda om sidan
 not-available-title = Inte tillgängligt ännu
-not-available-deep-linking = Att välja innehåll att placera i kursen (djuplänkning) kommer i en senare version av coursebridge. Lägg tills vidare till verktyget som en vanlig länk.
 not-available-submission-review = Att granska en inlämning direkt från betygsboken kommer i en senare version av coursebridge. Öppna kursen via verktygslänken i stället.
 error-title = Något gick fel
 error-technical = Teknisk uppgift till plattformens administratör
@@ -225,3 +224,21 @@ gradebook-nothing = Inget att skicka än
 gradebook-up-to-date = Uppdaterat
 gradebook-pending = På väg till LMS
 gradebook-not-gradable = Tas inte emot av LMS: { $reason }
+
+deep-linking-title = Välj innehåll att lägga till i kursen
+deep-linking-intro-multiple = Välj det eller de delar av kursen som ska bli länkar i lärplattformen. Deltagarna öppnar dem direkt därifrån.
+deep-linking-intro-one = Välj den del av kursen som länken i lärplattformen ska öppna.
+deep-linking-legend = Kursens delar
+deep-linking-submit = Lägg till i kursen
+deep-linking-choose-one = Välj minst en del av kursen.
+deep-linking-course-text = Kursöversikten med alla moduler och deltagarens framsteg.
+deep-linking-module-text = Förberedelse inför { $workshop }.
+deep-linking-assessment-text = Självskattning av var organisationen står i faserna mobilisering, koordination och acceleration.
+deep-linking-return-title = Skickar valet till lärplattformen
+deep-linking-return-text = { $count ->
+    [one] En länk skickas till lärplattformen.
+   *[other] { $count } länkar skickas till lärplattformen.
+}
+deep-linking-return-button = Fortsätt till lärplattformen
+deep-linking-unsupported-title = Det går inte att lägga till innehåll här
+deep-linking-unsupported = Lärplattformen tar inte emot verktygslänkar (ltiResourceLink) på det här stället. Lägg till verktyget som en extern verktygsaktivitet i stället, eller be plattformens administratör tillåta verktygslänkar.

@@ -164,6 +164,8 @@ pub struct LtiClaims {
     pub memberships_url: Option<String>,
     /// Assignment and Grade Services, when the platform offers them.
     pub ags: Option<AgsClaim>,
+    /// The deep linking settings of an `LtiDeepLinkingRequest`.
+    pub deep_linking: Option<super::deep_linking::Settings>,
 }
 
 /// The Assignment and Grade Services endpoint claim: where scores go and what the tool may do.
@@ -264,15 +266,15 @@ pub fn parse_lti_claims(payload: &Map<String, Value>) -> Result<LtiClaims, Claim
     if message_type == MessageType::ResourceLink && resource_link.is_none() {
         return Err(ClaimProblem::Missing(RESOURCE_LINK));
     }
-    if message_type == MessageType::DeepLinking {
-        let return_url = payload
+    let deep_linking = if message_type == MessageType::DeepLinking {
+        let settings = payload
             .get(DEEP_LINKING_SETTINGS)
-            .and_then(|s| s.get("deep_link_return_url"))
-            .and_then(Value::as_str);
-        if return_url.is_none() {
-            return Err(ClaimProblem::Missing(DEEP_LINKING_SETTINGS));
-        }
-    }
+            .and_then(super::deep_linking::Settings::parse)
+            .ok_or(ClaimProblem::Missing(DEEP_LINKING_SETTINGS))?;
+        Some(settings)
+    } else {
+        None
+    };
     if message_type == MessageType::SubmissionReview && payload.get(FOR_USER).is_none() {
         return Err(ClaimProblem::Missing(FOR_USER));
     }
@@ -339,6 +341,7 @@ pub fn parse_lti_claims(payload: &Map<String, Value>) -> Result<LtiClaims, Claim
             }
         });
     Ok(LtiClaims {
+        deep_linking,
         ags,
         memberships_url,
         message_type,

@@ -6,6 +6,7 @@
 //! | `claims.rs` | LTI 1.3 Core §5.3–5.4 (message claims), roles vocabulary (Core appendix A) |
 //! | `login.rs` | LTI 1.3 Core §4.1 / Security Framework §5.1.1 (third-party initiated login) |
 //! | `launch.rs` | Security Framework §5.1.3 (id_token validation), Core §5.3 (required claims) |
+//! | `deep_linking.rs` | Deep Linking 2.0 (settings, `ltiResourceLink` items, the signed response) |
 //! | `keys.rs` | Security Framework §6 (key sets, `kid`, rotation) |
 //! | `ags.rs` | Assignment and Grade Services 2.0 (line items, scores) |
 //! | `nrps.rs` | Names and Role Provisioning Services 2.0 (paged membership) |
@@ -14,6 +15,7 @@
 
 pub mod ags;
 pub mod claims;
+pub mod deep_linking;
 pub mod keys;
 pub mod launch;
 pub mod login;

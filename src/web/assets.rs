@@ -22,3 +22,14 @@ pub async fn autosave_script() -> impl IntoResponse {
         include_str!("assets/autosave.js"),
     )
 }
+
+/// Posts the deep linking response to the LMS without a click.
+pub async fn autopost_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/autopost.js"),
+    )
+}

@@ -123,9 +123,7 @@ pub async fn launch(
                     Ok(token) => entry_page(&app, &admitted, &token).await,
                     Err(err) => AppError::Internal(anyhow::anyhow!(err)).into_response(),
                 },
-                MessageType::DeepLinking => {
-                    pages::not_available(&app, lang, "not-available-deep-linking")
-                }
+                MessageType::DeepLinking => super::deep_linking::begin(&app, &admitted),
                 MessageType::SubmissionReview => {
                     pages::not_available(&app, lang, "not-available-submission-review")
                 }
@@ -158,6 +156,16 @@ async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str)
         if let Ok(mut segments) = target.path_segments_mut() {
             segments.push("m").push(slug);
         }
+    } else if let Some(round) = admitted
+        .target_assessment
+        .as_deref()
+        .and_then(crate::learning::assessment::parse_round)
+    {
+        if let Ok(mut segments) = target.path_segments_mut() {
+            segments
+                .push("assessment")
+                .push(crate::learning::assessment::round_name(round));
+        }
     } else if session.role == crate::lti::claims::ToolRole::Instructor {
         super::instructor::sync_roster_if_stale(app, session).await;
         target = app.url("instructor");
@@ -174,6 +182,11 @@ fn launch_error_language(form: &LaunchForm, headers: &HeaderMap, _error: &Admiss
         .and_then(launch::unverified_locale)
         .map(|locale| Lang::from_locale(Some(&locale)))
         .unwrap_or_else(|| Lang::from_accept_language(accept_language(headers)))
+}
+
+/// The browser's language, for pages before a session says which.
+pub(crate) fn browser_language(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(accept_language(headers))
 }
 
 fn accept_language(headers: &HeaderMap) -> Option<&str> {

@@ -18,6 +18,7 @@ mod assessment;
 mod assets;
 mod cookies;
 mod course;
+mod deep_linking;
 mod health;
 pub(crate) mod instructor;
 mod lti;
@@ -39,6 +40,10 @@ pub fn router(state: AppState) -> Router {
             get(lti::login_initiation_query).post(lti::login_initiation_form),
         )
         .route("/lti/launch", post(lti::launch))
+        .route(
+            "/lti/deep-linking",
+            get(deep_linking::show_picker).post(deep_linking::choose),
+        )
         .route("/home", get(course::show_overview))
         .route("/course", get(course::show_overview))
         .route("/course/m/{module}", get(course::show_module))
@@ -74,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/autosave.js", get(assets::autosave_script))
+        .route("/assets/autopost.js", get(assets::autopost_script))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -24,7 +24,7 @@ on_both_databases!(
     launch_in_english_follows_launch_presentation_locale,
     session_token_reopens_the_landing_page_without_cookies,
     tampered_or_missing_session_token_is_refused,
-    deep_linking_and_submission_review_get_a_not_yet_available_page,
+    submission_review_gets_a_not_yet_available_page,
     health_and_readiness_answer,
 );
 
@@ -194,14 +194,8 @@ async fn tampered_or_missing_session_token_is_refused(backend: Backend) {
         .assert_refused(401, "SESSION_INVALID");
 }
 
-async fn deep_linking_and_submission_review_get_a_not_yet_available_page(backend: Backend) {
+async fn submission_review_gets_a_not_yet_available_page(backend: Backend) {
     let app = spawn_app(backend).await;
-    let mut deep = LaunchSpec::instructor("dl-1");
-    deep.message_type = "LtiDeepLinkingRequest".into();
-    let answer = app.launch(deep).await;
-    assert_eq!(answer.status.as_u16(), 200);
-    assert!(answer.body.contains("djuplänkning"), "{}", answer.body);
-
     let mut review = LaunchSpec::instructor("sr-1");
     review.message_type = "LtiSubmissionReviewRequest".into();
     let mut review = review.set(

@@ -25,6 +25,7 @@ mod browser;
 mod certification;
 mod cli;
 mod course;
+mod deep_linking;
 mod grades;
 mod hostile;
 mod instructor;
