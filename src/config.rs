@@ -45,6 +45,9 @@ pub struct Config {
     pub aggregate_min_respondents: usize,
     /// An instructor launch reads the roster again when the last read is older than this.
     pub roster_sync_age_seconds: u64,
+    /// Hosts whose platforms may register the tool by Dynamic Registration (`/lti/register`),
+    /// comma separated; `*` takes any (set the list in production).
+    pub dynamic_registration_hosts: String,
     /// Run the grade worker inside `serve` (turn off when `coursebridge worker` runs apart).
     pub grade_worker: bool,
     /// Scores the grade worker claims at once.
@@ -87,6 +90,7 @@ impl Default for Config {
             max_answer_chars: 20_000,
             roster_sync_age_seconds: 3600,
             aggregate_min_respondents: 3,
+            dynamic_registration_hosts: "*".into(),
             grade_worker: true,
             grade_batch_size: 200,
             grade_concurrency: 32,

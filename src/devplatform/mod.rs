@@ -27,6 +27,7 @@ use crate::lti::{self, claims, keys::SigningKey};
 
 mod lms;
 mod services;
+pub use services::Variant;
 
 /// The role URIs the platform sends.
 pub mod roles {
@@ -264,6 +265,11 @@ impl DevPlatform {
             )
             .route("/memberships", get(services::memberships))
             .route("/deep-linking/return", post(services::deep_linking_return))
+            .route(
+                "/openid-configuration/{variant}",
+                get(services::openid_configuration),
+            )
+            .route("/register/{variant}", post(services::register))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, router).await {
@@ -404,6 +410,32 @@ impl DevPlatform {
         let mut spec = LaunchSpec::instructor(sub);
         spec.message_type = "LtiDeepLinkingRequest".into();
         spec
+    }
+
+    /// The URL an administrator of this platform would open to register the tool at `tool_base`
+    /// by Dynamic Registration, with a fresh single-use registration token.
+    pub fn registration_url(&self, tool_base: &Url, variant: Variant) -> Url {
+        let token = lti::random_token(16);
+        lock(&self.inner.services.registration_tokens).insert(token.clone());
+        let name = match variant {
+            Variant::Moodle => "moodle",
+            Variant::Canvas => "canvas",
+        };
+        let mut url = tool_base
+            .join("lti/register")
+            .unwrap_or_else(|_| tool_base.clone());
+        url.query_pairs_mut()
+            .append_pair(
+                "openid_configuration",
+                self.url(&format!("openid-configuration/{name}")).as_str(),
+            )
+            .append_pair("registration_token", &token);
+        url
+    }
+
+    /// The tool registrations this platform accepted.
+    pub fn registrations(&self) -> Vec<Value> {
+        lock(&self.inner.services.registrations).clone()
     }
 
     /// How many scores the gradebook accepted.

@@ -37,6 +37,10 @@ pub struct ServiceState {
     pub(crate) score_posts: std::sync::atomic::AtomicUsize,
     /// Deep linking responses the platform accepted (their claims).
     pub(crate) deep_linking_responses: Mutex<Vec<Value>>,
+    /// Registration tokens handed out and not used yet.
+    pub(crate) registration_tokens: Mutex<HashSet<String>>,
+    /// Tool registrations the platform accepted (the request bodies).
+    pub(crate) registrations: Mutex<Vec<Value>>,
     /// How long the gradebook takes to answer a score, in milliseconds (a slow LMS).
     pub(crate) score_delay_ms: std::sync::atomic::AtomicU64,
 }
@@ -458,4 +462,123 @@ pub async fn deep_linking_return(
         }
         Err(problem) => (StatusCode::BAD_REQUEST, problem).into_response(),
     }
+}
+
+/// Which LMS the development platform plays during Dynamic Registration.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// Moodle: makes the deployment at once and names it in its answer.
+    Moodle,
+    /// Canvas: answers with the client_id only; deployments come when the tool is enabled.
+    Canvas,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Moodle => "moodle",
+            Variant::Canvas => "canvas",
+        }
+    }
+}
+
+/// `GET /openid-configuration/{variant}`: the platform's OpenID configuration.
+pub async fn openid_configuration(
+    State(inner): State<Arc<Inner>>,
+    Path(variant): Path<Variant>,
+) -> Response {
+    let mut config = json!({
+        "issuer": inner.issuer(),
+        "authorization_endpoint": inner.url("auth").as_str(),
+        "token_endpoint": inner.url("token").as_str(),
+        "jwks_uri": inner.url("jwks").as_str(),
+        "registration_endpoint": inner.url(&format!("register/{}", variant.name())).as_str(),
+        "scopes_supported": ["openid", SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_SCORE, SCOPE_NRPS],
+        "response_types_supported": ["id_token"],
+        "subject_types_supported": ["public", "pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "claims_supported": ["sub", "iss", "name", "given_name", "family_name", "email"],
+        crate::lti::registration::PLATFORM_CONFIGURATION: {
+            "product_family_code": variant.name(),
+            "version": "dev",
+            "messages_supported": [
+                {"type": "LtiResourceLinkRequest"},
+                {"type": "LtiDeepLinkingRequest", "placements": ["ContentArea"]},
+            ],
+        },
+    });
+    if variant == Variant::Canvas {
+        config["https://canvas.instructure.com/lti/account_name"] = json!("Region Västerbotten");
+    }
+    Json(config).into_response()
+}
+
+/// `POST /register/{variant}`: takes the tool's registration with a valid registration token.
+pub async fn register(
+    State(inner): State<Arc<Inner>>,
+    Path(variant): Path<Variant>,
+    headers: HeaderMap,
+    Json(request): Json<Value>,
+) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    if !token.is_some_and(|t| lock(&inner.services.registration_tokens).remove(&t)) {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "registration token missing, unknown or used",
+        );
+    }
+    let tool = &request[crate::lti::registration::TOOL_CONFIGURATION];
+    let problems: Vec<&str> = [
+        (
+            request["initiate_login_uri"].is_string(),
+            "initiate_login_uri",
+        ),
+        (
+            request["redirect_uris"]
+                .as_array()
+                .is_some_and(|u| !u.is_empty()),
+            "redirect_uris",
+        ),
+        (request["jwks_uri"].is_string(), "jwks_uri"),
+        (
+            request["token_endpoint_auth_method"] == "private_key_jwt",
+            "token_endpoint_auth_method",
+        ),
+        (
+            request["scope"]
+                .as_str()
+                .is_some_and(|s| s.contains(SCOPE_SCORE)),
+            "scope",
+        ),
+        (tool["target_link_uri"].is_string(), "target_link_uri"),
+        (
+            tool["messages"].as_array().is_some_and(|m| !m.is_empty()),
+            "messages",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(ok, name)| (!ok).then_some(name))
+    .collect();
+    if !problems.is_empty() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            &format!("missing or wrong: {}", problems.join(", ")),
+        );
+    }
+    lock(&inner.services.registrations).push(request.clone());
+    let mut answer = request;
+    answer["client_id"] = json!(inner.client_id());
+    if variant == Variant::Moodle {
+        answer[crate::lti::registration::TOOL_CONFIGURATION]["deployment_id"] =
+            json!(inner.deployment_id);
+    }
+    Json(answer).into_response()
 }

@@ -242,3 +242,13 @@ deep-linking-return-text = { $count ->
 deep-linking-return-button = Continue to the learning platform
 deep-linking-unsupported-title = Content cannot be added here
 deep-linking-unsupported = The learning platform does not take tool links (ltiResourceLink) in this place. Add the tool as an external tool activity instead, or ask the platform's administrator to allow tool links.
+
+registration-done-title = The tool is registered
+registration-done = coursebridge is now registered with { $platform }.
+registration-close = The learning platform closes this window. If it does not, you can close it yourself.
+registration-failed-title = The registration did not go through
+registration-no-configuration = The address lacks the platform's configuration (openid_configuration). Start the registration from the learning platform's administration.
+registration-not-allowed = This installation of coursebridge does not take registrations from that learning platform. Ask whoever runs coursebridge to add the platform's address.
+registration-exists = The tool is already registered with the same issuer and client id. Remove the old registration first, or use it.
+registration-bad-configuration = The learning platform's configuration cannot be used. The detail below says what is missing or wrong.
+registration-platform-failed = The learning platform did not answer as expected. Try again in a while; the detail below shows its answer.

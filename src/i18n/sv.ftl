@@ -242,3 +242,13 @@ deep-linking-return-text = { $count ->
 deep-linking-return-button = Fortsätt till lärplattformen
 deep-linking-unsupported-title = Det går inte att lägga till innehåll här
 deep-linking-unsupported = Lärplattformen tar inte emot verktygslänkar (ltiResourceLink) på det här stället. Lägg till verktyget som en extern verktygsaktivitet i stället, eller be plattformens administratör tillåta verktygslänkar.
+
+registration-done-title = Verktyget är registrerat
+registration-done = coursebridge är nu registrerat hos { $platform }.
+registration-close = Fönstret stängs av lärplattformen. Om det inte gör det kan du stänga det själv.
+registration-failed-title = Registreringen gick inte igenom
+registration-no-configuration = Adressen saknar plattformens konfiguration (openid_configuration). Starta registreringen från lärplattformens administration.
+registration-not-allowed = Den här installationen av coursebridge tar inte emot registreringar från den lärplattformen. Be den som driver coursebridge lägga till plattformens adress.
+registration-exists = Verktyget är redan registrerat med samma utfärdare och klient-id. Ta bort den gamla registreringen först, eller använd den.
+registration-bad-configuration = Lärplattformens konfiguration går inte att använda. Uppgiften nedan visar vad som saknas eller inte stämmer.
+registration-platform-failed = Lärplattformen svarade inte som väntat. Försök igen om en stund; uppgiften nedan visar svaret.

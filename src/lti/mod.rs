@@ -10,6 +10,7 @@
 //! | `keys.rs` | Security Framework §6 (key sets, `kid`, rotation) |
 //! | `ags.rs` | Assignment and Grade Services 2.0 (line items, scores) |
 //! | `nrps.rs` | Names and Role Provisioning Services 2.0 (paged membership) |
+//! | `registration.rs` | Dynamic Registration 1.0 (platform configuration, tool registration) |
 //! | `token.rs` | Security Framework §4.1 (client_credentials with a JWT client assertion, RFC 7523) |
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod keys;
 pub mod launch;
 pub mod login;
 pub mod nrps;
+pub mod registration;
 pub mod token;
 
 /// Seconds since the Unix epoch, the unit of every JWT time claim.

@@ -33,3 +33,14 @@ pub async fn autopost_script() -> impl IntoResponse {
         include_str!("assets/autopost.js"),
     )
 }
+
+/// Tells the platform that a dynamic registration is done.
+pub async fn registered_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/registered.js"),
+    )
+}

@@ -24,6 +24,7 @@ pub(crate) mod instructor;
 mod lti;
 mod organisation;
 mod pages;
+mod registration;
 
 /// The largest request body accepted. An id_token is a few kilobytes.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
             get(lti::login_initiation_query).post(lti::login_initiation_form),
         )
         .route("/lti/launch", post(lti::launch))
+        .route("/lti/register", get(registration::register))
         .route(
             "/lti/deep-linking",
             get(deep_linking::show_picker).post(deep_linking::choose),
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/autosave.js", get(assets::autosave_script))
         .route("/assets/autopost.js", get(assets::autopost_script))
+        .route("/assets/registered.js", get(assets::registered_script))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

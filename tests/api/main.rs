@@ -31,4 +31,5 @@ mod hostile;
 mod instructor;
 mod keys;
 mod launch;
+mod registration;
 mod services;

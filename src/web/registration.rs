@@ -1,0 +1,115 @@
+//! `GET /lti/register`: Dynamic Registration, started by the platform in a window or frame of the
+//! administrator's browser. It ends with a page that tells the platform to close it.
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::Deserialize;
+
+use crate::{
+    admin::registrations::{self, DynamicError},
+    error::{MessagePage, render},
+    i18n::Lang,
+    lti::registration::RegistrationError,
+    state::AppState,
+};
+
+/// The platform's parameters.
+#[derive(Debug, Deserialize)]
+pub struct RegisterQuery {
+    openid_configuration: Option<String>,
+    registration_token: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "registered.html")]
+struct RegisteredPage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    text: String,
+}
+
+/// `GET /lti/register?openid_configuration=…&registration_token=…`.
+pub async fn register(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<RegisterQuery>,
+) -> Response {
+    let lang = super::lti::browser_language(&headers);
+    let failed = |status: StatusCode, key: &str, code: &'static str, detail: String| {
+        tracing::warn!(code, %detail, "dynamic registration failed");
+        render(
+            &MessagePage {
+                lang,
+                assets_base: app.public_base.as_str(),
+                accessibility_url: app.url("accessibility").to_string(),
+                title: lang.t("registration-failed-title"),
+                message: lang.t(key),
+                code: Some(code),
+                detail: Some(detail),
+            },
+            status,
+        )
+    };
+    let Some(configuration) = query.openid_configuration.filter(|c| !c.is_empty()) else {
+        return failed(
+            StatusCode::BAD_REQUEST,
+            "registration-no-configuration",
+            "REG_NO_CONFIGURATION",
+            "openid_configuration is missing".into(),
+        );
+    };
+    let token = query.registration_token.filter(|t| !t.is_empty());
+    match registrations::register_dynamically(&app, &configuration, token.as_deref()).await {
+        Ok(registered) => render(
+            &RegisteredPage {
+                lang,
+                assets_base: app.public_base.as_str(),
+                accessibility_url: app.url("accessibility").to_string(),
+                text: lang.tf(
+                    "registration-done",
+                    &[("platform", registered.platform_name.as_str())],
+                ),
+            },
+            StatusCode::OK,
+        ),
+        Err(DynamicError::NotAllowed(host)) => failed(
+            StatusCode::FORBIDDEN,
+            "registration-not-allowed",
+            "REG_HOST_NOT_ALLOWED",
+            host,
+        ),
+        Err(DynamicError::AlreadyRegistered(what)) => failed(
+            StatusCode::CONFLICT,
+            "registration-exists",
+            "REG_EXISTS",
+            what,
+        ),
+        Err(DynamicError::Registration(
+            err @ (RegistrationError::BadUrl(_) | RegistrationError::BadConfiguration(_)),
+        )) => failed(
+            StatusCode::BAD_REQUEST,
+            "registration-bad-configuration",
+            "REG_BAD_CONFIGURATION",
+            err.to_string(),
+        ),
+        Err(DynamicError::Registration(err)) => failed(
+            StatusCode::BAD_GATEWAY,
+            "registration-platform-failed",
+            "REG_PLATFORM_FAILED",
+            err.to_string(),
+        ),
+        Err(DynamicError::Db(err)) => {
+            tracing::error!(error = %err, "dynamic registration: database failed");
+            failed(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "registration-platform-failed",
+                "REG_STORAGE",
+                "the registration could not be stored".into(),
+            )
+        }
+    }
+}
