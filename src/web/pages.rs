@@ -19,6 +19,7 @@ use crate::{
 #[template(path = "index.html")]
 struct IndexPage<'a> {
     assets_base: &'a str,
+    register_url: String,
     login_url: String,
     launch_url: String,
     jwks_url: String,
@@ -29,6 +30,7 @@ pub async fn show_index(State(app): State<AppState>) -> Response {
     render(
         &IndexPage {
             assets_base: app.public_base.as_str(),
+            register_url: app.url("lti/register").to_string(),
             login_url: app.url("lti/login").to_string(),
             launch_url: app.url("lti/launch").to_string(),
             jwks_url: app.url(".well-known/jwks.json").to_string(),
