@@ -59,6 +59,68 @@ pub struct LoginRedirect {
     pub binding_cookie: (String, String),
     /// How long the cookie should live, seconds.
     pub max_age: u64,
+    /// Where the platform keeps the same secret, when it offered platform storage.
+    pub storage: Option<StorageTarget>,
+}
+
+/// A platform's storage frame (1EdTech Client Side postMessages).
+#[derive(Debug, Clone)]
+pub struct StorageTarget {
+    /// `_parent` or the name of a frame in the platform's page.
+    pub frame: String,
+    /// The platform's origin: messages go only there, answers count only from there.
+    pub origin: String,
+    /// The key the secret is kept under.
+    pub key: String,
+}
+
+/// The key under which the platform keeps a login's binding secret.
+pub fn storage_key(state: &str) -> String {
+    format!("coursebridge_{}", &lti::sha256_hex(state)[..24])
+}
+
+fn storage_target(frame: &str, auth_url: &Url, state: &str) -> StorageTarget {
+    StorageTarget {
+        frame: frame.to_owned(),
+        origin: auth_url.origin().ascii_serialization(),
+        key: storage_key(state),
+    }
+}
+
+/// A launch that came without the browser's proof (no cookie, nothing from platform storage).
+#[derive(Debug, Clone)]
+pub struct ProofMissing {
+    /// Read the proof from the platform's storage, when the login put it there.
+    pub storage: Option<StorageTarget>,
+    /// The same login started again in a window of its own (first party: the cookie works).
+    pub new_window: Url,
+}
+
+/// When a launch arrives without proof: what the page can still do, for a login that is waiting
+/// (known, unused, unexpired). `None` for anything else; the launch then fails as usual.
+pub async fn proof_missing(app: &App, state: &str) -> Result<Option<ProofMissing>, DbErr> {
+    let now = lti::now_unix();
+    let Some(row) = launch_state::find(&app.db, state).await? else {
+        return Ok(None);
+    };
+    if row.consumed_at.is_some() || row.expires_at <= now {
+        return Ok(None);
+    }
+    let mut new_window = app.url("lti/login");
+    new_window.set_query(row.login_query.as_deref());
+    let storage = match &row.storage_target {
+        Some(frame) => app
+            .registry
+            .platform_by_id(&app.db, row.platform_id)
+            .await?
+            .and_then(|platform| Url::parse(&platform.auth_login_url).ok())
+            .map(|auth| storage_target(frame, &auth, state)),
+        None => None,
+    };
+    Ok(Some(ProofMissing {
+        storage,
+        new_window,
+    }))
 }
 
 /// Checks the login initiation, stores state and nonce, and builds the redirect to the platform.
@@ -115,6 +177,8 @@ pub async fn begin_login(
             target_link_uri: login.target_link_uri.to_string(),
             created_at: now,
             expires_at: now + ttl as i64,
+            storage_target: login.storage_target.clone(),
+            login_query: Some(initiation.to_query()),
         },
     )
     .await?;
@@ -126,10 +190,15 @@ pub async fn begin_login(
         &state,
         &nonce,
     );
+    let storage = login
+        .storage_target
+        .as_deref()
+        .map(|frame| storage_target(frame, &auth_url, &state));
     Ok(LoginRedirect {
         location,
         binding_cookie: (binding_cookie_name(&state), binding_secret),
         max_age: ttl,
+        storage,
     })
 }
 
@@ -144,6 +213,8 @@ pub struct LaunchForm {
     pub error: Option<String>,
     /// The platform's explanation.
     pub error_description: Option<String>,
+    /// The binding secret read back from platform storage (instead of the cookie).
+    pub binding: Option<String>,
 }
 
 /// A launch that passed every check.

@@ -9,6 +9,7 @@ mod m20261129_000005_add_context_roster;
 mod m20261129_000006_create_contact_person;
 mod m20261129_000007_create_learner_group;
 mod m20261129_000008_create_grades;
+mod m20261129_000009_add_platform_storage;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_create_contact_person::Migration),
             Box::new(m20261129_000007_create_learner_group::Migration),
             Box::new(m20261129_000008_create_grades::Migration),
+            Box::new(m20261129_000009_add_platform_storage::Migration),
         ]
     }
 }

@@ -57,6 +57,9 @@ pub struct LaunchChoice {
     user: Option<String>,
     /// Which LMS course (context id); the demo course when absent.
     course: Option<String>,
+    /// `1`: the login offers platform storage (`lti_storage_target=_parent`), as Canvas,
+    /// Brightspace and Sakai do.
+    storage: Option<String>,
 }
 
 /// `GET /lms/launch`: the course page with the tool in an iframe.
@@ -78,14 +81,56 @@ pub async fn show_launch_frame(
     ) {
         context.0 = course;
     }
+    if choice.storage.as_deref() == Some("1") {
+        spec.storage_target = Some("_parent".into());
+    }
     let src = inner.login_url(spec);
+    let tool_origin = inner.tool().login.origin().ascii_serialization();
     Html(format!(
         r#"<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo-LMS – coursebridge</title><style>{STYLE}</style></head>
 <body><header><strong>Demo-LMS</strong> · Att leda digital omställning · <a style="color:#fff" href="{}">Tillbaka / Back</a></header>
+<script>{}</script>
 <main><iframe title="coursebridge" src="{}" allow="fullscreen"></iframe></main></body></html>"#,
         escape(inner.url("").as_str()),
+        platform_storage_script(&tool_origin),
         escape(src.as_str())
     ))
+}
+
+/// The platform side of platform storage (1EdTech LTI Client Side postMessages): this page keeps
+/// values for the framed tool, per key, and answers only the tool's origin.
+fn platform_storage_script(tool_origin: &str) -> String {
+    let origin = serde_json::to_string(tool_origin).unwrap_or_else(|_| "\"\"".into());
+    format!(
+        r#"(function () {{
+  var toolOrigin = {origin};
+  var kept = {{}};
+  window.addEventListener("message", function (event) {{
+    var data = event.data;
+    if (event.origin !== toolOrigin || !data || typeof data.subject !== "string") return;
+    var reply = {{ message_id: data.message_id }};
+    if (data.subject === "lti.capabilities") {{
+      reply.subject = "lti.capabilities.response";
+      reply.supported_messages = [{{ subject: "lti.capabilities" }}, {{ subject: "lti.put_data" }}, {{ subject: "lti.get_data" }}];
+    }} else if (data.subject === "lti.put_data") {{
+      kept[data.key] = data.value;
+      reply.subject = "lti.put_data.response";
+      reply.key = data.key;
+      reply.value = data.value;
+    }} else if (data.subject === "lti.get_data") {{
+      // Visible to tests: how many reads this page answered.
+      document.documentElement.dataset.ltiGetData = String(Number(document.documentElement.dataset.ltiGetData || 0) + 1);
+      reply.subject = "lti.get_data.response";
+      reply.key = data.key;
+      if (Object.prototype.hasOwnProperty.call(kept, data.key)) reply.value = kept[data.key];
+      else reply.error = {{ code: "key_not_found", message: "nothing kept under this key" }};
+    }} else {{
+      return;
+    }}
+    event.source.postMessage(reply, event.origin);
+  }});
+}})();"#
+    )
 }
 
 /// The OIDC authentication request the tool sends.

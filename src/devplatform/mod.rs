@@ -115,6 +115,9 @@ pub struct LaunchSpec {
     pub edits: Vec<ClaimEdit>,
     /// Signing variant.
     pub signing: Signing,
+    /// `lti_storage_target` in the login initiation: the platform offers to keep data for the tool
+    /// (its page answers `lti.put_data` and `lti.get_data`).
+    pub storage_target: Option<String>,
 }
 
 impl LaunchSpec {
@@ -141,6 +144,7 @@ impl LaunchSpec {
             deployment_id: None,
             edits: Vec::new(),
             signing: Signing::Platform,
+            storage_target: None,
         }
     }
 
@@ -491,6 +495,7 @@ impl Inner {
             .deployment_id
             .clone()
             .unwrap_or_else(|| self.deployment_id.clone());
+        let storage_target = spec.storage_target.clone();
         lock(&self.launches).insert(hint.clone(), spec);
         let mut url = self.tool.login.clone();
         url.query_pairs_mut()
@@ -500,6 +505,10 @@ impl Inner {
             .append_pair("lti_message_hint", &hint)
             .append_pair("client_id", &self.client_id)
             .append_pair("lti_deployment_id", &deployment);
+        if let Some(target) = &storage_target {
+            url.query_pairs_mut()
+                .append_pair("lti_storage_target", target);
+        }
         url
     }
 

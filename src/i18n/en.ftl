@@ -252,3 +252,11 @@ registration-not-allowed = This installation of coursebridge does not take regis
 registration-exists = The tool is already registered with the same issuer and client id. Remove the old registration first, or use it.
 registration-bad-configuration = The learning platform's configuration cannot be used. The detail below says what is missing or wrong.
 registration-platform-failed = The learning platform did not answer as expected. Try again in a while; the detail below shows its answer.
+
+storage-starting = Starting the course …
+storage-continue = Continue to the learning platform
+storage-opening = Opening the course …
+storage-checking = Checking the sign-in with the learning platform …
+storage-new-window-heading = Open the course in its own window
+storage-new-window-why = The browser blocks cookies from coursebridge while the course is shown inside the learning platform, and the learning platform cannot keep the sign-in for the tool. In a window of its own it works.
+storage-new-window-link = Open the course in a new window

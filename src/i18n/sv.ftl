@@ -252,3 +252,11 @@ registration-not-allowed = Den här installationen av coursebridge tar inte emot
 registration-exists = Verktyget är redan registrerat med samma utfärdare och klient-id. Ta bort den gamla registreringen först, eller använd den.
 registration-bad-configuration = Lärplattformens konfiguration går inte att använda. Uppgiften nedan visar vad som saknas eller inte stämmer.
 registration-platform-failed = Lärplattformen svarade inte som väntat. Försök igen om en stund; uppgiften nedan visar svaret.
+
+storage-starting = Startar kursen …
+storage-continue = Fortsätt till lärplattformen
+storage-opening = Öppnar kursen …
+storage-checking = Kontrollerar inloggningen hos lärplattformen …
+storage-new-window-heading = Öppna kursen i ett eget fönster
+storage-new-window-why = Webbläsaren stoppar kakor från coursebridge när kursen visas inuti lärplattformen, och lärplattformen kan inte hålla inloggningen åt verktyget. I ett eget fönster fungerar det.
+storage-new-window-link = Öppna kursen i ett nytt fönster

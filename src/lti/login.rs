@@ -18,6 +18,9 @@ pub struct LoginInitiation {
     pub client_id: Option<String>,
     /// The deployment the launch will come from (informative here; the id_token claim decides).
     pub lti_deployment_id: Option<String>,
+    /// The platform's frame that keeps data for the tool (Client Side postMessages), when it offers
+    /// platform storage: `_parent` or the name of a frame of the platform's page.
+    pub lti_storage_target: Option<String>,
 }
 
 /// A login initiation that is missing something the specification requires.
@@ -44,6 +47,8 @@ pub struct CheckedLogin {
     pub lti_message_hint: Option<String>,
     /// Client id, when the platform sent one.
     pub client_id: Option<String>,
+    /// The platform storage frame, when offered and well-formed.
+    pub storage_target: Option<String>,
 }
 
 fn required(value: &Option<String>, name: &'static str) -> Result<String, LoginError> {
@@ -72,8 +77,39 @@ impl LoginInitiation {
                 .clone()
                 .filter(|hint| !hint.is_empty()),
             client_id: self.client_id.clone().filter(|id| !id.trim().is_empty()),
+            storage_target: self
+                .lti_storage_target
+                .clone()
+                .filter(|target| is_frame_name(target)),
         })
     }
+
+    /// The parameters again, as a query string: the same login, started anew in another window.
+    pub fn to_query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("iss", &self.iss),
+            ("login_hint", &self.login_hint),
+            ("target_link_uri", &self.target_link_uri),
+            ("lti_message_hint", &self.lti_message_hint),
+            ("client_id", &self.client_id),
+            ("lti_deployment_id", &self.lti_deployment_id),
+        ] {
+            if let Some(value) = value {
+                query.append_pair(name, value);
+            }
+        }
+        query.finish()
+    }
+}
+
+/// A frame name the page may address: `_parent`, or a plain name (letters, digits, `_`, `-`).
+fn is_frame_name(target: &str) -> bool {
+    !target.is_empty()
+        && target.len() <= 64
+        && target
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The OIDC authentication request (Security Framework §5.1.1.2) as a URL on the platform.
@@ -118,7 +154,26 @@ mod tests {
             lti_message_hint: Some("m1".into()),
             client_id: Some("c1".into()),
             lti_deployment_id: None,
+            lti_storage_target: None,
         }
+    }
+
+    #[test]
+    fn a_storage_target_must_be_a_plain_frame_name_and_the_login_can_be_repeated() {
+        let mut login = initiation();
+        login.lti_storage_target = Some("_parent".into());
+        assert_eq!(
+            login.check().unwrap().storage_target.as_deref(),
+            Some("_parent")
+        );
+        login.lti_storage_target = Some("post_message_forwarding".into());
+        assert!(login.check().unwrap().storage_target.is_some());
+        login.lti_storage_target = Some("x\"><script>".into());
+        assert_eq!(login.check().unwrap().storage_target, None);
+        assert_eq!(
+            initiation().to_query(),
+            "iss=https%3A%2F%2Flms.example&login_hint=u1&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch&lti_message_hint=m1&client_id=c1"
+        );
     }
 
     #[test]

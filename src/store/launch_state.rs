@@ -22,6 +22,10 @@ pub struct NewLaunchState {
     pub created_at: i64,
     /// When the state stops being accepted.
     pub expires_at: i64,
+    /// The platform's storage target, when it offered platform storage.
+    pub storage_target: Option<String>,
+    /// The login initiation's parameters, as a query string.
+    pub login_query: Option<String>,
 }
 
 /// Stores a login state.
@@ -35,6 +39,8 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewLaunchState) -> Result<()
         created_at: Set(new.created_at),
         expires_at: Set(new.expires_at),
         consumed_at: Set(None),
+        storage_target: Set(new.storage_target),
+        login_query: Set(new.login_query),
         ..Default::default()
     })
     .exec_without_returning(db)

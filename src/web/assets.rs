@@ -44,3 +44,14 @@ pub async fn registered_script() -> impl IntoResponse {
         include_str!("assets/registered.js"),
     )
 }
+
+/// Keeps and reads the login's proof in the platform's frame (platform storage).
+pub async fn platform_storage_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/platform-storage.js"),
+    )
+}

@@ -1,4 +1,5 @@
 //! The LTI protocol endpoints: the tool's key set, login initiation and launch.
+use askama::Template;
 use axum::{
     Form, Json,
     extract::{Query, State, rejection::FormRejection},
@@ -8,7 +9,7 @@ use axum::{
 
 use crate::{
     admission::{self, AdmissionError, LaunchForm},
-    error::AppError,
+    error::{AppError, render},
     i18n::Lang,
     lti::{self, claims::MessageType, keys::SigningKey, launch, login::LoginInitiation},
     state::AppState,
@@ -70,8 +71,27 @@ async fn login_initiation(
     match admission::begin_login(app, &initiation).await {
         Ok(redirect) => {
             let (name, value) = &redirect.binding_cookie;
-            let mut response = Redirect::to(redirect.location.as_str()).into_response();
-            *response.status_mut() = StatusCode::FOUND;
+            let mut response = match &redirect.storage {
+                // The platform keeps the secret too: a page puts it there, then goes on to the
+                // platform. The cookie is still set; whichever arrives at the launch counts.
+                Some(storage) => render(
+                    &LoginStoragePage {
+                        lang: Lang::from_accept_language(accept_language(headers)),
+                        assets_base: app.public_base.as_str(),
+                        frame: &storage.frame,
+                        origin: &storage.origin,
+                        key: &storage.key,
+                        value,
+                        next: redirect.location.as_str(),
+                    },
+                    StatusCode::OK,
+                ),
+                None => {
+                    let mut response = Redirect::to(redirect.location.as_str()).into_response();
+                    *response.status_mut() = StatusCode::FOUND;
+                    response
+                }
+            };
             if let Some(cookie) =
                 cookies::login_binding(name, value, redirect.max_age, app.config.insecure_cookies)
             {
@@ -106,7 +126,19 @@ pub async fn launch(
     let cookie_name = form.state.as_deref().map(admission::binding_cookie_name);
     let binding = cookie_name
         .as_deref()
-        .and_then(|name| cookies::read(&headers, name));
+        .and_then(|name| cookies::read(&headers, name))
+        .or_else(|| form.binding.clone().filter(|b| !b.is_empty()));
+    if binding.is_none()
+        && let Some(state) = form.state.as_deref()
+    {
+        // No cookie (third-party cookies blocked) and no proof yet: read it from platform storage,
+        // or offer the new window.
+        match admission::proof_missing(&app, state).await {
+            Ok(Some(missing)) => return proof_page(&app, &headers, &form, missing),
+            Ok(None) => {}
+            Err(err) => return AppError::Internal(err.into()).into_response(),
+        }
+    }
     let outcome = admission::complete_launch(&app, &form, binding.as_deref()).await;
     let mut response = match outcome {
         Ok(admitted) => {
@@ -141,6 +173,64 @@ pub async fn launch(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+#[derive(Template)]
+#[template(path = "login_storage.html")]
+struct LoginStoragePage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    frame: &'a str,
+    origin: &'a str,
+    key: &'a str,
+    value: &'a str,
+    next: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "launch_proof.html")]
+struct LaunchProofPage<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    action: String,
+    id_token: &'a str,
+    state: &'a str,
+    storage: Option<admission::StorageTarget>,
+    new_window: String,
+}
+
+/// The page for a launch that came without the browser's proof: it reads the proof from platform
+/// storage and posts the launch again, or offers to open the course in a window of its own.
+fn proof_page(
+    app: &AppState,
+    headers: &HeaderMap,
+    form: &LaunchForm,
+    missing: admission::ProofMissing,
+) -> Response {
+    let lang = form
+        .id_token
+        .as_deref()
+        .and_then(launch::unverified_locale)
+        .map(|locale| Lang::from_locale(Some(&locale)))
+        .unwrap_or_else(|| Lang::from_accept_language(accept_language(headers)));
+    tracing::info!(
+        storage = missing.storage.is_some(),
+        "launch without a cookie: asking platform storage or offering a new window"
+    );
+    render(
+        &LaunchProofPage {
+            lang,
+            assets_base: app.public_base.as_str(),
+            accessibility_url: app.url("accessibility").to_string(),
+            action: app.url("lti/launch").to_string(),
+            id_token: form.id_token.as_deref().unwrap_or_default(),
+            state: form.state.as_deref().unwrap_or_default(),
+            storage: missing.storage,
+            new_window: missing.new_window.to_string(),
+        },
+        StatusCode::OK,
+    )
 }
 
 /// Where a resource-link launch lands: the module its `module` custom parameter names, else the

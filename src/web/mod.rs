@@ -83,6 +83,10 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/autosave.js", get(assets::autosave_script))
         .route("/assets/autopost.js", get(assets::autopost_script))
         .route("/assets/registered.js", get(assets::registered_script))
+        .route(
+            "/assets/platform-storage.js",
+            get(assets::platform_storage_script),
+        )
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -29,7 +29,7 @@ on_both_databases!(
     replayed_launch_post_is_refused,
     missing_state_is_refused,
     unknown_state_is_refused,
-    launch_without_the_login_cookie_is_refused,
+    launch_without_the_login_cookie_is_not_admitted,
     launch_with_another_logins_cookie_is_refused,
     target_link_uri_that_differs_from_the_login_is_refused,
     unknown_message_type_is_refused,
@@ -193,13 +193,27 @@ async fn unknown_state_is_refused(backend: Backend) {
         .assert_refused(400, "LTI_STATE_UNKNOWN");
 }
 
-async fn launch_without_the_login_cookie_is_refused(backend: Backend) {
+async fn launch_without_the_login_cookie_is_not_admitted(backend: Backend) {
     let app = spawn_app(backend).await;
-    let mut form = app.authorize(learner()).await;
-    form.cookie = None;
-    app.post_launch(&form)
+    let form = app.authorize(learner()).await;
+    let mut without = form.clone();
+    without.cookie = None;
+    // What a browser blocking third-party cookies gets: no session, the choice of a new window.
+    let answer = app.post_launch(&without).await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
+    assert!(answer.body.contains("data-testid=\"new-window\""));
+    assert!(
+        !answer.body.contains("session="),
+        "no session without proof"
+    );
+    // A made-up proof is refused, and does not use up the login.
+    let mut forged = without.clone();
+    forged.fields.insert("binding".into(), "guessed".into());
+    app.post_launch(&forged)
         .await
         .assert_refused(401, "LTI_STATE_MISMATCH");
+    // The browser that logged in still can.
+    assert_eq!(app.post_launch(&form).await.status.as_u16(), 200);
 }
 
 async fn launch_with_another_logins_cookie_is_refused(backend: Backend) {

@@ -33,3 +33,4 @@ mod keys;
 mod launch;
 mod registration;
 mod services;
+mod storage;

@@ -1,5 +1,6 @@
 // The participant's journey in Debian's Chromium, with third-party cookies blocked: an LMS page on
-// one site frames coursebridge on another; the participant reads a module, types an answer, reloads
+// one site frames coursebridge on another (launches through the partitioned cookie, through platform
+// storage, and by the new-window choice); the participant reads a module, types an answer, reloads
 // and finds the draft, submits, sees "submitted", fills in the self-assessment. axe-core checks
 // every coursebridge page (WCAG 2.1 A/AA rules) in Swedish and in English; any violation fails.
 //
@@ -15,6 +16,18 @@ const TEXT = {
   sv: { draftSaved: "Utkast sparat", submitted: "Inskickad", submit: "Skicka in", assessed: "Självskattningen är inskickad." },
   en: { draftSaved: "Draft saved", submitted: "Submitted", submit: "Submit", assessed: "The self-assessment is submitted." },
 };
+
+// Where the journey is, for the watchdog: a step that hangs (a page that never answers makes
+// frame.evaluate wait forever) fails the journey with its name instead of stalling the suite.
+let stage = "start";
+function step(name) {
+  stage = name;
+  console.log(name);
+}
+setTimeout(() => {
+  console.error(`browser journey timed out during: ${stage}`);
+  process.exit(1);
+}, 200000).unref();
 
 let checkedPages = 0;
 const failures = [];
@@ -34,6 +47,15 @@ function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+// Waits for a launched tool page; on failure says where the frame is and what it shows.
+async function landed(frame) {
+  try {
+    await frame.waitForSelector('[data-testid="role"]', { timeout: 15000 });
+  } catch (error) {
+    throw new Error(`${error.message}\nframe at ${frame.url()}:\n${(await frame.content()).slice(0, 3000)}`);
+  }
+}
+
 async function toolFrame(page) {
   const element = await page.waitForSelector("iframe", { timeout: 15000 });
   const frame = await element.contentFrame();
@@ -42,11 +64,12 @@ async function toolFrame(page) {
 }
 
 async function journey(browser, lang, start) {
+  step(`participant journey (${lang})`);
   const context = await browser.newContext({ locale: lang === "sv" ? "sv-SE" : "en-GB" });
   const page = await context.newPage();
   await start(page);
   const frame = await toolFrame(page);
-  await frame.waitForSelector('[data-testid="role"]', { timeout: 15000 });
+  await landed(frame);
   expect(new URL(frame.url()).hostname !== new URL(page.url()).hostname, "the tool must be framed from another site");
 
   // The browser really blocks third-party cookies: an unpartitioned cookie set inside the frame is
@@ -140,13 +163,14 @@ async function launched(browser, who, locale, user) {
   const page = await context.newPage();
   await page.goto(new URL(`lms/launch?as=${who}&locale=${locale}&user=${user}&course=review-loop`, LMS_URL).toString());
   const frame = await toolFrame(page);
-  await frame.waitForSelector('[data-testid="role"]', { timeout: 15000 });
+  await landed(frame);
   return { context, frame };
 }
 
 // The review loop: the instructor returns an answer with feedback, the participant revises, the
 // instructor approves; axe-core on every instructor page in Swedish and English.
 async function reviewLoop(browser) {
+  step("review loop");
   const learner = await launched(browser, "participant", "sv-SE", "review-learner");
   await learner.frame.click('a[href*="/course/m/ledarskap"]');
   await learner.frame.fill("textarea#answer-vad-betyder-0", "Vi behöver börja i invånarnas behov.");
@@ -207,6 +231,64 @@ async function reviewLoop(browser) {
   await learner.context.close();
 }
 
+// A browser that keeps no cookie at all for the framed tool (as Safari, which blocks even
+// partitioned ones): the tool's login cookie is dropped whenever the login runs inside a frame.
+async function withoutFramedCookies(context) {
+  await context.route("**/lti/login**", async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    let framed = false;
+    try {
+      framed = route.request().frame().parentFrame() !== null;
+    } catch {
+      framed = false; // a new window's first request comes before its frame exists: top level
+    }
+    if (framed) delete headers["set-cookie"];
+    await route.fulfill({ response, headers });
+  });
+}
+
+// Launches without a third-party cookie: through platform storage (postMessage to the LMS page),
+// and, where the platform keeps nothing, by the new-window choice; the cookie path still works.
+async function withoutCookies(browser) {
+  step("launch through platform storage");
+  const stored = await browser.newContext({ locale: "sv-SE" });
+  await withoutFramedCookies(stored);
+  const page = await stored.newPage();
+  await page.goto(new URL("lms/launch?as=participant&locale=sv-SE&user=storage-learner&storage=1", LMS_URL).toString());
+  const frame = await toolFrame(page);
+  await landed(frame);
+  step("storage launch landed; counting reads");
+  const reads = await page.evaluate(() => document.documentElement.dataset.ltiGetData);
+  expect(reads === "1", `the launch did not read its proof from platform storage (${reads})`);
+  step("closing the storage context");
+  await stored.close();
+
+  step("launch with neither cookie nor storage: the new window");
+  const neither = await browser.newContext({ locale: "sv-SE" });
+  await withoutFramedCookies(neither);
+  const lms = await neither.newPage();
+  await lms.goto(new URL("lms/launch?as=participant&locale=sv-SE&user=window-learner&storage=0", LMS_URL).toString());
+  const offer = await toolFrame(lms);
+  await offer.waitForSelector('[data-testid="new-window"] a', { timeout: 15000 });
+  step("new-window choice shown; axe");
+  await axeCheck(offer, "sv new-window choice");
+  step("opening the new window");
+  const [popup] = await Promise.all([neither.waitForEvent("page"), offer.click('[data-testid="new-window"] a')]);
+  await landed(popup.mainFrame());
+  expect(popup.url().includes("/course"), `the new window did not open the course: ${popup.url()}`);
+  step("closing the new-window context");
+  await neither.close();
+
+  step("launch through the cookie alone");
+  const cookieOnly = await browser.newContext({ locale: "sv-SE" });
+  const plain = await cookieOnly.newPage();
+  await plain.goto(new URL("lms/launch?as=participant&locale=sv-SE&user=cookie-learner&storage=0", LMS_URL).toString());
+  const launchedFrame = await toolFrame(plain);
+  await landed(launchedFrame);
+  await cookieOnly.close();
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: [
@@ -218,6 +300,10 @@ const browser = await chromium.launch({
     "--disable-component-update",
     "--disable-sync",
     "--test-third-party-cookie-phaseout",
+    // The LMS and the tool both run on this machine (localhost and 127.0.0.1); Chromium's Local
+    // Network Access checks would treat a script-started navigation between them as a public page
+    // reaching into a private network, which real LMSes and tools on the internet are not.
+    "--disable-features=LocalNetworkAccessChecks",
   ],
 });
 try {
@@ -237,7 +323,9 @@ try {
     await page.goto(new URL("lms/launch?as=participant&locale=en-GB&user=browser-en", LMS_URL).toString());
   });
   await reviewLoop(browser);
+  await withoutCookies(browser);
   for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
+    step(`organisation overview (${lang})`);
     const contact = await launched(browser, "participant", locale, "browser-contact");
     await contact.frame.click('a[href*="/organisation?session="]');
     await contact.frame.waitForSelector('[data-testid="organisation"]');
