@@ -127,8 +127,14 @@ pub async fn proof_missing(app: &App, state: &str) -> Result<Option<ProofMissing
 pub async fn begin_login(
     app: &App,
     initiation: &LoginInitiation,
+    framed: bool,
 ) -> Result<LoginRedirect, AdmissionError> {
-    let login = initiation.check()?;
+    let mut login = initiation.check()?;
+    if login.storage_target.is_none() && framed {
+        // Some platforms offer storage only when asked (`lti.capabilities`), without naming a
+        // target at login: inside a frame, the login page asks.
+        login.storage_target = Some(lti::login::DISCOVER_STORAGE.to_owned());
+    }
     if login.target_link_uri.origin() != app.public_base.origin()
         || !login
             .target_link_uri

@@ -58,7 +58,8 @@ pub struct LaunchChoice {
     /// Which LMS course (context id); the demo course when absent.
     course: Option<String>,
     /// `1`: the login offers platform storage (`lti_storage_target=_parent`), as Canvas,
-    /// Brightspace and Sakai do.
+    /// Brightspace and Sakai do; `capabilities`: the page answers the storage messages but the
+    /// login names no target (as Blackboard); otherwise the page keeps nothing.
     storage: Option<String>,
 }
 
@@ -86,13 +87,18 @@ pub async fn show_launch_frame(
     }
     let src = inner.login_url(spec);
     let tool_origin = inner.tool().login.origin().ascii_serialization();
+    let answers_storage = matches!(choice.storage.as_deref(), Some("1" | "capabilities"));
     Html(format!(
         r#"<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo-LMS – coursebridge</title><style>{STYLE}</style></head>
 <body><header><strong>Demo-LMS</strong> · Att leda digital omställning · <a style="color:#fff" href="{}">Tillbaka / Back</a></header>
 <script>{}</script>
 <main><iframe title="coursebridge" src="{}" allow="fullscreen"></iframe></main></body></html>"#,
         escape(inner.url("").as_str()),
-        platform_storage_script(&tool_origin),
+        if answers_storage {
+            platform_storage_script(&tool_origin)
+        } else {
+            String::new()
+        },
         escape(src.as_str())
     ))
 }

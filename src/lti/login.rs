@@ -103,6 +103,10 @@ impl LoginInitiation {
     }
 }
 
+/// The storage target recorded when the platform named none: the page finds the platform's
+/// storage frame by asking `lti.capabilities`, and goes on without storage when nobody answers.
+pub const DISCOVER_STORAGE: &str = "_capabilities";
+
 /// A frame name the page may address: `_parent`, or a plain name (letters, digits, `_`, `-`).
 fn is_frame_name(target: &str) -> bool {
     !target.is_empty()

@@ -68,7 +68,9 @@ async fn login_initiation(
     headers: &HeaderMap,
     initiation: LoginInitiation,
 ) -> Response {
-    match admission::begin_login(app, &initiation).await {
+    // Browsers say where a navigation lands: a login inside the LMS's frame may need storage.
+    let framed = headers.get("sec-fetch-dest").and_then(|v| v.to_str().ok()) == Some("iframe");
+    match admission::begin_login(app, &initiation, framed).await {
         Ok(redirect) => {
             let (name, value) = &redirect.binding_cookie;
             let mut response = match &redirect.storage {

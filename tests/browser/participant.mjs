@@ -235,14 +235,18 @@ async function reviewLoop(browser) {
 // partitioned ones): the tool's login cookie is dropped whenever the login runs inside a frame.
 async function withoutFramedCookies(context) {
   await context.route("**/lti/login**", async (route) => {
-    const response = await route.fetch();
-    const headers = { ...response.headers() };
     let framed = false;
     try {
       framed = route.request().frame().parentFrame() !== null;
     } catch {
       framed = false; // a new window's first request comes before its frame exists: top level
     }
+    // The request is sent again from here, and the browser's fetch metadata does not come along:
+    // say what Chromium says, that this login runs in a frame (or a window).
+    const sent = await route.request().allHeaders();
+    sent["sec-fetch-dest"] = framed ? "iframe" : "document";
+    const response = await route.fetch({ headers: sent });
+    const headers = { ...response.headers() };
     if (framed) delete headers["set-cookie"];
     await route.fulfill({ response, headers });
   });
@@ -263,6 +267,16 @@ async function withoutCookies(browser) {
   expect(reads === "1", `the launch did not read its proof from platform storage (${reads})`);
   step("closing the storage context");
   await stored.close();
+
+  step("launch through storage found by lti.capabilities (no target named at login)");
+  const asked = await browser.newContext({ locale: "sv-SE" });
+  await withoutFramedCookies(asked);
+  const askedPage = await asked.newPage();
+  await askedPage.goto(new URL("lms/launch?as=participant&locale=sv-SE&user=capabilities-learner&storage=capabilities", LMS_URL).toString());
+  await landed(await toolFrame(askedPage));
+  const askedReads = await askedPage.evaluate(() => document.documentElement.dataset.ltiGetData);
+  expect(askedReads === "1", `the launch did not find storage through lti.capabilities (${askedReads})`);
+  await asked.close();
 
   step("launch with neither cookie nor storage: the new window");
   const neither = await browser.newContext({ locale: "sv-SE" });

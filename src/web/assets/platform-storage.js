@@ -34,15 +34,44 @@
     fallBack();
     return;
   }
-  var frame = target === "_parent" ? window.parent : window.parent.frames[target];
-  if (!frame) {
+  var wanted = mode === "put" ? "lti.put_data" : "lti.get_data";
+  var discovering = target === "_capabilities";
+  var frame = discovering ? null : target === "_parent" ? window.parent : window.parent.frames[target];
+  if (!discovering && !frame) {
     fallBack();
     return;
+  }
+  function send() {
+    var message =
+      mode === "put"
+        ? { subject: "lti.put_data", message_id: id, key: key, value: node.getAttribute("data-value") }
+        : { subject: "lti.get_data", message_id: id, key: key };
+    try {
+      frame.postMessage(message, origin);
+    } catch (error) {
+      fallBack();
+      return;
+    }
+    setTimeout(fallBack, 3000);
   }
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (finished || event.origin !== origin || !data || data.message_id !== id) return;
-    if (data.error) {
+    if (discovering && data.subject === "lti.capabilities.response") {
+      // The platform says which messages it answers and, per message, in which frame.
+      var offered = (data.supported_messages || []).filter(function (m) { return m.subject === wanted; })[0];
+      discovering = false;
+      if (!offered) {
+        fallBack();
+        return;
+      }
+      frame = offered.frame ? window.parent.frames[offered.frame] : window.parent;
+      if (!frame) {
+        fallBack();
+        return;
+      }
+      send();
+    } else if (data.error) {
       fallBack();
     } else if (mode === "put" && data.subject === "lti.put_data.response") {
       finished = true;
@@ -53,15 +82,18 @@
       node.submit();
     }
   });
-  var message =
-    mode === "put"
-      ? { subject: "lti.put_data", message_id: id, key: key, value: node.getAttribute("data-value") }
-      : { subject: "lti.get_data", message_id: id, key: key };
-  try {
-    frame.postMessage(message, origin);
-  } catch (error) {
-    fallBack();
-    return;
+  if (discovering) {
+    // A platform without storage does not answer; the login goes on after a short wait.
+    try {
+      window.parent.postMessage({ subject: "lti.capabilities", message_id: id }, origin);
+    } catch (error) {
+      fallBack();
+      return;
+    }
+    setTimeout(function () {
+      if (discovering) fallBack();
+    }, mode === "put" ? 500 : 1500);
+  } else {
+    send();
   }
-  setTimeout(fallBack, 3000);
 })();
