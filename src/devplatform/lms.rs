@@ -37,13 +37,15 @@ pub async fn show_lms(State(inner): State<Arc<Inner>>) -> Html<String> {
 <h1>Att leda digital omställning</h1>
 <p>Den här sidan spelar en lärplattform. Knapparna startar coursebridge i en iframe, som en riktig LTI 1.3-start.</p>
 <p lang="en">This page plays a learning platform. The buttons launch coursebridge in an iframe, as a real LTI 1.3 launch.</p>
-<p><a class="button" href="{}">Starta som deltagare</a><a class="button" href="{}">Starta som kursledare</a></p>
-<p lang="en"><a class="button" href="{}">Launch as participant</a><a class="button" href="{}">Launch as instructor</a></p>
+<p><a class="button" href="{}">Starta som deltagare</a><a class="button" href="{}">Starta som kursledare</a><a class="button" href="{}">Lägg till innehåll (djuplänkning)</a></p>
+<p lang="en"><a class="button" href="{}">Launch as participant</a><a class="button" href="{}">Launch as instructor</a><a class="button" href="{}">Add content (deep linking)</a></p>
 </main></body></html>"#,
         launch("participant", "sv-SE"),
         launch("instructor", "sv-SE"),
+        launch("content", "sv-SE"),
         launch("participant", "en-GB"),
         launch("instructor", "en-GB"),
+        launch("content", "en-GB"),
     ))
 }
 
@@ -70,6 +72,12 @@ pub async fn show_launch_frame(
 ) -> Html<String> {
     let mut spec = match choice.who.as_deref() {
         Some("instructor") => LaunchSpec::instructor("demo-instructor"),
+        Some("content") => {
+            // The LMS's "add content" button: a deep linking request by the instructor.
+            let mut spec = LaunchSpec::instructor("demo-instructor");
+            spec.message_type = "LtiDeepLinkingRequest".into();
+            spec
+        }
         _ => LaunchSpec::learner("demo-participant"),
     };
     spec.locale = choice.locale.filter(|l| l.len() <= 20);

@@ -260,3 +260,5 @@ storage-checking = Checking the sign-in with the learning platform …
 storage-new-window-heading = Open the course in its own window
 storage-new-window-why = The browser blocks cookies from coursebridge while the course is shown inside the learning platform, and the learning platform cannot keep the sign-in for the tool. In a window of its own it works.
 storage-new-window-link = Open the course in a new window
+deep-linking-auto-create = The learning platform adds what you choose at once.
+deep-linking-confirm-in-lms = You confirm your choice in the learning platform afterwards.

@@ -260,3 +260,5 @@ storage-checking = Kontrollerar inloggningen hos lärplattformen …
 storage-new-window-heading = Öppna kursen i ett eget fönster
 storage-new-window-why = Webbläsaren stoppar kakor från coursebridge när kursen visas inuti lärplattformen, och lärplattformen kan inte hålla inloggningen åt verktyget. I ett eget fönster fungerar det.
 storage-new-window-link = Öppna kursen i ett nytt fönster
+deep-linking-auto-create = Lärplattformen lägger till det du väljer direkt.
+deep-linking-confirm-in-lms = Du bekräftar valet i lärplattformen efteråt.

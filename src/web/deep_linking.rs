@@ -150,6 +150,7 @@ struct PickerPage<'a> {
     action: String,
     token: &'a str,
     multiple: bool,
+    auto_create: bool,
     choices: Vec<Choice>,
     problem: Option<&'static str>,
 }
@@ -215,6 +216,7 @@ fn picker(
             action: app.url("lti/deep-linking").to_string(),
             token,
             multiple: pending.settings.accept_multiple,
+            auto_create: pending.settings.auto_create,
             choices: choices(lang, course),
             problem,
         },

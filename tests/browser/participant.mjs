@@ -303,6 +303,26 @@ async function withoutCookies(browser) {
   await cookieOnly.close();
 }
 
+// The instructor's content picker (deep linking) in both languages; the choice goes back to the
+// LMS, which verifies the signed response.
+async function deepLinking(browser) {
+  for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
+    step(`deep linking picker (${lang})`);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(new URL(`lms/launch?as=content&locale=${locale}`, LMS_URL).toString());
+    const frame = await toolFrame(page);
+    await frame.waitForSelector('[data-testid="deep-linking-form"]', { timeout: 15000 });
+    expect((await frame.getAttribute("html", "lang")) === lang, `picker language is not ${lang}`);
+    await axeCheck(frame, `${lang} deep linking picker`);
+    await frame.check("#item-1");
+    await frame.check("#item-2");
+    await frame.click('[data-testid="deep-linking-form"] button[type="submit"]');
+    await frame.waitForSelector("text=2 objekt tillagda", { timeout: 15000 });
+    await context.close();
+  }
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: [
@@ -338,6 +358,7 @@ try {
   });
   await reviewLoop(browser);
   await withoutCookies(browser);
+  await deepLinking(browser);
   for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
     step(`organisation overview (${lang})`);
     const contact = await launched(browser, "participant", locale, "browser-contact");
