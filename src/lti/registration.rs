@@ -190,6 +190,26 @@ pub struct Registered {
     pub deployment_id: Option<String>,
 }
 
+async fn refused(response: reqwest::Response) -> RegistrationError {
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    RegistrationError::Refused {
+        status,
+        body: body.chars().take(300).collect(),
+    }
+}
+
+/// An identifier platforms send as a string or a number, when it is usable.
+fn identifier(value: Option<&Value>) -> Option<String> {
+    value
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_i64().map(|n| n.to_string()))
+        })
+        .filter(|id| !id.is_empty() && id.len() <= 255)
+}
+
 /// Fetches and parses a platform's OpenID configuration.
 pub async fn fetch_configuration(
     http: &reqwest::Client,
@@ -201,12 +221,7 @@ pub async fn fetch_configuration(
         .send()
         .await?;
     if !response.status().is_success() {
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        return Err(RegistrationError::Refused {
-            status,
-            body: body.chars().take(300).collect(),
-        });
+        return Err(refused(response).await);
     }
     response
         .json()
@@ -231,35 +246,19 @@ pub async fn register(
     }
     let response = post.send().await?;
     if !response.status().is_success() {
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        return Err(RegistrationError::Refused {
-            status,
-            body: body.chars().take(300).collect(),
-        });
+        return Err(refused(response).await);
     }
     let answer: Value = response
         .json()
         .await
         .map_err(|err| RegistrationError::BadConfiguration(err.to_string()))?;
-    let client_id = answer
-        .get("client_id")
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_i64().map(|n| n.to_string()))
-        })
-        .filter(|id| !id.is_empty() && id.len() <= 255)
+    let client_id = identifier(answer.get("client_id"))
         .ok_or_else(|| RegistrationError::BadConfiguration("the answer has no client_id".into()))?;
-    let deployment_id = answer
-        .get(TOOL_CONFIGURATION)
-        .and_then(|c| c.get("deployment_id"))
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_i64().map(|n| n.to_string()))
-        })
-        .filter(|id| !id.is_empty() && id.len() <= 255);
+    let deployment_id = identifier(
+        answer
+            .get(TOOL_CONFIGURATION)
+            .and_then(|c| c.get("deployment_id")),
+    );
     Ok(Registered {
         client_id,
         deployment_id,

@@ -14,44 +14,31 @@ pub async fn stylesheet() -> impl IntoResponse {
 
 /// Saves reflection drafts while typing.
 pub async fn autosave_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("assets/autosave.js"),
-    )
+    script(include_str!("assets/autosave.js"))
 }
 
 /// Posts the deep linking response to the LMS without a click.
 pub async fn autopost_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("assets/autopost.js"),
-    )
+    script(include_str!("assets/autopost.js"))
 }
 
 /// Tells the platform that a dynamic registration is done.
 pub async fn registered_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("assets/registered.js"),
-    )
+    script(include_str!("assets/registered.js"))
 }
 
 /// Keeps and reads the login's proof in the platform's frame (platform storage).
 pub async fn platform_storage_script() -> impl IntoResponse {
+    script(include_str!("assets/platform-storage.js"))
+}
+
+/// A script, cacheable for an hour.
+fn script(body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("assets/platform-storage.js"),
+        body,
     )
 }

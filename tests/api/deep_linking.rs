@@ -1,6 +1,6 @@
 //! Deep Linking 2.0: an instructor picks parts of the course in the tool, the choice goes back to
 //! the LMS as a signed response the development platform verifies against the tool's JWKS.
-use coursebridge::{devplatform::LaunchSpec, lti::claims, store};
+use coursebridge::{devplatform::LaunchSpec, lti::claims};
 use serde_json::{Value, json};
 
 use crate::helpers::{Answer, Backend, TestApp, spawn_app, token_of};
@@ -65,20 +65,11 @@ fn items(claims: &Value) -> Vec<Value> {
         .clone()
 }
 
-async fn set_mode(app: &TestApp, mode: &str) {
-    let deployments = store::deployment::list(&app.db).await.unwrap();
-    assert!(
-        store::grades::set_grade_mode(&app.db, deployments[0].id, mode)
-            .await
-            .unwrap()
-    );
-}
-
 async fn an_instructor_places_modules_with_line_items_and_the_platform_accepts_the_response(
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    set_mode(&app, "per_module").await;
+    app.set_grade_mode("per_module").await;
     let picker = app
         .launch(app.platform.deep_linking_request("dl-teacher"))
         .await;

@@ -85,15 +85,6 @@ async fn import_small_course(app: &TestApp) {
         .unwrap();
 }
 
-async fn set_mode(app: &TestApp, mode: &str) {
-    let deployments = store::deployment::list(&app.db).await.unwrap();
-    assert!(
-        store::grades::set_grade_mode(&app.db, deployments[0].id, mode)
-            .await
-            .unwrap()
-    );
-}
-
 async fn submit(app: &TestApp, launch: &Answer, module: &str, task: &str) {
     let page = app
         .get(&link_containing(
@@ -247,7 +238,7 @@ async fn course_fraction_scores_follow_the_participant_in_order(backend: Backend
 async fn course_pass_gives_one_of_one_only_on_completion(backend: Backend) {
     let app = spawn_app(backend).await;
     import_small_course(&app).await;
-    set_mode(&app, "course_pass").await;
+    app.set_grade_mode("course_pass").await;
     let learner = app.launch(LaunchSpec::learner("pass-1")).await;
     submit(&app, &learner, "andra", "andra-svar").await;
     let scores = scores_arrived(&app, 1).await;
@@ -277,7 +268,7 @@ async fn course_pass_gives_one_of_one_only_on_completion(backend: Backend) {
 async fn per_module_scores_go_to_one_line_item_per_module(backend: Backend) {
     let app = spawn_app(backend).await;
     import_small_course(&app).await;
-    set_mode(&app, "per_module").await;
+    app.set_grade_mode("per_module").await;
     let learner = app.launch(LaunchSpec::learner("module-1")).await;
     submit(&app, &learner, "andra", "andra-svar").await;
     let scores = scores_arrived(&app, 1).await;

@@ -385,6 +385,16 @@ impl TestApp {
         }
     }
 
+    /// Sets how completion reaches the development platform's gradebook.
+    pub async fn set_grade_mode(&self, mode: &str) {
+        let deployments = store::deployment::list(&self.db).await.unwrap();
+        assert!(
+            store::grades::set_grade_mode(&self.db, deployments[0].id, mode)
+                .await
+                .unwrap()
+        );
+    }
+
     /// Starts a second instance of the service on the same database.
     pub async fn second_instance(&mut self) -> Url {
         let (base, _db, server) = start_instance(self.config.clone()).await;
