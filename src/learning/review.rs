@@ -146,3 +146,31 @@ pub async fn decide(
     txn.commit().await?;
     Ok(Some(row))
 }
+
+/// Places a participant in a group (`None`: back in the municipality's) and queues the scores the
+/// move changes (group answers now come from the new group), in one transaction.
+pub async fn place_member(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    user_id: i64,
+    group_id: Option<i64>,
+) -> Result<(), DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    store::group::place(
+        &txn,
+        course.context_id,
+        user_id,
+        group_id,
+        crate::lti::now_unix(),
+    )
+    .await?;
+    crate::grades::outbox::record_progress(
+        &txn,
+        course,
+        &format!("u:{user_id}"),
+        crate::grades::now_ms(),
+    )
+    .await?;
+    txn.commit().await
+}

@@ -819,15 +819,9 @@ pub async fn move_member(
             Some(id)
         }
     };
-    store::group::place(
-        &app.db,
-        course.context_id,
-        person,
-        group,
-        crate::lti::now_unix(),
-    )
-    .await
-    .map_err(db_error(lang))?;
+    crate::learning::review::place_member(&app.db, &course, person, group)
+        .await
+        .map_err(db_error(lang))?;
     Ok(back_to_dashboard(&app, &token, "moved"))
 }
 

@@ -28,6 +28,7 @@ on_both_databases!(
     two_workers_on_one_queue_post_each_score_exactly_once,
     no_scores_without_the_ags_claim_and_its_score_scope,
     moving_the_course_to_another_version_rescores_its_participants,
+    moving_a_participant_to_another_group_rescores_them,
     a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed,
 );
 
@@ -770,5 +771,52 @@ async fn moving_the_course_to_another_version_rescores_its_participants(backend:
         standing(&scores[1]),
         json!({"userId": "moved-1", "scoreGiven": 1.0, "scoreMaximum": 3.0,
                "activityProgress": "InProgress", "gradingProgress": "FullyGraded"})
+    );
+}
+
+async fn moving_a_participant_to_another_group_rescores_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // The demo course: `gemensam-mening` in `ledarskap` is the municipality group's answer.
+    let learner = app.launch(LaunchSpec::learner("grouped-1")).await;
+    submit(&app, &learner, "ledarskap", "gemensam-mening").await;
+    let scores = scores_arrived(&app, 1).await;
+    assert_eq!(standing(&scores[0])["activityProgress"], "InProgress");
+
+    let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
+    let token = crate::helpers::token_of(&dashboard.body);
+    let created = app
+        .post_form(
+            &format!("/instructor/groups?session={token}"),
+            &[("name", "Ny grupp")],
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 303);
+    let group = entity::learner_group::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let person = lti_user::Entity::find()
+        .filter(lti_user::Column::Sub.eq("grouped-1"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let moved = app
+        .post_form(
+            &format!("/instructor/groups/move?session={token}"),
+            &[
+                ("person", &person.id.to_string()),
+                ("group", &group.id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status.as_u16(), 303);
+    // The new group has answered nothing: the gradebook hears that the work starts over.
+    let scores = scores_arrived(&app, 2).await;
+    assert_eq!(
+        standing(&scores[1]),
+        json!({"userId": "grouped-1", "scoreGiven": 0.0, "scoreMaximum": 6.0,
+               "activityProgress": "Initialized", "gradingProgress": "FullyGraded"})
     );
 }
