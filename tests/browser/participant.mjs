@@ -50,9 +50,14 @@ function expect(condition, message) {
 // Waits for a launched tool page; on failure says where the frame is and what it shows.
 async function landed(frame) {
   try {
-    await frame.waitForSelector('[data-testid="role"]', { timeout: 15000 });
+    await frame.waitForSelector('[data-testid="role"]', { timeout: 30000 });
   } catch (error) {
-    throw new Error(`${error.message}\nframe at ${frame.url()}:\n${(await frame.content()).slice(0, 3000)}`);
+    // The frame may be mid-navigation: its content is read with a bound, never waited on forever.
+    const content = await Promise.race([
+      frame.content().catch((e) => `(unreadable: ${e.message})`),
+      new Promise((resolve) => setTimeout(() => resolve("(no content within 5 s)"), 5000)),
+    ]);
+    throw new Error(`${error.message}\nframe at ${frame.url()}:\n${String(content).slice(0, 3000)}`);
   }
 }
 
