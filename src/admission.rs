@@ -347,6 +347,9 @@ pub async fn complete_launch(
             recorded
         }
     };
+    if deployment.status == deployment::DISABLED {
+        return Err(LaunchError::DeploymentDisabled(claims.deployment_id.clone()).into());
+    }
     if deployment.status != deployment::APPROVED {
         return Err(LaunchError::DeploymentPending(claims.deployment_id.clone()).into());
     }

@@ -60,6 +60,8 @@ pub struct Config {
     pub grade_retry_base_ms: u64,
     /// How often an idle grade worker looks for new scores.
     pub grade_poll_ms: u64,
+    /// How often the worker applies organisations' retention rules, in seconds.
+    pub retention_interval_seconds: u64,
     /// Accessibility statement: who operates the service (named in the statement).
     pub accessibility_operator: String,
     /// Accessibility statement: where people report problems (an email address).
@@ -97,6 +99,7 @@ impl Default for Config {
             grade_lease_seconds: 120,
             grade_retry_base_ms: 2000,
             grade_poll_ms: 500,
+            retention_interval_seconds: 3600,
             accessibility_operator: "den organisation som driver tjänsten".into(),
             accessibility_contact: String::new(),
             accessibility_assessed_on: "2026-11-29".into(),

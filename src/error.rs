@@ -295,6 +295,7 @@ mod tests {
             LaunchError::UnknownMessageType(String::new()),
             LaunchError::TargetLinkMismatch,
             LaunchError::DeploymentPending(String::new()),
+            LaunchError::DeploymentDisabled(String::new()),
         ];
         for error in all {
             let key = launch_message_key(error.code());

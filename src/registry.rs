@@ -129,6 +129,13 @@ impl Registry {
         Ok(found)
     }
 
+    /// Forgets a cached deployment after an administrator changed it (other instances see the
+    /// change within [`TTL`]).
+    pub fn forget_deployment(&self, platform_id: i64, lti_deployment_id: &str) {
+        self.approved
+            .remove(&(platform_id, lti_deployment_id.to_owned()));
+    }
+
     /// The deployment when it exists (approved ones are cached; pending ones are always re-read, so
     /// an approval takes effect at once).
     pub async fn approved_deployment(

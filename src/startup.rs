@@ -101,12 +101,15 @@ impl Application {
             tokio::spawn(worker.run_until(wait_for(stopped.clone())))
         });
         let router = crate::web::router(self.state.clone());
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stop.send(true);
-            })
-            .await;
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
+        .await;
         purge.abort();
         if let Some(worker) = worker {
             // The worker finishes its batch and gives back what it holds.

@@ -20,6 +20,10 @@ pub struct Model {
     pub ags_lineitems_url: Option<String>,
     /// The AGS scopes the latest launch granted, space separated.
     pub ags_scopes: Option<String>,
+    /// When the cohort (this LMS course) closed; retention counts from here.
+    pub closed_at: Option<i64>,
+    /// When the organisation's retention rule was applied to the cohort's people.
+    pub retained_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,11 @@
 //! comparisons in SQL need no time-zone handling.
 
 pub mod accessibility_feedback;
+pub mod admin_grant;
+pub mod api_token;
+pub mod audit_log;
+pub mod change_counter;
+pub mod completion_record;
 pub mod contact_person;
 pub mod context;
 pub mod context_course;
@@ -17,6 +22,7 @@ pub mod learner_group;
 pub mod line_item;
 pub mod lti_user;
 pub mod membership;
+pub mod organisation;
 pub mod platform;
 pub mod resource_link;
 pub mod score_outbox;
@@ -26,4 +32,5 @@ pub mod submission_event;
 pub mod submission_revision;
 pub mod tool_key;
 pub mod tool_setting;
+pub mod webhook_delivery;
 pub mod workshop_occasion;

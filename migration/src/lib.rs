@@ -10,6 +10,7 @@ mod m20261129_000006_create_contact_person;
 mod m20261129_000007_create_learner_group;
 mod m20261129_000008_create_grades;
 mod m20261129_000009_add_platform_storage;
+mod m20261129_000010_create_administration;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_create_learner_group::Migration),
             Box::new(m20261129_000008_create_grades::Migration),
             Box::new(m20261129_000009_add_platform_storage::Migration),
+            Box::new(m20261129_000010_create_administration::Migration),
         ]
     }
 }

@@ -1,5 +1,12 @@
-//! What operators and administrators do: importing course packages, registering with platforms
-//! (more comes with the admin issue).
+//! What operators and administrators do: importing course packages, registering with platforms,
+//! who may act (`access`, `tokens`), completion reports, personal data (`people`, `retention`)
+//! and archive packages (`archive`). Every administrative change is written to the audit log.
 
+pub mod access;
+pub mod archive;
 pub mod courses;
+pub mod people;
 pub mod registrations;
+pub mod reports;
+pub mod retention;
+pub mod tokens;

@@ -3,10 +3,11 @@
 //! progress change (`outbox`), and the worker that posts it, retrying until the platform has it
 //! (`worker`).
 //!
-//! `learning` calls `outbox::record_progress` inside its transactions; this module reads the
+//! `learning::records::progress_changed` asks `outbox::scores_for` inside its transactions; this module reads the
 //! completion rules from `learning::completion` and nothing else decides completion.
 pub mod outbox;
 pub mod score;
+pub mod webhooks;
 pub mod worker;
 
 /// How completion reaches a deployment's gradebooks.

@@ -39,6 +39,8 @@ pub struct WorkerSettings {
     pub retry_max: Duration,
     /// Wait between looks at an empty outbox.
     pub poll: Duration,
+    /// How often retention rules are applied.
+    pub retention_every: Duration,
 }
 
 impl WorkerSettings {
@@ -51,6 +53,7 @@ impl WorkerSettings {
             retry_base: Duration::from_millis(config.grade_retry_base_ms.max(1)),
             retry_max: Duration::from_secs(3600),
             poll: Duration::from_millis(config.grade_poll_ms.max(10)),
+            retention_every: Duration::from_secs(config.retention_interval_seconds.max(1)),
         }
     }
 }
@@ -77,6 +80,8 @@ pub struct Drained {
     pub not_gradable: usize,
     /// Put back for later.
     pub retried: usize,
+    /// Webhook events claimed.
+    pub events: usize,
 }
 
 /// One worker. Several may run against one database (in several processes too).
@@ -164,7 +169,8 @@ impl Worker {
         &self.id
     }
 
-    fn backoff(&self, attempts: i32) -> Duration {
+    /// The delay before attempt `attempts + 1`, with jitter.
+    pub fn backoff(&self, attempts: i32) -> Duration {
         let exponent = attempts.clamp(0, 20) as u32;
         let delay = self
             .settings
@@ -192,9 +198,16 @@ impl Worker {
     pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         tracing::info!(worker = %self.id, "grade worker started");
         tokio::pin!(shutdown);
+        let mut retention_due = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= retention_due {
+                retention_due += self.settings.retention_every;
+                if let Err(err) = crate::admin::retention::run(&self.db, lti::now_unix()).await {
+                    tracing::warn!(worker = %self.id, error = %err, "applying retention rules failed");
+                }
+            }
             let idle = match self.drain_once().await {
-                Ok(drained) => drained.claimed == 0,
+                Ok(drained) => drained.claimed == 0 && drained.events == 0,
                 Err(err) => {
                     tracing::warn!(worker = %self.id, error = %err, "grade worker pass failed");
                     true
@@ -209,6 +222,9 @@ impl Worker {
                 break;
             }
         }
+        if let Err(err) = store::webhooks::release(&self.db, &self.id).await {
+            tracing::warn!(worker = %self.id, error = %err, "releasing webhook claims failed");
+        }
         match store::grades::release(&self.db, &self.id).await {
             Ok(released) => {
                 tracing::info!(worker = %self.id, released, "grade worker stopped")
@@ -217,10 +233,27 @@ impl Worker {
         }
     }
 
-    /// One pass: claim a batch, post it, record the answers.
+    /// One pass: webhook events due, then a batch of scores: claim, post, record the answers.
     pub async fn drain_once(&self) -> Result<Drained, DbErr> {
         let now = super::now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
+        let events = super::webhooks::deliver_once(
+            self,
+            &self.db,
+            &self.http,
+            now,
+            lease_until,
+            self.settings.batch,
+        )
+        .await?;
+        let drained = self.drain_scores(now, lease_until).await?;
+        Ok(Drained {
+            events: events.claimed,
+            ..drained
+        })
+    }
+
+    async fn drain_scores(&self, now: i64, lease_until: i64) -> Result<Drained, DbErr> {
         let rows =
             store::grades::claim(&self.db, &self.id, now, lease_until, self.settings.batch).await?;
         let mut drained = Drained {

@@ -60,6 +60,7 @@ error-lti-malformed-claim = An LTI claim in the message has the wrong form.
 error-lti-unknown-message-type = The message type is not supported by coursebridge.
 error-lti-target-link-mismatch = The message's target_link_uri differs from the login's.
 error-lti-deployment-pending = This deployment of the tool is new and waits for approval. A coursebridge administrator must approve it before the course can be launched.
+error-lti-deployment-disabled = An administrator has disabled this deployment of the tool. Ask your coursebridge administrator to enable it again; nothing stored has been removed.
 nav-label = Course navigation
 nav-overview = Course overview
 footer-accessibility = Accessibility statement

@@ -60,6 +60,7 @@ error-lti-malformed-claim = Ett LTI-anspråk i meddelandet har fel form.
 error-lti-unknown-message-type = Meddelandetypen stöds inte av coursebridge.
 error-lti-target-link-mismatch = Meddelandets target_link_uri skiljer sig från inloggningens.
 error-lti-deployment-pending = Den här installationen (deployment) av verktyget är ny och väntar på godkännande. En administratör för coursebridge behöver godkänna den innan kursen kan startas.
+error-lti-deployment-disabled = En administratör har stängt av den här installationen (deployment) av verktyget. Be er administratör för coursebridge att slå på den igen; inget sparat har tagits bort.
 nav-label = Kursnavigering
 nav-overview = Kursöversikt
 footer-accessibility = Tillgänglighetsredogörelse

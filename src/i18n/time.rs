@@ -41,6 +41,70 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Parses an RFC 3339 timestamp (`2026-11-29T09:41:10Z`, `…10.123+01:00`) or a bare date
+/// (`2026-11-29`, midnight UTC) into Unix milliseconds.
+pub fn parse_rfc3339_ms(value: &str) -> Option<i64> {
+    let value = value.trim();
+    let (date, rest) = match value.split_once(['T', 't', ' ']) {
+        Some((date, rest)) => (date, Some(rest)),
+        None => (value, None),
+    };
+    let mut parts = date.split('-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    if !(1970..=9999).contains(&year) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let Some(rest) = rest else {
+        return Some(days * 86_400_000);
+    };
+    let (clock, offset_seconds) = if let Some(clock) = rest.strip_suffix(['Z', 'z']) {
+        (clock, 0)
+    } else {
+        let at = rest.rfind(['+', '-'])?;
+        let (clock, offset) = rest.split_at(at);
+        let sign = if offset.starts_with('-') { -1 } else { 1 };
+        let (hours, minutes) = offset[1..].split_once(':')?;
+        let hours: i64 = hours.parse().ok().filter(|h| *h <= 23)?;
+        let minutes: i64 = minutes.parse().ok().filter(|m| *m <= 59)?;
+        (clock, sign * (hours * 3600 + minutes * 60))
+    };
+    let (whole, fraction) = match clock.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (clock, None),
+    };
+    let mut fields = whole.split(':');
+    let hour: i64 = fields.next()?.parse().ok().filter(|h| *h <= 23)?;
+    let minute: i64 = fields.next()?.parse().ok().filter(|m| *m <= 59)?;
+    let second: i64 = fields.next()?.parse().ok().filter(|s| *s <= 60)?;
+    if fields.next().is_some() {
+        return None;
+    }
+    let millis = match fraction {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            let mut padded: String = digits.chars().take(3).collect();
+            while padded.len() < 3 {
+                padded.push('0');
+            }
+            padded.parse::<i64>().ok()?
+        }
+        Some(_) => return None,
+        None => 0,
+    };
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    Some(seconds * 1000 + millis)
+}
+
+/// [`parse_rfc3339_ms`] in Unix seconds.
+pub fn parse_rfc3339(value: &str) -> Option<i64> {
+    parse_rfc3339_ms(value).map(|ms| ms.div_euclid(1000))
+}
+
 /// Unix seconds of the last Sunday of `month` at 01:00 UTC.
 fn last_sunday_0100_utc(year: i64, month: u32) -> i64 {
     let last_day = days_from_civil(year, month, 31);
@@ -102,6 +166,26 @@ pub fn parse_local(date: &str, time: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_round_trips_and_refuses_nonsense() {
+        let ms = 1_764_408_070_123;
+        assert_eq!(parse_rfc3339_ms(&iso8601_utc_ms(ms)), Some(ms));
+        assert_eq!(
+            parse_rfc3339_ms("2025-11-29T10:21:10.123+01:00"),
+            parse_rfc3339_ms("2025-11-29T09:21:10.123Z")
+        );
+        assert_eq!(parse_rfc3339("1970-01-02"), Some(86_400));
+        for bad in [
+            "",
+            "yesterday",
+            "2025-13-01",
+            "2025-11-29T25:00:00Z",
+            "2025-11-29T10:00:00",
+        ] {
+            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn winter_and_summer_times_follow_swedish_local_time() {

@@ -99,7 +99,7 @@ pub async fn save_round(
     )
     .await?;
     if stored && submit {
-        crate::grades::outbox::record_progress(
+        crate::learning::records::progress_changed(
             &txn,
             course,
             &format!("u:{user_id}"),

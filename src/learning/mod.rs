@@ -5,5 +5,6 @@ pub mod aggregates;
 pub mod assessment;
 pub mod completion;
 pub mod participant;
+pub mod records;
 pub mod review;
 pub mod roster;

@@ -161,7 +161,7 @@ impl CourseCache {
         store::course::repin_context(&txn, context_id, version_id, crate::lti::now_unix()).await?;
         let now_ms = crate::grades::now_ms();
         for (membership, _) in store::review::participants(&txn, context_id).await? {
-            crate::grades::outbox::record_progress(
+            crate::learning::records::progress_changed(
                 &txn,
                 &moved,
                 &format!("u:{}", membership.user_id),
@@ -489,8 +489,13 @@ pub async fn save_answers(
     if let Saved::Stored(row) = &stored
         && (current.is_none() || current_status != Some(status))
     {
-        crate::grades::outbox::record_progress(db, course, &row.owner_key, crate::grades::now_ms())
-            .await?;
+        crate::learning::records::progress_changed(
+            db,
+            course,
+            &row.owner_key,
+            crate::grades::now_ms(),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(match stored {

@@ -141,8 +141,13 @@ pub async fn decide(
         txn.rollback().await?;
         return Ok(None);
     };
-    crate::grades::outbox::record_progress(&txn, course, &row.owner_key, crate::grades::now_ms())
-        .await?;
+    crate::learning::records::progress_changed(
+        &txn,
+        course,
+        &row.owner_key,
+        crate::grades::now_ms(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Some(row))
 }
@@ -165,7 +170,7 @@ pub async fn place_member(
         crate::lti::now_unix(),
     )
     .await?;
-    crate::grades::outbox::record_progress(
+    crate::learning::records::progress_changed(
         &txn,
         course,
         &format!("u:{user_id}"),

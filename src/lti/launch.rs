@@ -94,6 +94,9 @@ pub enum LaunchError {
     /// The deployment is recorded but waits for an administrator's approval.
     #[error("the deployment {0:?} waits for approval")]
     DeploymentPending(String),
+    /// An administrator has disabled the deployment.
+    #[error("the deployment {0:?} is disabled")]
+    DeploymentDisabled(String),
 }
 
 impl LaunchError {
@@ -139,13 +142,14 @@ impl LaunchError {
             UnknownMessageType(_) => "LTI_UNKNOWN_MESSAGE_TYPE",
             TargetLinkMismatch => "LTI_TARGET_LINK_MISMATCH",
             DeploymentPending(_) => "LTI_DEPLOYMENT_PENDING",
+            DeploymentDisabled(_) => "LTI_DEPLOYMENT_DISABLED",
         }
     }
 
     /// The HTTP status: 403 where the request is well-formed but not allowed, 400 otherwise.
     pub fn status(&self) -> u16 {
         match self {
-            LaunchError::DeploymentPending(_) => 403,
+            LaunchError::DeploymentPending(_) | LaunchError::DeploymentDisabled(_) => 403,
             LaunchError::StateMismatch | LaunchError::BadSignature => 401,
             _ => 400,
         }

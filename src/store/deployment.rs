@@ -11,6 +11,8 @@ use super::StoreError;
 pub const APPROVED: &str = "approved";
 /// Status of a deployment seen in a launch and waiting for an administrator.
 pub const PENDING: &str = "pending";
+/// Status of a deployment an administrator has switched off (launches refused, data kept).
+pub const DISABLED: &str = "disabled";
 
 /// The deployment `lti_deployment_id` of a platform.
 pub async fn find(
@@ -120,4 +122,29 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<deployment::Model>, D
         .order_by_asc(deployment::Column::Id)
         .all(db)
         .await
+}
+
+/// A deployment by row id, with a new status (and organisation, when given).
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: &str,
+    organisation: Option<&str>,
+    now: i64,
+) -> Result<Option<deployment::Model>, DbErr> {
+    let Some(existing) = get(db, id).await? else {
+        return Ok(None);
+    };
+    let mut change = deployment::ActiveModel {
+        id: Set(existing.id),
+        status: Set(status.to_owned()),
+        ..Default::default()
+    };
+    if status == APPROVED && existing.approved_at.is_none() {
+        change.approved_at = Set(Some(now));
+    }
+    if let Some(organisation) = organisation {
+        change.organisation = Set(Some(organisation.to_owned()));
+    }
+    deployment::Entity::update(change).exec(db).await.map(Some)
 }

@@ -428,13 +428,17 @@ pub async fn release(db: &impl ConnectionTrait, worker: &str) -> Result<u64, DbE
         .rows_affected)
 }
 
-/// Rows in a state (all when `None`), newest first.
+/// Rows in a state (all when `None`) of some contexts (all when `None`), newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
+    contexts: Option<&[i64]>,
     in_state: Option<&str>,
     limit: u64,
 ) -> Result<Vec<score_outbox::Model>, DbErr> {
     let mut query = score_outbox::Entity::find();
+    if let Some(contexts) = contexts {
+        query = query.filter(score_outbox::Column::ContextId.is_in(contexts.iter().copied()));
+    }
     if let Some(in_state) = in_state {
         query = query.filter(score_outbox::Column::State.eq(in_state));
     }
@@ -443,6 +447,11 @@ pub async fn list(
         .limit(limit)
         .all(db)
         .await
+}
+
+/// One outbox row.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<score_outbox::Model>, DbErr> {
+    score_outbox::Entity::find_by_id(id).one(db).await
 }
 
 /// Queues refused and waiting rows again, due now. `None` retries every one.

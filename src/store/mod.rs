@@ -6,6 +6,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 
 pub mod accessibility;
+pub mod admin;
+pub mod cohorts;
+pub mod completions;
 pub mod contact;
 pub mod course;
 pub mod deployment;
@@ -13,6 +16,8 @@ pub mod grades;
 pub mod group;
 pub mod launch_record;
 pub mod launch_state;
+pub mod organisations;
+pub mod people;
 pub mod platform;
 pub mod review;
 pub mod roster;
@@ -20,6 +25,7 @@ pub mod self_assessment;
 pub mod submission;
 pub mod tool_key;
 pub mod tool_setting;
+pub mod webhooks;
 
 /// A storage failure, with unique-constraint violations told apart (they are the caller's fault).
 #[derive(Debug, thiserror::Error)]

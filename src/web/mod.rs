@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 mod accessibility;
 mod aggregates;
+pub mod api;
 mod assessment;
 mod assets;
 mod cookies;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
             "/assets/platform-storage.js",
             get(assets::platform_storage_script),
         )
+        .merge(api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -69,7 +69,7 @@ en = "What do you take with you?"
 }
 
 /// Two modules: `forsta` needs an instructor's approval, `andra` is complete when submitted.
-async fn import_small_course(app: &TestApp) {
+pub(crate) async fn import_small_course(app: &TestApp) {
     let mut files = coursebridge::course::demo_files();
     files.retain(|path, _| path == "framework.toml");
     files.insert("course.toml".into(), COURSE.as_bytes().to_vec());
@@ -86,7 +86,7 @@ async fn import_small_course(app: &TestApp) {
         .unwrap();
 }
 
-async fn submit(app: &TestApp, launch: &Answer, module: &str, task: &str) {
+pub(crate) async fn submit(app: &TestApp, launch: &Answer, module: &str, task: &str) {
     let page = app
         .get(&link_containing(
             &launch.body,
@@ -107,7 +107,7 @@ async fn submit(app: &TestApp, launch: &Answer, module: &str, task: &str) {
 }
 
 /// The instructor decides on the one answer waiting for review.
-async fn decide(app: &TestApp, decision: &str) {
+pub(crate) async fn decide(app: &TestApp, decision: &str) {
     let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
     let review_url = link_containing(&dashboard.body, "/instructor/submissions/");
     let review = app.get(&review_url).await;
@@ -532,6 +532,7 @@ fn worker_for(app: &TestApp, batch: u64) -> Arc<Worker> {
             retry_base: Duration::from_millis(100),
             retry_max: Duration::from_secs(1),
             poll: Duration::from_millis(20),
+            retention_every: Duration::from_secs(3600),
         },
     ))
 }

@@ -21,6 +21,7 @@ macro_rules! on_both_databases {
 
 mod helpers;
 
+mod admin;
 mod browser;
 mod certification;
 mod cli;

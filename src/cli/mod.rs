@@ -1,5 +1,8 @@
-//! The command line: `serve` (default), `migrate`, registrations, keys, `demo` and `bench`.
+//! The command line: `serve` (default), `migrate`, registrations, keys, `demo`, `bench`, and the
+//! administrators' commands (`admin`, `token`, `organisation`, `person`, `export`, `retention`).
 //! Every command prints what it did. Bad input exits with code 2 and writes nothing.
+mod admin;
+
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand};
@@ -55,6 +58,26 @@ pub enum Command {
     /// Scores on their way to LMS gradebooks.
     #[command(subcommand)]
     Grades(GradesCommand),
+    /// Roles granted inside the tool: system and organisation administrators.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// API tokens for the admin API.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Organisations: webhooks and retention rules.
+    #[command(subcommand)]
+    Organisation(admin::OrganisationCommand),
+    /// Personal data: export and erasure.
+    #[command(subcommand)]
+    Person(admin::PersonCommand),
+    /// Archive packages.
+    #[command(subcommand)]
+    Export(admin::ExportCommand),
+    /// Retention rules.
+    #[command(subcommand)]
+    Retention(admin::RetentionCommand),
+    /// Print the admin API's OpenAPI document (as committed in openapi/openapi.json).
+    Openapi,
     /// Run the tool together with a development LMS and print where to click.
     Demo(DemoArgs),
     /// Benchmarks.
@@ -324,6 +347,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("{sub} is contact person for {organisation}");
             Ok(())
         }
+        Command::Admin(command) => admin::admin(config, command).await,
+        Command::Token(command) => admin::token(config, command).await,
+        Command::Organisation(command) => admin::organisation(config, command).await,
+        Command::Person(command) => admin::person(config, command).await,
+        Command::Export(command) => admin::export(config, command).await,
+        Command::Retention(command) => admin::retention(config, command).await,
+        Command::Openapi => {
+            print!("{}", crate::web::api::openapi_json());
+            Ok(())
+        }
         Command::Worker => worker(config).await,
         Command::Grades(command) => grades(config, command).await,
         Command::Demo(args) => demo(config, args).await,
@@ -451,6 +484,9 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
         } => {
             let deployment_id = non_empty("deployment-id", &target.deployment_id)?;
             let platform = find_platform(&target).await?;
+            if let Some(organisation) = organisation.as_deref().filter(|o| !o.trim().is_empty()) {
+                store::organisations::ensure(&db, organisation.trim(), lti::now_unix()).await?;
+            }
             let created = store::deployment::add(
                 &db,
                 platform.id,
@@ -569,7 +605,7 @@ async fn grades(config: Config, command: GradesCommand) -> Result<(), CliError> 
             } else {
                 None
             };
-            let rows = store::grades::list(&db, only, limit).await?;
+            let rows = store::grades::list(&db, None, only, limit).await?;
             let counts = store::grades::counts(&db).await?;
             let count = |name: &str| counts.get(name).copied().unwrap_or(0);
             println!(

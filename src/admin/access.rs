@@ -1,0 +1,133 @@
+//! Who is acting in an administrative request, and what they may see. The same rules serve API
+//! tokens and people granted a role inside the tool: a system principal sees everything, an
+//! organisation principal its own organisation's data and nothing else, not even counts.
+use crate::store::{self, admin::AuditEntry};
+use sea_orm::{ConnectionTrait, DbErr};
+
+/// What a principal may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read completion records.
+    CompletionsRead,
+    /// Everything administrative (includes reading completions).
+    Admin,
+}
+
+impl Scope {
+    /// The scope's name in tokens and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::CompletionsRead => "completions:read",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// Parses a scope name.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "completions:read" => Some(Scope::CompletionsRead),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Why a principal may not do something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// The token or role does not carry the scope.
+    #[error("this needs the {0} scope")]
+    Scope(&'static str),
+    /// Only a system administrator may do this.
+    #[error("only a system administrator may do this")]
+    SystemOnly,
+    /// The thing belongs to another organisation (answered as if it did not exist).
+    #[error("not found")]
+    OtherOrganisation,
+}
+
+/// An authenticated administrative actor.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// How the audit log names them (`token:3`, `person:1:17`, `cli`).
+    pub actor: String,
+    /// Where the request came from (client address, `cli`, `worker`).
+    pub origin: String,
+    /// What they may do.
+    pub scope: Scope,
+    /// The organisation they are limited to; `None` for system principals.
+    pub organisation: Option<String>,
+}
+
+impl Principal {
+    /// The command line: a system administrator by definition (it has the database).
+    pub fn cli() -> Self {
+        Self {
+            actor: "cli".to_owned(),
+            origin: "cli".to_owned(),
+            scope: Scope::Admin,
+            organisation: None,
+        }
+    }
+
+    /// The worker applying retention rules.
+    pub fn retention() -> Self {
+        Self {
+            actor: "retention".to_owned(),
+            origin: "worker".to_owned(),
+            scope: Scope::Admin,
+            organisation: None,
+        }
+    }
+
+    /// Fails unless the principal has `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), Denied> {
+        if self.scope >= scope {
+            Ok(())
+        } else {
+            Err(Denied::Scope(scope.as_str()))
+        }
+    }
+
+    /// Fails unless the principal is a system administrator.
+    pub fn require_system(&self) -> Result<(), Denied> {
+        self.require(Scope::Admin)?;
+        if self.organisation.is_some() {
+            return Err(Denied::SystemOnly);
+        }
+        Ok(())
+    }
+
+    /// Fails unless the principal may see data of `organisation`.
+    pub fn require_organisation(&self, organisation: Option<&str>) -> Result<(), Denied> {
+        match &self.organisation {
+            None => Ok(()),
+            Some(own) if organisation == Some(own.as_str()) => Ok(()),
+            Some(_) => Err(Denied::OtherOrganisation),
+        }
+    }
+
+    /// Appends an entry to the audit log.
+    pub async fn audit(
+        &self,
+        db: &impl ConnectionTrait,
+        action: &str,
+        target: &str,
+        organisation: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Result<(), DbErr> {
+        store::admin::audit(
+            db,
+            AuditEntry {
+                actor: &self.actor,
+                action,
+                target,
+                organisation,
+                origin: &self.origin,
+                detail: &detail.to_string(),
+                at_ms: crate::grades::now_ms(),
+            },
+        )
+        .await
+    }
+}

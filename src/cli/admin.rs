@@ -1,0 +1,581 @@
+//! Administrators' commands: roles granted inside the tool, API tokens, organisations, personal
+//! data, retention, archive packages and the OpenAPI document. Each prints what it did; bad input
+//! exits 2 and writes nothing. Changes are written to the audit log as the actor `cli`.
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use sea_orm::TransactionTrait;
+
+use super::CliError;
+use crate::{
+    admin::{
+        self,
+        access::{Principal, Scope},
+    },
+    config::Config,
+    lti, startup,
+    store::{self, people::Erasure},
+};
+
+/// `admin …`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Grant a person (by platform and LTI `sub`) a role inside the tool.
+    Grant {
+        /// The platform's issuer.
+        #[arg(long)]
+        issuer: String,
+        /// The registration's client_id.
+        #[arg(long)]
+        client_id: String,
+        /// The person's LTI user id (`sub`).
+        #[arg(long)]
+        sub: String,
+        /// `system` (everything) or `organisation` (their own organisation).
+        #[arg(long)]
+        role: String,
+        /// The organisation, for the `organisation` role.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+    /// List granted roles.
+    List,
+    /// Take a granted role back.
+    Revoke {
+        /// The grant's id (from `admin list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// `token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token. It is printed once; only its hash is kept.
+    Create {
+        /// `completions:read` or `admin`.
+        #[arg(long)]
+        scope: String,
+        /// Limit the token to one organisation (a system token when left out).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// When it expires: `90d`, `12h` or a date (`2027-06-30`).
+        #[arg(long)]
+        expires: String,
+        /// What it is for (shown in `token list`).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token.
+    Revoke {
+        /// The token's id (from `token list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// `organisation …`
+#[derive(Debug, Subcommand)]
+pub enum OrganisationCommand {
+    /// Add an organisation (deployments and grants name it).
+    Add {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List organisations.
+    List,
+    /// Set the URL completion changes are pushed to; prints the new signing secret once.
+    Webhook {
+        /// The organisation.
+        #[arg(long)]
+        name: String,
+        /// https URL (http only on loopback); empty removes the webhook.
+        #[arg(long)]
+        url: String,
+    },
+    /// Anonymise or delete people's data N months after their cohort closes.
+    Retention {
+        /// The organisation.
+        #[arg(long)]
+        name: String,
+        /// Months after closing (1–240); 0 removes the rule.
+        #[arg(long)]
+        months: i32,
+        /// `anonymise` or `delete`.
+        #[arg(long, default_value = "anonymise")]
+        action: String,
+    },
+}
+
+/// `person …`
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Print everything stored about a person as JSON.
+    Export {
+        /// The person's id (`person.id` in completion records).
+        #[arg(long)]
+        id: i64,
+    },
+    /// Erase a person.
+    Erase {
+        /// The person's id.
+        #[arg(long)]
+        id: i64,
+        /// `anonymise` (identity and personal content removed, counts kept) or `delete`.
+        #[arg(long)]
+        mode: String,
+    },
+}
+
+/// `export …`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write a cohort's archive package (E-ARK SIP, FGS Paketstruktur 2.0) as a ZIP.
+    Cohort(ExportCohortArgs),
+}
+
+/// `export cohort` arguments.
+#[derive(Debug, Args)]
+pub struct ExportCohortArgs {
+    /// The cohort's id (from the API's `/api/v1/cohorts`).
+    #[arg(long)]
+    pub cohort: i64,
+    /// Where to write the ZIP (a folder takes the package's own file name).
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+}
+
+/// `retention …`
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Apply every organisation's retention rule now (the worker does this hourly).
+    Run,
+}
+
+fn non_empty(name: &str, value: &str) -> Result<String, CliError> {
+    super::non_empty(name, value)
+}
+
+/// `admin …`
+pub async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
+    match command {
+        AdminCommand::Grant {
+            issuer,
+            client_id,
+            sub,
+            role,
+            organisation,
+        } => {
+            let sub = non_empty("sub", &sub)?;
+            let organisation = match (role.as_str(), organisation) {
+                ("system", None) => "*".to_owned(),
+                ("system", Some(_)) => {
+                    return Err(CliError::Usage(
+                        "--organisation is only for the organisation role".into(),
+                    ));
+                }
+                ("organisation", Some(org)) => non_empty("organisation", &org)?,
+                ("organisation", None) => {
+                    return Err(CliError::Usage(
+                        "the organisation role needs --organisation".into(),
+                    ));
+                }
+                _ => {
+                    return Err(CliError::Usage(
+                        "--role must be 'system' or 'organisation'".into(),
+                    ));
+                }
+            };
+            let db = startup::open_database(&config.database_url).await?;
+            let issuer = issuer.trim_end_matches('/').to_owned();
+            let platform = store::platform::find(&db, &issuer, &client_id)
+                .await?
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "no platform registered with issuer {issuer} and client_id {client_id}"
+                    ))
+                })?;
+            let now = lti::now_unix();
+            let txn = db.begin().await?;
+            if organisation != "*" {
+                store::organisations::ensure(&txn, &organisation, now).await?;
+            }
+            store::admin::grant(&txn, platform.id, &sub, &role, &organisation, "cli", now).await?;
+            Principal::cli()
+                .audit(
+                    &txn,
+                    "grant.add",
+                    &format!("platform:{}", platform.id),
+                    (organisation != "*").then_some(organisation.as_str()),
+                    serde_json::json!({ "role": role }),
+                )
+                .await?;
+            txn.commit().await?;
+            if role == "system" {
+                println!("{sub} is now a system administrator");
+            } else {
+                println!("{sub} is now organisation administrator for {organisation}");
+            }
+        }
+        AdminCommand::List => {
+            let db = startup::open_database(&config.database_url).await?;
+            for grant in store::admin::grants(&db, None).await? {
+                println!(
+                    "{}\tplatform {}\t{}\t{}\t{}",
+                    grant.id, grant.platform_id, grant.sub, grant.role, grant.organisation
+                );
+            }
+        }
+        AdminCommand::Revoke { id } => {
+            let db = startup::open_database(&config.database_url).await?;
+            let txn = db.begin().await?;
+            if !store::admin::revoke_grant(&txn, id).await? {
+                return Err(CliError::Usage(format!("there is no grant {id}")));
+            }
+            Principal::cli()
+                .audit(
+                    &txn,
+                    "grant.revoke",
+                    &format!("grant:{id}"),
+                    None,
+                    serde_json::json!({}),
+                )
+                .await?;
+            txn.commit().await?;
+            println!("grant {id} revoked");
+        }
+    }
+    Ok(())
+}
+
+/// `token …`
+pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError> {
+    let now = lti::now_unix();
+    match command {
+        TokenCommand::Create {
+            scope,
+            organisation,
+            expires,
+            label,
+        } => {
+            let scope = Scope::parse(&scope).ok_or_else(|| {
+                CliError::Usage("--scope must be 'completions:read' or 'admin'".into())
+            })?;
+            let expires_at = admin::tokens::parse_expiry(&expires, now).ok_or_else(|| {
+                CliError::Usage(
+                    "--expires must be days (90d), hours (12h) or a future date (2027-06-30)"
+                        .into(),
+                )
+            })?;
+            let organisation = organisation
+                .map(|o| non_empty("organisation", &o))
+                .transpose()?;
+            if label.chars().count() > 200 {
+                return Err(CliError::Usage(
+                    "--label is longer than 200 characters".into(),
+                ));
+            }
+            let db = startup::open_database(&config.database_url).await?;
+            if let Some(organisation) = &organisation
+                && store::organisations::find(&db, organisation)
+                    .await?
+                    .is_none()
+            {
+                return Err(CliError::Usage(format!(
+                    "there is no organisation {organisation:?}; add it with `coursebridge organisation add`"
+                )));
+            }
+            let txn = db.begin().await?;
+            let created = admin::tokens::create(
+                &txn,
+                scope,
+                organisation.as_deref(),
+                &label,
+                expires_at,
+                now,
+            )
+            .await?;
+            Principal::cli()
+                .audit(
+                    &txn,
+                    "token.create",
+                    &format!("token:{}", created.row.id),
+                    organisation.as_deref(),
+                    serde_json::json!({ "scope": scope.as_str(), "expires_at": expires_at }),
+                )
+                .await?;
+            txn.commit().await?;
+            eprintln!(
+                "token {} ({}, {}) expires {}; it is shown once, store it now:",
+                created.row.id,
+                scope.as_str(),
+                organisation.as_deref().unwrap_or("every organisation"),
+                crate::i18n::time::iso8601_utc_ms(expires_at * 1000),
+            );
+            println!("{}", created.secret);
+        }
+        TokenCommand::List => {
+            let db = startup::open_database(&config.database_url).await?;
+            for token in store::admin::tokens(&db).await? {
+                let state = if token.revoked_at.is_some() {
+                    "revoked"
+                } else if token.expires_at <= now {
+                    "expired"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}…\t{}\t{}\t{}\t{}",
+                    token.id,
+                    token.prefix,
+                    token.scope,
+                    token.organisation.as_deref().unwrap_or("*"),
+                    state,
+                    token.label
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let db = startup::open_database(&config.database_url).await?;
+            let txn = db.begin().await?;
+            if !store::admin::revoke_token(&txn, id, now).await? {
+                return Err(CliError::Usage(format!("there is no active token {id}")));
+            }
+            Principal::cli()
+                .audit(
+                    &txn,
+                    "token.revoke",
+                    &format!("token:{id}"),
+                    None,
+                    serde_json::json!({}),
+                )
+                .await?;
+            txn.commit().await?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}
+
+/// `organisation …`
+pub async fn organisation(config: Config, command: OrganisationCommand) -> Result<(), CliError> {
+    let now = lti::now_unix();
+    let db = startup::open_database(&config.database_url).await?;
+    let find = |name: String| {
+        let db = db.clone();
+        async move {
+            store::organisations::find(&db, &name)
+                .await?
+                .ok_or_else(|| CliError::Usage(format!("there is no organisation {name:?}")))
+        }
+    };
+    match command {
+        OrganisationCommand::Add { name } => {
+            let name = non_empty("name", &name)?;
+            store::organisations::ensure(&db, &name, now).await?;
+            println!("organisation {name} exists");
+        }
+        OrganisationCommand::List => {
+            for org in store::organisations::list(&db).await? {
+                println!(
+                    "{}\twebhook {}\tretention {}",
+                    org.name,
+                    org.webhook_url.as_deref().unwrap_or("-"),
+                    org.retention_months
+                        .map(|m| format!("{} after {m} months", org.retention_action))
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+        OrganisationCommand::Webhook { name, url } => {
+            let row = find(name.clone()).await?;
+            let change = if url.trim().is_empty() {
+                None
+            } else {
+                let parsed = url::Url::parse(url.trim())
+                    .map_err(|_| CliError::Usage("--url is not a valid URL".into()))?;
+                let loopback =
+                    matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+                if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+                    return Err(CliError::Usage(
+                        "--url must use https (http only on loopback)".into(),
+                    ));
+                }
+                Some((
+                    parsed.to_string(),
+                    format!("whsec_{}", lti::random_token(30)),
+                ))
+            };
+            let secret = change.as_ref().map(|(_, secret)| secret.clone());
+            let txn = db.begin().await?;
+            store::organisations::change(
+                &txn,
+                row,
+                store::organisations::OrganisationChange {
+                    webhook: Some(change.clone()),
+                    retention: None,
+                },
+            )
+            .await?;
+            Principal::cli()
+                .audit(
+                    &txn,
+                    "organisation.change",
+                    &format!("organisation:{name}"),
+                    Some(&name),
+                    serde_json::json!({ "webhook_url": change.as_ref().map(|(url, _)| url) }),
+                )
+                .await?;
+            txn.commit().await?;
+            match secret {
+                Some(secret) => {
+                    eprintln!("webhook set for {name}; its signing secret (shown once):");
+                    println!("{secret}");
+                }
+                None => println!("webhook removed for {name}"),
+            }
+        }
+        OrganisationCommand::Retention {
+            name,
+            months,
+            action,
+        } => {
+            if !(0..=240).contains(&months) {
+                return Err(CliError::Usage("--months must be 0 to 240".into()));
+            }
+            if action != store::organisations::RETENTION_ANONYMISE
+                && action != store::organisations::RETENTION_DELETE
+            {
+                return Err(CliError::Usage(
+                    "--action must be 'anonymise' or 'delete'".into(),
+                ));
+            }
+            let row = find(name.clone()).await?;
+            let txn = db.begin().await?;
+            store::organisations::change(
+                &txn,
+                row,
+                store::organisations::OrganisationChange {
+                    webhook: None,
+                    retention: Some((months > 0).then(|| (months, action.clone()))),
+                },
+            )
+            .await?;
+            Principal::cli()
+                .audit(
+                    &txn,
+                    "organisation.change",
+                    &format!("organisation:{name}"),
+                    Some(&name),
+                    serde_json::json!({ "retention_months": months, "retention_action": action }),
+                )
+                .await?;
+            txn.commit().await?;
+            if months > 0 {
+                println!("{name}: {action} {months} months after a cohort closes");
+            } else {
+                println!("{name}: no retention rule");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `person …`
+pub async fn person(config: Config, command: PersonCommand) -> Result<(), CliError> {
+    let db = startup::open_database(&config.database_url).await?;
+    let principal = Principal::cli();
+    let not_found = |id: i64| CliError::Usage(format!("there is no person {id}"));
+    match command {
+        PersonCommand::Export { id } => {
+            let export =
+                admin::people::export(&db, &principal, id)
+                    .await
+                    .map_err(|err| match err {
+                        admin::people::PersonError::Db(err) => err.into(),
+                        _ => not_found(id),
+                    })?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&export).map_err(anyhow::Error::from)?
+            );
+        }
+        PersonCommand::Erase { id, mode } => {
+            let how = match mode.as_str() {
+                "anonymise" => Erasure::Anonymise,
+                "delete" => Erasure::Delete,
+                _ => {
+                    return Err(CliError::Usage(
+                        "--mode must be 'anonymise' or 'delete'".into(),
+                    ));
+                }
+            };
+            let report = admin::people::erase(&db, &principal, id, how)
+                .await
+                .map_err(|err| match err {
+                    admin::people::PersonError::Db(err) => err.into(),
+                    _ => not_found(id),
+                })?;
+            println!(
+                "person {id}: {} answers {}, {} self-assessments deleted, {} deliveries removed, identity {}",
+                report.answers,
+                if how == Erasure::Anonymise {
+                    "emptied"
+                } else {
+                    "deleted"
+                },
+                report.self_assessments,
+                report.deliveries,
+                if report.identity_removed {
+                    "removed"
+                } else {
+                    "kept (other organisations)"
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `export cohort`
+pub async fn export(config: Config, command: ExportCommand) -> Result<(), CliError> {
+    let ExportCommand::Cohort(args) = command;
+    let db = startup::open_database(&config.database_url).await?;
+    let package = admin::archive::build(&db, &Principal::cli(), args.cohort)
+        .await
+        .map_err(|err| match err {
+            admin::archive::ArchiveError::NotFound => {
+                CliError::Usage(format!("there is no cohort {}", args.cohort))
+            }
+            other => CliError::Failed(anyhow::anyhow!(other.to_string())),
+        })?;
+    let path = if args.out.is_dir() {
+        args.out.join(format!("{}.zip", package.id))
+    } else {
+        args.out
+    };
+    std::fs::write(&path, &package.zip)
+        .map_err(|err| CliError::Usage(format!("cannot write {}: {err}", path.display())))?;
+    println!(
+        "wrote {} ({} bytes), package {}",
+        path.display(),
+        package.zip.len(),
+        package.id
+    );
+    Ok(())
+}
+
+/// `retention run`
+pub async fn retention(config: Config, command: RetentionCommand) -> Result<(), CliError> {
+    let RetentionCommand::Run = command;
+    let db = startup::open_database(&config.database_url).await?;
+    let run = admin::retention::run(&db, lti::now_unix()).await?;
+    println!(
+        "retention applied: {} organisations, {} cohorts, {} people",
+        run.organisations, run.cohorts, run.people
+    );
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Everything stored about one person, for a subject access export and for erasure. Limited to a
+//! set of contexts when an organisation asks (its own cohorts only).
+use entity::{
+    completion_record, contact_person, context, deployment, group_member, launch_state, lti_user,
+    membership, score_outbox, self_assessment, submission, submission_event, submission_revision,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+};
+
+/// The contexts of an organisation's deployments.
+pub async fn contexts_of_organisation(
+    db: &impl ConnectionTrait,
+    organisation: &str,
+) -> Result<Vec<i64>, DbErr> {
+    let deployments: Vec<i64> = deployment::Entity::find()
+        .filter(deployment::Column::Organisation.eq(organisation))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    Ok(context::Entity::find()
+        .filter(context::Column::DeploymentId.is_in(deployments))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
+/// The person's memberships, in the given contexts (all when `None`).
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    contexts: Option<&[i64]>,
+) -> Result<Vec<membership::Model>, DbErr> {
+    let mut query = membership::Entity::find().filter(membership::Column::UserId.eq(user_id));
+    if let Some(contexts) = contexts {
+        query = query.filter(membership::Column::ContextId.is_in(contexts.iter().copied()));
+    }
+    query.all(db).await
+}
+
+/// What is stored about a person.
+#[derive(Debug)]
+pub struct PersonData {
+    /// The person.
+    pub user: lti_user::Model,
+    /// Their memberships.
+    pub memberships: Vec<membership::Model>,
+    /// The contexts of those memberships.
+    pub contexts: Vec<context::Model>,
+    /// Their own answers.
+    pub submissions: Vec<submission::Model>,
+    /// Earlier versions of those answers.
+    pub revisions: Vec<submission_revision::Model>,
+    /// Review decisions on those answers.
+    pub events: Vec<submission_event::Model>,
+    /// Their self-assessments.
+    pub assessments: Vec<self_assessment::Model>,
+    /// Their completion records.
+    pub records: Vec<completion_record::Model>,
+    /// Scores sent or waiting for the gradebook.
+    pub scores: Vec<score_outbox::Model>,
+    /// Group placements.
+    pub groups: Vec<group_member::Model>,
+    /// Contact-person grants.
+    pub contact_grants: Vec<contact_person::Model>,
+}
+
+/// Loads everything stored about a person in `contexts` (all when `None`).
+pub async fn load(
+    db: &impl ConnectionTrait,
+    user: lti_user::Model,
+    contexts: Option<&[i64]>,
+) -> Result<PersonData, DbErr> {
+    let memberships = memberships(db, user.id, contexts).await?;
+    let context_ids: Vec<i64> = memberships.iter().map(|m| m.context_id).collect();
+    let contexts_rows = context::Entity::find()
+        .filter(context::Column::Id.is_in(context_ids.clone()))
+        .all(db)
+        .await?;
+    let submissions = submission::Entity::find()
+        .filter(submission::Column::OwnerKey.eq(format!("u:{}", user.id)))
+        .filter(submission::Column::ContextId.is_in(context_ids.clone()))
+        .order_by_asc(submission::Column::Id)
+        .all(db)
+        .await?;
+    let submission_ids: Vec<i64> = submissions.iter().map(|s| s.id).collect();
+    let revisions = submission_revision::Entity::find()
+        .filter(submission_revision::Column::SubmissionId.is_in(submission_ids.clone()))
+        .order_by_asc(submission_revision::Column::Id)
+        .all(db)
+        .await?;
+    let events = submission_event::Entity::find()
+        .filter(submission_event::Column::SubmissionId.is_in(submission_ids))
+        .order_by_asc(submission_event::Column::Id)
+        .all(db)
+        .await?;
+    let assessments = self_assessment::Entity::find()
+        .filter(self_assessment::Column::UserId.eq(user.id))
+        .filter(self_assessment::Column::ContextId.is_in(context_ids.clone()))
+        .all(db)
+        .await?;
+    let records = completion_record::Entity::find()
+        .filter(completion_record::Column::UserId.eq(user.id))
+        .filter(completion_record::Column::ContextId.is_in(context_ids.clone()))
+        .all(db)
+        .await?;
+    let scores = score_outbox::Entity::find()
+        .filter(score_outbox::Column::UserId.eq(user.id))
+        .filter(score_outbox::Column::ContextId.is_in(context_ids.clone()))
+        .order_by_asc(score_outbox::Column::Id)
+        .all(db)
+        .await?;
+    let groups = group_member::Entity::find()
+        .filter(group_member::Column::UserId.eq(user.id))
+        .filter(group_member::Column::ContextId.is_in(context_ids))
+        .all(db)
+        .await?;
+    let contact_grants = contact_person::Entity::find()
+        .filter(contact_person::Column::PlatformId.eq(user.platform_id))
+        .filter(contact_person::Column::Sub.eq(user.sub.as_str()))
+        .all(db)
+        .await?;
+    Ok(PersonData {
+        user,
+        memberships,
+        contexts: contexts_rows,
+        submissions,
+        revisions,
+        events,
+        assessments,
+        records,
+        scores,
+        groups,
+        contact_grants,
+    })
+}
+
+/// How thoroughly a person is erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erasure {
+    /// Identity and personal content removed; statuses, ratings and completion kept as anonymous
+    /// counts.
+    Anonymise,
+    /// Everything of the person removed.
+    Delete,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Erased {
+    /// Own answers emptied (anonymise) or deleted.
+    pub submissions: u64,
+    /// Self-assessments deleted (delete only).
+    pub assessments: u64,
+    /// Gradebook scores and webhook events removed (they carry the person's identifiers).
+    pub deliveries: u64,
+    /// Whether the identity itself was anonymised (not when the person also belongs to contexts
+    /// outside the erasure).
+    pub identity: bool,
+}
+
+/// Erases a person in `contexts` (all when `None`). Call inside a transaction.
+pub async fn erase(
+    db: &impl ConnectionTrait,
+    user: &lti_user::Model,
+    contexts: Option<&[i64]>,
+    how: Erasure,
+    pseudonym: &str,
+) -> Result<Erased, DbErr> {
+    let mut erased = Erased::default();
+    let in_scope: Vec<i64> = memberships(db, user.id, contexts)
+        .await?
+        .into_iter()
+        .map(|m| m.context_id)
+        .collect();
+    let own = || {
+        submission::Entity::find()
+            .filter(submission::Column::OwnerKey.eq(format!("u:{}", user.id)))
+            .filter(submission::Column::ContextId.is_in(in_scope.clone()))
+    };
+    let own_ids: Vec<i64> = own().all(db).await?.into_iter().map(|s| s.id).collect();
+    match how {
+        Erasure::Anonymise => {
+            submission_revision::Entity::delete_many()
+                .filter(submission_revision::Column::SubmissionId.is_in(own_ids.clone()))
+                .exec(db)
+                .await?;
+            submission_event::Entity::update_many()
+                .col_expr(
+                    submission_event::Column::Feedback,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(submission_event::Column::SubmissionId.is_in(own_ids.clone()))
+                .exec(db)
+                .await?;
+            erased.submissions = submission::Entity::update_many()
+                .col_expr(submission::Column::Answers, Expr::value("[]"))
+                .col_expr(
+                    submission::Column::Feedback,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(submission::Column::Id.is_in(own_ids))
+                .exec(db)
+                .await?
+                .rows_affected;
+        }
+        Erasure::Delete => {
+            erased.submissions = submission::Entity::delete_many()
+                .filter(submission::Column::Id.is_in(own_ids))
+                .exec(db)
+                .await?
+                .rows_affected;
+            erased.assessments = self_assessment::Entity::delete_many()
+                .filter(self_assessment::Column::UserId.eq(user.id))
+                .filter(self_assessment::Column::ContextId.is_in(in_scope.clone()))
+                .exec(db)
+                .await?
+                .rows_affected;
+            completion_record::Entity::delete_many()
+                .filter(completion_record::Column::UserId.eq(user.id))
+                .filter(completion_record::Column::ContextId.is_in(in_scope.clone()))
+                .exec(db)
+                .await?;
+            group_member::Entity::delete_many()
+                .filter(group_member::Column::UserId.eq(user.id))
+                .filter(group_member::Column::ContextId.is_in(in_scope.clone()))
+                .exec(db)
+                .await?;
+            membership::Entity::delete_many()
+                .filter(membership::Column::UserId.eq(user.id))
+                .filter(membership::Column::ContextId.is_in(in_scope.clone()))
+                .exec(db)
+                .await?;
+        }
+    }
+    // Scores and events name the person by `sub`; the gradebook has what was sent already.
+    erased.deliveries = score_outbox::Entity::delete_many()
+        .filter(score_outbox::Column::UserId.eq(user.id))
+        .filter(score_outbox::Column::ContextId.is_in(in_scope.clone()))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased.deliveries += super::webhooks::delete_for_user(db, user.id).await?;
+
+    let elsewhere = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user.id))
+        .filter(membership::Column::ContextId.is_not_in(in_scope))
+        .one(db)
+        .await?
+        .is_some();
+    if contexts.is_none() || !elsewhere {
+        contact_person::Entity::delete_many()
+            .filter(contact_person::Column::PlatformId.eq(user.platform_id))
+            .filter(contact_person::Column::Sub.eq(user.sub.as_str()))
+            .exec(db)
+            .await?;
+        super::admin::delete_grants_of(db, user.platform_id, &user.sub).await?;
+        // A login's query names the person (`login_hint`); used and expired logins are worthless.
+        launch_state::Entity::delete_many()
+            .filter(launch_state::Column::PlatformId.eq(user.platform_id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(launch_state::Column::ConsumedAt.is_not_null())
+                    .add(launch_state::Column::LoginQuery.like(format!(
+                        "%{}%",
+                        url::form_urlencoded::byte_serialize(user.sub.as_bytes())
+                            .collect::<String>()
+                    ))),
+            )
+            .exec(db)
+            .await?;
+        lti_user::Entity::update_many()
+            .col_expr(lti_user::Column::Sub, Expr::value(pseudonym))
+            .col_expr(lti_user::Column::Name, Expr::value(Option::<String>::None))
+            .col_expr(
+                lti_user::Column::GivenName,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                lti_user::Column::FamilyName,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(lti_user::Column::Email, Expr::value(Option::<String>::None))
+            .filter(lti_user::Column::Id.eq(user.id))
+            .exec(db)
+            .await?;
+        erased.identity = true;
+    }
+    Ok(erased)
+}
+
+/// The cohorts in `contexts` closed before `closed_before` whose retention is not applied yet,
+/// and their people (retention).
+pub async fn due_for_retention(
+    db: &impl ConnectionTrait,
+    contexts: &[i64],
+    closed_before: i64,
+) -> Result<(Vec<i64>, Vec<i64>), DbErr> {
+    let closed: Vec<i64> = context::Entity::find()
+        .filter(context::Column::Id.is_in(contexts.iter().copied()))
+        .filter(context::Column::ClosedAt.is_not_null())
+        .filter(context::Column::ClosedAt.lt(closed_before))
+        .filter(context::Column::RetainedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let people: std::collections::BTreeSet<i64> = membership::Entity::find()
+        .filter(membership::Column::ContextId.is_in(closed.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    Ok((closed, people.into_iter().collect()))
+}
+
+/// Notes that retention was applied to cohorts.
+pub async fn mark_retained(
+    db: &impl ConnectionTrait,
+    contexts: &[i64],
+    now: i64,
+) -> Result<(), DbErr> {
+    context::Entity::update_many()
+        .col_expr(context::Column::RetainedAt, Expr::value(now))
+        .filter(context::Column::Id.is_in(contexts.iter().copied()))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Closes a cohort (retention counts from here); `None` reopens it.
+pub async fn close_context(
+    db: &impl ConnectionTrait,
+    context_id: i64,
+    closed_at: Option<i64>,
+) -> Result<bool, DbErr> {
+    Ok(context::Entity::update_many()
+        .col_expr(context::Column::ClosedAt, Expr::value(closed_at))
+        .filter(context::Column::Id.eq(context_id))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
+/// A person by id.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<lti_user::Model>, DbErr> {
+    lti_user::Entity::find_by_id(id).one(db).await
+}
+
+/// Whether the person was erased already (their `sub` is a pseudonym).
+pub fn is_erased(user: &lti_user::Model) -> bool {
+    user.sub.starts_with(ERASED_PREFIX)
+}
+
+/// The prefix of an erased person's pseudonym.
+pub const ERASED_PREFIX: &str = "erased:";

@@ -1,0 +1,742 @@
+//! Organisations, registrations, deployments, cohorts, grade deliveries and the audit log.
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiError, ApiId, ApiJson, ApiPrincipal, ApiQuery, Problem, page_limit};
+use crate::{
+    admin::access::Scope,
+    i18n::time::iso8601_utc_ms,
+    state::AppState,
+    store::{self, organisations::OrganisationChange},
+};
+
+fn at(unix: i64) -> String {
+    iso8601_utc_ms(unix * 1000)
+}
+
+/// An organisation (municipality or region), the controller of its people's data.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Organisation {
+    /// Its name, as deployments name it.
+    pub name: String,
+    /// Where completion changes are pushed, when set.
+    pub webhook_url: Option<String>,
+    /// Months after a cohort closes before its people's data is anonymised or deleted.
+    pub retention_months: Option<i32>,
+    /// `anonymise` or `delete`.
+    pub retention_action: String,
+    /// The webhook's signing secret: only in the answer that set a new webhook URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
+}
+
+impl Organisation {
+    fn from_row(row: entity::organisation::Model) -> Self {
+        Self {
+            name: row.name,
+            webhook_url: row.webhook_url,
+            retention_months: row.retention_months,
+            retention_action: row.retention_action,
+            webhook_secret: None,
+        }
+    }
+}
+
+/// List organisations (an organisation token sees its own only).
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "administration",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The organisations", body = Vec<Organisation>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_organisations(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+) -> Result<Json<Vec<Organisation>>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let rows = store::organisations::list(&app.db).await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|row| principal.require_organisation(Some(&row.name)).is_ok())
+            .map(Organisation::from_row)
+            .collect(),
+    ))
+}
+
+/// A change to an organisation. Fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPatch {
+    /// A new webhook URL (https; http only on this machine's loopback). A new signing secret is
+    /// made and returned once.
+    pub webhook_url: Option<String>,
+    /// `true` removes the webhook.
+    pub remove_webhook: Option<bool>,
+    /// Months after a cohort closes (1–240).
+    pub retention_months: Option<i32>,
+    /// `anonymise` (default) or `delete`.
+    pub retention_action: Option<String>,
+    /// `true` removes the retention rule.
+    pub remove_retention: Option<bool>,
+}
+
+fn webhook_url_ok(value: &str) -> Result<String, ApiError> {
+    let url = url::Url::parse(value)
+        .map_err(|_| ApiError::bad_request("webhook_url is not a valid URL."))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(url.to_string()),
+        "http" if loopback => Ok(url.to_string()),
+        _ => Err(ApiError::bad_request(
+            "webhook_url must use https (http is accepted only on loopback).",
+        )),
+    }
+}
+
+/// Change an organisation's webhook or retention rule.
+#[utoipa::path(patch, path = "/api/v1/organisations/{name}", tag = "administration",
+    security(("token" = [])),
+    params(("name" = String, Path, description = "The organisation's name")),
+    request_body = OrganisationPatch,
+    responses(
+        (status = 200, description = "The organisation after the change", body = Organisation),
+        (status = 400, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_organisation(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    Path(name): Path<String>,
+    ApiJson(patch): ApiJson<OrganisationPatch>,
+) -> Result<Json<Organisation>, ApiError> {
+    principal.require(Scope::Admin)?;
+    principal.require_organisation(Some(&name))?;
+    let row = store::organisations::find(&app.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("such organisation"))?;
+    let mut change = OrganisationChange::default();
+    let mut secret = None;
+    if patch.remove_webhook == Some(true) {
+        change.webhook = Some(None);
+    } else if let Some(url) = &patch.webhook_url {
+        let url = webhook_url_ok(url)?;
+        let new_secret = format!("whsec_{}", crate::lti::random_token(30));
+        secret = Some(new_secret.clone());
+        change.webhook = Some(Some((url, new_secret)));
+    }
+    if patch.remove_retention == Some(true) {
+        change.retention = Some(None);
+    } else if patch.retention_months.is_some() || patch.retention_action.is_some() {
+        let months = patch
+            .retention_months
+            .or(row.retention_months)
+            .ok_or_else(|| {
+                ApiError::bad_request("retention_months is needed with retention_action.")
+            })?;
+        if !(1..=240).contains(&months) {
+            return Err(ApiError::bad_request(
+                "retention_months must be between 1 and 240.",
+            ));
+        }
+        let action = patch
+            .retention_action
+            .clone()
+            .unwrap_or_else(|| row.retention_action.clone());
+        if action != store::organisations::RETENTION_ANONYMISE
+            && action != store::organisations::RETENTION_DELETE
+        {
+            return Err(ApiError::bad_request(
+                "retention_action must be 'anonymise' or 'delete'.",
+            ));
+        }
+        change.retention = Some(Some((months, action)));
+    }
+    let detail = serde_json::json!({
+        "webhook_url": patch.webhook_url.as_deref().filter(|_| secret.is_some()),
+        "remove_webhook": patch.remove_webhook,
+        "retention_months": patch.retention_months,
+        "retention_action": patch.retention_action,
+        "remove_retention": patch.remove_retention,
+    });
+    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
+    let updated = store::organisations::change(&txn, row, change).await?;
+    principal
+        .audit(
+            &txn,
+            "organisation.change",
+            &format!("organisation:{name}"),
+            Some(&name),
+            detail,
+        )
+        .await?;
+    txn.commit().await?;
+    let mut view = Organisation::from_row(updated);
+    view.webhook_secret = secret;
+    Ok(Json(view))
+}
+
+/// A platform registration.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Registration {
+    /// Row id.
+    pub id: i64,
+    /// The platform's issuer.
+    pub issuer: String,
+    /// The tool's client_id there.
+    pub client_id: String,
+    /// A label.
+    pub name: String,
+    /// OIDC login URL.
+    pub auth_login_url: String,
+    /// OAuth2 token URL.
+    pub auth_token_url: String,
+    /// The platform's key set.
+    pub jwks_url: String,
+    /// Whether new deployments are approved on first launch.
+    pub auto_approve_deployments: bool,
+    /// When registered.
+    pub created_at: String,
+}
+
+/// List platform registrations (system administrators only).
+#[utoipa::path(get, path = "/api/v1/registrations", tag = "administration",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The registrations", body = Vec<Registration>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a system token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_registrations(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+) -> Result<Json<Vec<Registration>>, ApiError> {
+    principal.require_system()?;
+    let rows = store::platform::list(&app.db).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|p| Registration {
+                id: p.id,
+                issuer: p.issuer,
+                client_id: p.client_id,
+                name: p.name,
+                auth_login_url: p.auth_login_url,
+                auth_token_url: p.auth_token_url,
+                jwks_url: p.jwks_url,
+                auto_approve_deployments: p.auto_approve_deployments,
+                created_at: at(p.created_at),
+            })
+            .collect(),
+    ))
+}
+
+/// A deployment of the tool in a platform.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Deployment {
+    /// Row id.
+    pub id: i64,
+    /// The registration's row id.
+    pub registration_id: i64,
+    /// The LTI deployment_id.
+    pub deployment_id: String,
+    /// The organisation it belongs to.
+    pub organisation: Option<String>,
+    /// `pending`, `approved` or `disabled`.
+    pub status: String,
+    /// `course_fraction`, `course_pass` or `per_module`.
+    pub grade_mode: String,
+    /// First seen.
+    pub created_at: String,
+    /// When approved.
+    pub approved_at: Option<String>,
+}
+
+impl Deployment {
+    fn from_row(d: entity::deployment::Model) -> Self {
+        Self {
+            id: d.id,
+            registration_id: d.platform_id,
+            deployment_id: d.lti_deployment_id,
+            organisation: d.organisation,
+            status: d.status,
+            grade_mode: d.grade_mode,
+            created_at: at(d.created_at),
+            approved_at: d.approved_at.map(at),
+        }
+    }
+}
+
+/// List deployments (an organisation token sees its own only; pending ones have no organisation
+/// yet and are seen by system tokens).
+#[utoipa::path(get, path = "/api/v1/deployments", tag = "administration",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The deployments", body = Vec<Deployment>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_deployments(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+) -> Result<Json<Vec<Deployment>>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let rows = store::deployment::list(&app.db).await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|d| {
+                principal
+                    .require_organisation(d.organisation.as_deref())
+                    .is_ok()
+            })
+            .map(Deployment::from_row)
+            .collect(),
+    ))
+}
+
+/// Approval of a pending deployment.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// The organisation the deployment belongs to (created when new).
+    pub organisation: Option<String>,
+}
+
+/// Approve a deployment (system administrators only); optionally assign its organisation.
+#[utoipa::path(post, path = "/api/v1/deployments/{id}/approve", tag = "administration",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Deployment row id")),
+    request_body(content = Approval, description = "Optional: the organisation"),
+    responses(
+        (status = 200, description = "The approved deployment", body = Deployment),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a system token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such deployment", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn approve_deployment(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiId(id): ApiId,
+    body: axum::body::Bytes,
+) -> Result<Json<Deployment>, ApiError> {
+    principal.require_system()?;
+    let approval: Approval = if body.iter().all(u8::is_ascii_whitespace) {
+        Approval::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|err| ApiError::bad_request(format!("The body is not valid: {err}.")))?
+    };
+    let organisation = approval
+        .organisation
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
+    if organisation.is_some_and(|o| o.chars().count() > 200) {
+        return Err(ApiError::bad_request(
+            "organisation is longer than 200 characters.",
+        ));
+    }
+    set_deployment_status(
+        &app,
+        &principal,
+        id,
+        store::deployment::APPROVED,
+        organisation,
+    )
+    .await
+}
+
+/// Disable a deployment: its launches are refused, its data stays.
+#[utoipa::path(post, path = "/api/v1/deployments/{id}/disable", tag = "administration",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Deployment row id")),
+    responses(
+        (status = 200, description = "The disabled deployment", body = Deployment),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such deployment", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn disable_deployment(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiId(id): ApiId,
+) -> Result<Json<Deployment>, ApiError> {
+    principal.require(Scope::Admin)?;
+    set_deployment_status(&app, &principal, id, store::deployment::DISABLED, None).await
+}
+
+async fn set_deployment_status(
+    app: &AppState,
+    principal: &crate::admin::access::Principal,
+    id: i64,
+    status: &str,
+    organisation: Option<&str>,
+) -> Result<Json<Deployment>, ApiError> {
+    let existing = store::deployment::get(&app.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("such deployment"))?;
+    principal.require_organisation(existing.organisation.as_deref())?;
+    let now = crate::lti::now_unix();
+    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
+    if let Some(organisation) = organisation {
+        store::organisations::ensure(&txn, organisation, now).await?;
+    }
+    let updated = store::deployment::set_status(&txn, id, status, organisation, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("such deployment"))?;
+    principal
+        .audit(
+            &txn,
+            &format!(
+                "deployment.{}",
+                if status == store::deployment::DISABLED {
+                    "disable"
+                } else {
+                    "approve"
+                }
+            ),
+            &format!("deployment:{id}"),
+            updated.organisation.as_deref(),
+            serde_json::json!({ "organisation": organisation, "from": existing.status }),
+        )
+        .await?;
+    txn.commit().await?;
+    app.registry
+        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
+    Ok(Json(Deployment::from_row(updated)))
+}
+
+/// A cohort: one LMS course running the course.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Cohort {
+    /// Row id.
+    pub id: i64,
+    /// The LMS course's context id.
+    pub context_id: String,
+    /// The LMS course's title.
+    pub title: Option<String>,
+    /// The deployment's row id.
+    pub deployment: i64,
+    /// The organisation.
+    pub organisation: Option<String>,
+    /// Participants (not instructors).
+    pub participants: i64,
+    /// The course version row it runs, once pinned.
+    pub course_version_id: Option<i64>,
+    /// When it closed (retention counts from here).
+    pub closed_at: Option<String>,
+    /// When the organisation's retention rule was applied.
+    pub retained_at: Option<String>,
+}
+
+/// List cohorts.
+#[utoipa::path(get, path = "/api/v1/cohorts", tag = "administration",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The cohorts, newest first", body = Vec<Cohort>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_cohorts(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+) -> Result<Json<Vec<Cohort>>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let rows = store::cohorts::list(&app.db, principal.organisation.as_deref()).await?;
+    Ok(Json(rows.into_iter().map(cohort_view).collect()))
+}
+
+fn cohort_view(row: store::cohorts::CohortSummary) -> Cohort {
+    Cohort {
+        id: row.context.id,
+        context_id: row.context.lti_context_id,
+        title: row.context.title,
+        deployment: row.deployment.id,
+        organisation: row.deployment.organisation,
+        participants: row.participants,
+        course_version_id: row.course_version_id,
+        closed_at: row.context.closed_at.map(at),
+        retained_at: row.context.retained_at.map(at),
+    }
+}
+
+/// Closing or reopening a cohort.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Closing {
+    /// `true` closes the cohort now; `false` reopens it.
+    pub closed: bool,
+}
+
+/// Close (or reopen) a cohort. The organisation's retention rule counts from the closing.
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/close", tag = "administration",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Cohort row id")),
+    request_body = Closing,
+    responses(
+        (status = 200, description = "The cohort", body = Cohort),
+        (status = 400, description = "The body is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such cohort", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn close_cohort(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiId(id): ApiId,
+    ApiJson(closing): ApiJson<Closing>,
+) -> Result<Json<Cohort>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let cohort = visible_cohort(&app, &principal, id).await?;
+    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
+    let closed_at = closing.closed.then(crate::lti::now_unix);
+    store::people::close_context(&txn, id, closed_at).await?;
+    principal
+        .audit(
+            &txn,
+            if closing.closed {
+                "cohort.close"
+            } else {
+                "cohort.reopen"
+            },
+            &format!("cohort:{id}"),
+            cohort.deployment.organisation.as_deref(),
+            serde_json::json!({}),
+        )
+        .await?;
+    txn.commit().await?;
+    let updated = store::cohorts::list(&app.db, principal.organisation.as_deref())
+        .await?
+        .into_iter()
+        .find(|c| c.context.id == id)
+        .ok_or_else(|| ApiError::not_found("such cohort"))?;
+    Ok(Json(cohort_view(updated)))
+}
+
+/// A cohort the principal may see.
+pub(super) async fn visible_cohort(
+    app: &AppState,
+    principal: &crate::admin::access::Principal,
+    id: i64,
+) -> Result<store::completions::Cohort, ApiError> {
+    let cohort = store::completions::cohort(&app.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("such cohort"))?;
+    principal.require_organisation(cohort.deployment.organisation.as_deref())?;
+    Ok(cohort)
+}
+
+/// A score on its way to, or refused by, an LMS gradebook.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GradeDelivery {
+    /// Row id.
+    pub id: i64,
+    /// The cohort.
+    pub cohort_id: i64,
+    /// The person.
+    pub person_id: i64,
+    /// `course`, `course-pass` or a module slug.
+    pub line_item: String,
+    /// `pending`, `sent`, `not_gradable` or `superseded`.
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// The platform's last answer when it was not a success.
+    pub last_error: Option<String>,
+    /// When the score was given.
+    pub scored_at: String,
+    /// When the platform accepted it.
+    pub sent_at: Option<String>,
+}
+
+/// Which deliveries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    /// `failed` (refused by the platform), `pending`, `sent`; all when left out.
+    pub state: Option<String>,
+    /// At most this many (1–1000, default 100).
+    pub limit: Option<u64>,
+}
+
+/// List grade deliveries, newest first.
+#[utoipa::path(get, path = "/api/v1/grade-deliveries", tag = "administration",
+    security(("token" = [])),
+    params(DeliveryQuery),
+    responses(
+        (status = 200, description = "The deliveries", body = Vec<GradeDelivery>),
+        (status = 400, description = "A parameter is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_grade_deliveries(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiQuery(query): ApiQuery<DeliveryQuery>,
+) -> Result<Json<Vec<GradeDelivery>>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let limit = page_limit(query.limit, 100, 1000)?;
+    let state = match query.state.as_deref() {
+        None => None,
+        Some("failed") => Some(store::grades::state::NOT_GRADABLE),
+        Some("pending") => Some(store::grades::state::PENDING),
+        Some("sent") => Some(store::grades::state::SENT),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "state must be 'failed', 'pending' or 'sent'.",
+            ));
+        }
+    };
+    let contexts = organisation_contexts(&app, &principal).await?;
+    let rows = store::grades::list(&app.db, contexts.as_deref(), state, limit).await?;
+    Ok(Json(rows.into_iter().map(delivery_view).collect()))
+}
+
+fn delivery_view(row: entity::score_outbox::Model) -> GradeDelivery {
+    GradeDelivery {
+        id: row.id,
+        cohort_id: row.context_id,
+        person_id: row.user_id,
+        line_item: row.resource_id,
+        state: row.state,
+        attempts: row.attempts,
+        last_error: row.last_error,
+        scored_at: iso8601_utc_ms(row.scored_at_ms),
+        sent_at: row.sent_at_ms.map(iso8601_utc_ms),
+    }
+}
+
+pub(super) async fn organisation_contexts(
+    app: &AppState,
+    principal: &crate::admin::access::Principal,
+) -> Result<Option<Vec<i64>>, ApiError> {
+    Ok(match &principal.organisation {
+        None => None,
+        Some(organisation) => {
+            Some(store::people::contexts_of_organisation(&app.db, organisation).await?)
+        }
+    })
+}
+
+/// Send a refused or waiting score again now.
+#[utoipa::path(post, path = "/api/v1/grade-deliveries/{id}/retry", tag = "administration",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "Delivery row id")),
+    responses(
+        (status = 200, description = "Queued again", body = GradeDelivery),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already sent or replaced by a newer score", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn retry_grade_delivery(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiId(id): ApiId,
+) -> Result<Json<GradeDelivery>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let row = store::grades::get(&app.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("such grade delivery"))?;
+    let cohort = visible_cohort(&app, &principal, row.context_id)
+        .await
+        .map_err(|_| ApiError::not_found("such grade delivery"))?;
+    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
+    let retried = store::grades::retry(&txn, Some(id), crate::grades::now_ms()).await?;
+    if retried == 0 {
+        return Err(ApiError::conflict(format!(
+            "The delivery is {}; only refused or waiting ones can be retried.",
+            row.state
+        )));
+    }
+    principal
+        .audit(
+            &txn,
+            "grade_delivery.retry",
+            &format!("grade_delivery:{id}"),
+            cohort.deployment.organisation.as_deref(),
+            serde_json::json!({ "from": row.state }),
+        )
+        .await?;
+    txn.commit().await?;
+    let row = store::grades::get(&app.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("such grade delivery"))?;
+    Ok(Json(delivery_view(row)))
+}
+
+/// An administrative action.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    /// Row id; pass the smallest seen as `before` for the next page.
+    pub id: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who: `token:<id>`, `person:<platform>:<id>`, `cli` or `retention`.
+    pub actor: String,
+    /// What: `deployment.approve`, `person.anonymise`, …
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Whose data.
+    pub organisation: Option<String>,
+    /// From where: client address, `cli` or `worker`.
+    pub origin: String,
+    /// The action's parameters.
+    pub detail: serde_json::Value,
+}
+
+/// Which audit entries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only entries with an id below this (paging backwards).
+    pub before: Option<i64>,
+    /// At most this many (1–1000, default 100).
+    pub limit: Option<u64>,
+}
+
+/// Read the audit log, newest first (an organisation token sees its organisation's entries).
+#[utoipa::path(get, path = "/api/v1/audit-log", tag = "administration",
+    security(("token" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Entries, newest first", body = Vec<AuditEntry>),
+        (status = 400, description = "A parameter is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_audit_log(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let limit = page_limit(query.limit, 100, 1000)?;
+    let rows = store::admin::audit_entries(
+        &app.db,
+        principal.organisation.as_deref(),
+        query.before,
+        limit,
+    )
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| AuditEntry {
+                id: row.id,
+                at: iso8601_utc_ms(row.at_ms),
+                actor: row.actor,
+                action: row.action,
+                target: row.target,
+                organisation: row.organisation,
+                origin: row.origin,
+                detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+    ))
+}

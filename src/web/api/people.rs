@@ -1,0 +1,78 @@
+//! Personal data: a person's subject access export, and erasure.
+use axum::{Json, extract::State};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{ApiError, ApiId, ApiJson, ApiPrincipal, Problem};
+use crate::{
+    admin::people::{self, ErasureReport, PersonError, PersonExport},
+    state::AppState,
+    store::people::Erasure,
+};
+
+impl From<PersonError> for ApiError {
+    fn from(error: PersonError) -> Self {
+        match error {
+            PersonError::Denied(denied) => denied.into(),
+            PersonError::NotFound => ApiError::not_found("such person"),
+            PersonError::Db(err) => err.into(),
+        }
+    }
+}
+
+/// Everything stored about a person, as JSON (within the token's organisation).
+#[utoipa::path(get, path = "/api/v1/people/{id}/export", tag = "personal data",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "The person's id (`person.id` in completion records)")),
+    responses(
+        (status = 200, description = "Everything stored about the person", body = PersonExport),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn export_person(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiId(id): ApiId,
+) -> Result<Json<PersonExport>, ApiError> {
+    Ok(Json(people::export(&app.db, &principal, id).await?))
+}
+
+/// How to erase.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    /// `anonymise`: identity and personal content removed, statuses and completion kept as
+    /// anonymous counts. `delete`: everything of the person removed.
+    pub mode: String,
+}
+
+/// Erase a person (within the token's organisation). Recorded in the audit log.
+#[utoipa::path(post, path = "/api/v1/people/{id}/erase", tag = "personal data",
+    security(("token" = [])),
+    params(("id" = i64, Path, description = "The person's id")),
+    request_body = ErasureRequest,
+    responses(
+        (status = 200, description = "What was removed", body = ErasureReport),
+        (status = 400, description = "The mode is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn erase_person(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiId(id): ApiId,
+    ApiJson(request): ApiJson<ErasureRequest>,
+) -> Result<Json<ErasureReport>, ApiError> {
+    let how = match request.mode.as_str() {
+        "anonymise" => Erasure::Anonymise,
+        "delete" => Erasure::Delete,
+        _ => {
+            return Err(ApiError::bad_request(
+                "mode must be 'anonymise' or 'delete'.",
+            ));
+        }
+    };
+    Ok(Json(people::erase(&app.db, &principal, id, how).await?))
+}

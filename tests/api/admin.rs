@@ -1,0 +1,1145 @@
+//! The admin API: who may call what (the whole authorization matrix), completion records and their
+//! incremental sync while records change, webhooks, personal data export and erasure, retention,
+//! and archive packages.
+use std::{collections::HashMap, io::Read, sync::Arc, time::Duration};
+
+use coursebridge::{
+    admin::{access::Scope, tokens},
+    devplatform::LaunchSpec,
+    lti,
+    store::{self, completions::RecordChange},
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::{
+    grades::{decide, import_small_course, submit},
+    helpers::{Backend, TestApp, spawn_app},
+};
+
+on_both_databases!(
+    every_route_refuses_missing_expired_revoked_wrong_scope_and_other_organisation_tokens,
+    incremental_sync_neither_skips_nor_repeats_while_records_change,
+    completion_records_follow_progress_and_download_as_csv,
+    webhooks_deliver_signed_events_in_order_and_retry_after_failure,
+    export_and_erasure_leave_no_personal_data_behind,
+    retention_anonymises_people_after_their_cohort_closed,
+    archive_package_holds_what_its_manifest_claims,
+);
+
+const UMEA: &str = "Umeå kommun";
+const SKELLEFTEA: &str = "Skellefteå kommun";
+
+async fn token(app: &TestApp, scope: Scope, organisation: Option<&str>, expires_in: i64) -> String {
+    let now = lti::now_unix();
+    if let Some(organisation) = organisation {
+        store::organisations::ensure(&app.db, organisation, now)
+            .await
+            .unwrap();
+    }
+    tokens::create(&app.db, scope, organisation, "test", now + expires_in, now)
+        .await
+        .unwrap()
+        .secret
+}
+
+struct Reply {
+    status: u16,
+    content_type: String,
+    headers: reqwest::header::HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|_| {
+            panic!(
+                "not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.bytes)
+            )
+        })
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// A problem document with this status.
+    fn assert_problem(&self, status: u16, route: &str) {
+        assert_eq!(self.status, status, "{route}: {}", self.text());
+        assert_eq!(self.content_type, "application/problem+json", "{route}");
+        let problem = self.json();
+        assert_eq!(problem["status"], status, "{route}");
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:coursebridge:problem:"),
+            "{route}"
+        );
+        assert!(!problem["detail"].as_str().unwrap().is_empty(), "{route}");
+    }
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Reply {
+    let url = app.base.join(path).unwrap();
+    let mut request = match method {
+        "GET" => app.client.get(url),
+        "POST" => app.client.post(url),
+        "PATCH" => app.client.patch(url),
+        other => panic!("{other}"),
+    };
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    Reply {
+        status,
+        content_type,
+        headers,
+        bytes: response.bytes().await.unwrap().to_vec(),
+    }
+}
+
+/// A learner of Umeå who has completed one module: a cohort, a person and a completion record.
+async fn umea_with_progress(app: &TestApp, sub: &str) -> (i64, i64) {
+    import_small_course(app).await;
+    let learner = app.launch(LaunchSpec::learner(sub)).await;
+    submit(app, &learner, "andra", "andra-svar").await;
+    let context = entity::context::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let user = store::people::get(&app.db, person_id(&app.db, sub).await)
+        .await
+        .unwrap()
+        .unwrap();
+    (context.id, user.id)
+}
+
+async fn person_id(db: &DatabaseConnection, sub: &str) -> i64 {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    entity::lti_user::Entity::find()
+        .filter(entity::lti_user::Column::Sub.eq(sub))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Needs {
+    Read,
+    Admin,
+    System,
+}
+
+async fn every_route_refuses_missing_expired_revoked_wrong_scope_and_other_organisation_tokens(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (cohort, person) = umea_with_progress(&app, "matrix-1").await;
+    let delivery = store::grades::list(&app.db, None, None, 1).await.unwrap()[0].id;
+    let deployment = store::deployment::list(&app.db).await.unwrap()[0].id;
+
+    let system = token(&app, Scope::Admin, None, 3600).await;
+    let umea = token(&app, Scope::Admin, Some(UMEA), 3600).await;
+    let skelleftea = token(&app, Scope::Admin, Some(SKELLEFTEA), 3600).await;
+    let reader = token(&app, Scope::CompletionsRead, Some(UMEA), 3600).await;
+    let expired = token(&app, Scope::Admin, None, -1).await;
+
+    // The revoked token goes through the command line, as an operator would.
+    let created = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+        .args([
+            "token",
+            "create",
+            "--scope",
+            "admin",
+            "--expires",
+            "1d",
+            "--label",
+            "ci",
+        ])
+        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let revoked = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(revoked.starts_with("cbt_"), "{revoked}");
+    assert_eq!(
+        call(&app, "GET", "api/v1/cohorts", Some(&revoked), None)
+            .await
+            .status,
+        200
+    );
+    let stored: Vec<_> = store::admin::tokens(&app.db).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|t| t.token_hash != revoked && !revoked.contains(&t.token_hash))
+    );
+    let revoked_id = stored
+        .iter()
+        .find(|t| t.label == "ci")
+        .unwrap()
+        .id
+        .to_string();
+    let revoke = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+        .args(["token", "revoke", "--id", &revoked_id])
+        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(revoke.status.success(), "{revoke:?}");
+
+    let close = json!({"closed": false});
+    let patch = json!({"retention_months": 12});
+    let erase = json!({"mode": "anonymise"});
+    let routes: Vec<(&str, String, Option<&Value>, Needs, bool)> = vec![
+        // (method, path, body, needs, names one Umeå thing)
+        ("GET", "api/v1/completions".into(), None, Needs::Read, false),
+        (
+            "GET",
+            format!("api/v1/completions?cohort={cohort}"),
+            None,
+            Needs::Read,
+            true,
+        ),
+        (
+            "GET",
+            "api/v1/organisations".into(),
+            None,
+            Needs::Admin,
+            false,
+        ),
+        (
+            "PATCH",
+            format!("api/v1/organisations/{UMEA}"),
+            Some(&patch),
+            Needs::Admin,
+            true,
+        ),
+        (
+            "GET",
+            "api/v1/registrations".into(),
+            None,
+            Needs::System,
+            false,
+        ),
+        (
+            "GET",
+            "api/v1/deployments".into(),
+            None,
+            Needs::Admin,
+            false,
+        ),
+        (
+            "POST",
+            format!("api/v1/deployments/{deployment}/approve"),
+            None,
+            Needs::System,
+            true,
+        ),
+        ("GET", "api/v1/cohorts".into(), None, Needs::Admin, false),
+        (
+            "POST",
+            format!("api/v1/cohorts/{cohort}/close"),
+            Some(&close),
+            Needs::Admin,
+            true,
+        ),
+        (
+            "GET",
+            format!("api/v1/cohorts/{cohort}/archive"),
+            None,
+            Needs::Admin,
+            true,
+        ),
+        (
+            "GET",
+            "api/v1/grade-deliveries".into(),
+            None,
+            Needs::Admin,
+            false,
+        ),
+        (
+            "POST",
+            format!("api/v1/grade-deliveries/{delivery}/retry"),
+            None,
+            Needs::Admin,
+            true,
+        ),
+        (
+            "GET",
+            format!("api/v1/people/{person}/export"),
+            None,
+            Needs::Admin,
+            true,
+        ),
+        ("GET", "api/v1/audit-log".into(), None, Needs::Admin, false),
+        (
+            "POST",
+            format!("api/v1/deployments/{deployment}/disable"),
+            None,
+            Needs::Admin,
+            true,
+        ),
+        (
+            "POST",
+            format!("api/v1/people/{person}/erase"),
+            Some(&erase),
+            Needs::Admin,
+            true,
+        ),
+    ];
+    for (method, path, body, needs, names_umea) in &routes {
+        let route = format!("{method} {path}");
+        let garbage = "cbt_not-a-token";
+        for (bad, words) in [
+            (None, "no API token"),
+            (Some(garbage), "not valid"),
+            (Some(expired.as_str()), "expired"),
+            (Some(revoked.as_str()), "revoked"),
+        ] {
+            let reply = call(&app, method, path, bad, *body).await;
+            reply.assert_problem(401, &route);
+            assert!(
+                reply.json()["detail"].as_str().unwrap().contains(words),
+                "{route}"
+            );
+            assert!(reply.headers.contains_key("www-authenticate"), "{route}");
+        }
+        if *needs != Needs::Read {
+            call(&app, method, path, Some(&reader), *body)
+                .await
+                .assert_problem(403, &route);
+        }
+        let other = call(&app, method, path, Some(&skelleftea), *body).await;
+        match (needs, names_umea) {
+            (Needs::System, _) => other.assert_problem(403, &route),
+            (_, true) => other.assert_problem(404, &route),
+            (_, false) => {
+                // Lists answer, with nothing of Umeå in them: not even counts.
+                assert_eq!(other.status, 200, "{route}: {}", other.text());
+                let text = other.text();
+                assert!(
+                    !text.contains("matrix-1") && !text.contains(UMEA),
+                    "{route}: {text}"
+                );
+                match other.json() {
+                    Value::Array(items) => assert!(
+                        items.is_empty() || path.contains("organisations"),
+                        "{route}: {items:?}"
+                    ),
+                    page => assert_eq!(page["records"], json!([]), "{route}"),
+                }
+            }
+        }
+        if *needs == Needs::System {
+            call(&app, method, path, Some(&umea), *body)
+                .await
+                .assert_problem(403, &route);
+        }
+    }
+    // Those allowed get their answer: reads first, the erasure last.
+    for (method, path, body, needs, _) in &routes {
+        let allowed = if *needs == Needs::System {
+            &system
+        } else {
+            &umea
+        };
+        let reply = call(&app, method, path, Some(allowed), *body).await;
+        let expected = if path.contains("/retry") {
+            [200, 409]
+        } else {
+            [200, 200]
+        };
+        assert!(
+            expected.contains(&reply.status),
+            "{method} {path}: {} {}",
+            reply.status,
+            reply.text()
+        );
+        if *needs == Needs::Read {
+            let read = call(&app, method, path, Some(&reader), *body).await;
+            assert_eq!(read.status, 200, "{method} {path} with the read token");
+        }
+    }
+    // The disabled deployment launches no more.
+    let refused = app.launch(LaunchSpec::learner("matrix-2")).await;
+    refused.assert_refused(403, "LTI_DEPLOYMENT_DISABLED");
+    // Every change above is in the audit log, with who and from where.
+    let log = call(
+        &app,
+        "GET",
+        "api/v1/audit-log?limit=1000",
+        Some(&system),
+        None,
+    )
+    .await
+    .json();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "token.revoke",
+        "organisation.change",
+        "deployment.approve",
+        "cohort.reopen",
+        "cohort.archive",
+        "person.export",
+        "deployment.disable",
+        "person.anonymise",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    let entry = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "person.anonymise")
+        .unwrap();
+    assert_eq!(entry["origin"], "127.0.0.1");
+    assert!(entry["actor"].as_str().unwrap().starts_with("token:"));
+    // Unknown routes under /api answer as problems too.
+    call(&app, "GET", "api/v1/nothing", Some(&system), None)
+        .await
+        .assert_problem(404, "GET api/v1/nothing");
+    call(
+        &app,
+        "GET",
+        "api/v1/completions?cursor=zzz",
+        Some(&system),
+        None,
+    )
+    .await
+    .assert_problem(400, "bad cursor");
+    call(
+        &app,
+        "GET",
+        "api/v1/completions?limit=0",
+        Some(&system),
+        None,
+    )
+    .await
+    .assert_problem(400, "limit 0");
+}
+
+async fn incremental_sync_neither_skips_nor_repeats_while_records_change(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cohort, _) = umea_with_progress(&app, "sync-0").await;
+    let mut people = vec![person_id(&app.db, "sync-0").await];
+    for n in 1..8 {
+        let sub = format!("sync-{n}");
+        app.launch(LaunchSpec::learner(&sub)).await;
+        people.push(person_id(&app.db, &sub).await);
+    }
+    let reader = token(&app, Scope::CompletionsRead, Some(UMEA), 3600).await;
+
+    // Writers change records concurrently, each holding its transaction open a little after
+    // taking its change number, so commits could land out of order if numbers did not follow them.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for (w, chunk) in people.chunks(2).enumerate() {
+        let db = app.db.clone();
+        let chunk = chunk.to_vec();
+        let stop = stop.clone();
+        writers.push(tokio::spawn(async move {
+            let mut round = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                use sea_orm::TransactionTrait;
+                let user_id = chunk[(round as usize) % chunk.len()];
+                let txn = db.begin().await.unwrap();
+                let record = format!("{{\"course_version\":\"w{w}-r{round}\"}}");
+                store::completions::store(
+                    &txn,
+                    RecordChange {
+                        context_id: cohort,
+                        user_id,
+                        organisation: Some(UMEA),
+                        record: &record,
+                        now_ms: coursebridge::grades::now_ms(),
+                    },
+                )
+                .await
+                .unwrap();
+                tokio::time::sleep(Duration::from_millis(3 + u64::from(round % 5))).await;
+                txn.commit().await.unwrap();
+                round += 1;
+            }
+            round
+        }));
+    }
+
+    let mut cursor: Option<String> = None;
+    let mut seen: Vec<(i64, i64)> = Vec::new();
+    let mut latest: HashMap<i64, i64> = HashMap::new();
+    let sync = |cursor: Option<String>| {
+        let app = &app;
+        let reader = reader.clone();
+        async move {
+            let path = match cursor {
+                Some(c) => format!("api/v1/completions?limit=3&cursor={c}"),
+                None => "api/v1/completions?limit=3".to_owned(),
+            };
+            let reply = call(app, "GET", &path, Some(&reader), None).await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            reply.json()
+        }
+    };
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        let page = sync(cursor.clone()).await;
+        for record in page["records"].as_array().unwrap() {
+            let id = record["id"].as_i64().unwrap();
+            let sequence = record["sequence"].as_i64().unwrap();
+            seen.push((id, sequence));
+            latest.insert(id, sequence);
+        }
+        cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut changes = 0;
+    for writer in writers {
+        changes += writer.await.unwrap();
+    }
+    // Catch up after the writers stopped.
+    loop {
+        let page = sync(cursor.clone()).await;
+        for record in page["records"].as_array().unwrap() {
+            let id = record["id"].as_i64().unwrap();
+            let sequence = record["sequence"].as_i64().unwrap();
+            seen.push((id, sequence));
+            latest.insert(id, sequence);
+        }
+        cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert!(changes > 20, "the writers made only {changes} changes");
+    // Never a repeat, always forward.
+    for pair in seen.windows(2) {
+        assert!(
+            pair[0].1 < pair[1].1,
+            "sequence went {:?} → {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    // Never a skip: the reader ends with every record's current version.
+    let stored =
+        store::completions::page(&app.db, &store::completions::RecordFilter::default(), 1000)
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), people.len());
+    for record in stored {
+        assert_eq!(
+            latest.get(&record.id),
+            Some(&record.sequence),
+            "record {} ended at {} but the reader saw {:?}",
+            record.id,
+            record.sequence,
+            latest.get(&record.id)
+        );
+    }
+    // A sync from the last cursor finds nothing new.
+    let after = sync(cursor).await;
+    assert_eq!(after["records"], json!([]));
+}
+
+async fn completion_records_follow_progress_and_download_as_csv(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let before = coursebridge::i18n::time::iso8601_utc_ms(coursebridge::grades::now_ms() - 1000);
+    let (cohort, person) = umea_with_progress(&app, "record-1").await;
+    let reader = token(&app, Scope::CompletionsRead, Some(UMEA), 3600).await;
+
+    let page = call(
+        &app,
+        "GET",
+        &format!("api/v1/completions?updated_since={before}"),
+        Some(&reader),
+        None,
+    )
+    .await
+    .json();
+    let records = page["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{page}");
+    let record = &records[0];
+    assert_eq!(record["person"]["sub"], "record-1");
+    assert_eq!(record["person"]["id"], person);
+    assert_eq!(record["person"]["name"], "Astrid Lindqvist");
+    assert_eq!(record["organisation"], UMEA);
+    assert_eq!(record["cohort"]["id"], cohort);
+    assert_eq!(record["cohort"]["title"], "Att leda digital omställning");
+    assert_eq!(record["course_version"], "liten-kurs@1.0.0");
+    assert_eq!(record["modules"].as_array().unwrap().len(), 1);
+    assert_eq!(record["modules"][0]["slug"], "andra");
+    assert_eq!(record["course_completed_at"], Value::Null);
+    assert!(
+        ["on_its_way", "up_to_date"].contains(&record["gradebook"].as_str().unwrap()),
+        "{record}"
+    );
+    let first_sequence = record["sequence"].as_i64().unwrap();
+
+    // The second module needs a review: completion comes with the approval.
+    let learner = app.launch(LaunchSpec::learner("record-1")).await;
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    decide(&app, "approve").await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let later = call(
+        &app,
+        "GET",
+        &format!("api/v1/completions?cursor={cursor}"),
+        Some(&reader),
+        None,
+    )
+    .await
+    .json();
+    let record = later["records"].as_array().unwrap().last().unwrap().clone();
+    assert!(record["sequence"].as_i64().unwrap() > first_sequence);
+    assert_eq!(record["modules"].as_array().unwrap().len(), 2, "{record}");
+    assert!(
+        record["course_completed_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+
+    let csv = call(
+        &app,
+        "GET",
+        "api/v1/completions?format=csv",
+        Some(&reader),
+        None,
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.content_type.starts_with("text/csv"));
+    assert!(csv.headers.contains_key("coursebridge-next-cursor"));
+    let text = csv.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("record_id,sequence,updated_at,organisation"));
+    assert!(
+        lines[1].contains("record-1")
+            && lines[1].contains("andra=")
+            && lines[1].contains("forsta=")
+    );
+
+    // Nothing changed after a time in the future.
+    let none = call(
+        &app,
+        "GET",
+        "api/v1/completions?updated_since=2999-01-01T00:00:00Z",
+        Some(&reader),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(none["records"], json!([]));
+    call(
+        &app,
+        "GET",
+        "api/v1/completions?updated_since=yesterday",
+        Some(&reader),
+        None,
+    )
+    .await
+    .assert_problem(400, "bad updated_since");
+}
+
+/// A webhook receiver that answers 500 to its first `failures` calls.
+async fn receiver(
+    failures: usize,
+) -> (
+    url::Url,
+    Arc<std::sync::Mutex<Vec<(HashMap<String, String>, String)>>>,
+) {
+    use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post};
+    type Seen = Arc<std::sync::Mutex<Vec<(HashMap<String, String>, String)>>>;
+    let seen: Seen = Arc::default();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            post(
+                move |State((seen, calls)): State<(Seen, Arc<std::sync::atomic::AtomicUsize>)>,
+                      headers: HeaderMap,
+                      body: String| async move {
+                    if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < failures {
+                        return StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    let headers = headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                        .collect();
+                    seen.lock().unwrap().push((headers, body));
+                    StatusCode::NO_CONTENT
+                },
+            ),
+        )
+        .with_state((seen.clone(), calls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (
+        url::Url::parse(&format!("http://{address}/hook")).unwrap(),
+        seen,
+    )
+}
+
+async fn webhooks_deliver_signed_events_in_order_and_retry_after_failure(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    let admin = token(&app, Scope::Admin, Some(UMEA), 3600).await;
+    let (hook, seen) = receiver(2).await;
+    let set = call(
+        &app,
+        "PATCH",
+        &format!("api/v1/organisations/{UMEA}"),
+        Some(&admin),
+        Some(&json!({"webhook_url": hook.as_str()})),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    let secret = set.json()["webhook_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    // The secret is shown once: a listing does not have it.
+    let listed = call(&app, "GET", "api/v1/organisations", Some(&admin), None).await;
+    assert!(!listed.text().contains(&secret));
+    call(
+        &app,
+        "PATCH",
+        &format!("api/v1/organisations/{UMEA}"),
+        Some(&admin),
+        Some(&json!({"webhook_url": "http://example.org/hook"})),
+    )
+    .await
+    .assert_problem(400, "plain http elsewhere than loopback");
+
+    let learner = app.launch(LaunchSpec::learner("hook-1")).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    decide(&app, "approve").await;
+
+    let mut events = Vec::new();
+    for _ in 0..200 {
+        events = seen.lock().unwrap().clone();
+        if events.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(events.len(), 2, "{events:?}");
+    let mut sequences = Vec::new();
+    for (headers, body) in &events {
+        let signature = &headers["coursebridge-signature"];
+        let timestamp: i64 = signature
+            .strip_prefix("t=")
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((lti::now_unix() - timestamp).abs() < 60);
+        assert_eq!(
+            signature,
+            &coursebridge::grades::webhooks::signature(&secret, timestamp, body)
+        );
+        assert_ne!(
+            signature,
+            &coursebridge::grades::webhooks::signature("whsec_other", timestamp, body)
+        );
+        let event: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(event["type"], "completion.changed");
+        assert_eq!(event["record"]["person"]["sub"], "hook-1");
+        sequences.push(event["record"]["sequence"].as_i64().unwrap());
+    }
+    assert!(sequences[0] < sequences[1], "{sequences:?}");
+    let last: Value = serde_json::from_str(&events[1].1).unwrap();
+    assert!(last["record"]["course_completed_at"].is_string(), "{last}");
+    // The two failures were retried, not lost.
+    let rows = store::webhooks::list(&app.db, Some(UMEA), None, 10)
+        .await
+        .unwrap();
+    assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
+    assert_eq!(rows.iter().map(|r| r.attempts).sum::<i32>(), 4, "{rows:?}");
+}
+
+/// Every text value in every table of the database.
+async fn all_text(db: &DatabaseConnection, backend: Backend) -> String {
+    let (tables_sql, columns_sql): (&str, fn(&str) -> String) = match backend {
+        Backend::Sqlite => ("SELECT name FROM sqlite_master WHERE type = 'table'", |t| {
+            format!(
+                "SELECT name FROM pragma_table_info('{t}') WHERE upper(type) LIKE '%CHAR%' OR upper(type) LIKE '%TEXT%' OR upper(type) LIKE '%CLOB%' OR type = ''"
+            )
+        }),
+        Backend::Postgres => (
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()",
+            |t| {
+                format!(
+                    "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{t}' AND data_type IN ('text', 'character varying')"
+                )
+            },
+        ),
+    };
+    let backend_kind = db.get_database_backend();
+    let names = |sql: String| async move {
+        db.query_all_raw(Statement::from_string(backend_kind, sql))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.try_get::<String>("", "name").unwrap())
+            .collect::<Vec<_>>()
+    };
+    let mut all = String::new();
+    for table in names(tables_sql.to_owned()).await {
+        for column in names(columns_sql(&table)).await {
+            let sql = format!("SELECT \"{column}\" AS v FROM \"{table}\"");
+            for row in db
+                .query_all_raw(Statement::from_string(backend_kind, sql))
+                .await
+                .unwrap()
+            {
+                if let Ok(Some(value)) = row.try_get::<Option<String>>("", "v") {
+                    all.push_str(&format!("{table}.{column}: {value}\n"));
+                }
+            }
+        }
+    }
+    all
+}
+
+async fn export_and_erasure_leave_no_personal_data_behind(backend: Backend) {
+    let app = spawn_app_with_email(backend).await;
+    import_small_course(&app).await;
+    let mut spec = LaunchSpec::learner("erase-me-4711");
+    spec.name = Some((
+        "Greta Raderasdotter".into(),
+        "Greta".into(),
+        "Raderasdotter".into(),
+    ));
+    spec.email = Some("greta.raderas@example.se".into());
+    let learner = app.launch(spec).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    decide(&app, "return").await;
+    // Another person's data must survive.
+    let other = app.launch(LaunchSpec::learner("keep-me-0815")).await;
+    submit(&app, &other, "andra", "andra-svar").await;
+    let person = person_id(&app.db, "erase-me-4711").await;
+    let admin = token(&app, Scope::Admin, Some(UMEA), 3600).await;
+
+    let export = call(
+        &app,
+        "GET",
+        &format!("api/v1/people/{person}/export"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    let export = export.json();
+    assert_eq!(export["person"]["sub"], "erase-me-4711");
+    assert_eq!(export["person"]["name"], "Greta Raderasdotter");
+    assert_eq!(export["person"]["email"], "greta.raderas@example.se");
+    assert_eq!(export["answers"].as_array().unwrap().len(), 2, "{export}");
+    assert!(
+        export
+            .to_string()
+            .contains("Vi börjar med invånarnas behov.")
+    );
+    assert!(export.to_string().contains("Ge gärna ett exempel."));
+    assert_eq!(export["memberships"][0]["role"], "participant");
+    assert!(!export["completion_records"].as_array().unwrap().is_empty());
+
+    let before = all_text(&app.db, backend).await;
+    for needle in ["erase-me-4711", "Raderasdotter", "greta.raderas@example.se"] {
+        assert!(
+            before.contains(needle),
+            "{needle} should be stored before erasure"
+        );
+    }
+    let erased = call(
+        &app,
+        "POST",
+        &format!("api/v1/people/{person}/erase"),
+        Some(&admin),
+        Some(&json!({"mode": "anonymise"})),
+    )
+    .await;
+    assert_eq!(erased.status, 200, "{}", erased.text());
+    let report = erased.json();
+    assert_eq!(report["answers"], 2);
+    assert_eq!(report["identity_removed"], true);
+
+    let after = all_text(&app.db, backend).await;
+    for needle in [
+        "erase-me-4711",
+        "Raderasdotter",
+        "Greta",
+        "greta.raderas@example.se",
+        "Ge gärna ett exempel.",
+    ] {
+        let found: Vec<&str> = after.lines().filter(|l| l.contains(needle)).collect();
+        assert!(found.is_empty(), "{needle} left behind: {found:?}");
+    }
+    // The other person's answer and identity stay; the erased person's record stays as a count.
+    assert!(after.contains("keep-me-0815"));
+    assert!(after.contains("Vi börjar med invånarnas behov."));
+    let page = call(&app, "GET", "api/v1/completions", Some(&admin), None)
+        .await
+        .json();
+    assert_eq!(page["records"].as_array().unwrap().len(), 2);
+    // Erasure is in the audit log, naming the person only by id.
+    let log = call(&app, "GET", "api/v1/audit-log", Some(&admin), None).await;
+    let log_text = log.text();
+    assert!(
+        log_text.contains("person.anonymise") && log_text.contains(&format!("person:{person}"))
+    );
+    assert!(!log_text.contains("erase-me-4711"));
+
+    // Deleting removes the counts too.
+    let deleted = call(
+        &app,
+        "POST",
+        &format!("api/v1/people/{person}/erase"),
+        Some(&admin),
+        Some(&json!({"mode": "delete"})),
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    let page = call(&app, "GET", "api/v1/completions", Some(&admin), None)
+        .await
+        .json();
+    assert_eq!(page["records"].as_array().unwrap().len(), 1);
+    call(
+        &app,
+        "POST",
+        &format!("api/v1/people/{person}/erase"),
+        Some(&admin),
+        Some(&json!({"mode": "shred"})),
+    )
+    .await
+    .assert_problem(400, "unknown mode");
+}
+
+async fn spawn_app_with_email(backend: Backend) -> TestApp {
+    crate::helpers::spawn_app_with(backend, |c| c.store_email = true).await
+}
+
+async fn retention_anonymises_people_after_their_cohort_closed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cohort, person) = umea_with_progress(&app, "retain-1").await;
+    let admin = token(&app, Scope::Admin, Some(UMEA), 3600).await;
+    let set = call(
+        &app,
+        "PATCH",
+        &format!("api/v1/organisations/{UMEA}"),
+        Some(&admin),
+        Some(&json!({"retention_months": 6, "retention_action": "anonymise"})),
+    )
+    .await;
+    assert_eq!(set.json()["retention_months"], 6);
+    let closed = call(
+        &app,
+        "POST",
+        &format!("api/v1/cohorts/{cohort}/close"),
+        Some(&admin),
+        Some(&json!({"closed": true})),
+    )
+    .await;
+    assert!(closed.json()["closed_at"].is_string());
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+            .args(["retention", "run"])
+            .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    // Closed today: not yet.
+    let early = run();
+    assert!(
+        String::from_utf8_lossy(&early.stdout).contains("0 organisations"),
+        "{early:?}"
+    );
+    assert_eq!(
+        store::people::get(&app.db, person)
+            .await
+            .unwrap()
+            .unwrap()
+            .sub,
+        "retain-1"
+    );
+    // Closed seven months ago: anonymised, once.
+    store::people::close_context(&app.db, cohort, Some(lti::now_unix() - 7 * 31 * 86_400))
+        .await
+        .unwrap();
+    let due = run();
+    assert!(
+        String::from_utf8_lossy(&due.stdout).contains("1 cohorts, 1 people"),
+        "{due:?}"
+    );
+    let user = store::people::get(&app.db, person).await.unwrap().unwrap();
+    assert!(store::people::is_erased(&user), "{user:?}");
+    assert_eq!(user.name, None);
+    let again = run();
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 organisations"),
+        "{again:?}"
+    );
+    let log = call(&app, "GET", "api/v1/audit-log", Some(&admin), None)
+        .await
+        .json();
+    let runs: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "retention.apply")
+        .collect();
+    assert_eq!(runs.len(), 1, "{log}");
+    assert_eq!(runs[0]["detail"]["people"], 1);
+    assert_eq!(runs[0]["origin"], "worker");
+}
+
+async fn archive_package_holds_what_its_manifest_claims(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (cohort, _) = umea_with_progress(&app, "archive-1").await;
+    let learner = app.launch(LaunchSpec::learner("archive-1")).await;
+    submit(&app, &learner, "forsta", "forsta-svar").await;
+    decide(&app, "return").await;
+    let admin = token(&app, Scope::Admin, Some(UMEA), 3600).await;
+    let reply = call(
+        &app,
+        "GET",
+        &format!("api/v1/cohorts/{cohort}/archive"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.content_type, "application/zip");
+    check_package(&reply.bytes);
+
+    // The command line writes the same kind of package.
+    let folder = std::env::temp_dir().join(format!("cb-archive-{}", lti::random_token(6)));
+    std::fs::create_dir_all(&folder).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+        .args(["export", "cohort", "--cohort", &cohort.to_string(), "--out"])
+        .arg(&folder)
+        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let written = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    check_package(&std::fs::read(&written).unwrap());
+    std::fs::remove_dir_all(&folder).unwrap();
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+        .args(["export", "cohort", "--cohort", "999999"])
+        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+}
+
+fn check_package(bytes: &[u8]) {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|name| name.unwrap().into_owned())
+        .collect();
+    let root = names[0].split('/').next().unwrap().to_owned();
+    assert!(root.starts_with("coursebridge-cohort-"), "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with(&format!("{root}/"))),
+        "{names:?}"
+    );
+    let mut read = |name: &str| {
+        let mut text = Vec::new();
+        zip.by_name(&format!("{root}/{name}"))
+            .unwrap_or_else(|_| panic!("{name} missing from {names:?}"))
+            .read_to_end(&mut text)
+            .unwrap();
+        text
+    };
+    let mets = String::from_utf8(read("METS.xml")).unwrap();
+    assert!(mets.contains("PROFILE=\"https://earksip.dilcis.eu/profile/E-ARK-SIP.xml\""));
+    assert!(mets.contains(&format!("OBJID=\"{root}\"")));
+    assert!(mets.contains("csip:OAISPACKAGETYPE=\"SIP\""));
+    // Every file the manifest lists is there with the checksum and size it states.
+    let mut listed = 0;
+    for entry in mets.split("<mets:file ").skip(1) {
+        let attr = |name: &str| {
+            let at = entry.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            entry[at..at + entry[at..].find('"').unwrap()].to_owned()
+        };
+        let bytes = read(&attr("xlink:href"));
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(attr("CHECKSUM"), hex);
+        assert_eq!(attr("SIZE"), bytes.len().to_string());
+        listed += 1;
+    }
+    assert_eq!(listed, 5);
+    let completions: Value =
+        serde_json::from_slice(&read("representations/rep1/data/completions.json")).unwrap();
+    assert_eq!(completions[0]["person"]["sub"], "archive-1");
+    let csv = String::from_utf8(read("representations/rep1/data/completions.csv")).unwrap();
+    assert!(csv.lines().nth(1).unwrap().contains("archive-1"));
+    let reflections: Value =
+        serde_json::from_slice(&read("representations/rep1/data/reflections.json")).unwrap();
+    assert_eq!(reflections.as_array().unwrap().len(), 2);
+    let html = String::from_utf8(read("representations/rep1/data/reflections.html")).unwrap();
+    assert!(html.contains("Vi börjar med invånarnas behov."));
+    assert!(html.contains("Ge gärna ett exempel."));
+    assert!(html.contains("Astrid Lindqvist"));
+    assert!(html.starts_with("<!DOCTYPE html>"));
+}
+
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json is committed");
+    assert!(
+        committed == coursebridge::web::api::openapi_json(),
+        "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
+    );
+}
