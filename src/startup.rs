@@ -66,6 +66,7 @@ impl Application {
             courses: crate::learning::participant::CourseCache::default(),
             tokens: Arc::default(),
             contacts: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
+            admin_roles: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             occasions: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));

@@ -38,6 +38,8 @@ pub struct App {
     pub tokens: Arc<crate::lti::token::TokenCache>,
     /// The organisations each person is contact person for, briefly cached (grants are rare).
     pub contacts: crate::registry::TtlCache<i64, Vec<String>>,
+    /// Whether each person has an administrator role, briefly cached (grants are rare).
+    pub admin_roles: crate::registry::TtlCache<i64, bool>,
     /// Workshop occasions per context, briefly cached (display only; this instance's own changes
     /// are seen at once).
     pub occasions: crate::registry::TtlCache<

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod archive;
 pub mod courses;
+pub mod directory;
 pub mod people;
 pub mod registrations;
 pub mod reports;

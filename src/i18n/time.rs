@@ -56,7 +56,7 @@ pub fn parse_rfc3339_ms(value: &str) -> Option<i64> {
     if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    if !(1970..=9999).contains(&year) {
+    if !(0..=9999).contains(&year) {
         return None;
     }
     let days = days_from_civil(year, month, day);

@@ -63,3 +63,25 @@ pub async fn contexts_of(
         .all(db)
         .await
 }
+
+/// The contact persons of an organisation: (`sub`, name when known).
+pub async fn of_organisation(
+    db: &impl ConnectionTrait,
+    organisation: &str,
+) -> Result<Vec<(String, Option<String>)>, DbErr> {
+    let grants = contact_person::Entity::find()
+        .filter(contact_person::Column::Organisation.eq(organisation))
+        .all(db)
+        .await?;
+    let mut people = Vec::new();
+    for grant in grants {
+        let name = lti_user::Entity::find()
+            .filter(lti_user::Column::PlatformId.eq(grant.platform_id))
+            .filter(lti_user::Column::Sub.eq(grant.sub.as_str()))
+            .one(db)
+            .await?
+            .and_then(|u| u.name);
+        people.push((grant.sub, name));
+    }
+    Ok(people)
+}

@@ -101,6 +101,7 @@ struct OverviewPage<'a> {
     course_complete: bool,
     next_workshop: Option<String>,
     organisation_url: Option<String>,
+    admin_url: Option<String>,
     modules: Vec<ModuleCard>,
 }
 
@@ -231,6 +232,10 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
             .map_err(|err| course_error(err.into(), lang))?
             .first()
             .map(|_| page_url(app, "organisation", token)),
+        admin_url: super::admin::has_admin_role(app, session)
+            .await
+            .map_err(|err| course_error(err.into(), lang))?
+            .then(|| page_url(app, "admin", token)),
         modules,
     };
     Ok(render(&page, StatusCode::OK))

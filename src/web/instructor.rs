@@ -128,6 +128,7 @@ struct DashboardPage<'a> {
     notice: Option<(&'static str, String)>,
     roster_action: String,
     aggregates_url: String,
+    admin_url: Option<String>,
     group_action: String,
     move_action: String,
     version_action: String,
@@ -337,6 +338,10 @@ pub async fn dashboard(
         },
         roster_action: page_url(app, "instructor/roster", token),
         aggregates_url: page_url(app, "instructor/assessments", token),
+        admin_url: super::admin::has_admin_role(app, session)
+            .await
+            .map_err(db_error(lang))?
+            .then(|| page_url(app, "admin", token)),
         group_action: page_url(app, "instructor/groups", token),
         version_action: page_url(app, "instructor/version", token),
         current_version: course.package.version.clone(),

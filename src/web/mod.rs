@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 use crate::state::AppState;
 
 mod accessibility;
+mod admin;
 mod aggregates;
 pub mod api;
 mod assessment;
@@ -88,6 +89,24 @@ pub fn router(state: AppState) -> Router {
             "/assets/platform-storage.js",
             get(assets::platform_storage_script),
         )
+        .route("/admin", get(admin::show_home))
+        .route("/admin/completions", get(admin::show_report))
+        .route("/admin/completions.csv", get(admin::download_csv))
+        .route("/admin/completions.json", get(admin::download_json))
+        .route("/admin/deliveries", get(admin::show_deliveries))
+        .route("/admin/deliveries/{id}/retry", post(admin::retry_delivery))
+        .route("/admin/audit", get(admin::show_audit))
+        .route(
+            "/admin/deployments/{id}/approve",
+            post(admin::approve_deployment),
+        )
+        .route(
+            "/admin/deployments/{id}/disable",
+            post(admin::disable_deployment),
+        )
+        .route("/admin/cohorts/{id}/close", post(admin::close_cohort))
+        .route("/admin/cohorts/{id}/archive", get(admin::download_archive))
+        .route("/admin/grants", post(admin::grant_role))
         .merge(api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))

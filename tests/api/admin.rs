@@ -788,9 +788,17 @@ async fn webhooks_deliver_signed_events_in_order_and_retry_after_failure(backend
     let last: Value = serde_json::from_str(&events[1].1).unwrap();
     assert!(last["record"]["course_completed_at"].is_string(), "{last}");
     // The two failures were retried, not lost.
-    let rows = store::webhooks::list(&app.db, Some(UMEA), None, 10)
-        .await
-        .unwrap();
+    // The worker records a delivery after the receiver answered.
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = store::webhooks::list(&app.db, Some(UMEA), None, 10)
+            .await
+            .unwrap();
+        if rows.iter().all(|r| r.state == "sent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
     assert_eq!(rows.iter().map(|r| r.attempts).sum::<i32>(), 4, "{rows:?}");
 }
@@ -1141,5 +1149,221 @@ fn the_committed_openapi_document_is_current() {
     assert!(
         committed == coursebridge::web::api::openapi_json(),
         "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
+    );
+}
+
+on_both_databases!(admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organisation);
+
+fn grant(app: &TestApp, sub: &str, role: &str, organisation: Option<&str>) {
+    let mut args = vec![
+        "admin".to_owned(),
+        "grant".to_owned(),
+        "--issuer".to_owned(),
+        app.platform.issuer().to_owned(),
+        "--client-id".to_owned(),
+        "coursebridge-test-client".to_owned(),
+        "--sub".to_owned(),
+        sub.to_owned(),
+        "--role".to_owned(),
+        role.to_owned(),
+    ];
+    if let Some(organisation) = organisation {
+        args.push("--organisation".to_owned());
+        args.push(organisation.to_owned());
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+        .args(&args)
+        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+}
+
+async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organisation(
+    backend: Backend,
+) {
+    use crate::helpers::link_containing;
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    // Skellefteå has its own deployment and LMS course on the same platform.
+    let platform = store::platform::list(&app.db).await.unwrap().remove(0);
+    store::organisations::ensure(&app.db, SKELLEFTEA, lti::now_unix())
+        .await
+        .unwrap();
+    store::deployment::add(
+        &app.db,
+        platform.id,
+        "deployment-skelleftea",
+        Some(SKELLEFTEA.into()),
+        None,
+        lti::now_unix(),
+    )
+    .await
+    .unwrap();
+    let mut skelleftea = LaunchSpec::learner("skelleftea-learner");
+    skelleftea.deployment_id = Some("deployment-skelleftea".into());
+    skelleftea.context = Some((
+        "ctx-skelleftea".into(),
+        "SKE".into(),
+        "Skellefteås omgång".into(),
+    ));
+    let learner = app.launch(skelleftea).await;
+    submit(&app, &learner, "andra", "andra-svar").await;
+    let umea_learner = app.launch(LaunchSpec::learner("umea-learner")).await;
+    submit(&app, &umea_learner, "andra", "andra-svar").await;
+    let skelleftea_cohort = entity::context::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.lti_context_id == "ctx-skelleftea")
+        .unwrap()
+        .id;
+
+    // An LMS instructor is not an administrator.
+    let teacher = app.launch(LaunchSpec::instructor("plain-teacher")).await;
+    assert!(!teacher.body.contains("data-testid=\"admin-link\""));
+    let session = link_containing(&teacher.body, "?session=");
+    let token = session
+        .split("session=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let refused = app.get(&format!("admin?session={token}")).await;
+    assert_eq!(refused.status.as_u16(), 403, "{}", refused.body);
+    assert_eq!(app.get("admin").await.status.as_u16(), 401);
+
+    // An organisation administrator of Umeå, granted in the tool.
+    grant(&app, "umea-admin", "organisation", Some(UMEA));
+    let launched = app.launch(LaunchSpec::learner("umea-admin")).await;
+    let home_url = link_containing(&launched.body, "/admin?session=");
+    let home = app.get(&home_url).await;
+    assert_eq!(home.status.as_u16(), 200, "{}", home.body);
+    assert!(
+        home.body.contains("Umeå kommun") && home.body.contains("Att leda digital omställning")
+    );
+    assert!(
+        !home.body.contains("Skellefteå"),
+        "another organisation shows: {}",
+        home.body
+    );
+    assert!(!home.body.contains("data-testid=\"grant-form\""));
+    let token = home_url.split("session=").nth(1).unwrap().to_owned();
+    let report = app.get(&format!("admin/completions?session={token}")).await;
+    assert!(report.body.contains("umea-learner") && !report.body.contains("skelleftea-learner"));
+    let csv = app
+        .get(&format!("admin/completions.csv?session={token}"))
+        .await;
+    assert!(csv.body.contains("umea-learner") && !csv.body.contains("skelleftea-learner"));
+    for path in [
+        format!("admin/completions?session={token}&cohort={skelleftea_cohort}"),
+        format!("admin/cohorts/{skelleftea_cohort}/archive?session={token}"),
+    ] {
+        assert_eq!(app.get(&path).await.status.as_u16(), 404, "{path}");
+    }
+    let skelleftea_deployment = store::deployment::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.lti_deployment_id == "deployment-skelleftea")
+        .unwrap()
+        .id;
+    let disable_other = app
+        .post_form(
+            &format!("admin/deployments/{skelleftea_deployment}/disable?session={token}"),
+            &[],
+        )
+        .await;
+    assert_eq!(disable_other.status.as_u16(), 404);
+    let approve = app
+        .post_form(
+            &format!("admin/deployments/{skelleftea_deployment}/approve?session={token}"),
+            &[("organisation", UMEA)],
+        )
+        .await;
+    assert_eq!(approve.status.as_u16(), 403);
+    let grant_refused = app
+        .post_form(
+            &format!("admin/grants?session={token}"),
+            &[
+                ("registration", &platform.id.to_string()),
+                ("sub", "x"),
+                ("role", "system"),
+            ],
+        )
+        .await;
+    assert_eq!(grant_refused.status.as_u16(), 403);
+
+    // A system administrator sees both, approves a pending deployment and grants a role.
+    grant(&app, "region-admin", "system", None);
+    let mut pending = LaunchSpec::learner("new-place");
+    pending.deployment_id = Some("deployment-new".into());
+    app.launch(pending)
+        .await
+        .assert_refused(403, "LTI_DEPLOYMENT_PENDING");
+    let launched = app.launch(LaunchSpec::instructor("region-admin")).await;
+    let home_url = link_containing(&launched.body, "/admin?session=");
+    let token = home_url.split("session=").nth(1).unwrap().to_owned();
+    let home = app.get(&home_url).await;
+    assert!(home.body.contains("Skellefteå") && home.body.contains("Umeå kommun"));
+    assert!(home.body.contains("data-testid=\"grant-form\""));
+    let new_deployment = store::deployment::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.lti_deployment_id == "deployment-new")
+        .unwrap()
+        .id;
+    let approved = app
+        .post_form(
+            &format!("admin/deployments/{new_deployment}/approve?session={token}"),
+            &[("organisation", "Vännäs kommun")],
+        )
+        .await;
+    assert_eq!(approved.status.as_u16(), 303, "{}", approved.body);
+    let mut now_approved = LaunchSpec::learner("new-place");
+    now_approved.deployment_id = Some("deployment-new".into());
+    app.launch(now_approved).await.assert_landed_as("deltagare");
+    let granted = app
+        .post_form(
+            &format!("admin/grants?session={token}"),
+            &[
+                ("registration", &platform.id.to_string()),
+                ("sub", "vannas-admin"),
+                ("role", "organisation"),
+                ("organisation", "Vännäs kommun"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status.as_u16(), 303, "{}", granted.body);
+    let vannas = app.launch(LaunchSpec::learner("vannas-admin")).await;
+    let vannas_home = app
+        .get(&link_containing(&vannas.body, "/admin?session="))
+        .await;
+    assert!(vannas_home.body.contains("Vännäs kommun"));
+    let audit = app.get(&format!("admin/audit?session={token}")).await;
+    assert!(audit.body.contains("deployment.approve") && audit.body.contains("grant.add"));
+    assert!(audit.body.contains("person:"));
+    let archive = app
+        .client
+        .get(
+            app.base
+                .join(&format!(
+                    "admin/cohorts/{skelleftea_cohort}/archive?session={token}"
+                ))
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(archive.status().as_u16(), 200);
+    let bytes = archive.bytes().await.unwrap();
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert!(
+        zip.file_names()
+            .any(|name| name.unwrap().ends_with("/METS.xml"))
     );
 }

@@ -1,4 +1,4 @@
-//! The participant's pages in a real browser: Debian's Chromium driven by playwright-core, axe-core
+//! The participant's, instructor's and administrator's pages in a real browser: Debian's Chromium driven by playwright-core, axe-core
 //! on every page (tests/browser/participant.mjs), against the real server and the development LMS
 //! served from another site.
 use std::{process::Command, time::Duration};
@@ -29,6 +29,23 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
     )
     .await
     .unwrap();
+    // Administrators, granted in the tool: one for the whole service, one for Umeå.
+    for (sub, role, organisation) in [
+        ("browser-admin", "system", "*"),
+        ("browser-orgadmin", "organisation", "Umeå kommun"),
+    ] {
+        coursebridge::store::admin::grant(
+            &app.db,
+            platform.id,
+            sub,
+            role,
+            organisation,
+            "test",
+            coursebridge::lti::now_unix(),
+        )
+        .await
+        .unwrap();
+    }
     let lms = app.platform.url("").to_string();
     // A journey that hangs is killed: the suite must never wait on it forever.
     // Output goes to files, not pipes: a full pipe would stall the journey, and a killed journey

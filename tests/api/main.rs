@@ -33,5 +33,6 @@ mod instructor;
 mod keys;
 mod launch;
 mod registration;
+mod schema;
 mod services;
 mod storage;

@@ -47,18 +47,37 @@ function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-// Waits for a launched tool page; on failure says where the frame is and what it shows.
+// Waits for a launched tool page and returns the frame that shows it; on failure says where the
+// frame is and what it shows. A launch crosses sites twice inside the LMS's iframe (tool → platform
+// → tool), so Chromium may move the frame to another renderer process; Playwright's handle of the
+// frame taken before that can stay behind, showing the platform's URL, while the tool page has
+// rendered in the frame's new incarnation. Every frame of the page is therefore asked, not only
+// the handle.
 async function landed(frame) {
-  try {
-    await frame.waitForSelector('[data-testid="role"]', { timeout: 30000 });
-  } catch (error) {
-    // The frame may be mid-navigation: its content is read with a bound, never waited on forever.
-    const content = await Promise.race([
-      frame.content().catch((e) => `(unreadable: ${e.message})`),
-      new Promise((resolve) => setTimeout(() => resolve("(no content within 5 s)"), 5000)),
-    ]);
-    throw new Error(`${error.message}\nframe at ${frame.url()}:\n${String(content).slice(0, 3000)}`);
+  const page = frame.page();
+  const isMain = frame === page.mainFrame();
+  const deadline = Date.now() + 30000;
+  while (Date.now() < deadline) {
+    const candidates = isMain ? [frame] : [frame, ...page.frames().filter((f) => f !== page.mainFrame() && f !== frame)];
+    for (const candidate of candidates) {
+      const found = await Promise.race([
+        candidate.$('[data-testid="role"]').catch(() => null),
+        new Promise((resolve) => setTimeout(() => resolve(null), 1000)),
+      ]);
+      if (found) {
+        if (candidate !== frame) console.log(`(the tool page rendered in a new frame handle at ${candidate.url()})`);
+        return candidate;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  // The frame may be mid-navigation: its content is read with a bound, never waited on forever.
+  const content = await Promise.race([
+    frame.content().catch((e) => `(unreadable: ${e.message})`),
+    new Promise((resolve) => setTimeout(() => resolve("(no content within 5 s)"), 5000)),
+  ]);
+  const others = page.frames().map((f) => f.url()).join(", ");
+  throw new Error(`the tool page did not render within 30 s\nframe at ${frame.url()} (page frames: ${others}):\n${String(content).slice(0, 3000)}`);
 }
 
 async function toolFrame(page) {
@@ -73,8 +92,7 @@ async function journey(browser, lang, start) {
   const context = await browser.newContext({ locale: lang === "sv" ? "sv-SE" : "en-GB" });
   const page = await context.newPage();
   await start(page);
-  const frame = await toolFrame(page);
-  await landed(frame);
+  const frame = await landed(await toolFrame(page));
   expect(new URL(frame.url()).hostname !== new URL(page.url()).hostname, "the tool must be framed from another site");
 
   // The browser really blocks third-party cookies: an unpartitioned cookie set inside the frame is
@@ -167,8 +185,7 @@ async function launched(browser, who, locale, user) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(new URL(`lms/launch?as=${who}&locale=${locale}&user=${user}&course=review-loop`, LMS_URL).toString());
-  const frame = await toolFrame(page);
-  await landed(frame);
+  const frame = await landed(await toolFrame(page));
   return { context, frame };
 }
 
@@ -265,8 +282,7 @@ async function withoutCookies(browser) {
   await withoutFramedCookies(stored);
   const page = await stored.newPage();
   await page.goto(new URL("lms/launch?as=participant&locale=sv-SE&user=storage-learner&storage=1", LMS_URL).toString());
-  const frame = await toolFrame(page);
-  await landed(frame);
+  await landed(await toolFrame(page));
   step("storage launch landed; counting reads");
   const reads = await page.evaluate(() => document.documentElement.dataset.ltiGetData);
   expect(reads === "1", `the launch did not read its proof from platform storage (${reads})`);
@@ -303,8 +319,7 @@ async function withoutCookies(browser) {
   const cookieOnly = await browser.newContext({ locale: "sv-SE" });
   const plain = await cookieOnly.newPage();
   await plain.goto(new URL("lms/launch?as=participant&locale=sv-SE&user=cookie-learner&storage=0", LMS_URL).toString());
-  const launchedFrame = await toolFrame(plain);
-  await landed(launchedFrame);
+  await landed(await toolFrame(plain));
   await cookieOnly.close();
 }
 
@@ -371,6 +386,23 @@ try {
     await contact.frame.waitForSelector('[data-testid="organisation"]');
     await axeCheck(contact.frame, `${lang} organisation overview`);
     await contact.context.close();
+  }
+  for (const [locale, lang, who] of [["sv-SE", "sv", "browser-admin"], ["en-GB", "en", "browser-orgadmin"]]) {
+    step(`admin pages (${lang}, ${who})`);
+    const admin = await launched(browser, "participant", locale, who);
+    await admin.frame.click('[data-testid="admin-link"]');
+    await admin.frame.waitForSelector('[data-testid="admin"]');
+    await axeCheck(admin.frame, `${lang} admin home`);
+    for (const [link, marker] of [
+      ['nav a[href*="/admin/completions?"]', "h1"],
+      ['nav a[href*="/admin/deliveries?"]', "h1"],
+      ['nav a[href*="/admin/audit?"]', "h1"],
+    ]) {
+      await admin.frame.click(link);
+      await admin.frame.waitForSelector(marker);
+      await axeCheck(admin.frame, `${lang} ${link}`);
+    }
+    await admin.context.close();
   }
 } catch (error) {
   console.error(`browser journey failed: ${error.stack || error}`);

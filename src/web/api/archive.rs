@@ -14,8 +14,9 @@ use crate::{
 /// A cohort's archive package (E-ARK SIP / FGS Paketstruktur 2.0) as a ZIP.
 #[utoipa::path(get, path = "/api/v1/cohorts/{id}/archive", tag = "archive",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "Cohort row id")),
+    params(("id" = i64, Path, minimum = 1, description = "Cohort row id")),
     responses(
+        (status = 400, description = "The id is not a whole number in range", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The package", content_type = "application/zip", body = Vec<u8>),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),

@@ -26,15 +26,27 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct CompletionQuery {
     /// Only records changed at or after this time (RFC 3339, e.g. `2026-11-01T00:00:00Z`).
+    #[param(format = DateTime)]
     pub updated_since: Option<String>,
     /// The `next_cursor` of the previous page: records changed after it.
     pub cursor: Option<String>,
     /// Only this cohort's records.
     pub cohort: Option<i64>,
-    /// At most this many (1–1000 for JSON, 1–10000 for CSV; default 200).
+    /// At most this many (1–1000, default 200).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
     /// `json` (default) or `csv`. `Accept: text/csv` also asks for CSV.
-    pub format: Option<String>,
+    pub format: Option<ResponseFormat>,
+}
+
+/// The form of the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseFormat {
+    /// A JSON page.
+    Json,
+    /// CSV, one line per record.
+    Csv,
 }
 
 /// One page of completion records.
@@ -65,10 +77,9 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
 }
 
 fn wants_csv(query: &CompletionQuery, headers: &HeaderMap) -> Result<bool, ApiError> {
-    match query.format.as_deref() {
-        Some("csv") => Ok(true),
-        Some("json") => Ok(false),
-        Some(_) => Err(ApiError::bad_request("format must be 'json' or 'csv'.")),
+    match query.format {
+        Some(ResponseFormat::Csv) => Ok(true),
+        Some(ResponseFormat::Json) => Ok(false),
         None => Ok(headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -96,8 +107,8 @@ pub async fn list_completions(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::CompletionsRead)?;
     let csv = wants_csv(&query, &headers)?;
-    let limit = page_limit(query.limit, 200, if csv { 10_000 } else { 1_000 })?;
-    let after_sequence = match &query.cursor {
+    let limit = page_limit(query.limit, 200, 1_000)?;
+    let after_sequence = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => 0,
         Some(cursor) => decode_cursor(cursor).ok_or_else(|| {
             ApiError::bad_request(

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, ApiId, ApiJson, ApiPrincipal, ApiQuery, Problem, page_limit};
 use crate::{
-    admin::access::Scope,
+    admin::{self, access::Scope},
     i18n::time::iso8601_utc_ms,
     state::AppState,
     store::{self, organisations::OrganisationChange},
@@ -68,6 +68,16 @@ pub async fn list_organisations(
     ))
 }
 
+/// What retention does to a person's data.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RetentionAction {
+    /// Identity and personal content removed, counts kept.
+    Anonymise,
+    /// Everything removed.
+    Delete,
+}
+
 /// A change to an organisation. Fields left out stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,11 +88,35 @@ pub struct OrganisationPatch {
     /// `true` removes the webhook.
     pub remove_webhook: Option<bool>,
     /// Months after a cohort closes (1–240).
+    #[schema(minimum = 1, maximum = 240)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub retention_months: Option<i32>,
     /// `anonymise` (default) or `delete`.
-    pub retention_action: Option<String>,
+    pub retention_action: Option<RetentionAction>,
     /// `true` removes the retention rule.
     pub remove_retention: Option<bool>,
+}
+
+/// A whole number, also when written as `6.0` (JSON Schema counts that as an integer).
+fn whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i32>, D::Error> {
+    let value: Option<serde_json::Number> = Option::deserialize(deserializer)?;
+    let Some(number) = value else {
+        return Ok(None);
+    };
+    let whole = number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0)
+                .map(|f| f as i64)
+        })
+        .and_then(|n| i32::try_from(n).ok());
+    whole
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("retention_months must be a whole number"))
 }
 
 fn webhook_url_ok(value: &str) -> Result<String, ApiError> {
@@ -121,12 +155,37 @@ pub async fn change_organisation(
     let row = store::organisations::find(&app.db, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("such organisation"))?;
+    // Every value given must be valid, also beside a removal.
+    if patch
+        .retention_months
+        .is_some_and(|months| !(1..=240).contains(&months))
+    {
+        return Err(ApiError::bad_request(
+            "retention_months must be between 1 and 240.",
+        ));
+    }
+    let webhook_url = patch
+        .webhook_url
+        .as_deref()
+        .map(webhook_url_ok)
+        .transpose()?;
+    if patch.remove_webhook == Some(true) && webhook_url.is_some() {
+        return Err(ApiError::bad_request(
+            "Give either webhook_url or remove_webhook, not both.",
+        ));
+    }
+    if patch.remove_retention == Some(true)
+        && (patch.retention_months.is_some() || patch.retention_action.is_some())
+    {
+        return Err(ApiError::bad_request(
+            "Give either a retention rule or remove_retention, not both.",
+        ));
+    }
     let mut change = OrganisationChange::default();
     let mut secret = None;
     if patch.remove_webhook == Some(true) {
         change.webhook = Some(None);
-    } else if let Some(url) = &patch.webhook_url {
-        let url = webhook_url_ok(url)?;
+    } else if let Some(url) = webhook_url {
         let new_secret = format!("whsec_{}", crate::lti::random_token(30));
         secret = Some(new_secret.clone());
         change.webhook = Some(Some((url, new_secret)));
@@ -140,29 +199,20 @@ pub async fn change_organisation(
             .ok_or_else(|| {
                 ApiError::bad_request("retention_months is needed with retention_action.")
             })?;
-        if !(1..=240).contains(&months) {
-            return Err(ApiError::bad_request(
-                "retention_months must be between 1 and 240.",
-            ));
-        }
-        let action = patch
-            .retention_action
-            .clone()
-            .unwrap_or_else(|| row.retention_action.clone());
-        if action != store::organisations::RETENTION_ANONYMISE
-            && action != store::organisations::RETENTION_DELETE
-        {
-            return Err(ApiError::bad_request(
-                "retention_action must be 'anonymise' or 'delete'.",
-            ));
-        }
+        let action = match patch.retention_action {
+            Some(RetentionAction::Anonymise) => {
+                store::organisations::RETENTION_ANONYMISE.to_owned()
+            }
+            Some(RetentionAction::Delete) => store::organisations::RETENTION_DELETE.to_owned(),
+            None => row.retention_action.clone(),
+        };
         change.retention = Some(Some((months, action)));
     }
     let detail = serde_json::json!({
         "webhook_url": patch.webhook_url.as_deref().filter(|_| secret.is_some()),
         "remove_webhook": patch.remove_webhook,
         "retention_months": patch.retention_months,
-        "retention_action": patch.retention_action,
+        "retention_action": patch.retention_action.map(|a| format!("{a:?}").to_lowercase()),
         "remove_retention": patch.remove_retention,
     });
     let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
@@ -310,9 +360,10 @@ pub struct Approval {
 /// Approve a deployment (system administrators only); optionally assign its organisation.
 #[utoipa::path(post, path = "/api/v1/deployments/{id}/approve", tag = "administration",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "Deployment row id")),
-    request_body(content = Approval, description = "Optional: the organisation"),
+    params(("id" = i64, Path, minimum = 1, description = "Deployment row id")),
+    request_body(content = Option<Approval>, description = "Optional: the organisation"),
     responses(
+        (status = 400, description = "The id is not a whole number in range", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The approved deployment", body = Deployment),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a system token", body = Problem, content_type = "application/problem+json"),
@@ -331,31 +382,25 @@ pub async fn approve_deployment(
         serde_json::from_slice(&body)
             .map_err(|err| ApiError::bad_request(format!("The body is not valid: {err}.")))?
     };
-    let organisation = approval
-        .organisation
-        .as_deref()
-        .map(str::trim)
-        .filter(|o| !o.is_empty());
-    if organisation.is_some_and(|o| o.chars().count() > 200) {
-        return Err(ApiError::bad_request(
-            "organisation is longer than 200 characters.",
-        ));
-    }
-    set_deployment_status(
-        &app,
+    let updated = admin::directory::set_deployment_status(
+        &app.db,
         &principal,
         id,
         store::deployment::APPROVED,
-        organisation,
+        approval.organisation.as_deref(),
     )
-    .await
+    .await?;
+    app.registry
+        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
+    Ok(Json(Deployment::from_row(updated)))
 }
 
 /// Disable a deployment: its launches are refused, its data stays.
 #[utoipa::path(post, path = "/api/v1/deployments/{id}/disable", tag = "administration",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "Deployment row id")),
+    params(("id" = i64, Path, minimum = 1, description = "Deployment row id")),
     responses(
+        (status = 400, description = "The id is not a whole number in range", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The disabled deployment", body = Deployment),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
@@ -366,46 +411,14 @@ pub async fn disable_deployment(
     ApiPrincipal(principal): ApiPrincipal,
     ApiId(id): ApiId,
 ) -> Result<Json<Deployment>, ApiError> {
-    principal.require(Scope::Admin)?;
-    set_deployment_status(&app, &principal, id, store::deployment::DISABLED, None).await
-}
-
-async fn set_deployment_status(
-    app: &AppState,
-    principal: &crate::admin::access::Principal,
-    id: i64,
-    status: &str,
-    organisation: Option<&str>,
-) -> Result<Json<Deployment>, ApiError> {
-    let existing = store::deployment::get(&app.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("such deployment"))?;
-    principal.require_organisation(existing.organisation.as_deref())?;
-    let now = crate::lti::now_unix();
-    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
-    if let Some(organisation) = organisation {
-        store::organisations::ensure(&txn, organisation, now).await?;
-    }
-    let updated = store::deployment::set_status(&txn, id, status, organisation, now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("such deployment"))?;
-    principal
-        .audit(
-            &txn,
-            &format!(
-                "deployment.{}",
-                if status == store::deployment::DISABLED {
-                    "disable"
-                } else {
-                    "approve"
-                }
-            ),
-            &format!("deployment:{id}"),
-            updated.organisation.as_deref(),
-            serde_json::json!({ "organisation": organisation, "from": existing.status }),
-        )
-        .await?;
-    txn.commit().await?;
+    let updated = admin::directory::set_deployment_status(
+        &app.db,
+        &principal,
+        id,
+        store::deployment::DISABLED,
+        None,
+    )
+    .await?;
     app.registry
         .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
     Ok(Json(Deployment::from_row(updated)))
@@ -476,7 +489,7 @@ pub struct Closing {
 /// Close (or reopen) a cohort. The organisation's retention rule counts from the closing.
 #[utoipa::path(post, path = "/api/v1/cohorts/{id}/close", tag = "administration",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "Cohort row id")),
+    params(("id" = i64, Path, minimum = 1, description = "Cohort row id")),
     request_body = Closing,
     responses(
         (status = 200, description = "The cohort", body = Cohort),
@@ -491,25 +504,7 @@ pub async fn close_cohort(
     ApiId(id): ApiId,
     ApiJson(closing): ApiJson<Closing>,
 ) -> Result<Json<Cohort>, ApiError> {
-    principal.require(Scope::Admin)?;
-    let cohort = visible_cohort(&app, &principal, id).await?;
-    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
-    let closed_at = closing.closed.then(crate::lti::now_unix);
-    store::people::close_context(&txn, id, closed_at).await?;
-    principal
-        .audit(
-            &txn,
-            if closing.closed {
-                "cohort.close"
-            } else {
-                "cohort.reopen"
-            },
-            &format!("cohort:{id}"),
-            cohort.deployment.organisation.as_deref(),
-            serde_json::json!({}),
-        )
-        .await?;
-    txn.commit().await?;
+    admin::directory::close_cohort(&app.db, &principal, id, closing.closed).await?;
     let updated = store::cohorts::list(&app.db, principal.organisation.as_deref())
         .await?
         .into_iter()
@@ -524,11 +519,7 @@ pub(super) async fn visible_cohort(
     principal: &crate::admin::access::Principal,
     id: i64,
 ) -> Result<store::completions::Cohort, ApiError> {
-    let cohort = store::completions::cohort(&app.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("such cohort"))?;
-    principal.require_organisation(cohort.deployment.organisation.as_deref())?;
-    Ok(cohort)
+    Ok(admin::directory::visible_cohort(&app.db, principal, id).await?)
 }
 
 /// A score on its way to, or refused by, an LMS gradebook.
@@ -554,13 +545,26 @@ pub struct GradeDelivery {
     pub sent_at: Option<String>,
 }
 
+/// A delivery state to list.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Refused by the platform.
+    Failed,
+    /// Waiting or being retried.
+    Pending,
+    /// Accepted.
+    Sent,
+}
+
 /// Which deliveries.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// `failed` (refused by the platform), `pending`, `sent`; all when left out.
-    pub state: Option<String>,
+    pub state: Option<DeliveryState>,
     /// At most this many (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 
@@ -581,17 +585,11 @@ pub async fn list_grade_deliveries(
 ) -> Result<Json<Vec<GradeDelivery>>, ApiError> {
     principal.require(Scope::Admin)?;
     let limit = page_limit(query.limit, 100, 1000)?;
-    let state = match query.state.as_deref() {
-        None => None,
-        Some("failed") => Some(store::grades::state::NOT_GRADABLE),
-        Some("pending") => Some(store::grades::state::PENDING),
-        Some("sent") => Some(store::grades::state::SENT),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "state must be 'failed', 'pending' or 'sent'.",
-            ));
-        }
-    };
+    let state = query.state.map(|state| match state {
+        DeliveryState::Failed => store::grades::state::NOT_GRADABLE,
+        DeliveryState::Pending => store::grades::state::PENDING,
+        DeliveryState::Sent => store::grades::state::SENT,
+    });
     let contexts = organisation_contexts(&app, &principal).await?;
     let rows = store::grades::list(&app.db, contexts.as_deref(), state, limit).await?;
     Ok(Json(rows.into_iter().map(delivery_view).collect()))
@@ -626,8 +624,9 @@ pub(super) async fn organisation_contexts(
 /// Send a refused or waiting score again now.
 #[utoipa::path(post, path = "/api/v1/grade-deliveries/{id}/retry", tag = "administration",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "Delivery row id")),
+    params(("id" = i64, Path, minimum = 1, description = "Delivery row id")),
     responses(
+        (status = 400, description = "The id is not a whole number in range", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Queued again", body = GradeDelivery),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
@@ -639,34 +638,7 @@ pub async fn retry_grade_delivery(
     ApiPrincipal(principal): ApiPrincipal,
     ApiId(id): ApiId,
 ) -> Result<Json<GradeDelivery>, ApiError> {
-    principal.require(Scope::Admin)?;
-    let row = store::grades::get(&app.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("such grade delivery"))?;
-    let cohort = visible_cohort(&app, &principal, row.context_id)
-        .await
-        .map_err(|_| ApiError::not_found("such grade delivery"))?;
-    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
-    let retried = store::grades::retry(&txn, Some(id), crate::grades::now_ms()).await?;
-    if retried == 0 {
-        return Err(ApiError::conflict(format!(
-            "The delivery is {}; only refused or waiting ones can be retried.",
-            row.state
-        )));
-    }
-    principal
-        .audit(
-            &txn,
-            "grade_delivery.retry",
-            &format!("grade_delivery:{id}"),
-            cohort.deployment.organisation.as_deref(),
-            serde_json::json!({ "from": row.state }),
-        )
-        .await?;
-    txn.commit().await?;
-    let row = store::grades::get(&app.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("such grade delivery"))?;
+    let row = admin::directory::retry_delivery(&app.db, &principal, id).await?;
     Ok(Json(delivery_view(row)))
 }
 
@@ -698,6 +670,7 @@ pub struct AuditQuery {
     /// Only entries with an id below this (paging backwards).
     pub before: Option<i64>,
     /// At most this many (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 

@@ -219,6 +219,19 @@ impl From<Denied> for ApiError {
     }
 }
 
+impl From<crate::admin::directory::AdminError> for ApiError {
+    fn from(error: crate::admin::directory::AdminError) -> Self {
+        use crate::admin::directory::AdminError;
+        match error {
+            AdminError::Denied(denied) => denied.into(),
+            AdminError::NotFound(what) => Self::not_found(&format!("such {what}")),
+            AdminError::Conflict(detail) => Self::conflict(detail),
+            AdminError::Invalid(detail) => Self::bad_request(detail),
+            AdminError::Db(err) => err.into(),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         tracing::error!(error = %err, "admin API storage failure");

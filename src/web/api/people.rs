@@ -23,8 +23,9 @@ impl From<PersonError> for ApiError {
 /// Everything stored about a person, as JSON (within the token's organisation).
 #[utoipa::path(get, path = "/api/v1/people/{id}/export", tag = "personal data",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "The person's id (`person.id` in completion records)")),
+    params(("id" = i64, Path, minimum = 1, description = "The person's id (`person.id` in completion records)")),
     responses(
+        (status = 400, description = "The id is not a whole number in range", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Everything stored about the person", body = PersonExport),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
@@ -44,13 +45,23 @@ pub async fn export_person(
 pub struct ErasureRequest {
     /// `anonymise`: identity and personal content removed, statuses and completion kept as
     /// anonymous counts. `delete`: everything of the person removed.
-    pub mode: String,
+    pub mode: ErasureMode,
+}
+
+/// How thoroughly to erase.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ErasureMode {
+    /// Identity and personal content removed, counts kept.
+    Anonymise,
+    /// Everything removed.
+    Delete,
 }
 
 /// Erase a person (within the token's organisation). Recorded in the audit log.
 #[utoipa::path(post, path = "/api/v1/people/{id}/erase", tag = "personal data",
     security(("token" = [])),
-    params(("id" = i64, Path, description = "The person's id")),
+    params(("id" = i64, Path, minimum = 1, description = "The person's id")),
     request_body = ErasureRequest,
     responses(
         (status = 200, description = "What was removed", body = ErasureReport),
@@ -65,14 +76,9 @@ pub async fn erase_person(
     ApiId(id): ApiId,
     ApiJson(request): ApiJson<ErasureRequest>,
 ) -> Result<Json<ErasureReport>, ApiError> {
-    let how = match request.mode.as_str() {
-        "anonymise" => Erasure::Anonymise,
-        "delete" => Erasure::Delete,
-        _ => {
-            return Err(ApiError::bad_request(
-                "mode must be 'anonymise' or 'delete'.",
-            ));
-        }
+    let how = match request.mode {
+        ErasureMode::Anonymise => Erasure::Anonymise,
+        ErasureMode::Delete => Erasure::Delete,
     };
     Ok(Json(people::erase(&app.db, &principal, id, how).await?))
 }

@@ -1,0 +1,263 @@
+//! Administrative changes shared by the admin API and the admin pages: approving and disabling
+//! deployments, closing cohorts, retrying grade deliveries, granting roles. Each checks the
+//! principal, changes, and writes its audit entry in one transaction.
+use entity::{deployment, score_outbox};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+
+use super::access::{Denied, Principal, Scope};
+use crate::store::{self, completions::Cohort};
+
+/// Why an administrative change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Not allowed.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// No such thing (or none the principal may see).
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// The change conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A value is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// Storage.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// A cohort the principal may see.
+pub async fn visible_cohort(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+) -> Result<Cohort, AdminError> {
+    let cohort = store::completions::cohort(db, id)
+        .await?
+        .ok_or(AdminError::NotFound("cohort"))?;
+    principal
+        .require_organisation(cohort.deployment.organisation.as_deref())
+        .map_err(|_| AdminError::NotFound("cohort"))?;
+    Ok(cohort)
+}
+
+/// Approves (system administrators only, optionally naming the organisation) or disables a
+/// deployment.
+pub async fn set_deployment_status(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+    status: &str,
+    organisation: Option<&str>,
+) -> Result<deployment::Model, AdminError> {
+    if status == store::deployment::APPROVED {
+        principal.require_system()?;
+    } else {
+        principal.require(Scope::Admin)?;
+    }
+    let organisation = organisation.map(str::trim).filter(|o| !o.is_empty());
+    if organisation.is_some_and(|o| o.chars().count() > 200) {
+        return Err(AdminError::Invalid(
+            "organisation is longer than 200 characters".into(),
+        ));
+    }
+    let existing = store::deployment::get(db, id)
+        .await?
+        .ok_or(AdminError::NotFound("deployment"))?;
+    principal
+        .require_organisation(existing.organisation.as_deref())
+        .map_err(|_| AdminError::NotFound("deployment"))?;
+    let now = crate::lti::now_unix();
+    let txn = db.begin().await?;
+    if let Some(organisation) = organisation {
+        store::organisations::ensure(&txn, organisation, now).await?;
+    }
+    let updated = store::deployment::set_status(&txn, id, status, organisation, now)
+        .await?
+        .ok_or(AdminError::NotFound("deployment"))?;
+    let action = if status == store::deployment::DISABLED {
+        "deployment.disable"
+    } else {
+        "deployment.approve"
+    };
+    principal
+        .audit(
+            &txn,
+            action,
+            &format!("deployment:{id}"),
+            updated.organisation.as_deref(),
+            serde_json::json!({ "organisation": organisation, "from": existing.status }),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Closes (or reopens) a cohort; retention counts from the closing.
+pub async fn close_cohort(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+    closed: bool,
+) -> Result<(), AdminError> {
+    principal.require(Scope::Admin)?;
+    let cohort = visible_cohort(db, principal, id).await?;
+    let txn = db.begin().await?;
+    store::people::close_context(&txn, id, closed.then(crate::lti::now_unix)).await?;
+    principal
+        .audit(
+            &txn,
+            if closed {
+                "cohort.close"
+            } else {
+                "cohort.reopen"
+            },
+            &format!("cohort:{id}"),
+            cohort.deployment.organisation.as_deref(),
+            serde_json::json!({}),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sends a refused or waiting score again now.
+pub async fn retry_delivery(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+) -> Result<score_outbox::Model, AdminError> {
+    principal.require(Scope::Admin)?;
+    let row = store::grades::get(db, id)
+        .await?
+        .ok_or(AdminError::NotFound("grade delivery"))?;
+    let cohort = visible_cohort(db, principal, row.context_id)
+        .await
+        .map_err(|_| AdminError::NotFound("grade delivery"))?;
+    let txn = db.begin().await?;
+    if store::grades::retry(&txn, Some(id), crate::grades::now_ms()).await? == 0 {
+        return Err(AdminError::Conflict(format!(
+            "The delivery is {}; only refused or waiting ones can be retried.",
+            row.state
+        )));
+    }
+    principal
+        .audit(
+            &txn,
+            "grade_delivery.retry",
+            &format!("grade_delivery:{id}"),
+            cohort.deployment.organisation.as_deref(),
+            serde_json::json!({ "from": row.state }),
+        )
+        .await?;
+    txn.commit().await?;
+    store::grades::get(db, id)
+        .await?
+        .ok_or(AdminError::NotFound("grade delivery"))
+}
+
+/// Grants a role to a person of a registration (system administrators only).
+pub async fn grant_role(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    platform_id: i64,
+    sub: &str,
+    role: &str,
+    organisation: Option<&str>,
+) -> Result<(), AdminError> {
+    principal.require_system()?;
+    let sub = sub.trim();
+    if sub.is_empty() || sub.len() > 255 {
+        return Err(AdminError::Invalid(
+            "the LTI user id must be 1 to 255 characters".into(),
+        ));
+    }
+    let organisation = match (role, organisation.map(str::trim).filter(|o| !o.is_empty())) {
+        ("system", _) => "*".to_owned(),
+        ("organisation", Some(org)) if org.chars().count() <= 200 => org.to_owned(),
+        ("organisation", _) => {
+            return Err(AdminError::Invalid(
+                "the organisation role needs an organisation".into(),
+            ));
+        }
+        _ => return Err(AdminError::Invalid("unknown role".into())),
+    };
+    store::platform::get(db, platform_id)
+        .await?
+        .ok_or(AdminError::NotFound("registration"))?;
+    let now = crate::lti::now_unix();
+    let txn = db.begin().await?;
+    if organisation != "*" {
+        store::organisations::ensure(&txn, &organisation, now).await?;
+    }
+    store::admin::grant(
+        &txn,
+        platform_id,
+        sub,
+        role,
+        &organisation,
+        &principal.actor,
+        now,
+    )
+    .await?;
+    principal
+        .audit(
+            &txn,
+            "grant.add",
+            &format!("platform:{platform_id}"),
+            (organisation != "*").then_some(organisation.as_str()),
+            serde_json::json!({ "role": role }),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The principal of a person launched into the tool: from the roles granted to them inside the
+/// tool, never from LMS roles. `wanted` picks one of several organisations.
+pub async fn person_principal(
+    db: &DatabaseConnection,
+    platform_id: i64,
+    user_id: i64,
+    origin: &str,
+    wanted: Option<&str>,
+) -> Result<Option<(Principal, Vec<String>)>, DbErr> {
+    let Some(user) = store::people::get(db, user_id).await? else {
+        return Ok(None);
+    };
+    let grants = store::admin::grants_of(db, platform_id, &user.sub).await?;
+    let actor = format!("person:{platform_id}:{user_id}");
+    if grants.iter().any(|g| g.role == "system") {
+        return Ok(Some((
+            Principal {
+                actor,
+                origin: origin.to_owned(),
+                scope: Scope::Admin,
+                organisation: None,
+            },
+            Vec::new(),
+        )));
+    }
+    let organisations: Vec<String> = grants
+        .into_iter()
+        .filter(|g| g.role == "organisation")
+        .map(|g| g.organisation)
+        .collect();
+    let Some(first) = organisations.first() else {
+        return Ok(None);
+    };
+    let chosen = wanted
+        .filter(|w| organisations.iter().any(|o| o == w))
+        .unwrap_or(first)
+        .to_owned();
+    Ok(Some((
+        Principal {
+            actor,
+            origin: origin.to_owned(),
+            scope: Scope::Admin,
+            organisation: Some(chosen),
+        },
+        organisations,
+    )))
+}

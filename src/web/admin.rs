@@ -1,0 +1,865 @@
+//! The admin pages, reached by an LTI launch of a person granted a role inside the tool (never by
+//! LMS role alone): registrations and deployments with approval, organisations and their contact
+//! persons, cohorts, the completion report with downloads, grade delivery problems and the audit
+//! log. Swedish and English. The rules are the admin API's: an organisation administrator sees
+//! their own organisation's data and nothing else.
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::{
+    extract::{ConnectInfo, Form, Path, Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::course::{course_error, page_url, require_session};
+use crate::{
+    admin::{
+        self,
+        access::Principal,
+        directory::{AdminError, person_principal},
+    },
+    error::{AppError, render},
+    i18n::Lang,
+    learning::records::CompletionView,
+    session::Session,
+    state::{App, AppState},
+    store::{self, completions::RecordFilter},
+};
+
+/// Query of every admin page.
+#[derive(Debug, Deserialize)]
+pub struct AdminQuery {
+    /// The session token.
+    pub session: Option<String>,
+    /// Which of several granted organisations.
+    pub org: Option<String>,
+    /// The cohort of a report.
+    pub cohort: Option<i64>,
+    /// A notice after a change.
+    pub notice: Option<String>,
+}
+
+struct Admin {
+    token: String,
+    lang: Lang,
+    principal: Principal,
+    organisations: Vec<String>,
+}
+
+impl Admin {
+    fn url(&self, app: &App, path: &str) -> String {
+        let mut url = page_url(app, path, &self.token);
+        if let Some(org) = &self.principal.organisation
+            && self.organisations.len() > 1
+        {
+            url.push_str("&org=");
+            url.push_str(&url::form_urlencoded::byte_serialize(org.as_bytes()).collect::<String>());
+        }
+        url
+    }
+}
+
+async fn admin_of(
+    app: &App,
+    query: &AdminQuery,
+    headers: &HeaderMap,
+    origin: SocketAddr,
+) -> Result<Admin, AppError> {
+    let session = require_session(app, query.session.as_deref(), headers)?;
+    let lang = Lang::from_locale(Some(&session.lang));
+    let found = person_principal(
+        &app.db,
+        session.pid,
+        session.uid,
+        &origin.ip().to_string(),
+        query.org.as_deref(),
+    )
+    .await
+    .map_err(|err| course_error(err.into(), lang))?;
+    let Some((principal, organisations)) = found else {
+        tracing::warn!(
+            user = session.uid,
+            "admin page refused to a person without an admin role"
+        );
+        return Err(AppError::Forbidden { lang });
+    };
+    Ok(Admin {
+        token: query.session.clone().unwrap_or_default(),
+        lang,
+        principal,
+        organisations,
+    })
+}
+
+fn admin_error(error: AdminError, lang: Lang) -> AppError {
+    match error {
+        AdminError::Denied(admin::access::Denied::OtherOrganisation) | AdminError::NotFound(_) => {
+            AppError::NotFound { lang }
+        }
+        AdminError::Denied(_) => AppError::Forbidden { lang },
+        AdminError::Conflict(detail) | AdminError::Invalid(detail) => {
+            AppError::BadRequest { detail, lang }
+        }
+        AdminError::Db(err) => course_error(err.into(), lang),
+    }
+}
+
+/// Whether the person may see the admin pages (for the link on their course pages).
+pub(crate) async fn has_admin_role(app: &App, session: &Session) -> Result<bool, sea_orm::DbErr> {
+    if let Some(found) = app.admin_roles.get(&session.uid) {
+        return Ok(found);
+    }
+    let found = person_principal(&app.db, session.pid, session.uid, "", None)
+        .await?
+        .is_some();
+    app.admin_roles.insert(session.uid, found);
+    Ok(found)
+}
+
+struct Nav {
+    home: String,
+    report: String,
+    deliveries: String,
+    audit: String,
+    overview: String,
+}
+
+fn nav(app: &App, admin: &Admin) -> Nav {
+    Nav {
+        home: admin.url(app, "admin"),
+        report: admin.url(app, "admin/completions"),
+        deliveries: admin.url(app, "admin/deliveries"),
+        audit: admin.url(app, "admin/audit"),
+        overview: page_url(app, "course", &admin.token),
+    }
+}
+
+fn scope_line(admin: &Admin) -> String {
+    match &admin.principal.organisation {
+        None => admin.lang.t("admin-scope-system").to_owned(),
+        Some(org) => admin
+            .lang
+            .tf("admin-scope-organisation", &[("organisation", org)]),
+    }
+}
+
+fn notice_text(lang: Lang, notice: Option<&str>) -> Option<&'static str> {
+    match notice? {
+        "approved" => Some(lang.t("admin-notice-approved")),
+        "disabled" => Some(lang.t("admin-notice-disabled")),
+        "retried" => Some(lang.t("admin-notice-retried")),
+        "granted" => Some(lang.t("admin-notice-granted")),
+        "closed" => Some(lang.t("admin-notice-closed")),
+        _ => None,
+    }
+}
+
+struct DeploymentRow {
+    id: i64,
+    registration: String,
+    deployment_id: String,
+    organisation: String,
+    status: &'static str,
+    approve_action: Option<String>,
+    disable_action: Option<String>,
+}
+
+struct OrganisationRow {
+    name: String,
+    webhook: &'static str,
+    retention: String,
+    contacts: Vec<String>,
+}
+
+struct CohortRow {
+    title: String,
+    organisation: String,
+    participants: i64,
+    state: String,
+    report_url: String,
+    archive_url: String,
+    close_action: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_home.html")]
+struct AdminHome<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    scope_line: String,
+    notice: Option<&'static str>,
+    switch: Vec<(String, String)>,
+    system: bool,
+    registrations: Vec<(i64, String, String)>,
+    deployments: Vec<DeploymentRow>,
+    organisations: Vec<OrganisationRow>,
+    cohorts: Vec<CohortRow>,
+    grant_action: String,
+}
+
+fn status_label(lang: Lang, status: &str) -> &'static str {
+    match status {
+        store::deployment::APPROVED => lang.t("admin-status-approved"),
+        store::deployment::DISABLED => lang.t("admin-status-disabled"),
+        _ => lang.t("admin-status-pending"),
+    }
+}
+
+/// `GET /admin`.
+pub async fn show_home(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
+    let system = admin.principal.organisation.is_none();
+    let platforms = store::platform::list(&app.db).await.map_err(db_error)?;
+    let issuer_of = |id: i64| {
+        platforms
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    let deployments = store::deployment::list(&app.db)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .filter(|d| {
+            admin
+                .principal
+                .require_organisation(d.organisation.as_deref())
+                .is_ok()
+        })
+        .map(|d| DeploymentRow {
+            id: d.id,
+            registration: issuer_of(d.platform_id),
+            deployment_id: d.lti_deployment_id.clone(),
+            organisation: d.organisation.clone().unwrap_or_default(),
+            status: status_label(lang, &d.status),
+            approve_action: (system && d.status != store::deployment::APPROVED)
+                .then(|| admin.url(&app, &format!("admin/deployments/{}/approve", d.id))),
+            disable_action: (d.status == store::deployment::APPROVED)
+                .then(|| admin.url(&app, &format!("admin/deployments/{}/disable", d.id))),
+        })
+        .collect();
+    let mut organisations = Vec::new();
+    for org in store::organisations::list(&app.db)
+        .await
+        .map_err(db_error)?
+    {
+        if admin
+            .principal
+            .require_organisation(Some(&org.name))
+            .is_err()
+        {
+            continue;
+        }
+        let contacts = store::contact::of_organisation(&app.db, &org.name)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(|(sub, name)| match name {
+                Some(name) => format!("{name} ({sub})"),
+                None => sub,
+            })
+            .collect();
+        organisations.push(OrganisationRow {
+            webhook: if org.webhook_url.is_some() {
+                lang.t("admin-webhook-set")
+            } else {
+                lang.t("admin-webhook-none")
+            },
+            retention: match org.retention_months {
+                Some(months) => lang.tf(
+                    if org.retention_action == store::organisations::RETENTION_DELETE {
+                        "admin-retention-delete"
+                    } else {
+                        "admin-retention-anonymise"
+                    },
+                    &[("months", &months.to_string())],
+                ),
+                None => lang.t("admin-retention-none").to_owned(),
+            },
+            name: org.name,
+            contacts,
+        });
+    }
+    let cohorts = store::cohorts::list(&app.db, admin.principal.organisation.as_deref())
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(|c| CohortRow {
+            title: c
+                .context
+                .title
+                .clone()
+                .unwrap_or_else(|| c.context.lti_context_id.clone()),
+            organisation: c.deployment.organisation.clone().unwrap_or_default(),
+            participants: c.participants,
+            state: match c.context.closed_at {
+                Some(at) => lang.tf(
+                    "admin-cohort-closed",
+                    &[("date", &crate::i18n::time::format_date(at))],
+                ),
+                None => lang.t("admin-cohort-open").to_owned(),
+            },
+            report_url: format!(
+                "{}&cohort={}",
+                admin.url(&app, "admin/completions"),
+                c.context.id
+            ),
+            archive_url: admin.url(&app, &format!("admin/cohorts/{}/archive", c.context.id)),
+            close_action: c
+                .context
+                .closed_at
+                .is_none()
+                .then(|| admin.url(&app, &format!("admin/cohorts/{}/close", c.context.id))),
+        })
+        .collect();
+    let switch = if admin.organisations.len() > 1 {
+        admin
+            .organisations
+            .iter()
+            .map(|org| {
+                (
+                    format!(
+                        "{}&org={}",
+                        page_url(&app, "admin", &admin.token),
+                        url::form_urlencoded::byte_serialize(org.as_bytes()).collect::<String>()
+                    ),
+                    org.clone(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = AdminHome {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        scope_line: scope_line(&admin),
+        notice: notice_text(lang, query.notice.as_deref()),
+        switch,
+        system,
+        registrations: platforms
+            .iter()
+            .map(|p| (p.id, p.name.clone(), p.issuer.clone()))
+            .collect(),
+        deployments,
+        organisations,
+        cohorts,
+        grant_action: admin.url(&app, "admin/grants"),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// The approval form.
+#[derive(Debug, Deserialize)]
+pub struct ApproveForm {
+    /// The organisation the deployment belongs to.
+    pub organisation: Option<String>,
+}
+
+fn back(app: &App, admin: &Admin, path: &str, notice: &str) -> Response {
+    Redirect::to(&format!("{}&notice={notice}", admin.url(app, path))).into_response()
+}
+
+/// `POST /admin/deployments/{id}/approve`.
+pub async fn approve_deployment(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+    Form(form): Form<ApproveForm>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let updated = admin::directory::set_deployment_status(
+        &app.db,
+        &admin.principal,
+        id,
+        store::deployment::APPROVED,
+        form.organisation.as_deref(),
+    )
+    .await
+    .map_err(|err| admin_error(err, admin.lang))?;
+    app.registry
+        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
+    Ok(back(&app, &admin, "admin", "approved"))
+}
+
+/// `POST /admin/deployments/{id}/disable`.
+pub async fn disable_deployment(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let updated = admin::directory::set_deployment_status(
+        &app.db,
+        &admin.principal,
+        id,
+        store::deployment::DISABLED,
+        None,
+    )
+    .await
+    .map_err(|err| admin_error(err, admin.lang))?;
+    app.registry
+        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
+    Ok(back(&app, &admin, "admin", "disabled"))
+}
+
+/// `POST /admin/cohorts/{id}/close`.
+pub async fn close_cohort(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    admin::directory::close_cohort(&app.db, &admin.principal, id, true)
+        .await
+        .map_err(|err| admin_error(err, admin.lang))?;
+    Ok(back(&app, &admin, "admin", "closed"))
+}
+
+/// The grant form.
+#[derive(Debug, Deserialize)]
+pub struct GrantForm {
+    /// The registration (platform row id).
+    pub registration: i64,
+    /// The person's LTI `sub`.
+    pub sub: String,
+    /// `system` or `organisation`.
+    pub role: String,
+    /// For the organisation role.
+    pub organisation: Option<String>,
+}
+
+/// `POST /admin/grants` (system administrators).
+pub async fn grant_role(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Form(form): Form<GrantForm>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    admin::directory::grant_role(
+        &app.db,
+        &admin.principal,
+        form.registration,
+        &form.sub,
+        &form.role,
+        form.organisation.as_deref(),
+    )
+    .await
+    .map_err(|err| admin_error(err, admin.lang))?;
+    Ok(back(&app, &admin, "admin", "granted"))
+}
+
+struct ReportRow {
+    name: String,
+    sub: String,
+    modules: String,
+    completed: String,
+    gradebook: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin_report.html")]
+struct AdminReport<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    scope_line: String,
+    cohorts: Vec<(String, String, bool)>,
+    title: String,
+    rows: Vec<ReportRow>,
+    csv_url: String,
+    json_url: String,
+}
+
+async fn report_records(
+    app: &App,
+    admin: &Admin,
+    cohort: Option<i64>,
+) -> Result<Vec<CompletionView>, AppError> {
+    let lang = admin.lang;
+    if let Some(cohort) = cohort {
+        admin::directory::visible_cohort(&app.db, &admin.principal, cohort)
+            .await
+            .map_err(|err| admin_error(err, lang))?;
+    }
+    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
+    let mut filter = RecordFilter {
+        organisation: admin.principal.organisation.clone(),
+        context_id: cohort,
+        ..RecordFilter::default()
+    };
+    let mut records = Vec::new();
+    loop {
+        let page = store::completions::page(&app.db, &filter, 1000)
+            .await
+            .map_err(db_error)?;
+        let Some(last) = page.last() else { break };
+        filter.after_sequence = last.sequence;
+        let rows = store::completions::with_context(&app.db, page)
+            .await
+            .map_err(db_error)?;
+        let states = store::completions::gradebook_states(&app.db, &rows)
+            .await
+            .map_err(db_error)?;
+        records.extend(rows.iter().map(|row| {
+            let gradebook = if row.cohort.context.ags_scopes.is_none() {
+                "not_used"
+            } else {
+                match states.get(&(row.record.context_id, row.record.user_id)) {
+                    None | Some(store::completions::GradebookState::UpToDate) => "up_to_date",
+                    Some(store::completions::GradebookState::OnItsWay) => "on_its_way",
+                    Some(store::completions::GradebookState::Refused) => "refused",
+                }
+            };
+            CompletionView::from_row(row, Some(gradebook))
+        }));
+    }
+    Ok(records)
+}
+
+fn gradebook_label(lang: Lang, state: Option<&str>) -> &'static str {
+    match state {
+        Some("up_to_date") => lang.t("gradebook-up-to-date"),
+        Some("on_its_way") => lang.t("gradebook-pending"),
+        Some("refused") => lang.t("admin-gradebook-refused"),
+        _ => lang.t("admin-gradebook-not-used"),
+    }
+}
+
+/// `GET /admin/completions`: the completion report of an organisation, or of one cohort.
+pub async fn show_report(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let records = report_records(&app, &admin, query.cohort).await?;
+    let cohorts = store::cohorts::list(&app.db, admin.principal.organisation.as_deref())
+        .await
+        .map_err(|err| course_error(err.into(), lang))?;
+    let title = match query.cohort {
+        Some(id) => cohorts
+            .iter()
+            .find(|c| c.context.id == id)
+            .and_then(|c| c.context.title.clone())
+            .unwrap_or_default(),
+        None => admin
+            .principal
+            .organisation
+            .clone()
+            .unwrap_or_else(|| lang.t("admin-all-organisations").to_owned()),
+    };
+    let suffix = query
+        .cohort
+        .map(|c| format!("&cohort={c}"))
+        .unwrap_or_default();
+    let page = AdminReport {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        scope_line: scope_line(&admin),
+        cohorts: cohorts
+            .iter()
+            .map(|c| {
+                (
+                    format!(
+                        "{}&cohort={}",
+                        admin.url(&app, "admin/completions"),
+                        c.context.id
+                    ),
+                    c.context
+                        .title
+                        .clone()
+                        .unwrap_or_else(|| c.context.lti_context_id.clone()),
+                    Some(c.context.id) == query.cohort,
+                )
+            })
+            .collect(),
+        title,
+        rows: records
+            .iter()
+            .map(|r| ReportRow {
+                name: r
+                    .person
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned()),
+                sub: r.person.sub.clone(),
+                modules: if r.modules.is_empty() {
+                    "–".to_owned()
+                } else {
+                    r.modules
+                        .iter()
+                        .map(|m| format!("{} ({})", m.slug, &m.completed_at[..10]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                completed: r
+                    .course_completed_at
+                    .as_deref()
+                    .map(|at| at[..10].to_owned())
+                    .unwrap_or_else(|| lang.t("admin-not-yet").to_owned()),
+                gradebook: gradebook_label(lang, r.gradebook.as_deref()),
+            })
+            .collect(),
+        csv_url: format!("{}{suffix}", admin.url(&app, "admin/completions.csv")),
+        json_url: format!("{}{suffix}", admin.url(&app, "admin/completions.json")),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /admin/completions.csv`.
+pub async fn download_csv(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let records = report_records(&app, &admin, query.cohort).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"slutforanden.csv\"",
+            ),
+        ],
+        admin::reports::completions_csv(&records),
+    )
+        .into_response())
+}
+
+/// `GET /admin/completions.json`.
+pub async fn download_json(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let records = report_records(&app, &admin, query.cohort).await?;
+    let body = serde_json::to_string_pretty(&records).unwrap_or_else(|_| "[]".to_owned());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"slutforanden.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /admin/cohorts/{id}/archive`.
+pub async fn download_archive(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let package = admin::archive::build(&app.db, &admin.principal, id)
+        .await
+        .map_err(|err| match err {
+            admin::archive::ArchiveError::Denied(_) => AppError::Forbidden { lang },
+            admin::archive::ArchiveError::NotFound => AppError::NotFound { lang },
+            admin::archive::ArchiveError::Db(err) => course_error(err.into(), lang),
+            admin::archive::ArchiveError::Zip(err) => AppError::Internal(anyhow::anyhow!(err)),
+        })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.zip\"", package.id),
+            ),
+        ],
+        package.zip,
+    )
+        .into_response())
+}
+
+struct DeliveryRow {
+    cohort: String,
+    person: String,
+    line_item: String,
+    attempts: i32,
+    error: String,
+    retry_action: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_deliveries.html")]
+struct AdminDeliveries<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    scope_line: String,
+    notice: Option<&'static str>,
+    failed: Vec<DeliveryRow>,
+    pending: Vec<DeliveryRow>,
+}
+
+/// `GET /admin/deliveries`: scores the LMS refused, and scores still on their way.
+pub async fn show_deliveries(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
+    let contexts = match &admin.principal.organisation {
+        None => None,
+        Some(org) => Some(
+            store::people::contexts_of_organisation(&app.db, org)
+                .await
+                .map_err(db_error)?,
+        ),
+    };
+    let cohorts = store::cohorts::list(&app.db, admin.principal.organisation.as_deref())
+        .await
+        .map_err(db_error)?;
+    let mut rows_of = Vec::new();
+    for state in [
+        store::grades::state::NOT_GRADABLE,
+        store::grades::state::PENDING,
+    ] {
+        let rows = store::grades::list(&app.db, contexts.as_deref(), Some(state), 200)
+            .await
+            .map_err(db_error)?;
+        let people = store::review::people(&app.db, rows.iter().map(|r| r.user_id).collect())
+            .await
+            .map_err(db_error)?;
+        rows_of.push(
+            rows.into_iter()
+                .map(|r| DeliveryRow {
+                    cohort: cohorts
+                        .iter()
+                        .find(|c| c.context.id == r.context_id)
+                        .and_then(|c| c.context.title.clone())
+                        .unwrap_or_default(),
+                    person: people
+                        .get(&r.user_id)
+                        .map(|u| u.name.clone().unwrap_or_else(|| u.sub.clone()))
+                        .unwrap_or_default(),
+                    line_item: r.resource_id.clone(),
+                    attempts: r.attempts,
+                    error: r.last_error.clone().unwrap_or_default(),
+                    retry_action: admin.url(&app, &format!("admin/deliveries/{}/retry", r.id)),
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let pending = rows_of.pop().unwrap_or_default();
+    let failed = rows_of.pop().unwrap_or_default();
+    let page = AdminDeliveries {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        scope_line: scope_line(&admin),
+        notice: notice_text(lang, query.notice.as_deref()),
+        failed,
+        pending,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `POST /admin/deliveries/{id}/retry`.
+pub async fn retry_delivery(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    admin::directory::retry_delivery(&app.db, &admin.principal, id)
+        .await
+        .map_err(|err| admin_error(err, admin.lang))?;
+    Ok(back(&app, &admin, "admin/deliveries", "retried"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AdminAudit<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    scope_line: String,
+    entries: Vec<[String; 5]>,
+}
+
+/// `GET /admin/audit`: the latest 200 administrative actions.
+pub async fn show_audit(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let entries =
+        store::admin::audit_entries(&app.db, admin.principal.organisation.as_deref(), None, 200)
+            .await
+            .map_err(|err| course_error(err.into(), lang))?
+            .into_iter()
+            .map(|e| {
+                [
+                    format!(
+                        "{} {}",
+                        crate::i18n::time::format_date(e.at_ms / 1000),
+                        crate::i18n::time::format_time(e.at_ms / 1000)
+                    ),
+                    e.actor,
+                    e.action,
+                    e.target,
+                    e.origin,
+                ]
+            })
+            .collect();
+    let page = AdminAudit {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        scope_line: scope_line(&admin),
+        entries,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
