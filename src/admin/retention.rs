@@ -79,5 +79,11 @@ pub async fn run(db: &DatabaseConnection, now: i64) -> Result<RetentionRun, DbEr
         run.cohorts += cohorts.len();
         run.people += erased;
     }
+    tracing::info!(
+        organisations = run.organisations,
+        cohorts = run.cohorts,
+        people = run.people,
+        "retention run finished"
+    );
     Ok(run)
 }

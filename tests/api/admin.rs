@@ -1141,6 +1141,28 @@ fn check_package(bytes: &[u8]) {
     assert!(html.starts_with("<!DOCTYPE html>"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_documents_itself_without_any_other_site() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let docs = app.get("api/docs").await;
+    assert_eq!(docs.status.as_u16(), 200);
+    assert!(docs.body.contains("<code>GET /api/v1/completions</code>"));
+    assert!(docs.body.contains("CompletionView"));
+    // Nothing is loaded from elsewhere: every src and href stays on this service.
+    for attribute in ["src=\"", "href=\""] {
+        for (at, _) in docs.body.match_indices(attribute) {
+            let value = &docs.body[at + attribute.len()..];
+            assert!(
+                value.starts_with('/') || value.starts_with('#'),
+                "{}",
+                &value[..value.len().min(80)]
+            );
+        }
+    }
+    let spec = app.get("api/v1/openapi.json").await;
+    assert_eq!(spec.body, coursebridge::web::api::openapi_json());
+}
+
 #[test]
 fn the_committed_openapi_document_is_current() {
     let committed =
@@ -1221,7 +1243,8 @@ async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organi
         .unwrap()
         .id;
 
-    // An LMS instructor is not an administrator.
+    // An LMS instructor is not an administrator: every admin page and action refuses them, and
+    // everyone without a session.
     let teacher = app.launch(LaunchSpec::instructor("plain-teacher")).await;
     assert!(!teacher.body.contains("data-testid=\"admin-link\""));
     let session = link_containing(&teacher.body, "?session=");
@@ -1232,9 +1255,44 @@ async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organi
         .split('&')
         .next()
         .unwrap();
-    let refused = app.get(&format!("admin?session={token}")).await;
-    assert_eq!(refused.status.as_u16(), 403, "{}", refused.body);
-    assert_eq!(app.get("admin").await.status.as_u16(), 401);
+    let delivery = store::grades::list(&app.db, None, None, 1).await.unwrap()[0].id;
+    let pages = [
+        ("GET", "admin".to_owned()),
+        ("GET", "admin/completions".to_owned()),
+        ("GET", "admin/completions.csv".to_owned()),
+        ("GET", "admin/completions.json".to_owned()),
+        ("GET", "admin/deliveries".to_owned()),
+        ("GET", "admin/audit".to_owned()),
+        ("GET", format!("admin/cohorts/{skelleftea_cohort}/archive")),
+        ("POST", format!("admin/cohorts/{skelleftea_cohort}/close")),
+        ("POST", format!("admin/deliveries/{delivery}/retry")),
+        ("POST", "admin/deployments/1/approve".to_owned()),
+        ("POST", "admin/deployments/1/disable".to_owned()),
+        ("POST", "admin/grants".to_owned()),
+    ];
+    let fields = [("registration", "1"), ("sub", "x"), ("role", "system")];
+    for (method, path) in &pages {
+        for (query, expected, who) in [
+            (path.clone(), 401, "without a session"),
+            (
+                format!("{path}?session=not-a-token"),
+                401,
+                "with a forged session",
+            ),
+            (
+                format!("{path}?session={token}"),
+                403,
+                "as an LMS instructor",
+            ),
+        ] {
+            let status = if *method == "GET" {
+                app.get(&query).await.status.as_u16()
+            } else {
+                app.post_form(&query, &fields).await.status.as_u16()
+            };
+            assert_eq!(status, expected, "{method} {path} {who}");
+        }
+    }
 
     // An organisation administrator of Umeå, granted in the tool.
     grant(&app, "umea-admin", "organisation", Some(UMEA));
@@ -1271,6 +1329,35 @@ async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organi
         .find(|d| d.lti_deployment_id == "deployment-skelleftea")
         .unwrap()
         .id;
+    let skelleftea_delivery = store::grades::list(&app.db, None, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.context_id == skelleftea_cohort)
+        .unwrap()
+        .id;
+    for path in [
+        format!("admin/cohorts/{skelleftea_cohort}/close?session={token}"),
+        format!("admin/deliveries/{skelleftea_delivery}/retry?session={token}"),
+    ] {
+        assert_eq!(
+            app.post_form(&path, &[]).await.status.as_u16(),
+            404,
+            "{path}"
+        );
+    }
+    let deliveries = app.get(&format!("admin/deliveries?session={token}")).await;
+    assert!(
+        !deliveries.body.contains("Skellefteå"),
+        "{}",
+        deliveries.body
+    );
+    let audit = app.get(&format!("admin/audit?session={token}")).await;
+    assert_eq!(audit.status.as_u16(), 200);
+    let json = app
+        .get(&format!("admin/completions.json?session={token}"))
+        .await;
+    assert!(json.body.contains("umea-learner") && !json.body.contains("skelleftea-learner"));
     let disable_other = app
         .post_form(
             &format!("admin/deployments/{skelleftea_deployment}/disable?session={token}"),

@@ -53,7 +53,7 @@ function expect(condition, message) {
 // frame taken before that can stay behind, showing the platform's URL, while the tool page has
 // rendered in the frame's new incarnation. Every frame of the page is therefore asked, not only
 // the handle.
-async function landed(frame) {
+async function landed(frame, selector = '[data-testid="role"]') {
   const page = frame.page();
   const isMain = frame === page.mainFrame();
   const deadline = Date.now() + 30000;
@@ -61,7 +61,7 @@ async function landed(frame) {
     const candidates = isMain ? [frame] : [frame, ...page.frames().filter((f) => f !== page.mainFrame() && f !== frame)];
     for (const candidate of candidates) {
       const found = await Promise.race([
-        candidate.$('[data-testid="role"]').catch(() => null),
+        candidate.$(selector).catch(() => null),
         new Promise((resolve) => setTimeout(() => resolve(null), 1000)),
       ]);
       if (found) {
@@ -77,7 +77,7 @@ async function landed(frame) {
     new Promise((resolve) => setTimeout(() => resolve("(no content within 5 s)"), 5000)),
   ]);
   const others = page.frames().map((f) => f.url()).join(", ");
-  throw new Error(`the tool page did not render within 30 s\nframe at ${frame.url()} (page frames: ${others}):\n${String(content).slice(0, 3000)}`);
+  throw new Error(`${selector} did not appear within 30 s\nframe at ${frame.url()} (page frames: ${others}):\n${String(content).slice(0, 3000)}`);
 }
 
 async function toolFrame(page) {
@@ -304,8 +304,7 @@ async function withoutCookies(browser) {
   await withoutFramedCookies(neither);
   const lms = await neither.newPage();
   await lms.goto(new URL("lms/launch?as=participant&locale=sv-SE&user=window-learner&storage=0", LMS_URL).toString());
-  const offer = await toolFrame(lms);
-  await offer.waitForSelector('[data-testid="new-window"] a', { timeout: 15000 });
+  const offer = await landed(await toolFrame(lms), '[data-testid="new-window"] a');
   step("new-window choice shown; axe");
   await axeCheck(offer, "sv new-window choice");
   step("opening the new window");
@@ -331,14 +330,14 @@ async function deepLinking(browser) {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(new URL(`lms/launch?as=content&locale=${locale}`, LMS_URL).toString());
-    const frame = await toolFrame(page);
-    await frame.waitForSelector('[data-testid="deep-linking-form"]', { timeout: 15000 });
+    const frame = await landed(await toolFrame(page), '[data-testid="deep-linking-form"]');
     expect((await frame.getAttribute("html", "lang")) === lang, `picker language is not ${lang}`);
     await axeCheck(frame, `${lang} deep linking picker`);
     await frame.check("#item-1");
     await frame.check("#item-2");
     await frame.click('[data-testid="deep-linking-form"] button[type="submit"]');
-    await frame.waitForSelector("text=2 objekt tillagda", { timeout: 15000 });
+    // The choice goes back to the LMS: another cross-site navigation of the frame.
+    await landed(frame, "text=2 objekt tillagda");
     await context.close();
   }
 }
