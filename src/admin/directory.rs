@@ -46,6 +46,7 @@ pub async fn visible_cohort(
 /// deployment.
 pub async fn set_deployment_status(
     db: &DatabaseConnection,
+    registry: &crate::registry::Registry,
     principal: &Principal,
     id: i64,
     status: &str,
@@ -91,6 +92,8 @@ pub async fn set_deployment_status(
         )
         .await?;
     txn.commit().await?;
+    // This instance sees the change at once; others within the registry's TTL.
+    registry.forget_deployment(updated.platform_id, &updated.lti_deployment_id);
     Ok(updated)
 }
 

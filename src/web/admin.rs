@@ -384,8 +384,9 @@ pub async fn approve_deployment(
     Form(form): Form<ApproveForm>,
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
-    let updated = admin::directory::set_deployment_status(
+    admin::directory::set_deployment_status(
         &app.db,
+        &app.registry,
         &admin.principal,
         id,
         store::deployment::APPROVED,
@@ -393,8 +394,6 @@ pub async fn approve_deployment(
     )
     .await
     .map_err(|err| admin_error(err, admin.lang))?;
-    app.registry
-        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
     Ok(back(&app, &admin, "admin", "approved"))
 }
 
@@ -407,8 +406,9 @@ pub async fn disable_deployment(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
-    let updated = admin::directory::set_deployment_status(
+    admin::directory::set_deployment_status(
         &app.db,
+        &app.registry,
         &admin.principal,
         id,
         store::deployment::DISABLED,
@@ -416,8 +416,6 @@ pub async fn disable_deployment(
     )
     .await
     .map_err(|err| admin_error(err, admin.lang))?;
-    app.registry
-        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
     Ok(back(&app, &admin, "admin", "disabled"))
 }
 

@@ -167,21 +167,16 @@ async fn every_route_refuses_missing_expired_revoked_wrong_scope_and_other_organ
     let expired = token(&app, Scope::Admin, None, -1).await;
 
     // The revoked token goes through the command line, as an operator would.
-    let created = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
-        .args([
-            "token",
-            "create",
-            "--scope",
-            "admin",
-            "--expires",
-            "1d",
-            "--label",
-            "ci",
-        ])
-        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let created = app.cli([
+        "token",
+        "create",
+        "--scope",
+        "admin",
+        "--expires",
+        "1d",
+        "--label",
+        "ci",
+    ]);
     assert!(created.status.success(), "{created:?}");
     let revoked = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     assert!(revoked.starts_with("cbt_"), "{revoked}");
@@ -203,12 +198,7 @@ async fn every_route_refuses_missing_expired_revoked_wrong_scope_and_other_organ
         .unwrap()
         .id
         .to_string();
-    let revoke = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
-        .args(["token", "revoke", "--id", &revoked_id])
-        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let revoke = app.cli(["token", "revoke", "--id", &revoked_id]);
     assert!(revoke.status.success(), "{revoke:?}");
 
     let close = json!({"closed": false});
@@ -987,14 +977,7 @@ async fn retention_anonymises_people_after_their_cohort_closed(backend: Backend)
     )
     .await;
     assert!(closed.json()["closed_at"].is_string());
-    let run = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
-            .args(["retention", "run"])
-            .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = || app.cli(["retention", "run"]);
     // Closed today: not yet.
     let early = run();
     assert!(
@@ -1062,13 +1045,10 @@ async fn archive_package_holds_what_its_manifest_claims(backend: Backend) {
     // The command line writes the same kind of package.
     let folder = std::env::temp_dir().join(format!("cb-archive-{}", lti::random_token(6)));
     std::fs::create_dir_all(&folder).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
-        .args(["export", "cohort", "--cohort", &cohort.to_string(), "--out"])
-        .arg(&folder)
-        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let output = app.cli_with(
+        ["export", "cohort", "--cohort", &cohort.to_string(), "--out"],
+        &folder,
+    );
     assert!(output.status.success(), "{output:?}");
     let written = std::fs::read_dir(&folder)
         .unwrap()
@@ -1078,12 +1058,7 @@ async fn archive_package_holds_what_its_manifest_claims(backend: Backend) {
         .path();
     check_package(&std::fs::read(&written).unwrap());
     std::fs::remove_dir_all(&folder).unwrap();
-    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
-        .args(["export", "cohort", "--cohort", "999999"])
-        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let missing = app.cli(["export", "cohort", "--cohort", "999999"]);
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
 }
 
@@ -1193,12 +1168,7 @@ fn grant(app: &TestApp, sub: &str, role: &str, organisation: Option<&str>) {
         args.push("--organisation".to_owned());
         args.push(organisation.to_owned());
     }
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
-        .args(&args)
-        .env("COURSEBRIDGE_DATABASE_URL", &app.database.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let output = app.cli(&args);
     assert!(output.status.success(), "{output:?}");
 }
 

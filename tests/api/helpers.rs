@@ -395,6 +395,32 @@ impl TestApp {
         );
     }
 
+    /// Runs the command line against this app's database.
+    pub fn cli<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: impl IntoIterator<Item = S>,
+    ) -> std::process::Output {
+        self.cli_with(args, std::ffi::OsStr::new(""))
+    }
+
+    /// Runs the command line with one more argument (a path) after `args`; an empty one is left out.
+    pub fn cli_with<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: impl IntoIterator<Item = S>,
+        last: impl AsRef<std::ffi::OsStr>,
+    ) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"));
+        command.args(args);
+        if !last.as_ref().is_empty() {
+            command.arg(last);
+        }
+        command
+            .env("COURSEBRIDGE_DATABASE_URL", &self.database.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+
     /// Starts a second instance of the service on the same database.
     pub async fn second_instance(&mut self) -> Url {
         let (base, _db, server) = start_instance(self.config.clone()).await;

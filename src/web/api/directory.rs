@@ -384,14 +384,13 @@ pub async fn approve_deployment(
     };
     let updated = admin::directory::set_deployment_status(
         &app.db,
+        &app.registry,
         &principal,
         id,
         store::deployment::APPROVED,
         approval.organisation.as_deref(),
     )
     .await?;
-    app.registry
-        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
     Ok(Json(Deployment::from_row(updated)))
 }
 
@@ -413,14 +412,13 @@ pub async fn disable_deployment(
 ) -> Result<Json<Deployment>, ApiError> {
     let updated = admin::directory::set_deployment_status(
         &app.db,
+        &app.registry,
         &principal,
         id,
         store::deployment::DISABLED,
         None,
     )
     .await?;
-    app.registry
-        .forget_deployment(updated.platform_id, &updated.lti_deployment_id);
     Ok(Json(Deployment::from_row(updated)))
 }
 
