@@ -356,7 +356,14 @@ const browser = await chromium.launch({
     // The LMS and the tool both run on this machine (localhost and 127.0.0.1); Chromium's Local
     // Network Access checks would treat a script-started navigation between them as a public page
     // reaching into a private network, which real LMSes and tools on the internet are not.
-    "--disable-features=LocalNetworkAccessChecks",
+    // Frames stay in their page's renderer process (no site-per-process): a launch moves the LMS's
+    // iframe tool → platform → tool, and with out-of-process frames Playwright now and then lost
+    // the frame's new process — the server log showed the tool page served in full while
+    // Playwright still saw the frame at the platform's /auth, with no other frame on the page.
+    // Cookie blocking and partitioning are keyed by the top-level site, not by process, so what
+    // the journey checks is the same.
+    "--disable-site-isolation-trials",
+    "--disable-features=LocalNetworkAccessChecks,IsolateOrigins,site-per-process",
   ],
 });
 try {
@@ -392,14 +399,14 @@ try {
     await admin.frame.click('[data-testid="admin-link"]');
     await admin.frame.waitForSelector('[data-testid="admin"]');
     await axeCheck(admin.frame, `${lang} admin home`);
-    for (const [link, marker] of [
-      ['nav a[href*="/admin/completions?"]', "h1"],
-      ['nav a[href*="/admin/deliveries?"]', "h1"],
-      ['nav a[href*="/admin/audit?"]', "h1"],
-    ]) {
-      await admin.frame.click(link);
-      await admin.frame.waitForSelector(marker);
-      await axeCheck(admin.frame, `${lang} ${link}`);
+    for (const path of ["/admin/completions", "/admin/deliveries", "/admin/audit"]) {
+      // Wait for the new page itself: the old one has an h1 too.
+      await Promise.all([
+        admin.frame.waitForURL((url) => url.pathname === path),
+        admin.frame.click(`nav a[href*="${path}?"]`),
+      ]);
+      await admin.frame.waitForSelector("main h1");
+      await axeCheck(admin.frame, `${lang} ${path}`);
     }
     await admin.context.close();
   }
