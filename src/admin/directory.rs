@@ -2,7 +2,7 @@
 //! deployments, closing cohorts, retrying grade deliveries, granting roles. Each checks the
 //! principal, changes, and writes its audit entry in one transaction.
 use entity::{deployment, score_outbox};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::access::{Denied, Principal, Scope};
 use crate::store::{self, completions::Cohort};
@@ -70,7 +70,7 @@ pub async fn set_deployment_status(
         .require_organisation(existing.organisation.as_deref())
         .map_err(|_| AdminError::NotFound("deployment"))?;
     let now = crate::lti::now_unix();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     if let Some(organisation) = organisation {
         store::organisations::ensure(&txn, organisation, now).await?;
     }
@@ -106,7 +106,7 @@ pub async fn close_cohort(
 ) -> Result<(), AdminError> {
     principal.require(Scope::Admin)?;
     let cohort = visible_cohort(db, principal, id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     store::people::close_context(&txn, id, closed.then(crate::lti::now_unix)).await?;
     principal
         .audit(
@@ -138,7 +138,7 @@ pub async fn retry_delivery(
     let cohort = visible_cohort(db, principal, row.context_id)
         .await
         .map_err(|_| AdminError::NotFound("grade delivery"))?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     if store::grades::retry(&txn, Some(id), crate::grades::now_ms()).await? == 0 {
         return Err(AdminError::Conflict(format!(
             "The delivery is {}; only refused or waiting ones can be retried.",
@@ -190,7 +190,7 @@ pub async fn grant_role(
         .await?
         .ok_or(AdminError::NotFound("registration"))?;
     let now = crate::lti::now_unix();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     if organisation != "*" {
         store::organisations::ensure(&txn, &organisation, now).await?;
     }

@@ -2,7 +2,7 @@
 //! (subject access), and erasure (anonymise: identity and personal content removed, statuses and
 //! counts kept; delete: everything of the person removed). Both are audit-logged; the log names the
 //! person only by the tool's id.
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde::{Deserialize, Serialize};
 
 use super::access::{Denied, Principal, Scope};
@@ -309,7 +309,7 @@ pub async fn erase(
     how: Erasure,
 ) -> Result<ErasureReport, PersonError> {
     let (user, contexts) = visible_person(db, principal, id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let pseudonym = format!(
         "{}{}",
         store::people::ERASED_PREFIX,

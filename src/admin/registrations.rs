@@ -1,7 +1,7 @@
 //! Registering the tool with a platform by Dynamic Registration: the platform administrator pastes
 //! one URL, the platform opens it with its configuration URL, and the tool registers itself and
 //! stores the registration (and the deployment, when the platform made one).
-use sea_orm::{DbErr, TransactionTrait};
+use sea_orm::DbErr;
 
 use crate::{
     lti::{
@@ -86,7 +86,7 @@ pub async fn register_dynamically(
         None => issuer.clone(),
     };
     let now = lti::now_unix();
-    let txn = app.db.begin().await?;
+    let txn = crate::store::begin_write(&app.db).await?;
     let stored = store::platform::insert(
         &txn,
         NewPlatform {

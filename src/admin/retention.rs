@@ -1,6 +1,6 @@
 //! Retention: each organisation's rule (anonymise or delete N months after a cohort closes),
 //! applied by the worker. Each run that finds something to do is written to the audit log.
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::access::Principal;
 use crate::store::{self, organisations::RETENTION_DELETE, people::Erasure};
@@ -39,7 +39,7 @@ pub async fn run(db: &DatabaseConnection, now: i64) -> Result<RetentionRun, DbEr
         if cohorts.is_empty() {
             continue;
         }
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         let mut erased = 0;
         for user_id in &people {
             let Some(user) = store::people::get(&txn, *user_id).await? else {

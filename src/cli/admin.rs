@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use sea_orm::TransactionTrait;
 
 use super::CliError;
 use crate::{
@@ -199,7 +198,7 @@ pub async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError
                     ))
                 })?;
             let now = lti::now_unix();
-            let txn = db.begin().await?;
+            let txn = crate::store::begin_write(&db).await?;
             if organisation != "*" {
                 store::organisations::ensure(&txn, &organisation, now).await?;
             }
@@ -231,7 +230,7 @@ pub async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError
         }
         AdminCommand::Revoke { id } => {
             let db = startup::open_database(&config.database_url).await?;
-            let txn = db.begin().await?;
+            let txn = crate::store::begin_write(&db).await?;
             if !store::admin::revoke_grant(&txn, id).await? {
                 return Err(CliError::Usage(format!("there is no grant {id}")));
             }
@@ -288,7 +287,7 @@ pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError
                     "there is no organisation {organisation:?}; add it with `coursebridge organisation add`"
                 )));
             }
-            let txn = db.begin().await?;
+            let txn = crate::store::begin_write(&db).await?;
             let created = admin::tokens::create(
                 &txn,
                 scope,
@@ -340,7 +339,7 @@ pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError
         }
         TokenCommand::Revoke { id } => {
             let db = startup::open_database(&config.database_url).await?;
-            let txn = db.begin().await?;
+            let txn = crate::store::begin_write(&db).await?;
             if !store::admin::revoke_token(&txn, id, now).await? {
                 return Err(CliError::Usage(format!("there is no active token {id}")));
             }
@@ -410,7 +409,7 @@ pub async fn organisation(config: Config, command: OrganisationCommand) -> Resul
                 ))
             };
             let secret = change.as_ref().map(|(_, secret)| secret.clone());
-            let txn = db.begin().await?;
+            let txn = crate::store::begin_write(&db).await?;
             store::organisations::change(
                 &txn,
                 row,
@@ -454,7 +453,7 @@ pub async fn organisation(config: Config, command: OrganisationCommand) -> Resul
                 ));
             }
             let row = find(name.clone()).await?;
-            let txn = db.begin().await?;
+            let txn = crate::store::begin_write(&db).await?;
             store::organisations::change(
                 &txn,
                 row,

@@ -86,8 +86,7 @@ pub async fn save_round(
     submit: bool,
     now: i64,
 ) -> Result<bool, sea_orm::DbErr> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let stored = crate::store::self_assessment::save(
         &txn,
         course.context_id,

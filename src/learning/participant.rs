@@ -151,13 +151,12 @@ impl CourseCache {
         context_id: i64,
         version_id: i64,
     ) -> Result<(), CourseError> {
-        use sea_orm::TransactionTrait;
         let moved = ContextCourse {
             context_id,
             version_id,
             package: self.package(db, version_id).await?,
         };
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         store::course::repin_context(&txn, context_id, version_id, crate::lti::now_unix()).await?;
         let now_ms = crate::grades::now_ms();
         for (membership, _) in store::review::participants(&txn, context_id).await? {
@@ -431,7 +430,7 @@ pub async fn save_answers(
     answers.resize(task.prompts.len(), String::new());
     answers.truncate(task.prompts.len());
     // The answer and the scores it moves are stored together or not at all.
-    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    let txn = crate::store::begin_write(db).await?;
     let db = &txn;
     let group = store::group::group_of(db, course.context_id, session.uid).await?;
     let owner = owner_key(task.kind, session, group);

@@ -135,8 +135,7 @@ pub async fn decide(
     course: &ContextCourse,
     decision: store::review::Decision<'_>,
 ) -> Result<Option<submission::Model>, DbErr> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let Some(row) = store::review::decide(&txn, decision).await? else {
         txn.rollback().await?;
         return Ok(None);
@@ -160,8 +159,7 @@ pub async fn place_member(
     user_id: i64,
     group_id: Option<i64>,
 ) -> Result<(), DbErr> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     store::group::place(
         &txn,
         course.context_id,

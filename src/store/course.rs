@@ -2,7 +2,7 @@
 use entity::{context_course, course_file, course_version};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait, sea_query::OnConflict,
+    QueryFilter, QueryOrder, sea_query::OnConflict,
 };
 
 use super::StoreError;
@@ -28,7 +28,7 @@ pub async fn import(
     files: Vec<NewFile<'_>>,
     now: i64,
 ) -> Result<course_version::Model, StoreError> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let stored = course_version::Entity::insert(course_version::ActiveModel {
         slug: Set(slug.to_owned()),
         version: Set(version.to_owned()),

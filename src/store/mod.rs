@@ -47,6 +47,19 @@ impl StoreError {
     }
 }
 
+/// Starts a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), waiting out other writers with the busy timeout: a deferred transaction that reads
+/// first and writes later fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) when another
+/// process — the CLI beside a server, or another instance — wrote in between, and waiting cannot
+/// help it. PostgreSQL ignores the mode.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// Opens the database. For SQLite the file's folder is created, and WAL, foreign keys and a busy
 /// timeout are set on every connection, so that the CLI can write while a server runs.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {

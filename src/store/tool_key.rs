@@ -3,7 +3,7 @@
 use entity::tool_key;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
+    EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 
 /// The key that signs now, if any.
@@ -56,7 +56,7 @@ pub async fn rotate(
     now: i64,
     overlap_seconds: i64,
 ) -> Result<(tool_key::Model, Vec<String>), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let retiring: Vec<String> = tool_key::Entity::find()
         .filter(tool_key::Column::RetiredAt.is_null())
         .all(&txn)

@@ -215,7 +215,7 @@ pub async fn change_organisation(
         "retention_action": patch.retention_action.map(|a| format!("{a:?}").to_lowercase()),
         "remove_retention": patch.remove_retention,
     });
-    let txn = sea_orm::TransactionTrait::begin(&app.db).await?;
+    let txn = crate::store::begin_write(&app.db).await?;
     let updated = store::organisations::change(&txn, row, change).await?;
     principal
         .audit(
