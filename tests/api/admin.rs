@@ -24,6 +24,7 @@ on_both_databases!(
     webhooks_deliver_signed_events_in_order_and_retry_after_failure,
     export_and_erasure_leave_no_personal_data_behind,
     retention_anonymises_people_after_their_cohort_closed,
+    the_worker_applies_retention_rules_on_its_own,
     archive_package_holds_what_its_manifest_claims,
 );
 
@@ -1021,6 +1022,54 @@ async fn retention_anonymises_people_after_their_cohort_closed(backend: Backend)
     assert_eq!(runs.len(), 1, "{log}");
     assert_eq!(runs[0]["detail"]["people"], 1);
     assert_eq!(runs[0]["origin"], "worker");
+}
+
+async fn the_worker_applies_retention_rules_on_its_own(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, |c| c.retention_interval_seconds = 1).await;
+    let (cohort, person) = umea_with_progress(&app, "retain-worker").await;
+    let umea = store::organisations::ensure(&app.db, UMEA, lti::now_unix())
+        .await
+        .unwrap();
+    store::organisations::change(
+        &app.db,
+        umea,
+        store::organisations::OrganisationChange {
+            webhook: None,
+            retention: Some(Some((1, "delete".to_owned()))),
+        },
+    )
+    .await
+    .unwrap();
+    store::people::close_context(&app.db, cohort, Some(lti::now_unix() - 2 * 31 * 86_400))
+        .await
+        .unwrap();
+    // No command: the worker inside the server gets there within its interval.
+    for _ in 0..100 {
+        if store::completions::get(&app.db, cohort, person)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        store::completions::get(&app.db, cohort, person)
+            .await
+            .unwrap()
+            .is_none(),
+        "the completion record is still there"
+    );
+    let user = store::people::get(&app.db, person).await.unwrap().unwrap();
+    assert!(store::people::is_erased(&user), "{user:?}");
+    let log = store::admin::audit_entries(&app.db, Some(UMEA), None, 10)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "retention.apply" && e.origin == "worker")
+    );
 }
 
 async fn archive_package_holds_what_its_manifest_claims(backend: Backend) {
