@@ -107,6 +107,20 @@ impl Principal {
         }
     }
 
+    /// The cohorts (context ids) the principal may act on; `None` for all (system principals).
+    pub async fn contexts(&self, db: &impl ConnectionTrait) -> Result<Option<Vec<i64>>, DbErr> {
+        match &self.organisation {
+            None => Ok(None),
+            Some(organisation) => Ok(Some(
+                store::contact::contexts_of(db, organisation)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect(),
+            )),
+        }
+    }
+
     /// Appends an entry to the audit log.
     pub async fn audit(
         &self,

@@ -11,7 +11,6 @@ use serde_json::json;
 use super::access::{Denied, Principal, Scope};
 use crate::{
     i18n::time::iso8601_utc_ms,
-    learning::records::CompletionView,
     store::{self, completions::RecordFilter},
 };
 
@@ -89,19 +88,15 @@ pub async fn build(
         .collect();
     let id = format!("coursebridge-cohort-{cohort_id}-{stamp}Z");
 
-    // Completion records, every page.
-    let mut records: Vec<CompletionView> = Vec::new();
-    let mut filter = RecordFilter {
-        context_id: Some(cohort_id),
-        ..RecordFilter::default()
-    };
-    loop {
-        let page = store::completions::page(db, &filter, 1000).await?;
-        let Some(last) = page.last() else { break };
-        filter.after_sequence = last.sequence;
-        let rows = store::completions::with_context(db, page).await?;
-        records.extend(rows.iter().map(|row| CompletionView::from_row(row, None)));
-    }
+    let records = super::reports::all_views(
+        db,
+        RecordFilter {
+            context_id: Some(cohort_id),
+            ..RecordFilter::default()
+        },
+        false,
+    )
+    .await?;
 
     // Reflections and feedback.
     let submissions = store::review::submissions(db, cohort_id).await?;

@@ -27,6 +27,31 @@ pub enum AdminError {
     Db(#[from] DbErr),
 }
 
+/// Why a webhook URL is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookUrlError {
+    /// Not a URL.
+    NotUrl,
+    /// Neither https nor http on this machine's loopback.
+    NotHttps,
+}
+
+/// A webhook URL an organisation may use (normalised): https, or http on this machine's loopback.
+pub fn webhook_url(value: &str) -> Result<String, WebhookUrlError> {
+    let url = url::Url::parse(value).map_err(|_| WebhookUrlError::NotUrl)?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(url.to_string()),
+        "http" if loopback => Ok(url.to_string()),
+        _ => Err(WebhookUrlError::NotHttps),
+    }
+}
+
+/// A new signing secret for a webhook.
+pub fn new_webhook_secret() -> String {
+    format!("whsec_{}", crate::lti::random_token(30))
+}
+
 /// A cohort the principal may see.
 pub async fn visible_cohort(
     db: &DatabaseConnection,

@@ -137,19 +137,6 @@ fn parse_list(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-/// The contexts a principal may act on (all when `None`).
-async fn scope_contexts(
-    db: &DatabaseConnection,
-    principal: &Principal,
-) -> Result<Option<Vec<i64>>, DbErr> {
-    match &principal.organisation {
-        None => Ok(None),
-        Some(organisation) => Ok(Some(
-            store::people::contexts_of_organisation(db, organisation).await?,
-        )),
-    }
-}
-
 /// A person the principal may see: for an organisation principal, someone with a membership in
 /// one of the organisation's cohorts.
 async fn visible_person(
@@ -161,7 +148,7 @@ async fn visible_person(
     let user = store::people::get(db, id)
         .await?
         .ok_or(PersonError::NotFound)?;
-    let contexts = scope_contexts(db, principal).await?;
+    let contexts = principal.contexts(db).await?;
     if let Some(contexts) = &contexts
         && store::people::memberships(db, id, Some(contexts))
             .await?

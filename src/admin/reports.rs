@@ -1,5 +1,64 @@
-//! Completion reports as administrators download them: CSV, one line per person and cohort.
-use crate::learning::records::CompletionView;
+//! Completion reports as administrators read and download them: stored records as views (with
+//! whether the LMS gradebook has the latest score), every record of a filter, and CSV.
+use entity::completion_record;
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::{
+    learning::records::CompletionView,
+    store::{
+        self,
+        completions::{GradebookState, RecordFilter},
+    },
+};
+
+/// Stored records as views; `with_gradebook` adds whether each person's LMS gradebook has the
+/// latest score (read from the score outbox now).
+pub async fn views(
+    db: &impl ConnectionTrait,
+    records: Vec<completion_record::Model>,
+    with_gradebook: bool,
+) -> Result<Vec<CompletionView>, DbErr> {
+    let rows = store::completions::with_context(db, records).await?;
+    if !with_gradebook {
+        return Ok(rows
+            .iter()
+            .map(|row| CompletionView::from_row(row, None))
+            .collect());
+    }
+    let states = store::completions::gradebook_states(db, &rows).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let gradebook = if row.cohort.context.ags_scopes.is_none() {
+                "not_used"
+            } else {
+                match states.get(&(row.record.context_id, row.record.user_id)) {
+                    None | Some(GradebookState::UpToDate) => "up_to_date",
+                    Some(GradebookState::OnItsWay) => "on_its_way",
+                    Some(GradebookState::Refused) => "refused",
+                }
+            };
+            CompletionView::from_row(row, Some(gradebook))
+        })
+        .collect())
+}
+
+/// Every record `filter` selects, in change order, a thousand at a time.
+pub async fn all_views(
+    db: &impl ConnectionTrait,
+    mut filter: RecordFilter,
+    with_gradebook: bool,
+) -> Result<Vec<CompletionView>, DbErr> {
+    let mut views_so_far = Vec::new();
+    loop {
+        let page = store::completions::page(db, &filter, 1000).await?;
+        let Some(last) = page.last() else {
+            return Ok(views_so_far);
+        };
+        filter.after_sequence = last.sequence;
+        views_so_far.extend(views(db, page, with_gradebook).await?);
+    }
+}
 
 /// A CSV cell: quoted when needed, and with a leading `'` where a spreadsheet would otherwise run
 /// the text as a formula.

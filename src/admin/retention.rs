@@ -32,7 +32,11 @@ pub async fn run(db: &DatabaseConnection, now: i64) -> Result<RetentionRun, DbEr
         } else {
             Erasure::Anonymise
         };
-        let contexts = store::people::contexts_of_organisation(db, &organisation.name).await?;
+        let contexts: Vec<i64> = store::contact::contexts_of(db, &organisation.name)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
         let closed_before = now - i64::from(months) * MONTH_SECONDS;
         let (cohorts, people) =
             store::people::due_for_retention(db, &contexts, closed_before).await?;

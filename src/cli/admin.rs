@@ -394,19 +394,17 @@ pub async fn organisation(config: Config, command: OrganisationCommand) -> Resul
             let change = if url.trim().is_empty() {
                 None
             } else {
-                let parsed = url::Url::parse(url.trim())
-                    .map_err(|_| CliError::Usage("--url is not a valid URL".into()))?;
-                let loopback =
-                    matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-                if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-                    return Err(CliError::Usage(
-                        "--url must use https (http only on loopback)".into(),
-                    ));
-                }
-                Some((
-                    parsed.to_string(),
-                    format!("whsec_{}", lti::random_token(30)),
-                ))
+                let url = admin::directory::webhook_url(url.trim()).map_err(|err| {
+                    CliError::Usage(match err {
+                        admin::directory::WebhookUrlError::NotUrl => {
+                            "--url is not a valid URL".into()
+                        }
+                        admin::directory::WebhookUrlError::NotHttps => {
+                            "--url must use https (http only on loopback)".into()
+                        }
+                    })
+                })?;
+                Some((url, admin::directory::new_webhook_secret()))
             };
             let secret = change.as_ref().map(|(_, secret)| secret.clone());
             let txn = crate::store::begin_write(&db).await?;

@@ -1,33 +1,12 @@
 //! Everything stored about one person, for a subject access export and for erasure. Limited to a
 //! set of contexts when an organisation asks (its own cohorts only).
 use entity::{
-    completion_record, contact_person, context, deployment, group_member, launch_state, lti_user,
-    membership, score_outbox, self_assessment, submission, submission_event, submission_revision,
+    completion_record, contact_person, context, group_member, launch_state, lti_user, membership,
+    score_outbox, self_assessment, submission, submission_event, submission_revision,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
-
-/// The contexts of an organisation's deployments.
-pub async fn contexts_of_organisation(
-    db: &impl ConnectionTrait,
-    organisation: &str,
-) -> Result<Vec<i64>, DbErr> {
-    let deployments: Vec<i64> = deployment::Entity::find()
-        .filter(deployment::Column::Organisation.eq(organisation))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
-    Ok(context::Entity::find()
-        .filter(context::Column::DeploymentId.is_in(deployments))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect())
-}
 
 /// The person's memberships, in the given contexts (all when `None`).
 pub async fn memberships(

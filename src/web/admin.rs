@@ -503,39 +503,17 @@ async fn report_records(
             .await
             .map_err(|err| admin_error(err, lang))?;
     }
-    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
-    let mut filter = RecordFilter {
-        organisation: admin.principal.organisation.clone(),
-        context_id: cohort,
-        ..RecordFilter::default()
-    };
-    let mut records = Vec::new();
-    loop {
-        let page = store::completions::page(&app.db, &filter, 1000)
-            .await
-            .map_err(db_error)?;
-        let Some(last) = page.last() else { break };
-        filter.after_sequence = last.sequence;
-        let rows = store::completions::with_context(&app.db, page)
-            .await
-            .map_err(db_error)?;
-        let states = store::completions::gradebook_states(&app.db, &rows)
-            .await
-            .map_err(db_error)?;
-        records.extend(rows.iter().map(|row| {
-            let gradebook = if row.cohort.context.ags_scopes.is_none() {
-                "not_used"
-            } else {
-                match states.get(&(row.record.context_id, row.record.user_id)) {
-                    None | Some(store::completions::GradebookState::UpToDate) => "up_to_date",
-                    Some(store::completions::GradebookState::OnItsWay) => "on_its_way",
-                    Some(store::completions::GradebookState::Refused) => "refused",
-                }
-            };
-            CompletionView::from_row(row, Some(gradebook))
-        }));
-    }
-    Ok(records)
+    admin::reports::all_views(
+        &app.db,
+        RecordFilter {
+            organisation: admin.principal.organisation.clone(),
+            context_id: cohort,
+            ..RecordFilter::default()
+        },
+        true,
+    )
+    .await
+    .map_err(|err| course_error(err.into(), lang))
 }
 
 fn gradebook_label(lang: Lang, state: Option<&str>) -> &'static str {
@@ -740,14 +718,7 @@ pub async fn show_deliveries(
     let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
     let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
-    let contexts = match &admin.principal.organisation {
-        None => None,
-        Some(org) => Some(
-            store::people::contexts_of_organisation(&app.db, org)
-                .await
-                .map_err(db_error)?,
-        ),
-    };
+    let contexts = admin.principal.contexts(&app.db).await.map_err(db_error)?;
     let cohorts = store::cohorts::list(&app.db, admin.principal.organisation.as_deref())
         .await
         .map_err(db_error)?;

@@ -15,10 +15,7 @@ use crate::{
     admin::access::Scope,
     learning::records::CompletionView,
     state::AppState,
-    store::{
-        self,
-        completions::{GradebookState, RecordFilter},
-    },
+    store::{self, completions::RecordFilter},
 };
 
 /// Which records.
@@ -137,23 +134,7 @@ pub async fn list_completions(
     let has_more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next = rows.last().map_or(after_sequence, |r| r.sequence);
-    let rows = store::completions::with_context(&app.db, rows).await?;
-    let states = store::completions::gradebook_states(&app.db, &rows).await?;
-    let records: Vec<CompletionView> = rows
-        .iter()
-        .map(|row| {
-            let gradebook = if row.cohort.context.ags_scopes.is_none() {
-                "not_used"
-            } else {
-                match states.get(&(row.record.context_id, row.record.user_id)) {
-                    None | Some(GradebookState::UpToDate) => "up_to_date",
-                    Some(GradebookState::OnItsWay) => "on_its_way",
-                    Some(GradebookState::Refused) => "refused",
-                }
-            };
-            CompletionView::from_row(row, Some(gradebook))
-        })
-        .collect();
+    let records = crate::admin::reports::views(&app.db, rows, true).await?;
     let next_cursor = encode_cursor(next);
     if csv {
         let mut response = (

@@ -120,16 +120,13 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(
 }
 
 fn webhook_url_ok(value: &str) -> Result<String, ApiError> {
-    let url = url::Url::parse(value)
-        .map_err(|_| ApiError::bad_request("webhook_url is not a valid URL."))?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(url.to_string()),
-        "http" if loopback => Ok(url.to_string()),
-        _ => Err(ApiError::bad_request(
-            "webhook_url must use https (http is accepted only on loopback).",
-        )),
-    }
+    use admin::directory::WebhookUrlError;
+    admin::directory::webhook_url(value).map_err(|err| match err {
+        WebhookUrlError::NotUrl => ApiError::bad_request("webhook_url is not a valid URL."),
+        WebhookUrlError::NotHttps => {
+            ApiError::bad_request("webhook_url must use https (http is accepted only on loopback).")
+        }
+    })
 }
 
 /// Change an organisation's webhook or retention rule.
@@ -186,7 +183,7 @@ pub async fn change_organisation(
     if patch.remove_webhook == Some(true) {
         change.webhook = Some(None);
     } else if let Some(url) = webhook_url {
-        let new_secret = format!("whsec_{}", crate::lti::random_token(30));
+        let new_secret = admin::directory::new_webhook_secret();
         secret = Some(new_secret.clone());
         change.webhook = Some(Some((url, new_secret)));
     }
@@ -588,7 +585,7 @@ pub async fn list_grade_deliveries(
         DeliveryState::Pending => store::grades::state::PENDING,
         DeliveryState::Sent => store::grades::state::SENT,
     });
-    let contexts = organisation_contexts(&app, &principal).await?;
+    let contexts = principal.contexts(&app.db).await?;
     let rows = store::grades::list(&app.db, contexts.as_deref(), state, limit).await?;
     Ok(Json(rows.into_iter().map(delivery_view).collect()))
 }
@@ -605,18 +602,6 @@ fn delivery_view(row: entity::score_outbox::Model) -> GradeDelivery {
         scored_at: iso8601_utc_ms(row.scored_at_ms),
         sent_at: row.sent_at_ms.map(iso8601_utc_ms),
     }
-}
-
-pub(super) async fn organisation_contexts(
-    app: &AppState,
-    principal: &crate::admin::access::Principal,
-) -> Result<Option<Vec<i64>>, ApiError> {
-    Ok(match &principal.organisation {
-        None => None,
-        Some(organisation) => {
-            Some(store::people::contexts_of_organisation(&app.db, organisation).await?)
-        }
-    })
 }
 
 /// Send a refused or waiting score again now.
