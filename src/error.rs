@@ -147,7 +147,7 @@ impl AppError {
                         Some("LTI_AMBIGUOUS_ISSUER"),
                         Some(error.to_string()),
                     ),
-                    AdmissionError::Storage(_) | AdmissionError::Signing(_) => (
+                    AdmissionError::Storage(_) => (
                         StatusCode::INTERNAL_SERVER_ERROR,
                         lang,
                         lang.t("error-internal").to_owned(),

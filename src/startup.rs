@@ -95,7 +95,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_used_logins(self.state.db.clone()));
+        let purge = tokio::spawn(purge_expired_states(self.state.db.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = self.state.config.grade_worker.then(|| {
             let worker = Arc::new(self.grade_worker());
@@ -156,17 +156,16 @@ pub async fn ensure_tool_key(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes the records of used logins an hour after their states expired, every few minutes (until
-/// then a replayed id_token is named a replay rather than a mismatch).
-async fn purge_used_logins(db: DatabaseConnection) {
+/// Deletes login states long after they expired, every few minutes.
+async fn purge_expired_states(db: DatabaseConnection) {
     let mut interval = tokio::time::interval(Duration::from_secs(300));
     loop {
         interval.tick().await;
         let cutoff = lti::now_unix() - 3600;
-        match store::used_login::purge_expired(&db, cutoff).await {
+        match store::launch_state::purge_expired(&db, cutoff).await {
             Ok(0) => {}
-            Ok(deleted) => tracing::debug!(deleted, "purged records of expired logins"),
-            Err(err) => tracing::warn!(error = %err, "purging records of expired logins failed"),
+            Ok(deleted) => tracing::debug!(deleted, "purged expired login states"),
+            Err(err) => tracing::warn!(error = %err, "purging login states failed"),
         }
     }
 }
