@@ -29,6 +29,7 @@ on_both_databases!(
     replayed_launch_post_is_refused,
     missing_state_is_refused,
     unknown_state_is_refused,
+    expired_state_is_refused_as_unknown,
     launch_without_the_login_cookie_is_not_admitted,
     launch_with_another_logins_cookie_is_refused,
     target_link_uri_that_differs_from_the_login_is_refused,
@@ -191,6 +192,22 @@ async fn unknown_state_is_refused(backend: Backend) {
     app.post_launch(&form)
         .await
         .assert_refused(400, "LTI_STATE_UNKNOWN");
+}
+
+async fn expired_state_is_refused_as_unknown(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.login_state_ttl_seconds = 1).await;
+    let form = app.authorize(learner()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.post_launch(&form)
+        .await
+        .assert_refused(400, "LTI_STATE_UNKNOWN");
+    // Without the cookie too: an expired login is not waiting for its proof, so the launch gets
+    // the refusal rather than the page that reads platform storage or offers a new window.
+    let mut without = form.clone();
+    without.cookie = None;
+    let answer = app.post_launch(&without).await;
+    assert!(!answer.body.contains("data-testid=\"new-window\""));
+    answer.assert_refused(400, "LTI_STATE_UNKNOWN");
 }
 
 async fn launch_without_the_login_cookie_is_not_admitted(backend: Backend) {
