@@ -52,6 +52,84 @@ pub fn new_webhook_secret() -> String {
     format!("whsec_{}", crate::lti::random_token(30))
 }
 
+/// How many months after a cohort closes a retention rule may wait.
+pub const RETENTION_MONTHS: std::ops::RangeInclusive<i32> = 1..=240;
+
+/// A change to an organisation's settings: `None` leaves a setting as it is, `Some(None)` removes it.
+#[derive(Debug, Default)]
+pub struct OrganisationSettings {
+    /// The webhook URL (already checked with [`webhook_url`]).
+    pub webhook_url: Option<Option<String>>,
+    /// Months after a cohort closes (within [`RETENTION_MONTHS`]) and `anonymise` or `delete`.
+    pub retention: Option<Option<(i32, String)>>,
+}
+
+/// Changes an organisation's webhook and retention rule, with its audit entry, in one transaction.
+/// A new webhook URL gets a new signing secret, returned here once and never shown again.
+pub async fn change_organisation(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    name: &str,
+    settings: OrganisationSettings,
+) -> Result<(entity::organisation::Model, Option<String>), AdminError> {
+    principal.require(Scope::Admin)?;
+    principal.require_organisation(Some(name))?;
+    let row = store::organisations::find(db, name)
+        .await?
+        .ok_or(AdminError::NotFound("organisation"))?;
+    if let Some(Some((months, action))) = &settings.retention
+        && (!RETENTION_MONTHS.contains(months)
+            || ![
+                store::organisations::RETENTION_ANONYMISE,
+                store::organisations::RETENTION_DELETE,
+            ]
+            .contains(&action.as_str()))
+    {
+        return Err(AdminError::Invalid(format!(
+            "a retention rule needs {}–{} months and anonymise or delete",
+            RETENTION_MONTHS.start(),
+            RETENTION_MONTHS.end()
+        )));
+    }
+    let mut secret = None;
+    let webhook = settings.webhook_url.map(|url| {
+        url.map(|url| {
+            let new_secret = new_webhook_secret();
+            secret = Some(new_secret.clone());
+            (url, new_secret)
+        })
+    });
+    // The audit entry names what changed, never the secret.
+    let detail = serde_json::json!({
+        "webhook_url": webhook.as_ref().and_then(|w| w.as_ref().map(|(url, _)| url.clone())),
+        "remove_webhook": matches!(webhook, Some(None)),
+        "retention_months": settings.retention.as_ref().and_then(|r| r.as_ref().map(|(m, _)| *m)),
+        "retention_action": settings.retention.as_ref().and_then(|r| r.as_ref().map(|(_, a)| a.clone())),
+        "remove_retention": matches!(settings.retention, Some(None)),
+    });
+    let txn = store::begin_write(db).await?;
+    let updated = store::organisations::change(
+        &txn,
+        row,
+        store::organisations::OrganisationChange {
+            webhook,
+            retention: settings.retention,
+        },
+    )
+    .await?;
+    principal
+        .audit(
+            &txn,
+            "organisation.change",
+            &format!("organisation:{name}"),
+            Some(name),
+            detail,
+        )
+        .await?;
+    txn.commit().await?;
+    Ok((updated, secret))
+}
+
 /// A cohort the principal may see.
 pub async fn visible_cohort(
     db: &DatabaseConnection,

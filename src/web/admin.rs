@@ -152,6 +152,7 @@ fn notice_text(lang: Lang, notice: Option<&str>) -> Option<&'static str> {
         "retried" => Some(lang.t("admin-notice-retried")),
         "granted" => Some(lang.t("admin-notice-granted")),
         "closed" => Some(lang.t("admin-notice-closed")),
+        "organisation" => Some(lang.t("admin-notice-organisation")),
         _ => None,
     }
 }
@@ -167,10 +168,15 @@ struct DeploymentRow {
 }
 
 struct OrganisationRow {
+    /// Also the `id` suffix of the settings form's fields.
+    index: usize,
     name: String,
     webhook: &'static str,
     retention: String,
     contacts: Vec<String>,
+    webhook_url: String,
+    retention_months: String,
+    retention_delete: bool,
 }
 
 struct CohortRow {
@@ -199,6 +205,7 @@ struct AdminHome<'a> {
     organisations: Vec<OrganisationRow>,
     cohorts: Vec<CohortRow>,
     grant_action: String,
+    organisation_action: String,
 }
 
 fn status_label(lang: Lang, status: &str) -> &'static str {
@@ -272,6 +279,13 @@ pub async fn show_home(
             })
             .collect();
         organisations.push(OrganisationRow {
+            index: organisations.len(),
+            webhook_url: org.webhook_url.clone().unwrap_or_default(),
+            retention_months: org
+                .retention_months
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            retention_delete: org.retention_action == store::organisations::RETENTION_DELETE,
             webhook: if org.webhook_url.is_some() {
                 lang.t("admin-webhook-set")
             } else {
@@ -359,6 +373,7 @@ pub async fn show_home(
         organisations,
         cohorts,
         grant_action: admin.url(&app, "admin/grants"),
+        organisation_action: admin.url(&app, "admin/organisations"),
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -467,6 +482,125 @@ pub async fn grant_role(
     .await
     .map_err(|err| admin_error(err, admin.lang))?;
     Ok(back(&app, &admin, "admin", "granted"))
+}
+
+/// The settings form of one organisation: what the page shows is what is saved. An empty webhook
+/// URL or month count removes the webhook or the rule.
+#[derive(Debug, Deserialize)]
+pub struct OrganisationForm {
+    /// The organisation's name.
+    pub organisation: String,
+    /// Where completion events go, or empty.
+    #[serde(default)]
+    pub webhook_url: String,
+    /// Months after a cohort closes, or empty.
+    #[serde(default)]
+    pub retention_months: String,
+    /// `anonymise` or `delete`.
+    #[serde(default)]
+    pub retention_action: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_secret.html")]
+struct AdminSecret<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    intro: String,
+    secret: String,
+    back_url: String,
+}
+
+/// `POST /admin/organisations`: an organisation's webhook and retention rule. A new webhook URL gets
+/// a new signing secret, shown once on the answer page (never in a URL, never again).
+pub async fn change_organisation(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Form(form): Form<OrganisationForm>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    admin
+        .principal
+        .require_organisation(Some(&form.organisation))
+        .map_err(|err| admin_error(err.into(), lang))?;
+    let current = store::organisations::find(&app.db, &form.organisation)
+        .await
+        .map_err(|err| course_error(err.into(), lang))?
+        .ok_or(AppError::NotFound { lang })?;
+    let invalid = |key: &str| AppError::BadRequest {
+        detail: lang.t(key).to_owned(),
+        lang,
+    };
+    let mut settings = admin::directory::OrganisationSettings::default();
+    let url = form.webhook_url.trim();
+    if url.is_empty() {
+        if current.webhook_url.is_some() {
+            settings.webhook_url = Some(None);
+        }
+    } else {
+        let url = admin::directory::webhook_url(url).map_err(|err| match err {
+            admin::directory::WebhookUrlError::NotUrl => invalid("admin-invalid-webhook-url"),
+            admin::directory::WebhookUrlError::NotHttps => invalid("admin-invalid-webhook-https"),
+        })?;
+        // The same URL again keeps its secret: saving the retention rule does not break a receiver.
+        if current.webhook_url.as_deref() != Some(url.as_str()) {
+            settings.webhook_url = Some(Some(url));
+        }
+    }
+    let months = form.retention_months.trim();
+    if months.is_empty() {
+        if current.retention_months.is_some() {
+            settings.retention = Some(None);
+        }
+    } else {
+        let months = months
+            .parse::<i32>()
+            .ok()
+            .filter(|m| admin::directory::RETENTION_MONTHS.contains(m))
+            .ok_or_else(|| invalid("admin-invalid-retention-months"))?;
+        let action = match form.retention_action.as_str() {
+            store::organisations::RETENTION_DELETE => store::organisations::RETENTION_DELETE,
+            _ => store::organisations::RETENTION_ANONYMISE,
+        };
+        if current.retention_months != Some(months) || current.retention_action != action {
+            settings.retention = Some(Some((months, action.to_owned())));
+        }
+    }
+    if settings.webhook_url.is_none() && settings.retention.is_none() {
+        return Ok(back(&app, &admin, "admin", "organisation"));
+    }
+    let (updated, secret) = admin::directory::change_organisation(
+        &app.db,
+        &admin.principal,
+        &form.organisation,
+        settings,
+    )
+    .await
+    .map_err(|err| admin_error(err, lang))?;
+    let Some(secret) = secret else {
+        return Ok(back(&app, &admin, "admin", "organisation"));
+    };
+    let page = AdminSecret {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        intro: lang.tf(
+            "admin-secret-intro",
+            &[
+                ("organisation", &updated.name),
+                ("url", updated.webhook_url.as_deref().unwrap_or_default()),
+            ],
+        ),
+        secret,
+        back_url: admin.url(&app, "admin"),
+    };
+    Ok(render(&page, StatusCode::OK))
 }
 
 struct ReportRow {

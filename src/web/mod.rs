@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/cohorts/{id}/close", post(admin::close_cohort))
         .route("/admin/cohorts/{id}/archive", get(admin::download_archive))
         .route("/admin/grants", post(admin::grant_role))
+        .route("/admin/organisations", post(admin::change_organisation))
         .merge(api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))

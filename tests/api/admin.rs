@@ -1198,7 +1198,10 @@ fn the_committed_openapi_document_is_current() {
     );
 }
 
-on_both_databases!(admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organisation);
+on_both_databases!(
+    admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organisation,
+    the_admin_page_sets_an_organisations_webhook_and_retention_rule
+);
 
 fn grant(app: &TestApp, sub: &str, role: &str, organisation: Option<&str>) {
     let mut args = vec![
@@ -1219,6 +1222,131 @@ fn grant(app: &TestApp, sub: &str, role: &str, organisation: Option<&str>) {
     }
     let output = app.cli(&args);
     assert!(output.status.success(), "{output:?}");
+}
+
+async fn the_admin_page_sets_an_organisations_webhook_and_retention_rule(backend: Backend) {
+    use crate::helpers::link_containing;
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    store::organisations::ensure(&app.db, SKELLEFTEA, lti::now_unix())
+        .await
+        .unwrap();
+    grant(&app, "umea-admin", "organisation", Some(UMEA));
+    let launched = app.launch(LaunchSpec::learner("umea-admin")).await;
+    let home_url = link_containing(&launched.body, "/admin?session=");
+    let token = home_url.split("session=").nth(1).unwrap().to_owned();
+    let home = app.get(&home_url).await;
+    assert!(home.body.contains("data-testid=\"organisation-form\""));
+    let action = format!("admin/organisations?session={token}");
+    let umea = || async {
+        store::organisations::find(&app.db, UMEA)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let form = |url: &'static str, months: &'static str, what: &'static str| {
+        [
+            ("organisation", UMEA),
+            ("webhook_url", url),
+            ("retention_months", months),
+            ("retention_action", what),
+        ]
+    };
+
+    // Values that cannot be used are refused in the page's language, and change nothing.
+    for (fields, words) in [
+        (
+            form("http://umea.example/hook", "", "anonymise"),
+            "måste börja med https://",
+        ),
+        (
+            form("inte en adress", "", "anonymise"),
+            "inte en giltig webbadress",
+        ),
+        (form("", "0", "anonymise"), "mellan 1 och 240"),
+        (form("", "tolv", "anonymise"), "mellan 1 och 240"),
+    ] {
+        let refused = app.post_form(&action, &fields).await;
+        assert_eq!(refused.status.as_u16(), 400, "{fields:?}: {}", refused.body);
+        assert!(refused.body.contains(words), "{words}: {}", refused.body);
+    }
+    let untouched = umea().await;
+    assert!(untouched.webhook_url.is_none() && untouched.retention_months.is_none());
+
+    // A new webhook: its secret is on the answer page once, and it is what events are signed with.
+    let saved = app
+        .post_form(
+            &action,
+            &form("https://umea.example/hooks/completions", "18", "delete"),
+        )
+        .await;
+    assert_eq!(saved.status.as_u16(), 200, "{}", saved.body);
+    assert_eq!(saved.headers["cache-control"], "no-store");
+    let secret = saved
+        .body
+        .split("data-testid=\"webhook-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let row = umea().await;
+    assert_eq!(
+        row.webhook_url.as_deref(),
+        Some("https://umea.example/hooks/completions")
+    );
+    assert_eq!(row.webhook_secret.as_deref(), Some(secret.as_str()));
+    assert_eq!(
+        (row.retention_months, row.retention_action.as_str()),
+        (Some(18), "delete")
+    );
+    let home = app.get(&home_url).await;
+    assert!(home.body.contains("value=\"18\"") && !home.body.contains(&secret));
+
+    // Saving the same URL keeps its secret (a receiver keeps working); an empty month count removes
+    // the rule; an empty URL removes the webhook.
+    let kept = app
+        .post_form(
+            &action,
+            &form("https://umea.example/hooks/completions", "", "anonymise"),
+        )
+        .await;
+    assert_eq!(kept.status.as_u16(), 303, "{}", kept.body);
+    let row = umea().await;
+    assert_eq!(row.webhook_secret.as_deref(), Some(secret.as_str()));
+    assert_eq!(row.retention_months, None);
+    let removed = app.post_form(&action, &form("", "", "anonymise")).await;
+    assert_eq!(removed.status.as_u16(), 303);
+    assert_eq!(umea().await.webhook_url, None);
+
+    // Another organisation's settings are out of reach.
+    let other = app
+        .post_form(
+            &action,
+            &[
+                ("organisation", SKELLEFTEA),
+                ("webhook_url", "https://evil.example/hook"),
+            ],
+        )
+        .await;
+    assert_eq!(other.status.as_u16(), 404);
+    let skelleftea = store::organisations::find(&app.db, SKELLEFTEA)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(skelleftea.webhook_url.is_none());
+
+    // Every change is in the audit log; the secret never is.
+    let audit = app.get(&format!("admin/audit?session={token}")).await;
+    assert_eq!(
+        audit.body.matches("organisation.change").count(),
+        3,
+        "{}",
+        audit.body
+    );
+    assert!(!audit.body.contains(&secret));
 }
 
 async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organisation(
@@ -1288,8 +1416,15 @@ async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organi
         ("POST", "admin/deployments/1/approve".to_owned()),
         ("POST", "admin/deployments/1/disable".to_owned()),
         ("POST", "admin/grants".to_owned()),
+        ("POST", "admin/organisations".to_owned()),
     ];
-    let fields = [("registration", "1"), ("sub", "x"), ("role", "system")];
+    let fields = [
+        ("registration", "1"),
+        ("sub", "x"),
+        ("role", "system"),
+        ("organisation", UMEA),
+        ("webhook_url", "https://evil.example/hook"),
+    ];
     for (method, path) in &pages {
         for (query, expected, who) in [
             (path.clone(), 401, "without a session"),

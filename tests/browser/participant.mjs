@@ -399,6 +399,15 @@ try {
     await admin.frame.click('[data-testid="admin-link"]');
     await admin.frame.waitForSelector('[data-testid="admin"]');
     await axeCheck(admin.frame, `${lang} admin home`);
+    // An organisation's settings: a new webhook URL gets its signing secret shown once. (Loopback
+    // and a closed port: events of this run go nowhere.)
+    const form = '[data-testid="organisation-form"]';
+    await admin.frame.fill(`${form} input[name="webhook_url"]`, `http://127.0.0.1:9/${lang}-hook`);
+    await Promise.all([
+      admin.frame.waitForSelector('[data-testid="admin-secret"]'),
+      admin.frame.click(`${form} button[type="submit"]`),
+    ]);
+    await axeCheck(admin.frame, `${lang} admin webhook secret`);
     for (const path of ["/admin/completions", "/admin/deliveries", "/admin/audit"]) {
       // Wait for the new page itself: the old one has an h1 too.
       await Promise.all([

@@ -11,7 +11,7 @@ use crate::{
     admin::{self, access::Scope},
     i18n::time::iso8601_utc_ms,
     state::AppState,
-    store::{self, organisations::OrganisationChange},
+    store,
 };
 
 fn at(unix: i64) -> String {
@@ -155,7 +155,7 @@ pub async fn change_organisation(
     // Every value given must be valid, also beside a removal.
     if patch
         .retention_months
-        .is_some_and(|months| !(1..=240).contains(&months))
+        .is_some_and(|months| !admin::directory::RETENTION_MONTHS.contains(&months))
     {
         return Err(ApiError::bad_request(
             "retention_months must be between 1 and 240.",
@@ -178,17 +178,14 @@ pub async fn change_organisation(
             "Give either a retention rule or remove_retention, not both.",
         ));
     }
-    let mut change = OrganisationChange::default();
-    let mut secret = None;
+    let mut settings = admin::directory::OrganisationSettings::default();
     if patch.remove_webhook == Some(true) {
-        change.webhook = Some(None);
+        settings.webhook_url = Some(None);
     } else if let Some(url) = webhook_url {
-        let new_secret = admin::directory::new_webhook_secret();
-        secret = Some(new_secret.clone());
-        change.webhook = Some(Some((url, new_secret)));
+        settings.webhook_url = Some(Some(url));
     }
     if patch.remove_retention == Some(true) {
-        change.retention = Some(None);
+        settings.retention = Some(None);
     } else if patch.retention_months.is_some() || patch.retention_action.is_some() {
         let months = patch
             .retention_months
@@ -203,27 +200,10 @@ pub async fn change_organisation(
             Some(RetentionAction::Delete) => store::organisations::RETENTION_DELETE.to_owned(),
             None => row.retention_action.clone(),
         };
-        change.retention = Some(Some((months, action)));
+        settings.retention = Some(Some((months, action)));
     }
-    let detail = serde_json::json!({
-        "webhook_url": patch.webhook_url.as_deref().filter(|_| secret.is_some()),
-        "remove_webhook": patch.remove_webhook,
-        "retention_months": patch.retention_months,
-        "retention_action": patch.retention_action.map(|a| format!("{a:?}").to_lowercase()),
-        "remove_retention": patch.remove_retention,
-    });
-    let txn = crate::store::begin_write(&app.db).await?;
-    let updated = store::organisations::change(&txn, row, change).await?;
-    principal
-        .audit(
-            &txn,
-            "organisation.change",
-            &format!("organisation:{name}"),
-            Some(&name),
-            detail,
-        )
-        .await?;
-    txn.commit().await?;
+    let (updated, secret) =
+        admin::directory::change_organisation(&app.db, &principal, &name, settings).await?;
     let mut view = Organisation::from_row(updated);
     view.webhook_secret = secret;
     Ok(Json(view))
