@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::{
-    extract::{ConnectInfo, Form, Path, Query, State},
+    extract::{ConnectInfo, Form, Path, Query, State, rejection::FormRejection},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -20,7 +20,7 @@ use crate::{
         access::Principal,
         directory::{AdminError, person_principal},
     },
-    error::{AppError, render},
+    error::{AppError, form_or_400, render},
     i18n::Lang,
     learning::records::CompletionView,
     session::Session,
@@ -396,9 +396,11 @@ pub async fn approve_deployment(
     headers: HeaderMap,
     Query(query): Query<AdminQuery>,
     Path(id): Path<i64>,
-    Form(form): Form<ApproveForm>,
+    form: Result<Form<ApproveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
     admin::directory::set_deployment_status(
         &app.db,
         &app.registry,
@@ -468,9 +470,11 @@ pub async fn grant_role(
     ConnectInfo(origin): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<AdminQuery>,
-    Form(form): Form<GrantForm>,
+    form: Result<Form<GrantForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
     admin::directory::grant_role(
         &app.db,
         &admin.principal,
@@ -520,9 +524,11 @@ pub async fn change_organisation(
     ConnectInfo(origin): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<AdminQuery>,
-    Form(form): Form<OrganisationForm>,
+    form: Result<Form<OrganisationForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
     let lang = admin.lang;
     admin
         .principal

@@ -1270,6 +1270,18 @@ async fn the_admin_page_sets_an_organisations_webhook_and_retention_rule(backend
         assert_eq!(refused.status.as_u16(), 400, "{fields:?}: {}", refused.body);
         assert!(refused.body.contains(words), "{words}: {}", refused.body);
     }
+    // A form that is not the page's (no organisation named) gets the error page, not a bare 422.
+    let malformed = app
+        .post_form(&action, &[("webhook_url", "https://umea.example/hook")])
+        .await;
+    assert_eq!(malformed.status.as_u16(), 400, "{}", malformed.body);
+    assert!(
+        malformed.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(malformed.body.contains("lang=\"sv\""), "{}", malformed.body);
     let untouched = umea().await;
     assert!(untouched.webhook_url.is_none() && untouched.retention_months.is_none());
 
