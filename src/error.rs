@@ -47,6 +47,14 @@ pub enum AppError {
         /// The page language.
         lang: Lang,
     },
+    /// A value a person gave that cannot be used, said in their words (the page's language).
+    #[error("invalid input: {message}")]
+    Invalid {
+        /// What is wrong, for the person who sent it.
+        message: String,
+        /// The page language.
+        lang: Lang,
+    },
     /// No such page.
     #[error("not found")]
     NotFound {
@@ -200,9 +208,16 @@ impl AppError {
             AppError::BadRequest { detail, lang } => (
                 StatusCode::BAD_REQUEST,
                 *lang,
-                lang.t("error-login-missing").to_owned(),
+                lang.t("error-bad-request").to_owned(),
                 Some("BAD_REQUEST"),
                 Some(detail.clone()),
+            ),
+            AppError::Invalid { message, lang } => (
+                StatusCode::BAD_REQUEST,
+                *lang,
+                message.clone(),
+                Some("INVALID_INPUT"),
+                None,
             ),
             AppError::Forbidden { lang } => (
                 StatusCode::FORBIDDEN,

@@ -20,6 +20,7 @@ error-what-now = Start again from the course in your learning platform. If the e
 error-internal = An internal error occurred. Please try again in a moment.
 error-not-found = The page does not exist.
 error-session = Your session has expired or is not valid. Open the course again from your learning platform.
+error-bad-request = What was sent could not be accepted.
 error-login-missing = The login request from the learning platform lacks a required parameter.
 error-login-target = The login request points at an address that does not belong to this tool (target_link_uri).
 error-unknown-platform = The learning platform is not registered in coursebridge. An administrator must register it (issuer and client id) before courses can be launched.

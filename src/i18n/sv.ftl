@@ -20,6 +20,7 @@ error-what-now = Starta om från kursen i lärplattformen. Om felet kvarstår, s
 error-internal = Ett internt fel uppstod. Försök igen om en stund.
 error-not-found = Sidan finns inte.
 error-session = Din session har gått ut eller är ogiltig. Öppna kursen igen från lärplattformen.
+error-bad-request = Det som skickades kunde inte tas emot.
 error-login-missing = Inloggningsbegäran från lärplattformen saknar en obligatorisk parameter.
 error-login-target = Inloggningsbegäran pekar på en adress som inte hör till det här verktyget (target_link_uri).
 error-unknown-platform = Lärplattformen är inte registrerad i coursebridge. En administratör behöver registrera den (utfärdare och klient-id) innan kurser kan startas.

@@ -538,8 +538,8 @@ pub async fn change_organisation(
         .await
         .map_err(|err| course_error(err.into(), lang))?
         .ok_or(AppError::NotFound { lang })?;
-    let invalid = |key: &str| AppError::BadRequest {
-        detail: lang.t(key).to_owned(),
+    let invalid = |key: &str| AppError::Invalid {
+        message: lang.t(key).to_owned(),
         lang,
     };
     let mut settings = admin::directory::OrganisationSettings::default();

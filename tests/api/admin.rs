@@ -1269,6 +1269,13 @@ async fn the_admin_page_sets_an_organisations_webhook_and_retention_rule(backend
         let refused = app.post_form(&action, &fields).await;
         assert_eq!(refused.status.as_u16(), 400, "{fields:?}: {}", refused.body);
         assert!(refused.body.contains(words), "{words}: {}", refused.body);
+        // Said as the page's message, not as a login problem or a technical detail.
+        assert!(
+            !refused.body.contains("Inloggningsbegäran"),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains("<p><code>"), "{}", refused.body);
     }
     // A form that is not the page's (no organisation named) gets the error page, not a bare 422.
     let malformed = app
@@ -1282,6 +1289,11 @@ async fn the_admin_page_sets_an_organisations_webhook_and_retention_rule(backend
             .starts_with("text/html")
     );
     assert!(malformed.body.contains("lang=\"sv\""), "{}", malformed.body);
+    assert!(
+        malformed
+            .body
+            .contains("Det som skickades kunde inte tas emot.")
+    );
     let untouched = umea().await;
     assert!(untouched.webhook_url.is_none() && untouched.retention_months.is_none());
 
