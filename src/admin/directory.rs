@@ -65,18 +65,17 @@ pub struct OrganisationSettings {
 }
 
 /// Changes an organisation's webhook and retention rule, with its audit entry, in one transaction.
-/// A new webhook URL gets a new signing secret, returned here once and never shown again.
+/// `row` is the organisation as the caller read it to decide the change. A new webhook URL gets a
+/// new signing secret, returned here once and never shown again.
 pub async fn change_organisation(
     db: &DatabaseConnection,
     principal: &Principal,
-    name: &str,
+    row: entity::organisation::Model,
     settings: OrganisationSettings,
 ) -> Result<(entity::organisation::Model, Option<String>), AdminError> {
     principal.require(Scope::Admin)?;
-    principal.require_organisation(Some(name))?;
-    let row = store::organisations::find(db, name)
-        .await?
-        .ok_or(AdminError::NotFound("organisation"))?;
+    principal.require_organisation(Some(&row.name))?;
+    let name = row.name.clone();
     if let Some(Some((months, action))) = &settings.retention
         && (!RETENTION_MONTHS.contains(months)
             || ![
@@ -122,7 +121,7 @@ pub async fn change_organisation(
             &txn,
             "organisation.change",
             &format!("organisation:{name}"),
-            Some(name),
+            Some(&name),
             detail,
         )
         .await?;

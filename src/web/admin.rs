@@ -401,17 +401,8 @@ pub async fn approve_deployment(
     let admin = admin_of(&app, &query, &headers, origin).await?;
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
-    admin::directory::set_deployment_status(
-        &app.db,
-        &app.registry,
-        &admin.principal,
-        id,
-        store::deployment::APPROVED,
-        form.organisation.as_deref(),
-    )
-    .await
-    .map_err(|err| admin_error(err, admin.lang))?;
-    Ok(back(&app, &admin, "admin", "approved"))
+    let organisation = form.organisation.as_deref();
+    set_deployment_status(&app, &admin, id, store::deployment::APPROVED, organisation).await
 }
 
 /// `POST /admin/deployments/{id}/disable`.
@@ -423,17 +414,33 @@ pub async fn disable_deployment(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
+    set_deployment_status(&app, &admin, id, store::deployment::DISABLED, None).await
+}
+
+/// Approves or disables a deployment and goes back to the admin home with the matching notice.
+async fn set_deployment_status(
+    app: &App,
+    admin: &Admin,
+    id: i64,
+    status: &str,
+    organisation: Option<&str>,
+) -> Result<Response, AppError> {
     admin::directory::set_deployment_status(
         &app.db,
         &app.registry,
         &admin.principal,
         id,
-        store::deployment::DISABLED,
-        None,
+        status,
+        organisation,
     )
     .await
     .map_err(|err| admin_error(err, admin.lang))?;
-    Ok(back(&app, &admin, "admin", "disabled"))
+    let notice = if status == store::deployment::APPROVED {
+        "approved"
+    } else {
+        "disabled"
+    };
+    Ok(back(app, admin, "admin", notice))
 }
 
 /// `POST /admin/cohorts/{id}/close`.
@@ -580,14 +587,10 @@ pub async fn change_organisation(
     if settings.webhook_url.is_none() && settings.retention.is_none() {
         return Ok(back(&app, &admin, "admin", "organisation"));
     }
-    let (updated, secret) = admin::directory::change_organisation(
-        &app.db,
-        &admin.principal,
-        &form.organisation,
-        settings,
-    )
-    .await
-    .map_err(|err| admin_error(err, lang))?;
+    let (updated, secret) =
+        admin::directory::change_organisation(&app.db, &admin.principal, current, settings)
+            .await
+            .map_err(|err| admin_error(err, lang))?;
     let Some(secret) = secret else {
         return Ok(back(&app, &admin, "admin", "organisation"));
     };

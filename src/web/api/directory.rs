@@ -203,7 +203,7 @@ pub async fn change_organisation(
         settings.retention = Some(Some((months, action)));
     }
     let (updated, secret) =
-        admin::directory::change_organisation(&app.db, &principal, &name, settings).await?;
+        admin::directory::change_organisation(&app.db, &principal, row, settings).await?;
     let mut view = Organisation::from_row(updated);
     view.webhook_secret = secret;
     Ok(Json(view))
