@@ -335,6 +335,7 @@ pub async fn complete_launch(
                 platform.id,
                 &claims.deployment_id,
                 platform.auto_approve_deployments,
+                platform.organisation.clone(),
                 now,
             )
             .await?;

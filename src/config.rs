@@ -39,15 +39,15 @@ pub struct Config {
     pub store_email: bool,
     /// Timeout for calls to platforms (key sets, tokens, services).
     pub outbound_timeout_seconds: u64,
+    /// Let outbound calls use plain http and loopback addresses, for platforms on this machine:
+    /// development, tests and benchmarks only (`demo` sets it). Private ranges stay refused.
+    pub outbound_allow_loopback: bool,
     /// Most characters in one reflection answer.
     pub max_answer_chars: usize,
     /// Self-assessment aggregates are shown only when at least this many people answered.
     pub aggregate_min_respondents: usize,
     /// An instructor launch reads the roster again when the last read is older than this.
     pub roster_sync_age_seconds: u64,
-    /// Hosts whose platforms may register the tool by Dynamic Registration (`/lti/register`),
-    /// comma separated; `*` takes any (set the list in production).
-    pub dynamic_registration_hosts: String,
     /// Run the grade worker inside `serve` (turn off when `coursebridge worker` runs apart).
     pub grade_worker: bool,
     /// Scores the grade worker claims at once.
@@ -89,10 +89,10 @@ impl Default for Config {
             session_ttl_seconds: 8 * 3600,
             store_email: false,
             outbound_timeout_seconds: 10,
+            outbound_allow_loopback: false,
             max_answer_chars: 20_000,
             roster_sync_age_seconds: 3600,
             aggregate_min_respondents: 3,
-            dynamic_registration_hosts: "*".into(),
             grade_worker: true,
             grade_batch_size: 200,
             grade_concurrency: 32,
@@ -216,6 +216,11 @@ impl Config {
 
     pub fn outbound_timeout(&self) -> Duration {
         Duration::from_secs(self.outbound_timeout_seconds)
+    }
+
+    /// The guarded client for URLs that came from outside, with this configuration's policy.
+    pub fn outbound_client(&self) -> reqwest::Result<crate::outbound::Outbound> {
+        crate::outbound::Outbound::new(self.outbound_timeout(), self.outbound_allow_loopback)
     }
 }
 

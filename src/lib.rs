@@ -29,6 +29,7 @@ pub mod grades;
 pub mod i18n;
 pub mod learning;
 pub mod lti;
+pub mod outbound;
 pub mod registry;
 pub mod session;
 pub mod startup;

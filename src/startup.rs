@@ -14,7 +14,7 @@ use crate::{
         keys::{PlatformKeyCache, PlatformKeyPolicy},
     },
     session::{self, SessionKeys},
-    state::{self, App, AppState},
+    state::{App, AppState},
     store,
 };
 
@@ -47,7 +47,7 @@ impl Application {
         )
         .await?;
         let sessions = SessionKeys::from_secret(&secret)?;
-        let http = state::http_client(config.outbound_timeout())?;
+        let http = config.outbound_client()?;
         let platform_keys = PlatformKeyCache::new(
             http.clone(),
             PlatformKeyPolicy {

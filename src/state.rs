@@ -30,8 +30,8 @@ pub struct App {
     pub platform_keys: PlatformKeyCache,
     /// Session token keys.
     pub sessions: SessionKeys,
-    /// Outbound HTTP (User-Agent and timeouts set).
-    pub http: reqwest::Client,
+    /// The guarded client for every URL that came from outside.
+    pub http: crate::outbound::Outbound,
     /// Registrations and approved deployments, briefly cached.
     pub registry: crate::registry::Registry,
     /// Platform access tokens, per registration and scope set.
@@ -59,15 +59,4 @@ impl App {
             .join(path.trim_start_matches('/'))
             .unwrap_or_else(|_| self.public_base.clone())
     }
-}
-
-/// The outbound HTTP client: a User-Agent on every call (Canvas and some Moodle sites refuse
-/// requests without one), timeouts, and no redirects to unexpected places.
-pub fn http_client(timeout: std::time::Duration) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("coursebridge/", env!("CARGO_PKG_VERSION")))
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
 }

@@ -24,6 +24,7 @@ pub mod lti_user;
 pub mod membership;
 pub mod organisation;
 pub mod platform;
+pub mod registration_invitation;
 pub mod resource_link;
 pub mod score_outbox;
 pub mod self_assessment;

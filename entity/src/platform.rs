@@ -18,6 +18,8 @@ pub struct Model {
     /// Deployments seen for the first time are approved at once instead of waiting for an administrator.
     pub auto_approve_deployments: bool,
     pub created_at: i64,
+    /// The organisation that owns deployments seen later (set by a registration invitation).
+    pub organisation: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

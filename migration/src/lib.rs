@@ -11,6 +11,7 @@ mod m20261129_000007_create_learner_group;
 mod m20261129_000008_create_grades;
 mod m20261129_000009_add_platform_storage;
 mod m20261129_000010_create_administration;
+mod m20261201_000011_create_registration_invitation;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_create_grades::Migration),
             Box::new(m20261129_000009_add_platform_storage::Migration),
             Box::new(m20261129_000010_create_administration::Migration),
+            Box::new(m20261201_000011_create_registration_invitation::Migration),
         ]
     }
 }

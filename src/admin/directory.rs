@@ -32,18 +32,23 @@ pub enum AdminError {
 pub enum WebhookUrlError {
     /// Not a URL.
     NotUrl,
-    /// Neither https nor http on this machine's loopback.
+    /// Not https (http only on loopback, with the development setting).
     NotHttps,
+    /// An address inside (loopback without the development setting, private, link-local, …).
+    Inside,
 }
 
-/// A webhook URL an organisation may use (normalised): https, or http on this machine's loopback.
-pub fn webhook_url(value: &str) -> Result<String, WebhookUrlError> {
+/// A webhook URL an organisation may use (normalised), by the outbound policy the deliveries go
+/// through: https to a public host; http and loopback only with `allow_loopback`.
+pub fn webhook_url(value: &str, allow_loopback: bool) -> Result<String, WebhookUrlError> {
     let url = url::Url::parse(value).map_err(|_| WebhookUrlError::NotUrl)?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(url.to_string()),
-        "http" if loopback => Ok(url.to_string()),
-        _ => Err(WebhookUrlError::NotHttps),
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(WebhookUrlError::NotHttps);
+    }
+    match crate::outbound::check_url("webhook_url", value, allow_loopback) {
+        Ok(url) => Ok(url.to_string()),
+        Err(_) if url.scheme() == "http" => Err(WebhookUrlError::NotHttps),
+        Err(_) => Err(WebhookUrlError::Inside),
     }
 }
 
@@ -365,4 +370,32 @@ pub async fn person_principal(
         },
         organisations,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_urls_follow_the_outbound_policy() {
+        assert!(webhook_url("https://umea.example/hook", false).is_ok());
+        assert_eq!(
+            webhook_url("http://umea.example/hook", false),
+            Err(WebhookUrlError::NotHttps)
+        );
+        assert_eq!(
+            webhook_url("https://127.0.0.1/hook", false),
+            Err(WebhookUrlError::Inside)
+        );
+        assert!(webhook_url("http://127.0.0.1:9000/hook", true).is_ok());
+        assert_eq!(
+            webhook_url("https://10.1.2.3/hook", true),
+            Err(WebhookUrlError::Inside)
+        );
+        assert_eq!(
+            webhook_url("https://169.254.169.254/", true),
+            Err(WebhookUrlError::Inside)
+        );
+        assert_eq!(webhook_url("nope", true), Err(WebhookUrlError::NotUrl));
+    }
 }

@@ -1,15 +1,22 @@
 //! Registering the tool with a platform by Dynamic Registration: the platform administrator pastes
 //! one URL, the platform opens it with its configuration URL, and the tool registers itself and
-//! stores the registration (and the deployment, when the platform made one).
-use sea_orm::DbErr;
+//! stores the registration (and the deployment, when the platform made one). The URL is an
+//! administrator's one-time invitation: without one the tool fetches nothing and registers nothing,
+//! and the invitation names the organisation that owns what the registration brings.
+use sea_orm::{DatabaseConnection, DbErr};
 
+use super::{
+    access::{Principal, Scope},
+    directory::AdminError,
+    tokens,
+};
 use crate::{
     lti::{
         self,
         registration::{self, RegistrationError, ToolSite},
     },
     state::App,
-    store::{self, StoreError, platform::NewPlatform},
+    store::{self, StoreError, invitations::NewInvitation, platform::NewPlatform},
 };
 
 /// A registration made.
@@ -28,9 +35,9 @@ pub struct Registered {
 /// Why no registration was made.
 #[derive(Debug, thiserror::Error)]
 pub enum DynamicError {
-    /// The operator does not take registrations from this host.
-    #[error("registrations from {0} are not accepted here")]
-    NotAllowed(String),
+    /// No invitation, or one that is used up or expired: nothing was fetched.
+    #[error("the registration link is missing, used or expired")]
+    NoInvitation,
     /// The platform's side failed or is unusable.
     #[error(transparent)]
     Registration(#[from] RegistrationError),
@@ -42,27 +49,112 @@ pub enum DynamicError {
     Db(#[from] DbErr),
 }
 
-/// Whether `host` may register, by the operator's `dynamic_registration_hosts` (`*`: any).
-pub fn host_allowed(allowed: &str, host: &str) -> bool {
-    allowed
-        .split(',')
-        .map(str::trim)
-        .any(|entry| entry == "*" || entry.eq_ignore_ascii_case(host))
+/// How long an invitation works unless the administrator says otherwise: `7d`.
+pub const DEFAULT_INVITATION_EXPIRY: &str = "7d";
+/// The longest an invitation may work, in seconds (90 days).
+pub const MAX_INVITATION_SECONDS: i64 = 90 * 86_400;
+
+/// An invitation just made: the link (shown once, never stored) and its row.
+pub struct Invitation {
+    /// `<public url>/lti/register/<token>`.
+    pub url: url::Url,
+    /// Its row.
+    pub row: entity::registration_invitation::Model,
 }
 
-/// Runs a dynamic registration from the platform's configuration URL and registration token.
+/// Makes a one-time registration link for `organisation` that works until `expires_at`, with its
+/// audit entry, in one transaction. An organisation's administrator may invite for their own
+/// organisation only.
+pub async fn invite(
+    db: &DatabaseConnection,
+    public_base: &url::Url,
+    principal: &Principal,
+    organisation: &str,
+    expires_at: i64,
+    auto_approve_deployments: bool,
+) -> Result<Invitation, AdminError> {
+    principal.require(Scope::Admin)?;
+    if organisation.chars().count() > 200 || organisation.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(
+            "the organisation's name has at most 200 characters and no control characters".into(),
+        ));
+    }
+    let organisation = organisation.trim();
+    if organisation.is_empty() {
+        return Err(AdminError::Invalid(
+            "an invitation needs the name of the organisation".into(),
+        ));
+    }
+    principal.require_organisation(Some(organisation))?;
+    let now = lti::now_unix();
+    if expires_at <= now || expires_at > now + MAX_INVITATION_SECONDS {
+        return Err(AdminError::Invalid(
+            "an invitation must expire within 90 days".into(),
+        ));
+    }
+    let token = lti::random_token(32);
+    let txn = store::begin_write(db).await?;
+    store::organisations::ensure(&txn, organisation, now).await?;
+    let row = store::invitations::insert(
+        &txn,
+        NewInvitation {
+            token_hash: tokens::hash(&token),
+            organisation: organisation.to_owned(),
+            auto_approve_deployments,
+            created_by: principal.actor.clone(),
+            expires_at,
+        },
+        now,
+    )
+    .await?;
+    principal
+        .audit(
+            &txn,
+            "registration.invite",
+            &format!("registration_invitation:{}", row.id),
+            Some(organisation),
+            serde_json::json!({
+                "expires_at": row.expires_at,
+                "auto_approve_deployments": auto_approve_deployments,
+            }),
+        )
+        .await?;
+    txn.commit().await?;
+    let url = public_base
+        .join(&format!("lti/register/{token}"))
+        .map_err(|err| AdminError::Invalid(err.to_string()))?;
+    Ok(Invitation { url, row })
+}
+
+/// The invitations the principal may see, newest first.
+pub async fn invitations(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> Result<Vec<entity::registration_invitation::Model>, AdminError> {
+    principal.require(Scope::Admin)?;
+    Ok(store::invitations::list(db, principal.organisation.as_deref(), 200).await?)
+}
+
+/// Runs a dynamic registration opened with an invitation's token, from the platform's
+/// configuration URL and registration token. Without a usable invitation nothing is fetched.
 pub async fn register_dynamically(
     app: &App,
+    invitation_token: Option<&str>,
     configuration_url: &str,
     registration_token: Option<&str>,
 ) -> Result<Registered, DynamicError> {
-    let config_url = registration::checked_url("openid_configuration", configuration_url)?;
-    let host = config_url.host_str().unwrap_or_default().to_owned();
-    if !host_allowed(&app.config.dynamic_registration_hosts, &host) {
-        return Err(DynamicError::NotAllowed(host));
+    let now = lti::now_unix();
+    let invitation = match invitation_token {
+        // A token of another shape cannot be one the tool made; it is not even looked up.
+        Some(token) if (20..=100).contains(&token.len()) => {
+            store::invitations::usable(&app.db, &tokens::hash(token), now).await?
+        }
+        _ => None,
     }
-    let config = registration::fetch_configuration(&app.http, &config_url).await?;
-    registration::validate(&config_url, &config)?;
+    .ok_or(DynamicError::NoInvitation)?;
+    let config =
+        registration::fetch_configuration(&app.http, configuration_url, registration_token).await?;
+    registration::validate(&app.http, &config)?;
     let site = ToolSite {
         login: app.url("lti/login"),
         launch: app.url("lti/launch"),
@@ -86,6 +178,10 @@ pub async fn register_dynamically(
         None => issuer.clone(),
     };
     let now = lti::now_unix();
+    let conflict = |err| match err {
+        StoreError::Conflict(what) => DynamicError::AlreadyRegistered(what),
+        StoreError::Db(err) => DynamicError::Db(err),
+    };
     let txn = crate::store::begin_write(&app.db).await?;
     let stored = store::platform::insert(
         &txn,
@@ -100,31 +196,56 @@ pub async fn register_dynamically(
                 .authorization_server
                 .clone()
                 .filter(|aud| *aud != config.token_endpoint),
-            // Without a deployment in the answer (Canvas deploys later), the deployments of this
-            // registration come from the administrator who just registered it.
-            auto_approve_deployments: answer.deployment_id.is_none(),
+            auto_approve_deployments: invitation.auto_approve_deployments,
+            organisation: Some(invitation.organisation.clone()),
         },
         now,
     )
     .await
-    .map_err(|err| match err {
-        StoreError::Conflict(what) => DynamicError::AlreadyRegistered(what),
-        StoreError::Db(err) => DynamicError::Db(err),
-    })?;
-    if let Some(deployment_id) = &answer.deployment_id {
-        store::deployment::add(&txn, stored.id, deployment_id, None, None, now)
-            .await
-            .map_err(|err| match err {
-                StoreError::Conflict(what) => DynamicError::AlreadyRegistered(what),
-                StoreError::Db(err) => DynamicError::Db(err),
-            })?;
+    .map_err(conflict)?;
+    if !store::invitations::consume(&txn, invitation.id, stored.id, now).await? {
+        // Another request registered with the same link first; this one stores nothing.
+        return Err(DynamicError::NoInvitation);
     }
+    // The deployment the platform made while its administrator registered is theirs, approved.
+    if let Some(deployment_id) = &answer.deployment_id {
+        store::deployment::add(
+            &txn,
+            stored.id,
+            deployment_id,
+            Some(invitation.organisation.clone()),
+            None,
+            now,
+        )
+        .await
+        .map_err(conflict)?;
+    }
+    store::admin::audit(
+        &txn,
+        store::admin::AuditEntry {
+            at_ms: now * 1000,
+            actor: &format!("registration_invitation:{}", invitation.id),
+            action: "registration.register",
+            target: &format!("platform:{}", stored.id),
+            organisation: Some(&invitation.organisation),
+            origin: "dynamic-registration",
+            detail: &serde_json::json!({
+                "issuer": issuer,
+                "client_id": answer.client_id,
+                "deployment_id": answer.deployment_id,
+                "invited_by": invitation.created_by,
+            })
+            .to_string(),
+        },
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(
         issuer = %issuer,
         client_id = %answer.client_id,
         deployment_id = ?answer.deployment_id,
         product = ?config.product(),
+        invitation = invitation.id,
         "registered by dynamic registration"
     );
     Ok(Registered {
@@ -133,20 +254,4 @@ pub async fn register_dynamically(
         client_id: answer.client_id,
         deployment_id: answer.deployment_id,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_are_allowed_by_list_or_star() {
-        assert!(host_allowed("*", "moodle.umea.se"));
-        assert!(host_allowed(
-            "moodle.umea.se, umea.instructure.com",
-            "UMEA.instructure.com"
-        ));
-        assert!(!host_allowed("moodle.umea.se", "evil.example"));
-        assert!(!host_allowed("", "moodle.umea.se"));
-    }
 }

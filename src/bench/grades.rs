@@ -123,6 +123,7 @@ pub async fn run_grades_bench(config: Config, args: GradesBenchArgs) -> anyhow::
             tokio::process::Command::new(&exe)
                 .arg("worker")
                 .env("COURSEBRIDGE_DATABASE_URL", &config.database_url)
+                .env("COURSEBRIDGE_OUTBOUND_ALLOW_LOOPBACK", "true")
                 .env(
                     "COURSEBRIDGE_GRADE_BATCH_SIZE",
                     config.grade_batch_size.to_string(),

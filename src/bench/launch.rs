@@ -159,6 +159,7 @@ async fn spawn_server(config: &Config) -> anyhow::Result<Server> {
     let child = tokio::process::Command::new(exe)
         .arg("serve")
         .env("COURSEBRIDGE_DATABASE_URL", &config.database_url)
+        .env("COURSEBRIDGE_OUTBOUND_ALLOW_LOOPBACK", "true")
         .env("COURSEBRIDGE_BIND", format!("127.0.0.1:{port}"))
         .env_remove("COURSEBRIDGE_PUBLIC_URL")
         .env("RUST_LOG", "warn")

@@ -75,6 +75,27 @@ pub enum TokenCommand {
     },
 }
 
+/// `registration …`
+#[derive(Debug, Subcommand)]
+pub enum RegistrationCommand {
+    /// Make a one-time Dynamic Registration link for a platform administrator. It is printed
+    /// once; only its hash is kept.
+    Invite {
+        /// The organisation that owns the registration's deployments.
+        #[arg(long)]
+        organisation: String,
+        /// When it expires: `7d`, `12h` or a date (`2027-06-30`); at most 90 days.
+        #[arg(long, default_value = admin::registrations::DEFAULT_INVITATION_EXPIRY)]
+        expires: String,
+        /// Approve the registration's later deployments at once (otherwise they wait for
+        /// `deployment approve`).
+        #[arg(long)]
+        auto_approve_deployments: bool,
+    },
+    /// List invitations (never the links themselves).
+    List,
+}
+
 /// `organisation …`
 #[derive(Debug, Subcommand)]
 pub enum OrganisationCommand {
@@ -394,16 +415,21 @@ pub async fn organisation(config: Config, command: OrganisationCommand) -> Resul
             let change = if url.trim().is_empty() {
                 None
             } else {
-                let url = admin::directory::webhook_url(url.trim()).map_err(|err| {
-                    CliError::Usage(match err {
+                let url = admin::directory::webhook_url(url.trim(), config.outbound_allow_loopback)
+                    .map_err(|err| {
+                        CliError::Usage(match err {
                         admin::directory::WebhookUrlError::NotUrl => {
                             "--url is not a valid URL".into()
                         }
                         admin::directory::WebhookUrlError::NotHttps => {
                             "--url must use https (http only on loopback)".into()
                         }
+                        admin::directory::WebhookUrlError::Inside => {
+                            "--url points at an address inside (loopback, private or link-local)"
+                                .into()
+                        }
                     })
-                })?;
+                    })?;
                 Some((url, admin::directory::new_webhook_secret()))
             };
             let secret = change.as_ref().map(|(_, secret)| secret.clone());
@@ -574,5 +600,74 @@ pub async fn retention(config: Config, command: RetentionCommand) -> Result<(), 
         "retention applied: {} organisations, {} cohorts, {} people",
         run.organisations, run.cohorts, run.people
     );
+    Ok(())
+}
+
+pub(super) async fn registration(
+    config: Config,
+    command: RegistrationCommand,
+) -> Result<(), CliError> {
+    let db = startup::open_database(&config.database_url).await?;
+    let now = lti::now_unix();
+    match command {
+        RegistrationCommand::Invite {
+            organisation,
+            expires,
+            auto_approve_deployments,
+        } => {
+            let expires_at = admin::tokens::parse_expiry(&expires, now).ok_or_else(|| {
+                CliError::Usage(
+                    "--expires must be days (7d), hours (12h) or a future date (2027-06-30)".into(),
+                )
+            })?;
+            let base = config.public_base(config.bind)?;
+            let invitation = admin::registrations::invite(
+                &db,
+                &base,
+                &Principal::cli(),
+                &organisation,
+                expires_at,
+                auto_approve_deployments,
+            )
+            .await
+            .map_err(|err| match err {
+                admin::directory::AdminError::Invalid(problem) => CliError::Usage(problem),
+                other => CliError::Failed(other.into()),
+            })?;
+            println!(
+                "registration link #{} for {} (deployments {}), works once until {}:",
+                invitation.row.id,
+                invitation.row.organisation,
+                if auto_approve_deployments {
+                    "approved at once"
+                } else {
+                    "wait for approval"
+                },
+                crate::i18n::time::iso8601_utc_ms(expires_at * 1000),
+            );
+            println!("{}", invitation.url);
+        }
+        RegistrationCommand::List => {
+            for row in admin::registrations::invitations(&db, &Principal::cli())
+                .await
+                .map_err(|err| CliError::Failed(err.into()))?
+            {
+                let state = match (row.used_at, row.platform_id) {
+                    (Some(_), Some(platform)) => format!("used by platform #{platform}"),
+                    (Some(_), None) => "used".to_owned(),
+                    _ if row.expires_at <= now => "expired".to_owned(),
+                    _ => "open".to_owned(),
+                };
+                println!(
+                    "#{}\t{}\t{}\texpires {}\tby {}",
+                    row.id,
+                    row.organisation,
+                    state,
+                    crate::i18n::time::iso8601_utc_ms(row.expires_at * 1000),
+                    row.created_by
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -64,6 +64,9 @@ pub enum Command {
     /// API tokens for the admin API.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Dynamic Registration links for platform administrators.
+    #[command(subcommand)]
+    Registration(admin::RegistrationCommand),
     /// Organisations: webhooks and retention rules.
     #[command(subcommand)]
     Organisation(admin::OrganisationCommand),
@@ -350,6 +353,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Admin(command) => admin::admin(config, command).await,
         Command::Token(command) => admin::token(config, command).await,
         Command::Organisation(command) => admin::organisation(config, command).await,
+        Command::Registration(command) => admin::registration(config, command).await,
         Command::Person(command) => admin::person(config, command).await,
         Command::Export(command) => admin::export(config, command).await,
         Command::Retention(command) => admin::retention(config, command).await,
@@ -403,6 +407,7 @@ async fn platform(config: Config, command: PlatformCommand) -> Result<(), CliErr
     match command {
         PlatformCommand::Add(add) => {
             let new = NewPlatform {
+                organisation: None,
                 issuer: checked_url("issuer", add.issuer.trim_end_matches('/'))?,
                 client_id: non_empty("client-id", &add.client_id)?,
                 name: add.name.clone().unwrap_or_else(|| add.issuer.clone()),
@@ -573,7 +578,7 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
 
 async fn worker(config: Config) -> Result<(), CliError> {
     let db = startup::open_database(&config.database_url).await?;
-    let http = crate::state::http_client(config.outbound_timeout()).map_err(anyhow::Error::from)?;
+    let http = config.outbound_client().map_err(anyhow::Error::from)?;
     let worker = std::sync::Arc::new(crate::grades::worker::Worker::new(
         db,
         http,
@@ -704,7 +709,9 @@ async fn rotate_key(config: Config) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn demo(config: Config, args: DemoArgs) -> Result<(), CliError> {
+async fn demo(mut config: Config, args: DemoArgs) -> Result<(), CliError> {
+    // The development LMS runs on this machine.
+    config.outbound_allow_loopback = true;
     let app = Application::build(config).await?;
     let tool = ToolUrls::below(app.public_base())?;
     let platform_url = match args.platform_url {

@@ -249,7 +249,11 @@ impl DevPlatform {
             launches: Mutex::default(),
             jwks_requests: AtomicUsize::new(0),
             jwks_failing: std::sync::atomic::AtomicBool::new(false),
-            http: crate::state::http_client(std::time::Duration::from_secs(10))?,
+            // The development platform calls only the tool it was started for.
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
             services: services::ServiceState::default(),
             trusted_tool_keys: Mutex::default(),
         });
@@ -315,6 +319,7 @@ impl DevPlatform {
     /// The registration the tool needs, as `platform add` takes it.
     pub fn registration(&self) -> crate::store::platform::NewPlatform {
         crate::store::platform::NewPlatform {
+            organisation: None,
             issuer: self.issuer(),
             client_id: self.inner.client_id.clone(),
             name: "coursebridge development platform".into(),
@@ -416,23 +421,32 @@ impl DevPlatform {
         spec
     }
 
-    /// The URL an administrator of this platform would open to register the tool at `tool_base`
-    /// by Dynamic Registration, with a fresh single-use registration token.
-    pub fn registration_url(&self, tool_base: &Url, variant: Variant) -> Url {
+    /// The URL this platform opens to register the tool with the tool's invitation link (what
+    /// its administrator pasted), with a fresh single-use registration token.
+    pub fn registration_url(&self, invitation: &Url, variant: Variant) -> Url {
+        self.registration_url_from(invitation, variant, &self.url(""))
+    }
+
+    /// As [`Self::registration_url`], with the configuration fetched from `platform_base` (another
+    /// name of this platform than its issuer, as an institution's own Canvas host is).
+    pub fn registration_url_from(
+        &self,
+        invitation: &Url,
+        variant: Variant,
+        platform_base: &Url,
+    ) -> Url {
         let token = lti::random_token(16);
         lock(&self.inner.services.registration_tokens).insert(token.clone());
         let name = match variant {
             Variant::Moodle => "moodle",
             Variant::Canvas => "canvas",
         };
-        let mut url = tool_base
-            .join("lti/register")
-            .unwrap_or_else(|_| tool_base.clone());
+        let configuration = platform_base
+            .join(&format!("openid-configuration/{name}"))
+            .unwrap_or_else(|_| platform_base.clone());
+        let mut url = invitation.clone();
         url.query_pairs_mut()
-            .append_pair(
-                "openid_configuration",
-                self.url(&format!("openid-configuration/{name}")).as_str(),
-            )
+            .append_pair("openid_configuration", configuration.as_str())
             .append_pair("registration_token", &token);
         url
     }
@@ -440,6 +454,14 @@ impl DevPlatform {
     /// The tool registrations this platform accepted.
     pub fn registrations(&self) -> Vec<Value> {
         lock(&self.inner.services.registrations).clone()
+    }
+
+    /// How often the tool asked for the platform's OpenID configuration.
+    pub fn configuration_fetches(&self) -> usize {
+        self.inner
+            .services
+            .configuration_fetches
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many scores the gradebook accepted.

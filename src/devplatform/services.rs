@@ -41,6 +41,8 @@ pub struct ServiceState {
     pub(crate) registration_tokens: Mutex<HashSet<String>>,
     /// Tool registrations the platform accepted (the request bodies).
     pub(crate) registrations: Mutex<Vec<Value>>,
+    /// Requests for the OpenID configuration, answered or not.
+    pub(crate) configuration_fetches: std::sync::atomic::AtomicUsize,
     /// How long the gradebook takes to answer a score, in milliseconds (a slow LMS).
     pub(crate) score_delay_ms: std::sync::atomic::AtomicU64,
 }
@@ -487,7 +489,23 @@ impl Variant {
 pub async fn openid_configuration(
     State(inner): State<Arc<Inner>>,
     Path(variant): Path<Variant>,
+    headers: HeaderMap,
 ) -> Response {
+    inner
+        .services
+        .configuration_fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    // Canvas answers this GET only with the registration token as bearer (its documentation's
+    // step 2); Moodle ignores the header.
+    if variant == Variant::Canvas
+        && !bearer(&headers).is_some_and(|t| lock(&inner.services.registration_tokens).contains(&t))
+    {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the registration token must be sent as a bearer token",
+        );
+    }
     let mut config = json!({
         "issuer": inner.issuer(),
         "authorization_endpoint": inner.url("auth").as_str(),
@@ -515,6 +533,35 @@ pub async fn openid_configuration(
     Json(config).into_response()
 }
 
+/// Placements Canvas knows (its LTI placements documentation), the ones a tool may name.
+const CANVAS_PLACEMENTS: [&str; 17] = [
+    "account_navigation",
+    "assignment_edit",
+    "assignment_selection",
+    "assignment_menu",
+    "collaboration",
+    "course_assignments_menu",
+    "course_home_sub_navigation",
+    "course_navigation",
+    "course_settings_sub_navigation",
+    "editor_button",
+    "file_menu",
+    "global_navigation",
+    "homework_submission",
+    "link_selection",
+    "migration_selection",
+    "module_menu",
+    "user_navigation",
+];
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+}
+
 /// `POST /register/{variant}`: takes the tool's registration with a valid registration token.
 pub async fn register(
     State(inner): State<Arc<Inner>>,
@@ -522,11 +569,7 @@ pub async fn register(
     headers: HeaderMap,
     Json(request): Json<Value>,
 ) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
+    let token = bearer(&headers);
     if !token.is_some_and(|t| lock(&inner.services.registration_tokens).remove(&t)) {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
@@ -566,6 +609,22 @@ pub async fn register(
     .into_iter()
     .filter_map(|(ok, name)| (!ok).then_some(name))
     .collect();
+    let unknown_placements: Vec<&str> = tool["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["placements"].as_array())
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|p| variant == Variant::Canvas && !CANVAS_PLACEMENTS.contains(p))
+        .collect();
+    if !unknown_placements.is_empty() {
+        return oauth_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_client_metadata",
+            &format!("unknown placements: {}", unknown_placements.join(", ")),
+        );
+    }
     if !problems.is_empty() {
         return oauth_error(
             StatusCode::BAD_REQUEST,

@@ -34,7 +34,7 @@ pub struct Delivered {
 pub async fn deliver_once(
     worker: &super::worker::Worker,
     db: &sea_orm::DatabaseConnection,
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     now_ms: i64,
     lease_until_ms: i64,
     batch: u64,
@@ -85,14 +85,15 @@ pub async fn deliver_once(
 }
 
 async fn post(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     url: &str,
     secret: &str,
     row: &entity::webhook_delivery::Model,
 ) -> Result<(), String> {
     let timestamp = crate::lti::now_unix();
     let response = http
-        .post(url)
+        .post("webhook URL", url)
+        .map_err(|err| err.to_string())?
         .timeout(Duration::from_secs(10))
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(
@@ -108,14 +109,11 @@ async fn post(
     if status.is_success() {
         Ok(())
     } else {
-        let body: String = response
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(300)
-            .collect();
-        Err(format!("{}: {body}", status.as_u16()))
+        // Redirects are not followed: a receiver that moved must be given its new URL.
+        let body = crate::outbound::body_for_log(response).await;
+        tracing::info!(code = "WEBHOOK_REFUSED", delivery = row.id, status = status.as_u16(),
+            body = %body, "the webhook receiver refused the event");
+        Err(format!("the receiver answered {}", status.as_u16()))
     }
 }
 

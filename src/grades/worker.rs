@@ -87,7 +87,7 @@ pub struct Drained {
 /// One worker. Several may run against one database (in several processes too).
 pub struct Worker {
     db: DatabaseConnection,
-    http: reqwest::Client,
+    http: crate::outbound::Outbound,
     tokens: Arc<TokenCache>,
     settings: WorkerSettings,
     id: String,
@@ -100,21 +100,34 @@ struct Route {
     platform: platform::Model,
 }
 
+/// What a failed score post means. The platform's words are logged, never stored: the stored
+/// error is shown on the admin pages, which show no part of another server's answer.
 fn classify(error: AgsError) -> Outcome {
+    if let AgsError::Status { status, body, .. } = &error {
+        tracing::info!(code = "AGS_REFUSED", status, body = %body, "the grade service refused a call");
+    }
     match error {
         AgsError::Status {
             status,
             retry_after,
-            body,
+            ..
         } if status == 401 || status == 408 || status == 429 || status >= 500 => {
             Outcome::RetryLater {
                 after: retry_after.map(Duration::from_secs),
-                error: format!("{status}: {body}"),
+                error: format!("the grade service answered HTTP {status}"),
             }
         }
-        AgsError::Status { status, body, .. } => Outcome::NotGradable(format!("{status}: {body}")),
+        // Shown after "Not accepted by the LMS:" on the pages; the log line with the code has
+        // the platform's answer.
+        AgsError::Status { status, .. } => {
+            Outcome::NotGradable(format!("HTTP {status} (AGS_REFUSED)"))
+        }
         AgsError::BadUrl(url) => {
             Outcome::NotGradable(format!("the line item URL {url:?} is not valid"))
+        }
+        // A URL the tool does not call will not become one by waiting.
+        AgsError::Outbound(err @ crate::outbound::OutboundError::Refused(_)) => {
+            Outcome::NotGradable(err.to_string())
         }
         other => Outcome::RetryLater {
             after: None,
@@ -150,7 +163,7 @@ impl Worker {
     /// A worker with its own name (for claims) on `db`.
     pub fn new(
         db: DatabaseConnection,
-        http: reqwest::Client,
+        http: crate::outbound::Outbound,
         tokens: Arc<TokenCache>,
         settings: WorkerSettings,
     ) -> Self {
@@ -487,7 +500,7 @@ async fn futures_ready(shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()
 
 /// Posts one score; a 401 renews the token once.
 async fn post(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     tokens: &TokenCache,
     route: &Route,
     key: &SigningKey,
@@ -547,7 +560,10 @@ mod tests {
             (400, "User could not be found: 12"),
         ] {
             match classify(status(permanent, body)) {
-                Outcome::NotGradable(message) => assert!(message.contains(body)),
+                Outcome::NotGradable(message) => {
+                    assert!(message.contains(&permanent.to_string()));
+                    assert!(!message.contains(body), "no platform words on a page");
+                }
                 other => panic!("{permanent} gave {other:?}"),
             }
         }

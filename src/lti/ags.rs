@@ -58,8 +58,11 @@ pub enum AgsError {
     /// The request failed before an answer arrived (connection refused, timeout).
     #[error("the grade service could not be reached: {0}")]
     Transport(#[from] reqwest::Error),
+    /// The URL is not one the tool calls, or the answer was too large.
+    #[error("the grade service: {0}")]
+    Outbound(#[from] crate::outbound::OutboundError),
     /// The platform answered with an error status.
-    #[error("the grade service answered {status}: {body}")]
+    #[error("the grade service answered HTTP {status}")]
     Status {
         /// HTTP status.
         status: u16,
@@ -91,23 +94,22 @@ async fn refusal(response: reqwest::Response) -> AgsError {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
-    let body = response.text().await.unwrap_or_default();
     AgsError::Status {
         status,
         retry_after,
-        body: body.chars().take(300).collect(),
+        body: crate::outbound::body_for_log(response).await,
     }
 }
 
 /// Posts one score to a line item.
 pub async fn post_score(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     token: &str,
     line_item: &str,
     score: &serde_json::Value,
 ) -> Result<(), AgsError> {
     let response = http
-        .post(scores_url(line_item)?)
+        .post("score URL", scores_url(line_item)?.as_str())?
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, SCORE_MEDIA_TYPE)
         .body(score.to_string())
@@ -122,7 +124,7 @@ pub async fn post_score(
 
 /// The line item of the context with this `resource_id` (and `tag`), looking through every page.
 pub async fn find_line_item(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     token: &str,
     line_items: &str,
     resource_id: &str,
@@ -140,7 +142,7 @@ pub async fn find_line_item(
             break;
         }
         let response = http
-            .get(&page_url)
+            .get("line items URL", &page_url)?
             .bearer_auth(token)
             .header(reqwest::header::ACCEPT, CONTAINER_MEDIA_TYPE)
             .send()
@@ -153,10 +155,7 @@ pub async fn find_line_item(
             .get(reqwest::header::LINK)
             .and_then(|v| v.to_str().ok())
             .and_then(super::nrps::next_link);
-        let items: Vec<LineItem> = response
-            .json()
-            .await
-            .map_err(|err| AgsError::Unreadable(err.to_string()))?;
+        let items: Vec<LineItem> = crate::outbound::read_json(response).await?;
         // Platforms may ignore the filters; check them here.
         if let Some(found) = items.into_iter().find(|item| {
             item.resource_id.as_deref() == Some(resource_id)
@@ -170,14 +169,14 @@ pub async fn find_line_item(
 
 /// Creates a line item and returns its URL.
 pub async fn create_line_item(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     token: &str,
     line_items: &str,
     item: &LineItem,
 ) -> Result<String, AgsError> {
     let url = Url::parse(line_items).map_err(|_| AgsError::BadUrl(line_items.to_owned()))?;
     let response = http
-        .post(url)
+        .post("line items URL", url.as_str())?
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, LINE_ITEM_MEDIA_TYPE)
         .header(reqwest::header::ACCEPT, LINE_ITEM_MEDIA_TYPE)
@@ -187,10 +186,7 @@ pub async fn create_line_item(
     if !response.status().is_success() {
         return Err(refusal(response).await);
     }
-    let created: LineItem = response
-        .json()
-        .await
-        .map_err(|err| AgsError::Unreadable(err.to_string()))?;
+    let created: LineItem = crate::outbound::read_json(response).await?;
     created
         .id
         .ok_or_else(|| AgsError::Unreadable("the created line item has no id".into()))

@@ -132,14 +132,14 @@ struct CachedKeySet {
 /// Platform key sets, cached per JWKS URL. Cheap to clone; shared by all requests of a process.
 #[derive(Clone)]
 pub struct PlatformKeyCache {
-    http: reqwest::Client,
+    http: crate::outbound::Outbound,
     policy: PlatformKeyPolicy,
     entries: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<CachedKeySet>>>>>,
 }
 
 impl PlatformKeyCache {
     /// A cache that fetches with `http` (which carries the User-Agent and timeouts).
-    pub fn new(http: reqwest::Client, policy: PlatformKeyPolicy) -> Self {
+    pub fn new(http: crate::outbound::Outbound, policy: PlatformKeyPolicy) -> Self {
         Self {
             http,
             policy,
@@ -194,7 +194,8 @@ impl PlatformKeyCache {
     async fn fetch(&self, jwks_url: &str) -> Result<HashMap<String, DecodingKey>, String> {
         let response = self
             .http
-            .get(jwks_url)
+            .get("jwks_url", jwks_url)
+            .map_err(|err| err.to_string())?
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
@@ -202,10 +203,9 @@ impl PlatformKeyCache {
         if !response.status().is_success() {
             return Err(format!("HTTP {}", response.status()));
         }
-        let body = response.bytes().await.map_err(|err| err.to_string())?;
-        if body.len() > 1024 * 1024 {
-            return Err("key set larger than 1 MiB".into());
-        }
+        let body = crate::outbound::read_limited(response, crate::outbound::MAX_ANSWER_BYTES)
+            .await
+            .map_err(|err| err.to_string())?;
         let set: JwkSet = serde_json::from_slice(&body).map_err(|err| err.to_string())?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {

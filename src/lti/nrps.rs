@@ -48,8 +48,11 @@ pub enum RosterError {
     /// The request failed.
     #[error("the membership service could not be reached: {0}")]
     Transport(#[from] reqwest::Error),
+    /// The URL is not one the tool calls, or the answer was too large or unreadable.
+    #[error("the membership service: {0}")]
+    Outbound(#[from] crate::outbound::OutboundError),
     /// The platform refused or answered something unreadable.
-    #[error("the membership service answered {status}: {body}")]
+    #[error("the membership service answered HTTP {status}")]
     Refused {
         /// HTTP status.
         status: u16,
@@ -72,7 +75,7 @@ pub fn next_link(header: &str) -> Option<String> {
 
 /// Reads every page of the roster. A 401 renews the token once.
 pub async fn fetch_roster(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     tokens: &TokenCache,
     endpoint: &TokenEndpoint<'_>,
     key: &SigningKey,
@@ -89,7 +92,7 @@ pub async fn fetch_roster(
         }
         let token = tokens.token(http, endpoint, key, &[SCOPE]).await?;
         let response = http
-            .get(&url)
+            .get("memberships URL", &url)?
             .header(reqwest::header::ACCEPT, MEDIA_TYPE)
             .bearer_auth(&token)
             .send()
@@ -103,18 +106,17 @@ pub async fn fetch_roster(
         }
         if !response.status().is_success() {
             let status = response.status().as_u16();
-            let body = response.text().await.unwrap_or_default();
-            return Err(RosterError::Refused {
-                status,
-                body: body.chars().take(300).collect(),
-            });
+            let body = crate::outbound::body_for_log(response).await;
+            tracing::info!(code = "NRPS_REFUSED", status, body = %body,
+                "the membership service refused");
+            return Err(RosterError::Refused { status, body });
         }
         next = response
             .headers()
             .get(reqwest::header::LINK)
             .and_then(|v| v.to_str().ok())
             .and_then(next_link);
-        let page: Container = response.json().await?;
+        let page: Container = crate::outbound::read_json(response).await?;
         members.extend(page.members);
     }
     Ok(members)

@@ -51,51 +51,41 @@ impl PlatformConfiguration {
 /// Why a registration did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistrationError {
-    /// A URL is not acceptable (not https, or unparseable).
-    #[error("{0}")]
-    BadUrl(String),
+    /// A URL is not acceptable (not https, unparseable, or an address inside).
+    #[error(transparent)]
+    BadUrl(#[from] crate::outbound::OutboundError),
     /// The configuration is incomplete or inconsistent.
     #[error("the platform's configuration is not usable: {0}")]
     BadConfiguration(String),
     /// The platform could not be reached.
-    #[error("the platform could not be reached: {0}")]
-    Transport(#[from] reqwest::Error),
-    /// The platform refused.
-    #[error("the platform answered {status}: {body}")]
+    #[error("the platform could not be reached")]
+    Transport(#[source] reqwest::Error),
+    /// The platform refused (its answer is logged, never shown).
+    #[error("the platform answered HTTP {status}")]
     Refused {
         /// HTTP status.
         status: u16,
-        /// The start of its answer.
-        body: String,
     },
 }
 
-/// An http(s) URL the tool may call: https, or http on the loopback interface (a development
-/// platform on the same machine).
-pub fn checked_url(what: &str, value: &str) -> Result<Url, RegistrationError> {
-    let url = Url::parse(value)
-        .map_err(|_| RegistrationError::BadUrl(format!("{what} is not a URL: {value:?}")))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(RegistrationError::BadUrl(format!(
-            "{what} must be an https URL: {value:?}"
-        ))),
+impl From<reqwest::Error> for RegistrationError {
+    fn from(err: reqwest::Error) -> Self {
+        Self::Transport(err)
     }
 }
 
-/// Checks the configuration against the URL it came from: the issuer has the configuration URL's
-/// origin, every endpoint is there and usable, and id_tokens can be RS256.
-pub fn validate(config_url: &Url, config: &PlatformConfiguration) -> Result<(), RegistrationError> {
-    let issuer = checked_url("issuer", &config.issuer)?;
-    if issuer.origin() != config_url.origin() {
-        return Err(RegistrationError::BadConfiguration(format!(
-            "the issuer {} is not on the host the configuration came from ({})",
-            config.issuer,
-            config_url.origin().ascii_serialization()
-        )));
-    }
+/// Checks the configuration: every endpoint is there and one the tool may call, the issuer is an
+/// https URL (http on loopback when `http` allows it), and id_tokens can be RS256.
+///
+/// The issuer need not share the configuration URL's origin: Canvas's issuer is
+/// `https://canvas.instructure.com` for every institution's own host. That is safe because a
+/// registration only starts from an administrator's invitation, which is what vouches for the
+/// platform; and the issuer is an identifier the tool compares, never a URL it calls.
+pub fn validate(
+    http: &crate::outbound::Outbound,
+    config: &PlatformConfiguration,
+) -> Result<(), RegistrationError> {
+    crate::outbound::check_url("issuer", &config.issuer, http.allows_loopback())?;
     for (what, value) in [
         ("authorization_endpoint", &config.authorization_endpoint),
         ("token_endpoint", &config.token_endpoint),
@@ -107,7 +97,7 @@ pub fn validate(config_url: &Url, config: &PlatformConfiguration) -> Result<(), 
                 "{what} is missing"
             )));
         }
-        checked_url(what, value)?;
+        http.check(what, value)?;
     }
     if !config.id_token_signing_alg_values_supported.is_empty()
         && !config
@@ -170,7 +160,9 @@ pub fn registration_request(site: &ToolSite) -> Value {
                     "label": "Att leda digital omställning",
                     "label#sv": "Att leda digital omställning",
                     "label#en": "Leading digital change",
-                    "placements": ["ContentArea"],
+                    // Canvas's names for the places an instructor adds content from; Moodle
+                    // and others ignore placements they do not know.
+                    "placements": ["link_selection", "assignment_selection"],
                     "roles": [
                         "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
                         "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
@@ -190,13 +182,12 @@ pub struct Registered {
     pub deployment_id: Option<String>,
 }
 
-async fn refused(response: reqwest::Response) -> RegistrationError {
+async fn refused(what: &str, response: reqwest::Response) -> RegistrationError {
     let status = response.status().as_u16();
-    let body = response.text().await.unwrap_or_default();
-    RegistrationError::Refused {
-        status,
-        body: body.chars().take(300).collect(),
-    }
+    let body = crate::outbound::body_for_log(response).await;
+    tracing::warn!(code = "REG_PLATFORM_REFUSED", what, status, body = %body,
+        "the platform refused a dynamic registration step");
+    RegistrationError::Refused { status }
 }
 
 /// An identifier platforms send as a string or a number, when it is usable.
@@ -210,34 +201,37 @@ fn identifier(value: Option<&Value>) -> Option<String> {
         .filter(|id| !id.is_empty() && id.len() <= 255)
 }
 
-/// Fetches and parses a platform's OpenID configuration.
+/// Fetches and parses a platform's OpenID configuration. The registration token goes with it as a
+/// bearer token: Canvas requires it on this GET, Moodle ignores it.
 pub async fn fetch_configuration(
-    http: &reqwest::Client,
-    url: &Url,
+    http: &crate::outbound::Outbound,
+    url: &str,
+    token: Option<&str>,
 ) -> Result<PlatformConfiguration, RegistrationError> {
-    let response = http
-        .get(url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        return Err(refused(response).await);
+    let mut get = http
+        .get("openid_configuration", url)?
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(token) = token {
+        get = get.bearer_auth(token);
     }
-    response
-        .json()
+    let response = get.send().await?;
+    if !response.status().is_success() {
+        return Err(refused("openid_configuration", response).await);
+    }
+    crate::outbound::read_json(response)
         .await
         .map_err(|err| RegistrationError::BadConfiguration(err.to_string()))
 }
 
 /// Posts the registration, with the registration token as bearer when there is one.
 pub async fn register(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     endpoint: &str,
     token: Option<&str>,
     request: &Value,
 ) -> Result<Registered, RegistrationError> {
     let mut post = http
-        .post(checked_url("registration_endpoint", endpoint)?)
+        .post("registration_endpoint", endpoint)?
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::ACCEPT, "application/json")
         .body(request.to_string());
@@ -246,10 +240,9 @@ pub async fn register(
     }
     let response = post.send().await?;
     if !response.status().is_success() {
-        return Err(refused(response).await);
+        return Err(refused("registration_endpoint", response).await);
     }
-    let answer: Value = response
-        .json()
+    let answer: Value = crate::outbound::read_json(response)
         .await
         .map_err(|err| RegistrationError::BadConfiguration(err.to_string()))?;
     let client_id = identifier(answer.get("client_id"))
@@ -282,20 +275,26 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn the_issuer_must_be_on_the_configuration_host() {
-        let url = Url::parse("https://moodle.example/mod/lti/openid-configuration.php").unwrap();
-        assert!(validate(&url, &config("https://moodle.example")).is_ok());
-        assert_eq!(config("https://moodle.example").product(), Some("moodle"));
-        assert!(validate(&url, &config("https://evil.example")).is_err());
-        assert!(validate(&url, &config("http://moodle.example")).is_err());
+    fn outbound() -> crate::outbound::Outbound {
+        crate::outbound::Outbound::new(std::time::Duration::from_secs(1), false).unwrap()
     }
 
     #[test]
-    fn plain_http_only_on_loopback() {
-        assert!(checked_url("x", "http://127.0.0.1:8081/c").is_ok());
-        assert!(checked_url("x", "http://moodle.example/c").is_err());
-        assert!(checked_url("x", "ftp://moodle.example/c").is_err());
+    fn the_issuer_may_be_another_host_but_must_be_https() {
+        let http = outbound();
+        assert!(validate(&http, &config("https://moodle.example")).is_ok());
+        assert_eq!(config("https://moodle.example").product(), Some("moodle"));
+        // Canvas: one issuer for every institution's host.
+        assert!(validate(&http, &config("https://canvas.instructure.com")).is_ok());
+        assert!(validate(&http, &config("http://moodle.example")).is_err());
+    }
+
+    #[test]
+    fn endpoints_inside_are_refused() {
+        let http = outbound();
+        let mut inside = config("https://moodle.example");
+        inside.jwks_uri = "https://169.254.169.254/latest/meta-data".into();
+        assert!(validate(&http, &inside).is_err());
     }
 
     #[test]

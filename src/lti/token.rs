@@ -62,8 +62,11 @@ pub enum TokenError {
     /// The request failed before an answer arrived.
     #[error("the token endpoint could not be reached: {0}")]
     Transport(#[from] reqwest::Error),
+    /// The endpoint is not one the tool calls, or its answer could not be read.
+    #[error("token endpoint: {0}")]
+    Outbound(#[from] crate::outbound::OutboundError),
     /// The platform refused.
-    #[error("the token endpoint answered {status}: {body}")]
+    #[error("the token endpoint answered HTTP {status}")]
     Refused {
         /// HTTP status.
         status: u16,
@@ -74,7 +77,7 @@ pub enum TokenError {
 
 /// Asks `token_url` for a token with `scopes`, authenticating with a signed client assertion.
 pub async fn request_access_token(
-    http: &reqwest::Client,
+    http: &crate::outbound::Outbound,
     token_url: &str,
     audience: &str,
     client_id: &str,
@@ -85,7 +88,7 @@ pub async fn request_access_token(
     let assertion = key.sign(&ClientAssertion::new(client_id, audience, now))?;
     let scope = scopes.join(" ");
     let response = http
-        .post(token_url)
+        .post("token endpoint", token_url)?
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_assertion_type", CLIENT_ASSERTION_TYPE),
@@ -96,13 +99,15 @@ pub async fn request_access_token(
         .await?;
     let status = response.status();
     if !status.is_success() {
-        let body = response.text().await.unwrap_or_default();
+        let body = crate::outbound::body_for_log(response).await;
+        tracing::info!(code = "TOKEN_REFUSED", status = status.as_u16(), body = %body,
+            "the token endpoint refused the client assertion");
         return Err(TokenError::Refused {
             status: status.as_u16(),
-            body: body.chars().take(300).collect(),
+            body,
         });
     }
-    Ok(response.json().await?)
+    Ok(crate::outbound::read_json(response).await?)
 }
 
 /// Access tokens per (registration, scope set), reused until shortly before they expire: platforms
@@ -152,7 +157,7 @@ impl TokenCache {
     /// A bearer token for `scopes`: the cached one, or a new one from the platform.
     pub async fn token(
         &self,
-        http: &reqwest::Client,
+        http: &crate::outbound::Outbound,
         endpoint: &TokenEndpoint<'_>,
         key: &SigningKey,
         scopes: &[&str],

@@ -64,13 +64,14 @@ pub async fn record_seen(
     platform_id: i64,
     lti_deployment_id: &str,
     auto_approve: bool,
+    organisation: Option<String>,
     now: i64,
 ) -> Result<deployment::Model, DbErr> {
     let status = if auto_approve { APPROVED } else { PENDING };
     deployment::Entity::insert(deployment::ActiveModel {
         platform_id: Set(platform_id),
         lti_deployment_id: Set(lti_deployment_id.to_owned()),
-        organisation: Set(None),
+        organisation: Set(organisation),
         status: Set(status.into()),
         created_at: Set(now),
         approved_at: Set(auto_approve.then_some(now)),

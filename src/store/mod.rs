@@ -14,6 +14,7 @@ pub mod course;
 pub mod deployment;
 pub mod grades;
 pub mod group;
+pub mod invitations;
 pub mod launch_record;
 pub mod launch_state;
 pub mod organisations;

@@ -25,6 +25,8 @@ pub struct NewPlatform {
     pub token_audience: Option<String>,
     /// Approve unseen deployments at once.
     pub auto_approve_deployments: bool,
+    /// The organisation that owns deployments seen later.
+    pub organisation: Option<String>,
 }
 
 /// Stores a registration; `Conflict` when (issuer, client_id) exists.
@@ -43,6 +45,7 @@ pub async fn insert(
         jwks_url: Set(new.jwks_url),
         token_audience: Set(new.token_audience),
         auto_approve_deployments: Set(new.auto_approve_deployments),
+        organisation: Set(new.organisation),
         created_at: Set(now),
         ..Default::default()
     })
@@ -68,6 +71,7 @@ pub async fn upsert(
                 jwks_url: Set(new.jwks_url),
                 token_audience: Set(new.token_audience),
                 auto_approve_deployments: Set(new.auto_approve_deployments),
+                organisation: Set(new.organisation),
                 ..Default::default()
             };
             Ok(platform::Entity::update(model).exec(db).await?)

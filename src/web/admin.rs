@@ -206,6 +206,11 @@ struct AdminHome<'a> {
     cohorts: Vec<CohortRow>,
     grant_action: String,
     organisation_action: String,
+    invitation_action: String,
+    /// The organisation an organisation administrator acts for.
+    scope_organisation: String,
+    /// Organisation, state, valid until.
+    invitations: Vec<(String, &'static str, String)>,
 }
 
 fn status_label(lang: Lang, status: &str) -> &'static str {
@@ -356,6 +361,27 @@ pub async fn show_home(
     } else {
         Vec::new()
     };
+    let now = crate::lti::now_unix();
+    let invitations = admin::registrations::invitations(&app.db, &admin.principal)
+        .await
+        .map_err(|err| admin_error(err, lang))?
+        .into_iter()
+        .take(20)
+        .map(|i| {
+            let state = if i.used_at.is_some() {
+                lang.t("admin-invitation-used")
+            } else if i.expires_at <= now {
+                lang.t("admin-invitation-expired")
+            } else {
+                lang.t("admin-invitation-open")
+            };
+            (
+                i.organisation,
+                state,
+                crate::i18n::time::format_date(i.expires_at),
+            )
+        })
+        .collect();
     let page = AdminHome {
         lang,
         assets_base: app.public_base.as_str(),
@@ -374,6 +400,9 @@ pub async fn show_home(
         cohorts,
         grant_action: admin.url(&app, "admin/grants"),
         organisation_action: admin.url(&app, "admin/organisations"),
+        invitation_action: admin.url(&app, "admin/invitations"),
+        scope_organisation: admin.principal.organisation.clone().unwrap_or_default(),
+        invitations,
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -556,10 +585,17 @@ pub async fn change_organisation(
             settings.webhook_url = Some(None);
         }
     } else {
-        let url = admin::directory::webhook_url(url).map_err(|err| match err {
-            admin::directory::WebhookUrlError::NotUrl => invalid("admin-invalid-webhook-url"),
-            admin::directory::WebhookUrlError::NotHttps => invalid("admin-invalid-webhook-https"),
-        })?;
+        let url = admin::directory::webhook_url(url, app.config.outbound_allow_loopback).map_err(
+            |err| match err {
+                admin::directory::WebhookUrlError::NotUrl => invalid("admin-invalid-webhook-url"),
+                admin::directory::WebhookUrlError::NotHttps => {
+                    invalid("admin-invalid-webhook-https")
+                }
+                admin::directory::WebhookUrlError::Inside => {
+                    invalid("admin-invalid-webhook-inside")
+                }
+            },
+        )?;
         // The same URL again keeps its secret: saving the retention rule does not break a receiver.
         if current.webhook_url.as_deref() != Some(url.as_str()) {
             settings.webhook_url = Some(Some(url));
@@ -610,6 +646,91 @@ pub async fn change_organisation(
         back_url: admin.url(&app, "admin"),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+/// The registration link form.
+#[derive(Debug, Deserialize)]
+pub struct InvitationForm {
+    /// The organisation that owns the registration's deployments.
+    pub organisation: String,
+    /// Days the link works.
+    #[serde(default)]
+    pub days: String,
+    /// `true` when checked.
+    #[serde(default)]
+    pub auto_approve_deployments: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_invitation.html")]
+struct AdminInvitation<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    intro: String,
+    url: String,
+    back_url: String,
+}
+
+/// `POST /admin/invitations`: a one-time Dynamic Registration link, shown once on the answer page
+/// (never in a URL the browser keeps, never again).
+pub async fn create_invitation(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    form: Result<Form<InvitationForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
+    let lang = admin.lang;
+    let days = match form.days.trim() {
+        "" => 7,
+        days => days
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=90).contains(d))
+            .ok_or_else(|| AppError::Invalid {
+                message: lang.t("admin-invalid-invitation-days").to_owned(),
+                lang,
+            })?,
+    };
+    let invitation = admin::registrations::invite(
+        &app.db,
+        &app.public_base,
+        &admin.principal,
+        &form.organisation,
+        crate::lti::now_unix() + days * 86_400,
+        form.auto_approve_deployments.as_deref() == Some("true"),
+    )
+    .await
+    .map_err(|err| admin_error(err, lang))?;
+    let page = AdminInvitation {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        intro: lang.tf(
+            "admin-invitation-intro",
+            &[
+                ("organisation", &invitation.row.organisation),
+                (
+                    "expires",
+                    &crate::i18n::time::format_date(invitation.row.expires_at),
+                ),
+            ],
+        ),
+        url: invitation.url.to_string(),
+        back_url: admin.url(&app, "admin"),
+    };
+    let mut response = render(&page, StatusCode::OK);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 struct ReportRow {

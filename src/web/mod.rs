@@ -43,7 +43,8 @@ pub fn router(state: AppState) -> Router {
             get(lti::login_initiation_query).post(lti::login_initiation_form),
         )
         .route("/lti/launch", post(lti::launch))
-        .route("/lti/register", get(registration::register))
+        .route("/lti/register", get(registration::register_uninvited))
+        .route("/lti/register/{invitation}", get(registration::register))
         .route(
             "/lti/deep-linking",
             get(deep_linking::show_picker).post(deep_linking::choose),
@@ -108,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/cohorts/{id}/archive", get(admin::download_archive))
         .route("/admin/grants", post(admin::grant_role))
         .route("/admin/organisations", post(admin::change_organisation))
+        .route("/admin/invitations", post(admin::create_invitation))
         .merge(api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))

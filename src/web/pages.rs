@@ -30,7 +30,7 @@ pub async fn show_index(State(app): State<AppState>) -> Response {
     render(
         &IndexPage {
             assets_base: app.public_base.as_str(),
-            register_url: app.url("lti/register").to_string(),
+            register_url: app.url("lti/register/").to_string(),
             login_url: app.url("lti/login").to_string(),
             launch_url: app.url("lti/launch").to_string(),
             jwks_url: app.url(".well-known/jwks.json").to_string(),

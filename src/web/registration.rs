@@ -1,8 +1,10 @@
-//! `GET /lti/register`: Dynamic Registration, started by the platform in a window or frame of the
-//! administrator's browser. It ends with a page that tells the platform to close it.
+//! `GET /lti/register/{invitation}`: Dynamic Registration, started by the platform in a window or
+//! frame of the administrator's browser with the one-time link an administrator of the tool sent.
+//! It ends with a page that tells the platform to close it. `GET /lti/register` without a link is
+//! refused before anything is fetched.
 use askama::Template;
 use axum::{
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
@@ -32,11 +34,26 @@ struct RegisteredPage<'a> {
     text: String,
 }
 
-/// `GET /lti/register?openid_configuration=…&registration_token=…`.
+/// `GET /lti/register`: no invitation, so no registration.
+pub async fn register_uninvited(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    run(app, headers, None, None).await
+}
+
+/// `GET /lti/register/{invitation}?openid_configuration=…&registration_token=…`.
 pub async fn register(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<RegisterQuery>,
+    Path(invitation): Path<String>,
+    query: Result<Query<RegisterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    run(app, headers, Some(invitation), query.ok().map(|Query(q)| q)).await
+}
+
+async fn run(
+    app: AppState,
+    headers: HeaderMap,
+    invitation: Option<String>,
+    query: Option<RegisterQuery>,
 ) -> Response {
     let lang = super::lti::browser_language(&headers);
     let failed = |status: StatusCode, key: &str, code: &'static str, detail: String| {
@@ -54,6 +71,25 @@ pub async fn register(
             status,
         )
     };
+    let no_invitation = || {
+        failed(
+            StatusCode::FORBIDDEN,
+            "registration-no-invitation",
+            "REG_NO_INVITATION",
+            "the registration link is missing, used or expired".into(),
+        )
+    };
+    let Some(invitation) = invitation else {
+        return no_invitation();
+    };
+    let Some(query) = query else {
+        return failed(
+            StatusCode::BAD_REQUEST,
+            "registration-no-configuration",
+            "REG_NO_CONFIGURATION",
+            "the query cannot be read".into(),
+        );
+    };
     let Some(configuration) = query.openid_configuration.filter(|c| !c.is_empty()) else {
         return failed(
             StatusCode::BAD_REQUEST,
@@ -63,7 +99,14 @@ pub async fn register(
         );
     };
     let token = query.registration_token.filter(|t| !t.is_empty());
-    match registrations::register_dynamically(&app, &configuration, token.as_deref()).await {
+    match registrations::register_dynamically(
+        &app,
+        Some(&invitation),
+        &configuration,
+        token.as_deref(),
+    )
+    .await
+    {
         Ok(registered) => render(
             &RegisteredPage {
                 lang,
@@ -76,12 +119,7 @@ pub async fn register(
             },
             StatusCode::OK,
         ),
-        Err(DynamicError::NotAllowed(host)) => failed(
-            StatusCode::FORBIDDEN,
-            "registration-not-allowed",
-            "REG_HOST_NOT_ALLOWED",
-            host,
-        ),
+        Err(DynamicError::NoInvitation) => no_invitation(),
         Err(DynamicError::AlreadyRegistered(what)) => failed(
             StatusCode::CONFLICT,
             "registration-exists",
@@ -96,6 +134,7 @@ pub async fn register(
             "REG_BAD_CONFIGURATION",
             err.to_string(),
         ),
+        // The page says what failed and what to do; what the platform answered is only logged.
         Err(DynamicError::Registration(err)) => failed(
             StatusCode::BAD_GATEWAY,
             "registration-platform-failed",

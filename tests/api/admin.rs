@@ -205,6 +205,7 @@ async fn every_route_refuses_missing_expired_revoked_wrong_scope_and_other_organ
     let close = json!({"closed": false});
     let patch = json!({"retention_months": 12});
     let erase = json!({"mode": "anonymise"});
+    let invite = json!({"organisation": UMEA});
     let routes: Vec<(&str, String, Option<&Value>, Needs, bool)> = vec![
         // (method, path, body, needs, names one Umeå thing)
         ("GET", "api/v1/completions".into(), None, Needs::Read, false),
@@ -235,6 +236,20 @@ async fn every_route_refuses_missing_expired_revoked_wrong_scope_and_other_organ
             None,
             Needs::System,
             false,
+        ),
+        (
+            "GET",
+            "api/v1/registration-invitations".into(),
+            None,
+            Needs::Admin,
+            false,
+        ),
+        (
+            "POST",
+            "api/v1/registration-invitations".into(),
+            Some(&invite),
+            Needs::Admin,
+            true,
         ),
         (
             "GET",
@@ -361,6 +376,8 @@ async fn every_route_refuses_missing_expired_revoked_wrong_scope_and_other_organ
         let reply = call(&app, method, path, Some(allowed), *body).await;
         let expected = if path.contains("/retry") {
             [200, 409]
+        } else if *method == "POST" && path.ends_with("registration-invitations") {
+            [201, 201]
         } else {
             [200, 200]
         };
@@ -1200,8 +1217,150 @@ fn the_committed_openapi_document_is_current() {
 
 on_both_databases!(
     admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organisation,
-    the_admin_page_sets_an_organisations_webhook_and_retention_rule
+    the_admin_page_sets_an_organisations_webhook_and_retention_rule,
+    registration_links_come_from_the_api_and_the_admin_page_within_the_organisation
 );
+
+async fn registration_links_come_from_the_api_and_the_admin_page_within_the_organisation(
+    backend: Backend,
+) {
+    use crate::helpers::link_containing;
+    use reqwest::StatusCode;
+    let app = spawn_app(backend).await;
+    let umea = token(&app, Scope::Admin, Some(UMEA), 3600).await;
+    let reader = token(&app, Scope::CompletionsRead, Some(UMEA), 3600).await;
+    let path = "api/v1/registration-invitations";
+
+    // The API: the link once in the answer, never in a listing; another organisation is not theirs.
+    let made = call(
+        &app,
+        "POST",
+        path,
+        Some(&umea),
+        Some(&json!({"organisation": UMEA, "expires_in_days": 2})),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let link = made.json()["url"].as_str().unwrap().to_owned();
+    assert!(
+        link.starts_with(app.base.join("lti/register/").unwrap().as_str()),
+        "{link}"
+    );
+    assert_eq!(made.json()["auto_approve_deployments"], false);
+    let listed = call(&app, "GET", path, Some(&umea), None).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+    assert!(!listed.text().contains(link.rsplit('/').next().unwrap()));
+    call(
+        &app,
+        "POST",
+        path,
+        Some(&umea),
+        Some(&json!({"organisation": SKELLEFTEA})),
+    )
+    .await
+    .assert_problem(404, "another organisation");
+    call(
+        &app,
+        "POST",
+        path,
+        Some(&reader),
+        Some(&json!({"organisation": UMEA})),
+    )
+    .await
+    .assert_problem(403, "read-only token");
+    call(
+        &app,
+        "POST",
+        path,
+        Some(&umea),
+        Some(&json!({"organisation": UMEA, "expires_in_days": 91})),
+    )
+    .await
+    .assert_problem(400, "too long");
+    call(
+        &app,
+        "POST",
+        path,
+        None,
+        Some(&json!({"organisation": UMEA})),
+    )
+    .await
+    .assert_problem(401, "no token");
+
+    // The admin page: a form, an answer page that shows the link once, audited.
+    grant(&app, "umea-inviter", "organisation", Some(UMEA));
+    let launched = app.launch(LaunchSpec::learner("umea-inviter")).await;
+    let home_url = link_containing(&launched.body, "/admin?session=");
+    let session = home_url.split("session=").nth(1).unwrap().to_owned();
+    let home = app.get(&home_url).await;
+    assert!(
+        home.body.contains("data-testid=\"invitation-form\""),
+        "{}",
+        home.body
+    );
+    let action = format!("admin/invitations?session={session}");
+    let refused = app
+        .post_form(&action, &[("organisation", UMEA), ("days", "tolv")])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("heltal från 1 till 90"),
+        "{}",
+        refused.body
+    );
+    let other = app
+        .post_form(&action, &[("organisation", SKELLEFTEA), ("days", "7")])
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "{}", other.body);
+    let answer = app
+        .post_form(
+            &action,
+            &[
+                ("organisation", UMEA),
+                ("days", "7"),
+                ("auto_approve_deployments", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    let shown = answer
+        .body
+        .split("data-testid=\"invitation-url\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(shown.contains("/lti/register/"), "{shown}");
+    let rows = store::invitations::list(&app.db, Some(UMEA), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].auto_approve_deployments);
+    assert!(rows[0].created_by.starts_with("person:"), "{:?}", rows[0]);
+    let again = app.get(&home_url).await;
+    assert!(!again.body.contains(shown.rsplit('/').next().unwrap()));
+    assert!(again.body.contains("Oanvänd"), "{}", again.body);
+    let audit = store::admin::audit_entries(&app.db, Some(UMEA), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "registration.invite")
+            .count(),
+        2,
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|e| !e.detail.contains(shown.rsplit('/').next().unwrap()))
+    );
+}
 
 fn grant(app: &TestApp, sub: &str, role: &str, organisation: Option<&str>) {
     let mut args = vec![

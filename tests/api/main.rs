@@ -32,6 +32,7 @@ mod hostile;
 mod instructor;
 mod keys;
 mod launch;
+mod outbound;
 mod registration;
 mod schema;
 mod services;

@@ -20,7 +20,8 @@ async fn platform_services_accept_the_tools_signed_assertion(backend: Backend) {
     }
     let stored = store::tool_key::current(&app.db).await.unwrap().unwrap();
     let key = SigningKey::from_pem(&stored.kid, &stored.private_key_pem).unwrap();
-    let http = coursebridge::state::http_client(std::time::Duration::from_secs(5)).unwrap();
+    let http =
+        coursebridge::outbound::Outbound::new(std::time::Duration::from_secs(5), true).unwrap();
     let token_url = app.platform.url("token").to_string();
     let scopes = [
         "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
@@ -63,7 +64,8 @@ async fn platform_services_accept_the_tools_signed_assertion(backend: Backend) {
     let mut pages = 0;
     while let Some(url) = next.take() {
         let response = http
-            .get(&url)
+            .get("url", &url)
+            .unwrap()
             .bearer_auth(&granted.access_token)
             .send()
             .await

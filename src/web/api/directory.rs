@@ -119,13 +119,16 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(
         .ok_or_else(|| serde::de::Error::custom("retention_months must be a whole number"))
 }
 
-fn webhook_url_ok(value: &str) -> Result<String, ApiError> {
+fn webhook_url_ok(value: &str, allow_loopback: bool) -> Result<String, ApiError> {
     use admin::directory::WebhookUrlError;
-    admin::directory::webhook_url(value).map_err(|err| match err {
+    admin::directory::webhook_url(value, allow_loopback).map_err(|err| match err {
         WebhookUrlError::NotUrl => ApiError::bad_request("webhook_url is not a valid URL."),
         WebhookUrlError::NotHttps => {
             ApiError::bad_request("webhook_url must use https (http is accepted only on loopback).")
         }
+        WebhookUrlError::Inside => ApiError::bad_request(
+            "webhook_url points at an address inside (loopback, private or link-local), which the tool does not call.",
+        ),
     })
 }
 
@@ -164,7 +167,7 @@ pub async fn change_organisation(
     let webhook_url = patch
         .webhook_url
         .as_deref()
-        .map(webhook_url_ok)
+        .map(|url| webhook_url_ok(url, app.config.outbound_allow_loopback))
         .transpose()?;
     if patch.remove_webhook == Some(true) && webhook_url.is_some() {
         return Err(ApiError::bad_request(
@@ -673,6 +676,112 @@ pub async fn list_audit_log(
                 origin: row.origin,
                 detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
             })
+            .collect(),
+    ))
+}
+
+/// A Dynamic Registration link, as listed (the link itself is shown only when it is made).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegistrationInvitation {
+    /// Row id.
+    pub id: i64,
+    /// The organisation that owns the registration's deployments.
+    pub organisation: String,
+    /// Whether the registration's later deployments are approved at once.
+    pub auto_approve_deployments: bool,
+    /// When it stops working.
+    pub expires_at: String,
+    /// When a platform registered with it.
+    pub used_at: Option<String>,
+    /// The registration made with it.
+    pub registration_id: Option<i64>,
+    /// The one-time link: only in the answer that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl RegistrationInvitation {
+    fn from_row(row: entity::registration_invitation::Model) -> Self {
+        Self {
+            id: row.id,
+            organisation: row.organisation,
+            auto_approve_deployments: row.auto_approve_deployments,
+            expires_at: at(row.expires_at),
+            used_at: row.used_at.map(at),
+            registration_id: row.platform_id,
+            url: None,
+        }
+    }
+}
+
+/// What a new registration link says.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegistrationInvitation {
+    /// The organisation that owns the registration's deployments.
+    #[schema(min_length = 1, max_length = 200)]
+    pub organisation: String,
+    /// Days until it stops working (default 7).
+    #[schema(minimum = 1, maximum = 90)]
+    #[serde(default)]
+    pub expires_in_days: Option<u16>,
+    /// Approve the registration's later deployments at once (default: they wait for approval).
+    #[serde(default)]
+    pub auto_approve_deployments: Option<bool>,
+}
+
+/// Make a one-time Dynamic Registration link for a platform administrator.
+#[utoipa::path(post, path = "/api/v1/registration-invitations", tag = "administration",
+    security(("token" = [])),
+    request_body = NewRegistrationInvitation,
+    responses(
+        (status = 201, description = "The invitation, with its link (shown this once)", body = RegistrationInvitation),
+        (status = 400, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The organisation is another organisation's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_registration_invitation(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+    ApiJson(new): ApiJson<NewRegistrationInvitation>,
+) -> Result<(axum::http::StatusCode, Json<RegistrationInvitation>), ApiError> {
+    let days = i64::from(new.expires_in_days.unwrap_or(7));
+    if !(1..=90).contains(&days) {
+        return Err(ApiError::bad_request(
+            "expires_in_days must be between 1 and 90.",
+        ));
+    }
+    let invitation = admin::registrations::invite(
+        &app.db,
+        &app.public_base,
+        &principal,
+        &new.organisation,
+        crate::lti::now_unix() + days * 86_400,
+        new.auto_approve_deployments.unwrap_or(false),
+    )
+    .await?;
+    let mut view = RegistrationInvitation::from_row(invitation.row);
+    view.url = Some(invitation.url.to_string());
+    Ok((axum::http::StatusCode::CREATED, Json(view)))
+}
+
+/// List Dynamic Registration links (never the links themselves), newest first.
+#[utoipa::path(get, path = "/api/v1/registration-invitations", tag = "administration",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The invitations", body = Vec<RegistrationInvitation>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_registration_invitations(
+    State(app): State<AppState>,
+    ApiPrincipal(principal): ApiPrincipal,
+) -> Result<Json<Vec<RegistrationInvitation>>, ApiError> {
+    let rows = admin::registrations::invitations(&app.db, &principal).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(RegistrationInvitation::from_row)
             .collect(),
     ))
 }

@@ -39,6 +39,11 @@ pub fn routes() -> Router<AppState> {
             axum::routing::patch(directory::change_organisation),
         )
         .route("/api/v1/registrations", get(directory::list_registrations))
+        .route(
+            "/api/v1/registration-invitations",
+            get(directory::list_registration_invitations)
+                .post(directory::create_registration_invitation),
+        )
         .route("/api/v1/deployments", get(directory::list_deployments))
         .route(
             "/api/v1/deployments/{id}/approve",
@@ -81,6 +86,8 @@ pub fn routes() -> Router<AppState> {
         directory::list_organisations,
         directory::change_organisation,
         directory::list_registrations,
+        directory::list_registration_invitations,
+        directory::create_registration_invitation,
         directory::list_deployments,
         directory::approve_deployment,
         directory::disable_deployment,
