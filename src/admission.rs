@@ -13,8 +13,64 @@ use crate::{
     },
     session::Session,
     state::App,
-    store::{self, deployment, launch_record, launch_state},
+    store::{self, deployment, launch_record, used_login},
 };
+
+/// What the `state` parameter carries: everything the launch needs to finish this login, signed
+/// with the installation's key (shared by every instance). Starting a login therefore writes
+/// nothing: an unauthenticated request costs no row, and the launch reads no row to find its login.
+/// The one fact a signature cannot carry — that the login was used — is written when the launch is
+/// admitted (`store::used_login`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct LoginState {
+    /// Marks the token as a login state: session tokens are signed with the same key.
+    #[serde(rename = "use")]
+    purpose: LoginPurpose,
+    /// The nonce handed to the platform, unique per login.
+    nonce: String,
+    /// SHA-256 hex of the browser's binding secret (cookie or platform storage).
+    bnd: String,
+    /// The registration the login is for.
+    pid: i64,
+    /// The login's target link URI.
+    tlu: String,
+    /// The platform's storage target, when it offered platform storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    st: Option<String>,
+    /// The login initiation's parameters, to start the same login again in a window of its own;
+    /// left out when they would make the state longer than [`MAX_STATE_CHARS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lq: Option<String>,
+    /// When the state stops being accepted, Unix seconds.
+    exp: i64,
+}
+
+/// Longest `state` handed to a platform: every LMS takes a state of this size in its redirect.
+pub const MAX_STATE_CHARS: usize = 2000;
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+enum LoginPurpose {
+    #[serde(rename = "login")]
+    Login,
+}
+
+impl LoginState {
+    /// The state a launch carries, when it is this installation's, unaltered and unexpired.
+    fn read(app: &App, state: &str) -> Option<Self> {
+        app.sessions.verify_claims(state).ok()
+    }
+
+    /// Whether `secret` is the binding secret of the browser that started this login.
+    fn bound_to(&self, secret: Option<&str>) -> bool {
+        secret.is_some_and(|secret| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(
+                lti::sha256_hex(secret).as_bytes(),
+                self.bnd.as_bytes(),
+            )
+            .is_ok()
+        })
+    }
+}
 
 /// Why a login or launch did not go through.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +98,9 @@ pub enum AdmissionError {
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] DbErr),
+    /// The login state could not be signed.
+    #[error("cannot sign the login state: {0}")]
+    Signing(String),
 }
 
 /// The cookie that binds a login to the browser that started it. Its name is derived from the
@@ -93,25 +152,28 @@ pub struct ProofMissing {
     /// Read the proof from the platform's storage, when the login put it there.
     pub storage: Option<StorageTarget>,
     /// The same login started again in a window of its own (first party: the cookie works).
-    pub new_window: Url,
+    /// `None` when the login's parameters were too long to travel in the state.
+    pub new_window: Option<Url>,
 }
 
 /// When a launch arrives without proof: what the page can still do, for a login that is waiting
 /// (known, unused, unexpired). `None` for anything else; the launch then fails as usual.
 pub async fn proof_missing(app: &App, state: &str) -> Result<Option<ProofMissing>, DbErr> {
-    let now = lti::now_unix();
-    let Some(row) = launch_state::find(&app.db, state).await? else {
+    let Some(login) = LoginState::read(app, state) else {
         return Ok(None);
     };
-    if row.consumed_at.is_some() || row.expires_at <= now {
+    if used_login::is_used(&app.db, &login.nonce).await? {
         return Ok(None);
     }
-    let mut new_window = app.url("lti/login");
-    new_window.set_query(row.login_query.as_deref());
-    let storage = match &row.storage_target {
+    let new_window = login.lq.as_deref().map(|query| {
+        let mut url = app.url("lti/login");
+        url.set_query(Some(query));
+        url
+    });
+    let storage = match &login.st {
         Some(frame) => app
             .registry
-            .platform_by_id(&app.db, row.platform_id)
+            .platform_by_id(&app.db, login.pid)
             .await?
             .and_then(|platform| Url::parse(&platform.auth_login_url).ok())
             .map(|auth| storage_target(frame, &auth, state)),
@@ -123,7 +185,8 @@ pub async fn proof_missing(app: &App, state: &str) -> Result<Option<ProofMissing
     }))
 }
 
-/// Checks the login initiation, stores state and nonce, and builds the redirect to the platform.
+/// Checks the login initiation, signs state and nonce into the state, and builds the redirect to
+/// the platform.
 pub async fn begin_login(
     app: &App,
     initiation: &LoginInitiation,
@@ -168,26 +231,31 @@ pub async fn begin_login(
     let auth_url = Url::parse(&platform.auth_login_url)
         .map_err(|err| DbErr::Custom(format!("stored auth_login_url is not a URL: {err}")))?;
 
-    let state = lti::random_token(32);
     let nonce = lti::random_token(32);
     let binding_secret = lti::random_token(32);
-    let now = lti::now_unix();
     let ttl = app.config.login_state_ttl_seconds;
-    launch_state::insert(
-        &app.db,
-        launch_state::NewLaunchState {
-            state: state.clone(),
-            nonce: nonce.clone(),
-            browser_binding: lti::sha256_hex(&binding_secret),
-            platform_id: platform.id,
-            target_link_uri: login.target_link_uri.to_string(),
-            created_at: now,
-            expires_at: now + ttl as i64,
-            storage_target: login.storage_target.clone(),
-            login_query: Some(initiation.to_query()),
-        },
-    )
-    .await?;
+    let mut claims = LoginState {
+        purpose: LoginPurpose::Login,
+        nonce: nonce.clone(),
+        bnd: lti::sha256_hex(&binding_secret),
+        pid: platform.id,
+        tlu: login.target_link_uri.to_string(),
+        st: login.storage_target.clone(),
+        lq: Some(initiation.to_query()),
+        exp: lti::now_unix() + ttl as i64,
+    };
+    let sign = |claims: &LoginState| {
+        app.sessions
+            .issue_claims(claims)
+            .map_err(|err| AdmissionError::Signing(err.to_string()))
+    };
+    let mut state = sign(&claims)?;
+    if state.len() > MAX_STATE_CHARS {
+        // Long hints: the login cannot be restarted in a new window, but it still works in a
+        // browser that keeps the cookie or offers platform storage.
+        claims.lq = None;
+        state = sign(&claims)?;
+    }
     let location = lti::login::authentication_request(
         &auth_url,
         &login,
@@ -268,21 +336,20 @@ pub async fn complete_launch(
         .ok_or(LaunchError::TokenMissing)?;
     let now = lti::now_unix();
 
-    // Single use across every instance: one conditional UPDATE decides who owns the launch. A post
-    // from another browser does not match the binding and so does not burn the login.
-    let consumed = match binding_secret {
-        Some(secret) => {
-            launch_state::consume(&app.db, state_value, &lti::sha256_hex(secret), now).await?
+    // Forged, altered, foreign or expired states all read as unknown. A post from another browser
+    // does not hold the binding secret and is refused without touching the login.
+    let state = LoginState::read(app, state_value).ok_or(LaunchError::StateUnknown)?;
+    if !state.bound_to(binding_secret) {
+        return Err(if used_login::is_used(&app.db, &state.nonce).await? {
+            LaunchError::StateReused
+        } else {
+            LaunchError::StateMismatch
         }
-        None => None,
-    };
-    let state = match consumed {
-        Some(state) => state,
-        None => return Err(why_not_consumed(app, state_value, now).await?.into()),
-    };
+        .into());
+    }
     let platform = app
         .registry
-        .platform_by_id(&app.db, state.platform_id)
+        .platform_by_id(&app.db, state.pid)
         .await?
         .ok_or(LaunchError::StateUnknown)?;
     let header = launch::read_header(id_token)?;
@@ -302,7 +369,7 @@ pub async fn complete_launch(
         issuer: &platform.issuer,
         client_id: &platform.client_id,
         nonce: &state.nonce,
-        target_link_uri: &state.target_link_uri,
+        target_link_uri: &state.tlu,
         now,
         leeway: app.config.clock_leeway_seconds,
     };
@@ -310,7 +377,7 @@ pub async fn complete_launch(
         Err(LaunchError::NonceMismatch) => {
             // A validly signed token whose nonce belongs to a finished login is a replay.
             let replayed = match launch::unverified_nonce(id_token) {
-                Some(nonce) => launch_state::nonce_consumed(&app.db, &nonce).await?,
+                Some(nonce) => used_login::is_used(&app.db, &nonce).await?,
                 None => false,
             };
             return Err(if replayed {
@@ -322,6 +389,10 @@ pub async fn complete_launch(
         }
         other => other?,
     };
+    // Single use across every instance: the insert of the nonce decides which post owns the login.
+    if !used_login::consume(&app.db, &state.nonce, state.exp).await? {
+        return Err(LaunchError::StateReused.into());
+    }
 
     let deployment = match app
         .registry
@@ -483,14 +554,4 @@ fn display_name(claims: &LtiClaims) -> Option<String> {
             (None, Some(family)) => Some(family.clone()),
             (None, None) => None,
         })
-}
-
-/// Why a state could not be consumed: unknown or expired, already used, or not this browser's.
-async fn why_not_consumed(app: &App, state: &str, now: i64) -> Result<LaunchError, DbErr> {
-    Ok(match launch_state::find(&app.db, state).await? {
-        None => LaunchError::StateUnknown,
-        Some(row) if row.consumed_at.is_some() => LaunchError::StateReused,
-        Some(row) if row.expires_at <= now => LaunchError::StateUnknown,
-        Some(_) => LaunchError::StateMismatch,
-    })
 }

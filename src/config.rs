@@ -39,6 +39,20 @@ pub struct Config {
     pub store_email: bool,
     /// Timeout for calls to platforms (key sets, tokens, services).
     pub outbound_timeout_seconds: u64,
+    /// Most HTTP connections open at once; keep it below the process's file descriptor limit.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers; also the longest a keep-alive connection
+    /// stays open idle.
+    pub header_read_timeout_seconds: u64,
+    /// Web origins, space separated, that may frame the tool besides the registered platforms'
+    /// own (an LMS that frames it from a host other than its issuer and login URL).
+    pub frame_ancestors: String,
+    /// Requests a minute one client may send to the forms reachable without a session (the
+    /// accessibility feedback form, Dynamic Registration); past it they answer 429.
+    pub public_form_requests_per_minute: u32,
+    /// Take the client's address from the last `X-Forwarded-For` entry (set when a proxy you run
+    /// adds it; otherwise every client could claim any address).
+    pub trust_forwarded_for: bool,
     /// Let outbound calls use plain http and loopback addresses, for platforms on this machine:
     /// development, tests and benchmarks only (`demo` sets it). Private ranges stay refused.
     pub outbound_allow_loopback: bool,
@@ -90,6 +104,11 @@ impl Default for Config {
             store_email: false,
             outbound_timeout_seconds: 10,
             outbound_allow_loopback: false,
+            public_form_requests_per_minute: 20,
+            frame_ancestors: String::new(),
+            max_connections: 1024,
+            header_read_timeout_seconds: 10,
+            trust_forwarded_for: false,
             max_answer_chars: 20_000,
             roster_sync_age_seconds: 3600,
             aggregate_min_respondents: 3,
@@ -170,6 +189,11 @@ impl Config {
             ("session_ttl_seconds", self.session_ttl_seconds),
             ("outbound_timeout_seconds", self.outbound_timeout_seconds),
             ("platform_jwks_ttl_seconds", self.platform_jwks_ttl_seconds),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+            ("max_connections", self.max_connections as u64),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid {
@@ -178,6 +202,7 @@ impl Config {
                 });
             }
         }
+        self.extra_frame_ancestors()?;
         if self.aggregate_min_respondents < 2 {
             return Err(ConfigError::Invalid {
                 key: "aggregate_min_respondents",
@@ -216,6 +241,25 @@ impl Config {
 
     pub fn outbound_timeout(&self) -> Duration {
         Duration::from_secs(self.outbound_timeout_seconds)
+    }
+
+    /// The origins of `frame_ancestors`, checked.
+    pub fn extra_frame_ancestors(&self) -> Result<Vec<String>, ConfigError> {
+        self.frame_ancestors
+            .split_whitespace()
+            .map(|entry| {
+                Url::parse(entry)
+                    .ok()
+                    .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
+                    .map(|url| url.origin().ascii_serialization())
+                    .ok_or_else(|| ConfigError::Invalid {
+                        key: "frame_ancestors",
+                        problem: format!(
+                            "`{entry}` is not an http(s) origin such as https://lms.example.se"
+                        ),
+                    })
+            })
+            .collect()
     }
 
     /// The guarded client for URLs that came from outside, with this configuration's policy.

@@ -55,6 +55,20 @@ pub enum AppError {
         /// The page language.
         lang: Lang,
     },
+    /// The request body is larger than the service takes.
+    #[error("request body too large")]
+    TooLarge {
+        /// The page language.
+        lang: Lang,
+    },
+    /// This client sent more of these requests than the limit allows; try again later.
+    #[error("too many requests")]
+    TooManyRequests {
+        /// The page language.
+        lang: Lang,
+        /// Seconds until the next request is taken.
+        retry_after: u64,
+    },
     /// No such page.
     #[error("not found")]
     NotFound {
@@ -83,11 +97,16 @@ pub fn form_or_400<T>(
     form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
     lang: Lang,
 ) -> Result<T, AppError> {
-    form.map(|axum::Form(value)| value)
-        .map_err(|rejection| AppError::BadRequest {
-            detail: rejection.body_text(),
-            lang,
-        })
+    form.map(|axum::Form(value)| value).map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge { lang }
+        } else {
+            AppError::BadRequest {
+                detail: rejection.body_text(),
+                lang,
+            }
+        }
+    })
 }
 
 /// Renders a page, falling back to plain text if the template itself fails.
@@ -127,6 +146,13 @@ impl AppError {
                         Some(launch.code()),
                         Some(launch.to_string()),
                     ),
+                    AdmissionError::Login(login @ crate::lti::login::LoginError::TooLong(..)) => (
+                        StatusCode::BAD_REQUEST,
+                        lang,
+                        lang.t("error-login-too-long").to_owned(),
+                        Some("LTI_LOGIN_TOO_LONG"),
+                        Some(login.to_string()),
+                    ),
                     AdmissionError::Login(login) => (
                         StatusCode::BAD_REQUEST,
                         lang,
@@ -155,7 +181,7 @@ impl AppError {
                         Some("LTI_AMBIGUOUS_ISSUER"),
                         Some(error.to_string()),
                     ),
-                    AdmissionError::Storage(_) => (
+                    AdmissionError::Storage(_) | AdmissionError::Signing(_) => (
                         StatusCode::INTERNAL_SERVER_ERROR,
                         lang,
                         lang.t("error-internal").to_owned(),
@@ -226,6 +252,20 @@ impl AppError {
                 Some("FORBIDDEN"),
                 None,
             ),
+            AppError::TooLarge { lang } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                *lang,
+                lang.t("error-too-large").to_owned(),
+                Some("BODY_TOO_LARGE"),
+                None,
+            ),
+            AppError::TooManyRequests { lang, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                *lang,
+                lang.t("error-too-many-requests").to_owned(),
+                Some("RATE_LIMITED"),
+                None,
+            ),
             AppError::NotFound { lang } => (
                 StatusCode::NOT_FOUND,
                 *lang,
@@ -247,6 +287,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, lang, message, code, detail) = self.parts();
+        let retry_after = match &self {
+            AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         } else {
@@ -261,7 +305,15 @@ impl IntoResponse for AppError {
             code,
             detail,
         };
-        render(&page, status)
+        let mut response = render(&page, status);
+        if let Some(seconds) = retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 

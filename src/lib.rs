@@ -31,6 +31,7 @@ pub mod learning;
 pub mod lti;
 pub mod outbound;
 pub mod registry;
+pub mod serve;
 pub mod session;
 pub mod startup;
 pub mod state;

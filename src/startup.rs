@@ -55,6 +55,8 @@ impl Application {
                 refetch_interval: Duration::from_secs(config.platform_jwks_refetch_seconds),
             },
         );
+        let public_forms =
+            crate::web::limits::public_form_limiter(config.public_form_requests_per_minute);
         let state = AppState(Arc::new(App {
             db,
             config,
@@ -68,6 +70,8 @@ impl Application {
             contacts: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             admin_roles: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             occasions: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
+            public_forms,
+            platform_origins: crate::registry::TtlCache::new(crate::registry::TTL, 1),
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));
         Ok(Self { listener, state })
@@ -95,18 +99,19 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_expired_states(self.state.db.clone()));
+        let purge = tokio::spawn(purge_used_logins(self.state.db.clone()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = self.state.config.grade_worker.then(|| {
             let worker = Arc::new(self.grade_worker());
             tokio::spawn(worker.run_until(wait_for(stopped.clone())))
         });
         let router = crate::web::router(self.state.clone());
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let limits = crate::serve::ConnectionLimits {
+            max_connections: self.state.config.max_connections,
+            header_read_timeout: Duration::from_secs(self.state.config.header_read_timeout_seconds),
+            shutdown_grace: Duration::from_secs(30),
+        };
+        crate::serve::serve(self.listener, router, limits, async move {
             shutdown.await;
             let _ = stop.send(true);
         })
@@ -116,7 +121,7 @@ impl Application {
             // The worker finishes its batch and gives back what it holds.
             let _ = worker.await;
         }
-        served.context("the HTTP server failed")
+        Ok(())
     }
 
     /// A grade worker sharing this service's database, HTTP client and token cache.
@@ -156,16 +161,17 @@ pub async fn ensure_tool_key(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes login states long after they expired, every few minutes.
-async fn purge_expired_states(db: DatabaseConnection) {
+/// Deletes the records of used logins an hour after their states expired, every few minutes (until
+/// then a replayed id_token is named a replay rather than a mismatch).
+async fn purge_used_logins(db: DatabaseConnection) {
     let mut interval = tokio::time::interval(Duration::from_secs(300));
     loop {
         interval.tick().await;
         let cutoff = lti::now_unix() - 3600;
-        match store::launch_state::purge_expired(&db, cutoff).await {
+        match store::used_login::purge_expired(&db, cutoff).await {
             Ok(0) => {}
-            Ok(deleted) => tracing::debug!(deleted, "purged expired login states"),
-            Err(err) => tracing::warn!(error = %err, "purging login states failed"),
+            Ok(deleted) => tracing::debug!(deleted, "purged records of expired logins"),
+            Err(err) => tracing::warn!(error = %err, "purging records of expired logins failed"),
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct App {
     >,
     /// Parsed course versions.
     pub courses: crate::learning::participant::CourseCache,
+    /// The web origins of the registered platforms, briefly cached (`frame-ancestors`).
+    pub platform_origins: crate::registry::TtlCache<(), Arc<Vec<String>>>,
+    /// Requests per client to the forms anyone can reach (feedback, registration).
+    pub public_forms: crate::web::limits::PublicFormLimiter,
     /// What recent launches recorded, to skip rewriting identical rows.
     pub recent_launches: crate::registry::TtlCache<String, crate::store::launch_record::Recorded>,
 }

@@ -20,6 +20,9 @@ pub struct Model {
     pub created_at: i64,
     /// The organisation that owns deployments seen later (set by a registration invitation).
     pub organisation: Option<String>,
+    /// The web origin the platform frames the tool from, when it is neither the issuer's nor the
+    /// login URL's (recorded from a dynamic registration's configuration URL).
+    pub frame_origin: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ enum RegistrationInvitation {
 enum Platform {
     Table,
     Organisation,
+    FrameOrigin,
 }
 
 #[async_trait::async_trait]
@@ -44,15 +45,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The organisation that owns deployments seen later for this registration.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Platform::Table)
-                    .add_column(string_null(Platform::Organisation))
-                    .to_owned(),
-            )
-            .await
+        // The organisation that owns deployments seen later for this registration, and the web
+        // origin its administrator registered from (Canvas frames the tool from the institution's
+        // host, which is neither its issuer nor its login URL). One column per statement: SQLite's
+        // ALTER TABLE adds one at a time.
+        for column in [Platform::Organisation, Platform::FrameOrigin] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Platform::Table)
+                        .add_column(string_null(column))
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {

@@ -198,6 +198,10 @@ pub async fn register_dynamically(
                 .filter(|aud| *aud != config.token_endpoint),
             auto_approve_deployments: invitation.auto_approve_deployments,
             organisation: Some(invitation.organisation.clone()),
+            frame_origin: url::Url::parse(configuration_url)
+                .ok()
+                .map(|url| url.origin().ascii_serialization())
+                .filter(|origin| origin != "null"),
         },
         now,
     )
@@ -240,6 +244,7 @@ pub async fn register_dynamically(
     )
     .await?;
     txn.commit().await?;
+    app.platform_origins.remove(&());
     tracing::info!(
         issuer = %issuer,
         client_id = %answer.client_id,

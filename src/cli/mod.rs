@@ -408,6 +408,7 @@ async fn platform(config: Config, command: PlatformCommand) -> Result<(), CliErr
         PlatformCommand::Add(add) => {
             let new = NewPlatform {
                 organisation: None,
+                frame_origin: None,
                 issuer: checked_url("issuer", add.issuer.trim_end_matches('/'))?,
                 client_id: non_empty("client-id", &add.client_id)?,
                 name: add.name.clone().unwrap_or_else(|| add.issuer.clone()),

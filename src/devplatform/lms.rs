@@ -216,7 +216,8 @@ fn answer(inner: &Inner, request: AuthRequest) -> Response {
     else {
         return refuse("unknown lti_message_hint");
     };
-    if request.login_hint.as_deref() != Some(spec.sub.as_str()) {
+    let expected_hint = spec.login_hint.as_deref().unwrap_or(spec.sub.as_str());
+    if request.login_hint.as_deref() != Some(expected_hint) {
         return refuse("login_hint does not match the launch");
     }
     let id_token = match inner.id_token(&spec, &nonce) {

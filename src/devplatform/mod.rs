@@ -118,6 +118,8 @@ pub struct LaunchSpec {
     /// `lti_storage_target` in the login initiation: the platform offers to keep data for the tool
     /// (its page answers `lti.put_data` and `lti.get_data`).
     pub storage_target: Option<String>,
+    /// `login_hint` in the login initiation; the `sub` when `None` (platforms' hints are opaque).
+    pub login_hint: Option<String>,
 }
 
 impl LaunchSpec {
@@ -145,6 +147,7 @@ impl LaunchSpec {
             edits: Vec::new(),
             signing: Signing::Platform,
             storage_target: None,
+            login_hint: None,
         }
     }
 
@@ -320,6 +323,7 @@ impl DevPlatform {
     pub fn registration(&self) -> crate::store::platform::NewPlatform {
         crate::store::platform::NewPlatform {
             organisation: None,
+            frame_origin: None,
             issuer: self.issuer(),
             client_id: self.inner.client_id.clone(),
             name: "coursebridge development platform".into(),
@@ -512,7 +516,7 @@ impl Inner {
 
     fn login_url(&self, spec: LaunchSpec) -> Url {
         let hint = lti::random_token(12);
-        let login_hint = spec.sub.clone();
+        let login_hint = spec.login_hint.clone().unwrap_or_else(|| spec.sub.clone());
         let deployment = spec
             .deployment_id
             .clone()

@@ -32,7 +32,16 @@ pub enum LoginError {
     /// `target_link_uri` is not an absolute http(s) URL.
     #[error("`target_link_uri` is not an absolute http(s) URL")]
     BadTargetLinkUri,
+    /// A parameter is longer than any platform sends.
+    #[error("the login request's `{0}` is longer than {1} bytes")]
+    TooLong(&'static str, usize),
 }
+
+/// Longest `login_hint` and `lti_message_hint` taken (platforms send short ids or a signed hint of
+/// a few hundred bytes; anything longer is not a login).
+pub const MAX_HINT_BYTES: usize = 4096;
+/// Longest `iss`, `target_link_uri`, `client_id` and `lti_deployment_id` taken.
+pub const MAX_PARAMETER_BYTES: usize = 1024;
 
 /// The checked login request.
 #[derive(Debug, Clone)]
@@ -61,6 +70,31 @@ fn required(value: &Option<String>, name: &'static str) -> Result<String, LoginE
 impl LoginInitiation {
     /// Checks presence and shape of the parameters (the registration lookup is the caller's).
     pub fn check(&self) -> Result<CheckedLogin, LoginError> {
+        for (name, value, limit) in [
+            ("login_hint", &self.login_hint, MAX_HINT_BYTES),
+            ("lti_message_hint", &self.lti_message_hint, MAX_HINT_BYTES),
+            ("iss", &self.iss, MAX_PARAMETER_BYTES),
+            (
+                "target_link_uri",
+                &self.target_link_uri,
+                MAX_PARAMETER_BYTES,
+            ),
+            ("client_id", &self.client_id, MAX_PARAMETER_BYTES),
+            (
+                "lti_deployment_id",
+                &self.lti_deployment_id,
+                MAX_PARAMETER_BYTES,
+            ),
+            (
+                "lti_storage_target",
+                &self.lti_storage_target,
+                MAX_PARAMETER_BYTES,
+            ),
+        ] {
+            if value.as_ref().is_some_and(|v| v.len() > limit) {
+                return Err(LoginError::TooLong(name, limit));
+            }
+        }
         let issuer = required(&self.iss, "iss")?;
         let login_hint = required(&self.login_hint, "login_hint")?;
         let target = required(&self.target_link_uri, "target_link_uri")?;
@@ -200,6 +234,30 @@ mod tests {
             bad_target.check().unwrap_err(),
             LoginError::BadTargetLinkUri
         );
+    }
+
+    #[test]
+    fn hints_and_parameters_longer_than_any_platform_sends_are_refused() {
+        let mut long = initiation();
+        long.login_hint = Some("x".repeat(MAX_HINT_BYTES));
+        assert!(long.check().is_ok());
+        long.login_hint = Some("x".repeat(MAX_HINT_BYTES + 1));
+        assert_eq!(
+            long.check().unwrap_err(),
+            LoginError::TooLong("login_hint", MAX_HINT_BYTES)
+        );
+        let mut long = initiation();
+        long.lti_message_hint = Some("x".repeat(200_000));
+        assert_eq!(
+            long.check().unwrap_err(),
+            LoginError::TooLong("lti_message_hint", MAX_HINT_BYTES)
+        );
+        let mut long = initiation();
+        long.target_link_uri = Some(format!("https://tool.example/{}", "a".repeat(2000)));
+        assert!(matches!(
+            long.check().unwrap_err(),
+            LoginError::TooLong("target_link_uri", _)
+        ));
     }
 
     #[test]

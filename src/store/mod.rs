@@ -16,7 +16,6 @@ pub mod grades;
 pub mod group;
 pub mod invitations;
 pub mod launch_record;
-pub mod launch_state;
 pub mod organisations;
 pub mod people;
 pub mod platform;
@@ -26,6 +25,7 @@ pub mod self_assessment;
 pub mod submission;
 pub mod tool_key;
 pub mod tool_setting;
+pub mod used_login;
 pub mod webhooks;
 
 /// A storage failure, with unique-constraint violations told apart (they are the caller's fault).

@@ -1,8 +1,8 @@
 //! Everything stored about one person, for a subject access export and for erasure. Limited to a
 //! set of contexts when an organisation asks (its own cohorts only).
 use entity::{
-    completion_record, contact_person, context, group_member, launch_state, lti_user, membership,
-    score_outbox, self_assessment, submission, submission_event, submission_revision,
+    completion_record, contact_person, context, group_member, lti_user, membership, score_outbox,
+    self_assessment, submission, submission_event, submission_revision,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
@@ -238,20 +238,6 @@ pub async fn erase(
             .exec(db)
             .await?;
         super::admin::delete_grants_of(db, user.platform_id, &user.sub).await?;
-        // A login's query names the person (`login_hint`); used and expired logins are worthless.
-        launch_state::Entity::delete_many()
-            .filter(launch_state::Column::PlatformId.eq(user.platform_id))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(launch_state::Column::ConsumedAt.is_not_null())
-                    .add(launch_state::Column::LoginQuery.like(format!(
-                        "%{}%",
-                        url::form_urlencoded::byte_serialize(user.sub.as_bytes())
-                            .collect::<String>()
-                    ))),
-            )
-            .exec(db)
-            .await?;
         lti_user::Entity::update_many()
             .col_expr(lti_user::Column::Sub, Expr::value(pseudonym))
             .col_expr(lti_user::Column::Name, Expr::value(Option::<String>::None))

@@ -27,6 +27,8 @@ pub struct NewPlatform {
     pub auto_approve_deployments: bool,
     /// The organisation that owns deployments seen later.
     pub organisation: Option<String>,
+    /// The web origin the platform frames the tool from, when known apart.
+    pub frame_origin: Option<String>,
 }
 
 /// Stores a registration; `Conflict` when (issuer, client_id) exists.
@@ -46,6 +48,7 @@ pub async fn insert(
         token_audience: Set(new.token_audience),
         auto_approve_deployments: Set(new.auto_approve_deployments),
         organisation: Set(new.organisation),
+        frame_origin: Set(new.frame_origin),
         created_at: Set(now),
         ..Default::default()
     })
@@ -72,6 +75,7 @@ pub async fn upsert(
                 token_audience: Set(new.token_audience),
                 auto_approve_deployments: Set(new.auto_approve_deployments),
                 organisation: Set(new.organisation),
+                frame_origin: Set(new.frame_origin),
                 ..Default::default()
             };
             Ok(platform::Entity::update(model).exec(db).await?)

@@ -373,7 +373,16 @@ pub async fn choose(
         deployment = pending.session.did,
         "deep linking response sent"
     );
-    Ok(render(
+    // The auto-posted form goes to the platform's return URL, which may be on a host of its own.
+    let return_origin = url::Url::parse(&pending.settings.return_url)
+        .map(|url| url.origin().ascii_serialization())
+        .ok()
+        .filter(|origin| origin != "null");
+    let csp = super::content_security_policy(
+        &super::framing_origins(&app).await,
+        return_origin.as_slice(),
+    );
+    let mut page = render(
         &ReturnPage {
             lang,
             assets_base: app.public_base.as_str(),
@@ -386,5 +395,10 @@ pub async fn choose(
             ),
         },
         StatusCode::OK,
-    ))
+    );
+    if let Ok(csp) = axum::http::HeaderValue::from_str(&csp) {
+        page.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(page)
 }

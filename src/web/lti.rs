@@ -53,13 +53,9 @@ pub async fn login_initiation_form(
     headers: HeaderMap,
     form: Result<Form<LoginInitiation>, FormRejection>,
 ) -> Response {
-    match form {
-        Ok(Form(initiation)) => login_initiation(&app, &headers, initiation).await,
-        Err(rejection) => AppError::BadRequest {
-            detail: rejection.body_text(),
-            lang: Lang::from_accept_language(accept_language(&headers)),
-        }
-        .into_response(),
+    match crate::error::form_or_400(form, Lang::from_accept_language(accept_language(&headers))) {
+        Ok(initiation) => login_initiation(&app, &headers, initiation).await,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -115,15 +111,12 @@ pub async fn launch(
     headers: HeaderMap,
     form: Result<Form<LaunchForm>, FormRejection>,
 ) -> Response {
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) => {
-            return AppError::BadRequest {
-                detail: rejection.body_text(),
-                lang: Lang::from_accept_language(accept_language(&headers)),
-            }
-            .into_response();
-        }
+    let form = match crate::error::form_or_400(
+        form,
+        Lang::from_accept_language(accept_language(&headers)),
+    ) {
+        Ok(form) => form,
+        Err(refused) => return refused.into_response(),
     };
     let cookie_name = form.state.as_deref().map(admission::binding_cookie_name);
     let binding = cookie_name
@@ -199,7 +192,7 @@ struct LaunchProofPage<'a> {
     id_token: &'a str,
     state: &'a str,
     storage: Option<admission::StorageTarget>,
-    new_window: String,
+    new_window: Option<String>,
 }
 
 /// The page for a launch that came without the browser's proof: it reads the proof from platform
@@ -229,7 +222,7 @@ fn proof_page(
             id_token: form.id_token.as_deref().unwrap_or_default(),
             state: form.state.as_deref().unwrap_or_default(),
             storage: missing.storage,
-            new_window: missing.new_window.to_string(),
+            new_window: missing.new_window.map(|url| url.to_string()),
         },
         StatusCode::OK,
     )

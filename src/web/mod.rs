@@ -23,6 +23,7 @@ mod course;
 mod deep_linking;
 mod health;
 pub(crate) mod instructor;
+pub mod limits;
 mod lti;
 mod organisation;
 mod pages;
@@ -112,32 +113,86 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/invitations", post(admin::create_invitation))
         .merge(api::routes())
         .fallback(pages::not_found)
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_public_forms,
+        ))
+        .layer(middleware::from_fn(limits::explain_too_large))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Headers for every answer. No `X-Frame-Options` and no `frame-ancestors`: the tool lives in the
-/// LMS's iframe, and which LMS frames it is not known in advance.
-async fn security_headers(request: axum::extract::Request, next: Next) -> Response {
+/// The Content-Security-Policy of the tool's pages: nothing from elsewhere but the two video hosts,
+/// framed only by the registered platforms (and the operator's `frame_ancestors`), and forms that
+/// post only to the tool itself, those platforms and `form_targets` (a deep-linking return URL).
+pub(crate) fn content_security_policy(platforms: &[String], form_targets: &[String]) -> String {
+    let framing = platforms.join(" ");
+    let forms = platforms
+        .iter()
+        .chain(form_targets)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; frame-src https://www.youtube-nocookie.com https://player.vimeo.com; form-action 'self' {forms}; frame-ancestors 'self' {framing}; base-uri 'none'"
+    )
+}
+
+/// The origins that may frame the tool: the registered platforms' and the operator's list. Without
+/// the database the operator's list alone, so a failing read never opens framing to everyone.
+pub(crate) async fn framing_origins(app: &crate::state::App) -> Vec<String> {
+    let mut origins = match crate::registry::platform_origins(&app.db, &app.platform_origins).await
+    {
+        Ok(found) => found.as_ref().clone(),
+        Err(err) => {
+            tracing::warn!(error = %err, "reading the platforms' origins for frame-ancestors failed");
+            Vec::new()
+        }
+    };
+    origins.extend(app.config.extra_frame_ancestors().unwrap_or_default());
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
+/// Headers for every answer: the CSP above, HSTS when the public URL is https, no sniffing, no
+/// referrer (session references travel in page URLs), and no caching unless a handler says so.
+async fn security_headers(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
+    let csp = if response
+        .headers()
+        .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        None
+    } else {
+        let origins = framing_origins(&app).await;
+        HeaderValue::from_str(&content_security_policy(&origins, &[])).ok()
+    };
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    // Session tokens travel in page URLs; no referrer keeps them from leaking to other sites.
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+    if let Some(csp) = csp {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    if app.public_base.scheme() == "https" {
         headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; frame-src https://www.youtube-nocookie.com https://player.vimeo.com; form-action 'self' https: http:; base-uri 'none'",
-            ),
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
         );
     }
     headers

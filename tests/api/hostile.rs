@@ -29,7 +29,11 @@ on_both_databases!(
     replayed_launch_post_is_refused,
     missing_state_is_refused,
     unknown_state_is_refused,
+    altered_or_foreign_state_is_refused_as_unknown,
     expired_state_is_refused_as_unknown,
+    a_login_writes_nothing_and_its_launch_is_recorded_once,
+    thousands_of_logins_write_no_row_and_oversized_hints_are_refused,
+    the_state_stays_short_with_the_longest_hints_and_the_launch_still_works,
     launch_without_the_login_cookie_is_not_admitted,
     launch_with_another_logins_cookie_is_refused,
     target_link_uri_that_differs_from_the_login_is_refused,
@@ -194,6 +198,42 @@ async fn unknown_state_is_refused(backend: Backend) {
         .assert_refused(400, "LTI_STATE_UNKNOWN");
 }
 
+/// The form with another `state`, and the browser's binding secret under that state's cookie name
+/// (so that what is refused is the state itself, not a missing cookie).
+fn with_state(form: &crate::helpers::LaunchForm, state: &str) -> crate::helpers::LaunchForm {
+    let secret = form.cookie.as_ref().unwrap().split_once('=').unwrap().1;
+    let mut fields = form.fields.clone();
+    fields.insert("state".into(), state.to_owned());
+    crate::helpers::LaunchForm {
+        fields,
+        cookie: Some(format!(
+            "{}={secret}",
+            coursebridge::admission::binding_cookie_name(state)
+        )),
+    }
+}
+
+async fn altered_or_foreign_state_is_refused_as_unknown(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // A session token is signed with the same key, but it is not a login state.
+    let landed = app.launch(learner()).await;
+    let session = crate::helpers::token_of(&landed.body);
+    let form = app.authorize(learner()).await;
+    let state = form.fields["state"].clone();
+    // One character of the signed part changed (the platform id, the nonce or the binding, say).
+    let (header, rest) = state.split_once('.').unwrap();
+    let mut payload: Vec<char> = rest.chars().collect();
+    payload[10] = if payload[10] == 'A' { 'B' } else { 'A' };
+    let altered = format!("{header}.{}", payload.into_iter().collect::<String>());
+    for forged in [altered.as_str(), session.as_str(), "a.b.c"] {
+        app.post_launch(&with_state(&form, forged))
+            .await
+            .assert_refused(400, "LTI_STATE_UNKNOWN");
+    }
+    // None of it used up the real login.
+    app.post_launch(&form).await.assert_landed_as("deltagare");
+}
+
 async fn expired_state_is_refused_as_unknown(backend: Backend) {
     let app = spawn_app_with(backend, |config| config.login_state_ttl_seconds = 1).await;
     let form = app.authorize(learner()).await;
@@ -208,6 +248,35 @@ async fn expired_state_is_refused_as_unknown(backend: Backend) {
     let answer = app.post_launch(&without).await;
     assert!(!answer.body.contains("data-testid=\"new-window\""));
     answer.assert_refused(400, "LTI_STATE_UNKNOWN");
+}
+
+async fn a_login_writes_nothing_and_its_launch_is_recorded_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Login initiations are unauthenticated: however many arrive, none writes a row.
+    let mut forms = Vec::new();
+    for _ in 0..5 {
+        forms.push(app.authorize(learner()).await);
+    }
+    let used = entity::used_login::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(used.is_empty(), "{used:?}");
+    app.post_launch(&forms[2])
+        .await
+        .assert_landed_as("deltagare");
+    let used = entity::used_login::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let nonce = lti::launch::unverified_nonce(&forms[2].fields["id_token"]).unwrap();
+    assert_eq!(used.len(), 1, "{used:?}");
+    assert_eq!(used[0].nonce, nonce);
+    assert!(used[0].expires_at > lti::now_unix());
+    // The other logins are still open.
+    app.post_launch(&forms[4])
+        .await
+        .assert_landed_as("deltagare");
 }
 
 async fn launch_without_the_login_cookie_is_not_admitted(backend: Backend) {
@@ -418,4 +487,141 @@ async fn nonce_replay_across_two_instances_sharing_the_database(backend: Backend
     let (a, b) = tokio::join!(app.post_launch(&form), app.post_launch_to(&second, &form));
     let admitted = [&a, &b].iter().filter(|r| r.status.as_u16() == 200).count();
     assert_eq!(admitted, 1, "first: {} second: {}", a.status, b.status);
+}
+
+/// Rows in every table of the database.
+async fn rows_everywhere(db: &sea_orm::DatabaseConnection, backend: Backend) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let tables_sql = match backend {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'"
+        }
+    };
+    let backend_kind = db.get_database_backend();
+    let tables = db
+        .query_all_raw(Statement::from_string(backend_kind, tables_sql))
+        .await
+        .unwrap();
+    let mut total = 0;
+    for table in tables {
+        let name: String = table.try_get("", "name").unwrap();
+        let count = db
+            .query_one_raw(Statement::from_string(
+                backend_kind,
+                format!("SELECT COUNT(*) AS n FROM \"{name}\""),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        total += count.try_get::<i64>("", "n").unwrap();
+    }
+    total
+}
+
+async fn thousands_of_logins_write_no_row_and_oversized_hints_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let before = rows_everywhere(&app.db, backend).await;
+    let login_url = |hint: &str| {
+        let mut url = app.base.join("lti/login").unwrap();
+        url.query_pairs_mut()
+            .append_pair("iss", &app.platform.issuer())
+            .append_pair("login_hint", hint)
+            .append_pair(
+                "target_link_uri",
+                app.base.join("lti/launch").unwrap().as_str(),
+            )
+            .append_pair("client_id", "coursebridge-test-client");
+        url
+    };
+    for n in 0..2000 {
+        let answer = app
+            .client
+            .get(login_url(&format!("stranger-{n}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), reqwest::StatusCode::FOUND);
+    }
+    // A 200 KB hint is refused in the page's language, and nothing is kept of it.
+    let huge = app
+        .client
+        .post(app.base.join("lti/login").unwrap())
+        .header("accept-language", "en")
+        .form(&[
+            ("iss", app.platform.issuer().as_str()),
+            ("login_hint", &"x".repeat(200_000)),
+            (
+                "target_link_uri",
+                app.base.join("lti/launch").unwrap().as_str(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), reqwest::StatusCode::BAD_REQUEST);
+    let page = huge.text().await.unwrap();
+    assert!(
+        page.contains("LTI_LOGIN_TOO_LONG"),
+        "{}",
+        &page[..page.len().min(3000)]
+    );
+    assert!(page.contains("longer than any learning platform sends"));
+    let posted = app
+        .client
+        .post(app.base.join("lti/login").unwrap())
+        .form(&[
+            ("iss", app.platform.issuer().as_str()),
+            ("login_hint", "u"),
+            ("lti_message_hint", &"m".repeat(4097)),
+            (
+                "target_link_uri",
+                app.base.join("lti/launch").unwrap().as_str(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(rows_everywhere(&app.db, backend).await, before);
+}
+
+async fn the_state_stays_short_with_the_longest_hints_and_the_launch_still_works(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut spec = learner();
+    spec.login_hint = Some("h".repeat(4096));
+    let form = app.authorize(spec).await;
+    let state = &form.fields["state"];
+    assert!(
+        state.len() <= coursebridge::admission::MAX_STATE_CHARS,
+        "{}",
+        state.len()
+    );
+    app.post_launch(&form).await.assert_landed_as("deltagare");
+    // Without the cookie the login cannot be repeated from the state; the page says how to go on.
+    let mut again = app.authorize(learner()).await;
+    again.cookie = None;
+    let page = app.post_launch(&again).await;
+    assert!(
+        page.body.contains("data-testid=\"new-window\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("/lti/login?iss="),
+        "short hints: the login can be repeated"
+    );
+    let mut long = learner();
+    long.login_hint = Some("h".repeat(4096));
+    let mut without = app.authorize(long).await;
+    without.cookie = None;
+    let page = app.post_launch(&without).await;
+    assert!(!page.body.contains("/lti/login?iss="), "{}", page.body);
+    assert!(
+        page.body.contains("direkt från lärplattformen"),
+        "{}",
+        page.body
+    );
 }
