@@ -444,12 +444,15 @@ pub async fn complete_launch(
             uid: recorded.user_id,
             role,
             lang: lang.code().to_owned(),
+            iat: now,
+            seen: now,
+            exp: now + app.config.session_ttl_seconds as i64,
             name: display_name(&claims),
             ctx: claims
                 .context
                 .as_ref()
                 .and_then(|c| c.title.clone().or_else(|| c.label.clone())),
-            exp: now + app.config.session_ttl_seconds as i64,
+            link_token: String::new(),
         },
         target_module: module_of(&claims).map(str::to_owned),
         target_assessment: claims
@@ -554,4 +557,111 @@ fn display_name(claims: &LtiClaims) -> Option<String> {
             (None, Some(family)) => Some(family.clone()),
             (None, None) => None,
         })
+}
+
+/// How long an instance trusts what it read about a session's person and deployment: an erasure,
+/// a disabled deployment or a revocation ends the person's sessions on every instance within this.
+pub const SESSION_STANDING_TTL: std::time::Duration = std::time::Duration::from_secs(3);
+/// A token older than this is replaced in the page's links by a fresh one, so that a session in use
+/// does not run into its idle limit.
+const SESSION_REFRESH_SECONDS: i64 = 60;
+
+/// What was read about a session's person and context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStanding {
+    /// Sessions that began before this are revoked.
+    revoked_at: Option<i64>,
+    /// The person's display name.
+    name: Option<String>,
+    /// The context's title.
+    context_title: Option<String>,
+}
+
+/// Why a session token is not accepted (all are answered alike: the session has ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionRefused {
+    /// Not a session token of this installation, altered, or past its expiry.
+    #[error("the session token is not valid")]
+    Invalid,
+    /// Not used for longer than `session_idle_seconds`.
+    #[error("the session was not used for too long")]
+    Idle,
+    /// Older than `session_ttl_seconds`.
+    #[error("the session is older than the longest a session lasts")]
+    TooOld,
+    /// The person was erased, their deployment disabled, or their sessions revoked.
+    #[error("the session was ended")]
+    Ended,
+}
+
+/// Why a session could not be resumed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    /// The session may not go on.
+    #[error(transparent)]
+    Refused(#[from] SessionRefused),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] DbErr),
+}
+
+/// Resumes the session a page request carries: the token's signature and times, then whether the
+/// person and deployment may still use it (read at most every [`SESSION_STANDING_TTL`] per
+/// instance). The session comes back with the person's name, the context's title, and the token
+/// the page's links should carry.
+pub async fn resume_session(app: &App, token: &str) -> Result<Session, ResumeError> {
+    let mut session = app
+        .sessions
+        .verify(token)
+        .map_err(|_| SessionRefused::Invalid)?;
+    let now = lti::now_unix();
+    if now - session.seen > app.config.session_idle_seconds as i64 {
+        return Err(SessionRefused::Idle.into());
+    }
+    if now - session.iat > app.config.session_ttl_seconds as i64 {
+        return Err(SessionRefused::TooOld.into());
+    }
+    let key = (session.uid, session.did, session.cid);
+    let standing = match app.session_standing.get(&key) {
+        Some(standing) => standing,
+        None => {
+            let standing =
+                store::people::session_standing(&app.db, session.uid, session.did, session.cid)
+                    .await?
+                    .map(|(person, context_title)| SessionStanding {
+                        revoked_at: person.sessions_revoked_at,
+                        name: person.name.clone().or_else(|| {
+                            match (person.given_name, person.family_name) {
+                                (Some(given), Some(family)) => Some(format!("{given} {family}")),
+                                (Some(one), None) | (None, Some(one)) => Some(one),
+                                (None, None) => None,
+                            }
+                        }),
+                        context_title,
+                    });
+            app.session_standing.insert(key, standing.clone());
+            standing
+        }
+    };
+    let Some(standing) = standing else {
+        return Err(SessionRefused::Ended.into());
+    };
+    if standing
+        .revoked_at
+        .is_some_and(|revoked| session.iat <= revoked)
+    {
+        return Err(SessionRefused::Ended.into());
+    }
+    session.name = standing.name;
+    session.ctx = standing.context_title;
+    session.link_token = if now - session.seen >= SESSION_REFRESH_SECONDS {
+        let mut fresh = session.clone();
+        fresh.seen = now;
+        app.sessions
+            .issue(&fresh)
+            .map_err(|_| SessionRefused::Invalid)?
+    } else {
+        token.to_owned()
+    };
+    Ok(session)
 }

@@ -33,8 +33,10 @@ pub struct Config {
     pub platform_jwks_refetch_seconds: u64,
     /// How long a login (state and nonce) may take before the platform's answer arrives.
     pub login_state_ttl_seconds: u64,
-    /// Lifetime of the session token a launched page carries.
+    /// The longest a session lasts from its launch.
     pub session_ttl_seconds: u64,
+    /// A session not used for this long ends.
+    pub session_idle_seconds: u64,
     /// Keep the email address a platform sends. Off: the course does not need it.
     pub store_email: bool,
     /// Timeout for calls to platforms (key sets, tokens, services).
@@ -101,6 +103,7 @@ impl Default for Config {
             platform_jwks_refetch_seconds: 10,
             login_state_ttl_seconds: 600,
             session_ttl_seconds: 8 * 3600,
+            session_idle_seconds: 2 * 3600,
             store_email: false,
             outbound_timeout_seconds: 10,
             outbound_allow_loopback: false,
@@ -187,6 +190,7 @@ impl Config {
         for (key, value) in [
             ("login_state_ttl_seconds", self.login_state_ttl_seconds),
             ("session_ttl_seconds", self.session_ttl_seconds),
+            ("session_idle_seconds", self.session_idle_seconds),
             ("outbound_timeout_seconds", self.outbound_timeout_seconds),
             ("platform_jwks_ttl_seconds", self.platform_jwks_ttl_seconds),
             (

@@ -1,7 +1,9 @@
-//! The session a launched page carries: a short-lived HS256 token bound to platform, deployment,
-//! context, user and role. Pages pass it along themselves, so a learner inside an LMS iframe never
-//! needs a third-party cookie after the launch. The key is generated once per installation and
-//! shared through the database by every instance.
+//! The session a launched page carries: a short-lived HS256 token of row ids (platform, deployment,
+//! context, user), role, language and times, nothing personal: it travels in page URLs, so it lands
+//! in browser history and proxy logs. Pages pass it along themselves, so a learner inside an LMS
+//! iframe never needs a third-party cookie after the launch. The key is generated once per
+//! installation and shared through the database by every instance. Whether the session may still
+//! be used (person, deployment still there; not revoked; not idle) is `admission::resume_session`.
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -28,12 +30,21 @@ pub struct Session {
     pub role: ToolRole,
     /// UI language code.
     pub lang: String,
-    /// Display name, when the platform sent one.
-    pub name: Option<String>,
-    /// Context title, when sent.
-    pub ctx: Option<String>,
-    /// Expiry, Unix seconds.
+    /// When the session began (its launch), Unix seconds.
+    pub iat: i64,
+    /// When this token was issued; a session not used for `session_idle_seconds` ends.
+    pub seen: i64,
+    /// Expiry, Unix seconds: the session's start plus `session_ttl_seconds` at most.
     pub exp: i64,
+    /// The person's display name, read from the database when the session is resumed.
+    #[serde(skip)]
+    pub name: Option<String>,
+    /// The context's title, read with the name.
+    #[serde(skip)]
+    pub ctx: Option<String>,
+    /// The token the page's links carry: the one it came with, or a fresh one with `seen` now.
+    #[serde(skip)]
+    pub link_token: String,
 }
 
 /// Signs and verifies session tokens.
@@ -118,9 +129,12 @@ mod tests {
             uid: 5,
             role: ToolRole::Participant,
             lang: "sv".into(),
-            name: Some("Åsa".into()),
-            ctx: None,
+            iat: exp - 60,
+            seen: exp - 60,
             exp,
+            name: None,
+            ctx: None,
+            link_token: String::new(),
         }
     }
 

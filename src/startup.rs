@@ -71,6 +71,10 @@ impl Application {
             admin_roles: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             occasions: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             public_forms,
+            session_standing: crate::registry::TtlCache::new(
+                crate::admission::SESSION_STANDING_TTL,
+                100_000,
+            ),
             platform_origins: crate::registry::TtlCache::new(crate::registry::TTL, 1),
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));

@@ -48,6 +48,12 @@ pub struct App {
     >,
     /// Parsed course versions.
     pub courses: crate::learning::participant::CourseCache,
+    /// Whether a person's session may go on, per (person, deployment, context), for a few seconds:
+    /// erasure, a disabled deployment or a revocation is seen by every instance within that time.
+    pub session_standing: crate::registry::TtlCache<
+        (i64, i64, Option<i64>),
+        Option<crate::admission::SessionStanding>,
+    >,
     /// The web origins of the registered platforms, briefly cached (`frame-ancestors`).
     pub platform_origins: crate::registry::TtlCache<(), Arc<Vec<String>>>,
     /// Requests per client to the forms anyone can reach (feedback, registration).

@@ -15,6 +15,8 @@ pub struct Model {
     pub email: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Sessions of this person that began before this are no longer accepted.
+    pub sessions_revoked_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

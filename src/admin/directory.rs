@@ -204,6 +204,47 @@ pub async fn set_deployment_status(
     Ok(updated)
 }
 
+/// Disables a whole platform registration (system administrators): every deployment of it is
+/// disabled, which ends their sessions within seconds, and deployments it sends later wait for
+/// approval. Returns how many deployments were disabled.
+pub async fn disable_platform(
+    db: &DatabaseConnection,
+    registry: &crate::registry::Registry,
+    principal: &Principal,
+    issuer: &str,
+    client_id: &str,
+) -> Result<usize, AdminError> {
+    principal.require_system()?;
+    let platform = store::platform::find(db, issuer, client_id)
+        .await?
+        .ok_or(AdminError::NotFound("registration"))?;
+    let deployments: Vec<deployment::Model> = store::deployment::list(db)
+        .await?
+        .into_iter()
+        .filter(|d| d.platform_id == platform.id && d.status != store::deployment::DISABLED)
+        .collect();
+    let now = crate::lti::now_unix();
+    let txn = crate::store::begin_write(db).await?;
+    store::platform::stop_auto_approval(&txn, platform.id).await?;
+    for d in &deployments {
+        store::deployment::set_status(&txn, d.id, store::deployment::DISABLED, None, now).await?;
+    }
+    principal
+        .audit(
+            &txn,
+            "platform.disable",
+            &format!("platform:{}", platform.id),
+            None,
+            serde_json::json!({ "deployments": deployments.len() }),
+        )
+        .await?;
+    txn.commit().await?;
+    for d in &deployments {
+        registry.forget_deployment(platform.id, &d.lti_deployment_id);
+    }
+    Ok(deployments.len())
+}
+
 /// Closes (or reopens) a cohort; retention counts from the closing.
 pub async fn close_cohort(
     db: &DatabaseConnection,

@@ -288,6 +288,30 @@ pub struct ErasureReport {
     pub identity_removed: bool,
 }
 
+/// Ends every open session of a person (within the principal's organisation) on every instance
+/// within a few seconds, with its audit entry. Their next launch from the LMS starts a new one.
+pub async fn revoke_sessions(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+) -> Result<(), PersonError> {
+    visible_person(db, principal, id).await?;
+    let txn = crate::store::begin_write(db).await?;
+    store::people::revoke_sessions(&txn, id, crate::lti::now_unix()).await?;
+    principal
+        .audit(
+            &txn,
+            "person.revoke_sessions",
+            &format!("person:{id}"),
+            principal.organisation.as_deref(),
+            serde_json::json!({}),
+        )
+        .await?;
+    txn.commit().await?;
+    tracing::info!(person = id, actor = %principal.actor, "sessions revoked");
+    Ok(())
+}
+
 /// Erases a person (within the principal's organisation), in one transaction with its audit entry.
 pub async fn erase(
     db: &DatabaseConnection,
@@ -303,6 +327,9 @@ pub async fn erase(
         crate::lti::random_token(12)
     );
     let erased = store::people::erase(&txn, &user, contexts.as_deref(), how, &pseudonym).await?;
+    // An erased person's open sessions end too, also where their identity stays for another
+    // organisation.
+    store::people::revoke_sessions(&txn, id, crate::lti::now_unix()).await?;
     let mode = match how {
         Erasure::Anonymise => "anonymise",
         Erasure::Delete => "delete",

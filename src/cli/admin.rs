@@ -130,6 +130,18 @@ pub enum OrganisationCommand {
     },
 }
 
+/// `session …`
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// End every open session of a person on every instance within seconds (their next launch
+    /// from the LMS starts a new one).
+    Revoke {
+        /// The person's id (`person.id` in completion records).
+        #[arg(long)]
+        person: i64,
+    },
+}
+
 /// `person …`
 #[derive(Debug, Subcommand)]
 pub enum PersonCommand {
@@ -667,6 +679,22 @@ pub(super) async fn registration(
                     row.created_by
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn session(config: Config, command: SessionCommand) -> Result<(), CliError> {
+    let db = startup::open_database(&config.database_url).await?;
+    match command {
+        SessionCommand::Revoke { person } => {
+            admin::people::revoke_sessions(&db, &Principal::cli(), person)
+                .await
+                .map_err(|err| match err {
+                    admin::people::PersonError::Db(err) => CliError::Failed(err.into()),
+                    _ => CliError::Usage(format!("there is no person {person}")),
+                })?;
+            println!("person {person}: every open session ends within seconds");
         }
     }
     Ok(())

@@ -70,6 +70,9 @@ pub enum Command {
     /// Organisations: webhooks and retention rules.
     #[command(subcommand)]
     Organisation(admin::OrganisationCommand),
+    /// Sessions of launched pages.
+    #[command(subcommand)]
+    Session(admin::SessionCommand),
     /// Personal data: export and erasure.
     #[command(subcommand)]
     Person(admin::PersonCommand),
@@ -95,6 +98,16 @@ pub enum PlatformCommand {
     Add(PlatformAdd),
     /// List registered platforms.
     List,
+    /// Disable a registration: all its deployments (their sessions end within seconds), and the
+    /// deployments it sends later wait for approval.
+    Disable {
+        /// The platform's issuer.
+        #[arg(long)]
+        issuer: String,
+        /// The registration's client_id.
+        #[arg(long)]
+        client_id: String,
+    },
 }
 
 /// `platform add` arguments.
@@ -354,6 +367,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(command) => admin::token(config, command).await,
         Command::Organisation(command) => admin::organisation(config, command).await,
         Command::Registration(command) => admin::registration(config, command).await,
+        Command::Session(command) => admin::session(config, command).await,
         Command::Person(command) => admin::person(config, command).await,
         Command::Export(command) => admin::export(config, command).await,
         Command::Retention(command) => admin::retention(config, command).await,
@@ -428,6 +442,24 @@ async fn platform(config: Config, command: PlatformCommand) -> Result<(), CliErr
                 "registered platform #{}: issuer {} client_id {}",
                 created.id, created.issuer, created.client_id
             );
+        }
+        PlatformCommand::Disable { issuer, client_id } => {
+            let db = startup::open_database(&config.database_url).await?;
+            let disabled = crate::admin::directory::disable_platform(
+                &db,
+                &crate::registry::Registry::default(),
+                &crate::admin::access::Principal::cli(),
+                issuer.trim_end_matches('/'),
+                &client_id,
+            )
+            .await
+            .map_err(|err| match err {
+                crate::admin::directory::AdminError::NotFound(_) => CliError::Usage(format!(
+                    "there is no registration with issuer {issuer} and client_id {client_id}"
+                )),
+                other => CliError::Failed(other.into()),
+            })?;
+            println!("disabled the registration and {disabled} deployment(s)");
         }
         PlatformCommand::List => {
             let db = startup::open_database(&config.database_url).await?;

@@ -326,3 +326,51 @@ pub fn is_erased(user: &lti_user::Model) -> bool {
 
 /// The prefix of an erased person's pseudonym.
 pub const ERASED_PREFIX: &str = "erased:";
+
+/// What a session needs to go on: the person (unless erased), whether their deployment is approved,
+/// and the title of the session's context. Primary-key reads only.
+pub async fn session_standing(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    deployment_id: i64,
+    context_id: Option<i64>,
+) -> Result<Option<(lti_user::Model, Option<String>)>, DbErr> {
+    let Some(person) = lti_user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if person.sub.starts_with(ERASED_PREFIX) {
+        return Ok(None);
+    }
+    let approved = entity::deployment::Entity::find_by_id(deployment_id)
+        .one(db)
+        .await?
+        .is_some_and(|d| d.status == super::deployment::APPROVED);
+    if !approved {
+        return Ok(None);
+    }
+    let title = match context_id {
+        Some(id) => entity::context::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .and_then(|c| c.title.or(c.label)),
+        None => None,
+    };
+    Ok(Some((person, title)))
+}
+
+/// Ends every session of the person that began before `now`; false when there is no such person.
+pub async fn revoke_sessions(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let result = lti_user::Entity::update_many()
+        .col_expr(
+            lti_user::Column::SessionsRevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(lti_user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

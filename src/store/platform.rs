@@ -120,3 +120,16 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<platform::Model>, DbE
         .all(db)
         .await
 }
+
+/// Stops approving the registration's new deployments at once.
+pub async fn stop_auto_approval(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    platform::Entity::update_many()
+        .col_expr(
+            platform::Column::AutoApproveDeployments,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(platform::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -37,8 +37,11 @@ struct StatementPage<'a> {
 }
 
 /// The session when the request carries a valid one; the statement is public either way.
-fn optional_session(app: &AppState, token: Option<&str>) -> Option<Session> {
-    token.and_then(|token| app.sessions.verify(token).ok())
+async fn optional_session(app: &AppState, token: Option<&str>) -> Option<Session> {
+    match token {
+        Some(token) => crate::admission::resume_session(app, token).await.ok(),
+        None => None,
+    }
 }
 
 fn language(session: Option<&Session>, headers: &HeaderMap) -> Lang {
@@ -111,7 +114,7 @@ pub async fn show_statement(
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let session = optional_session(&app, query.session.as_deref());
+    let session = optional_session(&app, query.session.as_deref()).await;
     let lang = language(session.as_ref(), &headers);
     let thanked = query.notice.as_deref() == Some("thanks");
     statement(
@@ -142,7 +145,7 @@ pub async fn send_feedback(
     Query(query): Query<PageQuery>,
     form: Result<Form<FeedbackForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = optional_session(&app, query.session.as_deref());
+    let session = optional_session(&app, query.session.as_deref()).await;
     let lang = language(session.as_ref(), &headers);
     let form = form_or_400(form, lang)?;
     let clip = |text: Option<String>, limit: usize| -> String {

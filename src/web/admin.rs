@@ -67,7 +67,7 @@ async fn admin_of(
     headers: &HeaderMap,
     origin: SocketAddr,
 ) -> Result<Admin, AppError> {
-    let session = require_session(app, query.session.as_deref(), headers)?;
+    let session = require_session(app, query.session.as_deref(), headers).await?;
     let lang = Lang::from_locale(Some(&session.lang));
     let found = person_principal(
         &app.db,
@@ -86,7 +86,7 @@ async fn admin_of(
         return Err(AppError::Forbidden { lang });
     };
     Ok(Admin {
-        token: query.session.clone().unwrap_or_default(),
+        token: session.link_token.clone(),
         lang,
         principal,
         organisations,

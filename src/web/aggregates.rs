@@ -144,7 +144,7 @@ pub async fn show_aggregates(
     headers: HeaderMap,
     Query(query): Query<InstructorQuery>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let (course, rounds) = figures(&app, &session).await?;
     let framework = &course.package.framework;
     let k = app.config.aggregate_min_respondents;
@@ -261,7 +261,7 @@ pub async fn download_aggregates(
     headers: HeaderMap,
     Query(query): Query<InstructorQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
+    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
     let (course, rounds) = figures(&app, &session).await?;
     let framework = &course.package.framework;
     let mut csv = String::from("round,subarea,respondents,measure,value,count,median_level\n");

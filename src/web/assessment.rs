@@ -115,8 +115,8 @@ async fn page(
     notice: Option<Notice>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let session = require_session(app, token, headers)?;
-    let token = token.unwrap_or_default();
+    let session = require_session(app, token, headers).await?;
+    let token = session.link_token.as_str();
     let lang = Lang::from_locale(Some(&session.lang));
     let round = checked_round(app, &session, round_name, lang).await?;
     let course = app
@@ -268,8 +268,8 @@ pub async fn save_assessment(
     Query(query): Query<PageQuery>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
+    let session = require_session(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
     let round = checked_round(&app, &session, &round_name, lang).await?;

@@ -46,17 +46,22 @@ fn accept_language(headers: &HeaderMap) -> Lang {
 }
 
 /// The verified session of a request, or a 401 page.
-pub fn require_session(
+pub async fn require_session(
     app: &App,
     token: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Session, AppError> {
     let lang = accept_language(headers);
     let token = token.ok_or(AppError::Session { lang })?;
-    app.sessions.verify(token).map_err(|err| {
-        tracing::info!(error = %err, "session token refused");
-        AppError::Session { lang }
-    })
+    crate::admission::resume_session(app, token)
+        .await
+        .map_err(|err| match err {
+            crate::admission::ResumeError::Refused(why) => {
+                tracing::info!(code = "SESSION_INVALID", reason = %why, "session refused");
+                AppError::Session { lang }
+            }
+            crate::admission::ResumeError::Storage(err) => AppError::Internal(err.into()),
+        })
 }
 
 /// A URL of this tool carrying the session token.
@@ -494,8 +499,8 @@ pub async fn show_overview(
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.unwrap_or_default();
+    let session = require_session(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     if session.cid.is_none() {
         return Ok(super::pages::landing(&app, &session, &token));
     }
@@ -509,8 +514,8 @@ pub async fn show_module(
     Path(slug): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
+    let session = require_session(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let notice = match (query.notice.as_deref(), query.task.as_deref()) {
         (Some("saved"), Some(_)) => Some(Notice {
@@ -625,8 +630,8 @@ pub async fn save_task(
     Query(query): Query<PageQuery>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
+    let session = require_session(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
     let form = read_form(fields);
@@ -707,7 +712,7 @@ pub async fn autosave_task(
     Query(query): Query<PageQuery>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
     let form = read_form(fields);
@@ -746,7 +751,7 @@ pub async fn download(
     Path(path): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers)?;
+    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let lang = Lang::from_locale(Some(&session.lang));
     let course = app
         .courses

@@ -38,12 +38,12 @@ pub struct InstructorQuery {
 }
 
 /// The session of an instructor of the context, or 403.
-pub(crate) fn require_instructor(
+pub(crate) async fn require_instructor(
     app: &App,
     token: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Session, AppError> {
-    let session = require_session(app, token, headers)?;
+    let session = require_session(app, token, headers).await?;
     let lang = Lang::from_locale(Some(&session.lang));
     if session.role != ToolRole::Instructor || session.cid.is_none() {
         tracing::warn!(
@@ -56,14 +56,15 @@ pub(crate) fn require_instructor(
 }
 
 /// The instructor's session, its token (for the page's links) and the page language, or 403.
-pub(crate) fn instructor_request(
+pub(crate) async fn instructor_request(
     app: &App,
     query: &InstructorQuery,
     headers: &HeaderMap,
 ) -> Result<(Session, String, Lang), AppError> {
-    let session = require_instructor(app, query.session.as_deref(), headers)?;
+    let session = require_instructor(app, query.session.as_deref(), headers).await?;
     let lang = Lang::from_locale(Some(&session.lang));
-    Ok((session, query.session.clone().unwrap_or_default(), lang))
+    let token = session.link_token.clone();
+    Ok((session, token, lang))
 }
 
 pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCourse, AppError> {
@@ -405,8 +406,8 @@ pub async fn show_dashboard(
     headers: HeaderMap,
     Query(query): Query<InstructorQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
+    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     dashboard(&app, &session, &token, &query).await
 }
 
@@ -560,8 +561,8 @@ pub async fn show_submission(
     Path(id): Path<i64>,
     Query(query): Query<InstructorQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
+    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     submission_page(&app, &session, &token, id, None, StatusCode::OK).await
 }
 
@@ -581,7 +582,7 @@ pub async fn review_submission(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<ReviewForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let decision = match form.decision.as_deref() {
         Some("return") => Decision::Return,
@@ -659,7 +660,7 @@ pub async fn set_occasion(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<OccasionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let bad = |detail: &str| AppError::BadRequest {
         detail: detail.to_owned(),
         lang,
@@ -705,8 +706,8 @@ pub async fn sync_roster(
     headers: HeaderMap,
     Query(query): Query<InstructorQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
+    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     let context_id = session.cid.unwrap_or_default();
     let outcome: Vec<(&str, String)> = match crate::learning::roster::sync(&app, context_id).await {
         Ok(count) => vec![("notice", "synced".into()), ("count", count.to_string())],
@@ -764,7 +765,7 @@ pub async fn create_group(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<GroupForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let name: String = form
         .name
@@ -800,7 +801,7 @@ pub async fn move_member(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<MoveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     // Both the person and the group must belong to this LMS course.
@@ -853,7 +854,7 @@ pub async fn move_version(
     Query(query): Query<InstructorQuery>,
     form: Result<Form<VersionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers)?;
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let target = form.version.unwrap_or(-1);

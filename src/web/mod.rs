@@ -123,8 +123,41 @@ pub fn router(state: AppState) -> Router {
             security_headers,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &axum::http::Request<axum::body::Body>| {
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    uri = %loggable_uri(request.uri()),
+                    version = ?request.version(),
+                )
+            },
+        ))
         .with_state(state)
+}
+
+/// Query parameters that carry a credential: a session, a deep-linking picker's state, a platform's
+/// registration token. Their values never reach a log line.
+const SECRET_PARAMETERS: [&str; 4] = ["session", "dl", "registration_token", "binding"];
+
+/// The URI as it may be logged: credentials in the query and the invitation token in a
+/// registration link replaced by `…`.
+pub(crate) fn loggable_uri(uri: &axum::http::Uri) -> String {
+    let path = match uri.path().strip_prefix("/lti/register/") {
+        Some(_) => "/lti/register/…",
+        None => uri.path(),
+    };
+    let Some(query) = uri.query() else {
+        return path.to_owned();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMETERS.contains(&name) => format!("{name}=…"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
 }
 
 /// The Content-Security-Policy of the tool's pages: nothing from elsewhere but the two video hosts,
@@ -199,4 +232,30 @@ async fn security_headers(
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_uris_carry_no_credentials() {
+        let uri: axum::http::Uri = "/course/m/a?session=eyJ.abc.def&notice=saved&dl=x.y.z"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            loggable_uri(&uri),
+            "/course/m/a?session=…&notice=saved&dl=…"
+        );
+        let uri: axum::http::Uri =
+            "/lti/register/SeCrEt?openid_configuration=https%3A%2F%2Fm&registration_token=t"
+                .parse()
+                .unwrap();
+        let logged = loggable_uri(&uri);
+        assert!(
+            !logged.contains("SeCrEt") && !logged.contains("=t"),
+            "{logged}"
+        );
+        assert_eq!(loggable_uri(&"/healthz".parse().unwrap()), "/healthz");
+    }
 }

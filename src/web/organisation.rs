@@ -53,8 +53,8 @@ pub async fn show_organisation(
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers)?;
-    let token = query.session.clone().unwrap_or_default();
+    let session = require_session(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
     let names = store::contact::organisations_of(&app.db, session.uid)

@@ -38,4 +38,5 @@ mod outbound;
 mod registration;
 mod schema;
 mod services;
+mod sessions;
 mod storage;
