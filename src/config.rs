@@ -74,6 +74,9 @@ pub struct Config {
     pub grade_lease_seconds: u64,
     /// First retry delay after a transient failure, doubling per attempt (at most one hour).
     pub grade_retry_base_ms: u64,
+    /// The longest a gradebook that stopped answering waits for its next probe: after an outage its
+    /// waiting scores go out within this.
+    pub grade_probe_max_seconds: u64,
     /// How often an idle grade worker looks for new scores.
     pub grade_poll_ms: u64,
     /// How often the worker applies organisations' retention rules, in seconds.
@@ -118,7 +121,8 @@ impl Default for Config {
             grade_worker: true,
             grade_batch_size: 200,
             grade_concurrency: 32,
-            grade_lease_seconds: 120,
+            grade_lease_seconds: 30,
+            grade_probe_max_seconds: 30,
             grade_retry_base_ms: 2000,
             grade_poll_ms: 500,
             retention_interval_seconds: 3600,

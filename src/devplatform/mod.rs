@@ -393,6 +393,19 @@ impl DevPlatform {
         lock(&self.inner.services.refused_users).insert(sub.to_owned(), (status, text.to_owned()));
     }
 
+    /// Takes the gradebook down (every score post answers 503) or brings it back.
+    pub fn set_scores_down(&self, down: bool) {
+        self.inner
+            .services
+            .scores_down
+            .store(down, Ordering::SeqCst);
+    }
+
+    /// How many score posts arrived, answered or not.
+    pub fn score_posts_total(&self) -> usize {
+        self.inner.services.score_posts.load(Ordering::SeqCst)
+    }
+
     /// Makes every score post take this long before it is answered.
     pub fn set_score_delay(&self, delay: std::time::Duration) {
         self.inner

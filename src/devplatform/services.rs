@@ -45,6 +45,8 @@ pub struct ServiceState {
     pub(crate) configuration_fetches: std::sync::atomic::AtomicUsize,
     /// How long the gradebook takes to answer a score, in milliseconds (a slow LMS).
     pub(crate) score_delay_ms: std::sync::atomic::AtomicU64,
+    /// The gradebook is down: every score post answers 503 until this is cleared.
+    pub(crate) scores_down: std::sync::atomic::AtomicBool,
 }
 
 impl ServiceState {
@@ -309,6 +311,13 @@ pub async fn post_score(
         .load(std::sync::atomic::Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    if inner
+        .services
+        .scores_down
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the gradebook is down").into_response();
     }
     if let Err(refusal) = authorised(&inner, &headers, SCOPE_SCORE) {
         return refusal.into_response();

@@ -37,6 +37,8 @@ pub struct WorkerSettings {
     pub retry_base: Duration,
     /// Longest retry delay.
     pub retry_max: Duration,
+    /// The longest a failing platform waits for its next probe.
+    pub probe_max: Duration,
     /// Wait between looks at an empty outbox.
     pub poll: Duration,
     /// How often retention rules are applied.
@@ -52,6 +54,7 @@ impl WorkerSettings {
             lease: Duration::from_secs(config.grade_lease_seconds.max(1)),
             retry_base: Duration::from_millis(config.grade_retry_base_ms.max(1)),
             retry_max: Duration::from_secs(3600),
+            probe_max: Duration::from_secs(config.grade_probe_max_seconds.max(1)),
             poll: Duration::from_millis(config.grade_poll_ms.max(10)),
             retention_every: Duration::from_secs(config.retention_interval_seconds.max(1)),
         }
@@ -67,6 +70,120 @@ enum Outcome {
         after: Option<Duration>,
         error: String,
     },
+}
+
+/// Per platform: while it fails, one score probes it at growing intervals (at most the settings'
+/// `probe_max`) and the others wait for the probe instead of each retrying on its own.
+#[derive(Debug, Default)]
+struct Circuits {
+    open: HashMap<i64, Open>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// When the next probe may go.
+    probe_at_ms: i64,
+    /// Failures in a row.
+    failures: i32,
+}
+
+impl Circuits {
+    /// `None` when the platform is answering; else when its next probe may go.
+    fn probe_at(&self, platform: i64) -> Option<i64> {
+        self.open.get(&platform).map(|open| open.probe_at_ms)
+    }
+
+    /// A transient failure: the next probe goes after a doubling delay, at most `probe_max`.
+    fn failed(
+        &mut self,
+        platform: i64,
+        settings: &WorkerSettings,
+        retry_after: Option<Duration>,
+    ) -> i64 {
+        let failures = self.open.get(&platform).map_or(0, |open| open.failures) + 1;
+        let delay = retry_after
+            .unwrap_or_else(|| backoff(settings, failures - 1))
+            .min(settings.probe_max);
+        let probe_at_ms = super::now_ms() + delay.as_millis() as i64;
+        self.open.insert(
+            platform,
+            Open {
+                probe_at_ms,
+                failures,
+            },
+        );
+        probe_at_ms
+    }
+
+    /// The platform answered: its scores go out as usual again.
+    fn answered(&mut self, platform: i64) -> bool {
+        self.open.remove(&platform).is_some()
+    }
+}
+
+/// What became of the scores settled so far.
+#[derive(Debug, Default, Clone, Copy)]
+struct Settled {
+    sent: usize,
+    not_gradable: usize,
+    retried: usize,
+}
+
+impl std::ops::AddAssign for Settled {
+    fn add_assign(&mut self, other: Self) {
+        self.sent += other.sent;
+        self.not_gradable += other.not_gradable;
+        self.retried += other.retried;
+    }
+}
+
+/// The delay before attempt `attempts + 1`, doubling from the base up to the maximum, with jitter.
+fn backoff(settings: &WorkerSettings, attempts: i32) -> Duration {
+    let exponent = attempts.clamp(0, 20) as u32;
+    settings
+        .retry_base
+        .saturating_mul(1u32 << exponent)
+        .min(settings.retry_max)
+        .mul_f64(jitter())
+}
+
+/// Records one score's outcome under the worker's claim.
+async fn settle_row(
+    db: &DatabaseConnection,
+    worker: &str,
+    settings: &WorkerSettings,
+    row: &score_outbox::Model,
+    outcome: Outcome,
+) -> Result<Settled, DbErr> {
+    match outcome {
+        Outcome::Sent => {
+            store::grades::mark_sent(db, worker, vec![row.id], super::now_ms()).await?;
+            Ok(Settled {
+                sent: 1,
+                ..Settled::default()
+            })
+        }
+        Outcome::NotGradable(message) => {
+            tracing::warn!(outbox = row.id, context = row.context_id, %message,
+                "the platform refused the score for good; recorded as not gradable");
+            store::grades::mark_not_gradable(db, worker, row.id, &message).await?;
+            Ok(Settled {
+                not_gradable: 1,
+                ..Settled::default()
+            })
+        }
+        Outcome::RetryLater { after, error } => {
+            let delay = after.unwrap_or_else(|| backoff(settings, row.attempts));
+            tracing::info!(outbox = row.id, attempts = row.attempts + 1,
+                retry_in_ms = delay.as_millis() as u64, %error, "score not delivered; will retry");
+            let next = super::now_ms() + delay.as_millis() as i64;
+            store::grades::retry_later(db, worker, row.id, next, &error).await?;
+            Ok(Settled {
+                retried: 1,
+                ..Settled::default()
+            })
+        }
+    }
 }
 
 /// What one pass over the outbox did.
@@ -91,6 +208,7 @@ pub struct Worker {
     tokens: Arc<TokenCache>,
     settings: WorkerSettings,
     id: String,
+    circuits: Arc<Mutex<Circuits>>,
     line_items: Mutex<HashMap<(i64, String), String>>,
 }
 
@@ -174,6 +292,7 @@ impl Worker {
             settings,
             id: lti::random_token(9),
             line_items: Mutex::default(),
+            circuits: Arc::default(),
         }
     }
 
@@ -184,13 +303,7 @@ impl Worker {
 
     /// The delay before attempt `attempts + 1`, with jitter.
     pub fn backoff(&self, attempts: i32) -> Duration {
-        let exponent = attempts.clamp(0, 20) as u32;
-        let delay = self
-            .settings
-            .retry_base
-            .saturating_mul(1u32 << exponent)
-            .min(self.settings.retry_max);
-        delay.mul_f64(jitter())
+        backoff(&self.settings, attempts)
     }
 
     fn cached_line_item(&self, key: &(i64, String)) -> Option<String> {
@@ -276,30 +389,35 @@ impl Worker {
         if rows.is_empty() {
             return Ok(drained);
         }
-        let outcomes = self.post_all(rows).await?;
-        let mut sent = Vec::new();
-        for (row, outcome) in outcomes {
-            match outcome {
-                Outcome::Sent => sent.push(row.id),
-                Outcome::NotGradable(message) => {
-                    tracing::warn!(outbox = row.id, context = row.context_id, %message,
-                        "the platform refused the score for good; recorded as not gradable");
-                    store::grades::mark_not_gradable(&self.db, &self.id, row.id, &message).await?;
-                    drained.not_gradable += 1;
+        // The claims stay short and are renewed while the batch is worked on: a killed worker's
+        // scores are free again within one lease, not after the whole batch's worst case.
+        let renewer = {
+            let db = self.db.clone();
+            let id = self.id.clone();
+            let lease = self.settings.lease;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    let until = super::now_ms() + lease.as_millis() as i64;
+                    if let Err(err) = store::grades::renew(&db, &id, until).await {
+                        tracing::warn!(worker = %id, error = %err, "renewing score claims failed");
+                    }
                 }
-                Outcome::RetryLater { after, error } => {
-                    let delay = after.unwrap_or_else(|| self.backoff(row.attempts));
-                    tracing::info!(outbox = row.id, attempts = row.attempts + 1,
-                        retry_in_ms = delay.as_millis() as u64, %error, "score not delivered; will retry");
-                    let next = super::now_ms() + delay.as_millis() as i64;
-                    store::grades::retry_later(&self.db, &self.id, row.id, next, &error).await?;
-                    drained.retried += 1;
-                }
-            }
-        }
-        drained.sent = sent.len();
-        store::grades::mark_sent(&self.db, &self.id, sent, super::now_ms()).await?;
+            })
+        };
+        let settled = self.post_all(rows).await;
+        renewer.abort();
+        let settled = settled?;
+        drained.sent = settled.sent;
+        drained.not_gradable = settled.not_gradable;
+        drained.retried = settled.retried;
         Ok(drained)
+    }
+
+    /// Records one score's outcome, as soon as it is known: a crash then repeats at most the
+    /// scores in flight.
+    async fn settle(&self, row: &score_outbox::Model, outcome: Outcome) -> Result<Settled, DbErr> {
+        settle_row(&self.db, &self.id, &self.settings, row, outcome).await
     }
 
     async fn routes(
@@ -322,42 +440,33 @@ impl Worker {
         Ok(routes)
     }
 
-    async fn post_all(
-        &self,
-        rows: Vec<score_outbox::Model>,
-    ) -> Result<Vec<(score_outbox::Model, Outcome)>, DbErr> {
+    async fn post_all(&self, rows: Vec<score_outbox::Model>) -> Result<Settled, DbErr> {
         let routes = self.routes(&rows).await?;
         let key = match store::tool_key::current(&self.db).await? {
             Some(stored) => SigningKey::from_pem(&stored.kid, &stored.private_key_pem).ok(),
             None => None,
         };
+        let mut settled = Settled::default();
         let Some(key) = key.map(Arc::new) else {
             let error = "the tool has no usable signing key".to_owned();
-            return Ok(rows
-                .into_iter()
-                .map(|row| {
-                    (
-                        row,
-                        Outcome::RetryLater {
-                            after: None,
-                            error: error.clone(),
-                        },
-                    )
-                })
-                .collect());
+            for row in rows {
+                let outcome = Outcome::RetryLater {
+                    after: None,
+                    error: error.clone(),
+                };
+                settled += self.settle(&row, outcome).await?;
+            }
+            return Ok(settled);
         };
         // Line items first, one at a time, so two scores never create the same column twice.
         let mut line_items: HashMap<(i64, String), Result<String, Outcome>> = HashMap::new();
-        let mut outcomes = Vec::new();
         let mut to_post = Vec::new();
         for row in rows {
             let Some(Some(route)) = routes.get(&row.context_id) else {
-                outcomes.push((
-                    row,
-                    Outcome::NotGradable(
-                        "the LMS course no longer offers grade services".to_owned(),
-                    ),
-                ));
+                let outcome = Outcome::NotGradable(
+                    "the LMS course no longer offers grade services".to_owned(),
+                );
+                settled += self.settle(&row, outcome).await?;
                 continue;
             };
             let item_key = (row.context_id, row.resource_id.clone());
@@ -367,30 +476,81 @@ impl Worker {
             }
             match line_items.get(&item_key) {
                 Some(Ok(url)) => to_post.push((row, route.clone(), url.clone())),
-                Some(Err(outcome)) => outcomes.push((row, outcome.clone())),
+                Some(Err(outcome)) => settled += self.settle(&row, outcome.clone()).await?,
                 None => {}
+            }
+        }
+        // A platform that stopped answering gets one probe when it is due; its other scores wait
+        // for the probe's answer instead of each trying on its own.
+        let now = super::now_ms();
+        let mut posting = Vec::new();
+        let mut probing = std::collections::HashSet::new();
+        for (row, route, url) in to_post {
+            let platform = route.platform.id;
+            let probe_at = lock(&self.circuits).probe_at(platform);
+            match probe_at {
+                None => posting.push((row, route, url)),
+                Some(at) if at <= now && probing.insert(platform) => {
+                    posting.push((row, route, url))
+                }
+                Some(at) => {
+                    store::grades::postpone(&self.db, &self.id, row.id, at.max(now)).await?;
+                    settled.retried += 1;
+                }
             }
         }
         let limit = Arc::new(tokio::sync::Semaphore::new(self.settings.concurrency));
         let mut tasks = tokio::task::JoinSet::new();
-        for (row, route, url) in to_post {
+        for (row, route, url) in posting {
             let permit = limit.clone();
             let http = self.http.clone();
             let tokens = self.tokens.clone();
             let key = key.clone();
+            let db = self.db.clone();
+            let worker = self.id.clone();
+            let settings = self.settings.clone();
+            let circuits = self.circuits.clone();
             tasks.spawn(async move {
                 let _permit = permit.acquire_owned().await;
-                let outcome = post(&http, &tokens, &route, &key, &url, &row).await;
-                (row, outcome)
+                let platform = route.platform.id;
+                let outcome = match post(&http, &tokens, &route, &key, &url, &row).await {
+                    Outcome::RetryLater { after, error } => {
+                        // The next try is the platform's next probe, not the row's own backoff.
+                        let probe_at = lock(&circuits).failed(platform, &settings, after);
+                        let wait = (probe_at - super::now_ms()).max(0) as u64;
+                        Outcome::RetryLater {
+                            after: Some(Duration::from_millis(wait)),
+                            error,
+                        }
+                    }
+                    Outcome::Sent => {
+                        if lock(&circuits).answered(platform) {
+                            // Back after an outage: everything waiting for it goes out now.
+                            let woken =
+                                store::grades::due_now_for_platform(&db, platform, super::now_ms())
+                                    .await?;
+                            tracing::info!(platform, woken, "the gradebook answers again");
+                        }
+                        Outcome::Sent
+                    }
+                    other => other,
+                };
+                settle_row(&db, &worker, &settings, &row, outcome).await
             });
         }
+        let mut failed = None;
         while let Some(done) = tasks.join_next().await {
             match done {
-                Ok(result) => outcomes.push(result),
+                Ok(Ok(one)) => settled += one,
+                // The row stays claimed until its lease ends, then goes out again.
+                Ok(Err(err)) => failed = Some(err),
                 Err(err) => tracing::error!(error = %err, "a score post task failed"),
             }
         }
-        Ok(outcomes)
+        match failed {
+            Some(err) => Err(err),
+            None => Ok(settled),
+        }
     }
 
     /// The line item of a row: known, brought by a launch, found at the platform, or created there.
@@ -529,6 +689,13 @@ async fn post(
     Outcome::RetryLater {
         after: None,
         error: "the platform refused the renewed token".to_owned(),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 

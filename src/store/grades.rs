@@ -379,6 +379,61 @@ pub async fn mark_not_gradable(
         .map(|_| ())
 }
 
+/// Makes every waiting score of a platform due now (it answers again after an outage); returns
+/// how many.
+pub async fn due_now_for_platform(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    now_ms: i64,
+) -> Result<u64, DbErr> {
+    let contexts = Query::select()
+        .column((entity::context::Entity, entity::context::Column::Id))
+        .from(entity::context::Entity)
+        .inner_join(
+            entity::deployment::Entity,
+            Expr::col((entity::deployment::Entity, entity::deployment::Column::Id)).equals((
+                entity::context::Entity,
+                entity::context::Column::DeploymentId,
+            )),
+        )
+        .and_where(
+            Expr::col((
+                entity::deployment::Entity,
+                entity::deployment::Column::PlatformId,
+            ))
+            .eq(platform_id),
+        )
+        .to_owned();
+    Ok(score_outbox::Entity::update_many()
+        .col_expr(score_outbox::Column::NextAttemptAtMs, Expr::value(now_ms))
+        .filter(score_outbox::Column::State.eq(state::PENDING))
+        .filter(score_outbox::Column::NextAttemptAtMs.gt(now_ms))
+        .filter(score_outbox::Column::ContextId.in_subquery(contexts))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Gives a row back unattempted, due at `next_attempt_at_ms` (its platform is not answering and
+/// another score is probing it).
+pub async fn postpone(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    id: i64,
+    next_attempt_at_ms: i64,
+) -> Result<(), DbErr> {
+    release_claim(score_outbox::Entity::update_many())
+        .col_expr(
+            score_outbox::Column::NextAttemptAtMs,
+            Expr::value(next_attempt_at_ms),
+        )
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .filter(score_outbox::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Puts a row back for a later attempt — or, when a newer score for the same person and line item
 /// came in meanwhile, retires it, since only the newer one matters.
 pub async fn retry_later(
@@ -416,6 +471,25 @@ pub async fn retry_later(
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// Extends the worker's claims on the scores it still holds, while it is working on them: claims
+/// stay short, so a killed worker's scores are free again soon.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    lease_until_ms: i64,
+) -> Result<u64, DbErr> {
+    Ok(score_outbox::Entity::update_many()
+        .col_expr(
+            score_outbox::Column::ClaimedUntilMs,
+            Expr::value(lease_until_ms),
+        )
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .filter(score_outbox::Column::State.eq(state::PENDING))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Gives back every row a worker still holds (graceful shutdown).
