@@ -39,6 +39,16 @@ pub enum ImportError {
 
 /// Largest package accepted, all files together.
 const MAX_PACKAGE_BYTES: u64 = 512 * 1024 * 1024;
+/// Largest single file accepted (a recorded lecture fits; a whole film does not).
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+fn file_too_large(name: &str, bytes: u64) -> String {
+    format!(
+        "{name} is {} MiB; a file in a package may be at most {} MiB (shorten or compress it, or link to it)",
+        bytes.div_ceil(1024 * 1024),
+        MAX_FILE_BYTES / (1024 * 1024)
+    )
+}
 
 /// Reads a package from a folder or a .zip file.
 pub fn read_package(path: &Path) -> Result<PackageFiles, ImportError> {
@@ -48,7 +58,14 @@ pub fn read_package(path: &Path) -> Result<PackageFiles, ImportError> {
         reason,
     };
     if path.is_dir() {
-        return course::read_folder(path).map_err(|err| read_error(err.to_string()));
+        let files = course::read_folder(path).map_err(|err| read_error(err.to_string()))?;
+        if let Some((name, bytes)) = files
+            .iter()
+            .find(|(_, bytes)| bytes.len() as u64 > MAX_FILE_BYTES)
+        {
+            return Err(read_error(file_too_large(name, bytes.len() as u64)));
+        }
+        return Ok(files);
     }
     let file = std::fs::File::open(path).map_err(|err| read_error(err.to_string()))?;
     let mut archive = zip::ZipArchive::new(file)
@@ -69,19 +86,27 @@ pub fn read_package(path: &Path) -> Result<PackageFiles, ImportError> {
                 entry.name_raw()
             )));
         };
-        total += entry.size();
-        if total > MAX_PACKAGE_BYTES {
-            return Err(read_error("larger than 512 MiB".into()));
-        }
         let key = name
             .components()
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
+        if entry.size() > MAX_FILE_BYTES {
+            return Err(read_error(file_too_large(&key, entry.size())));
+        }
+        total += entry.size();
+        if total > MAX_PACKAGE_BYTES {
+            return Err(read_error("larger than 512 MiB".into()));
+        }
+        // The declared size may lie: never read more than the limit allows.
         let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry
+        (&mut entry)
+            .take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|err| read_error(err.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(read_error(file_too_large(&key, bytes.len() as u64)));
+        }
         files.insert(key, bytes);
     }
     // A zip made of the folder itself has one top folder; the package is inside it.
@@ -160,4 +185,35 @@ pub async fn ensure_demo(db: &DatabaseConnection) -> Result<(), ImportError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_with_its_name_and_size() {
+        use std::io::Write;
+        let path = std::env::temp_dir().join(format!("cb-big-{}.zip", lti::random_token(6)));
+        {
+            let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .large_file(true);
+            zip.start_file("files/film.mp4", options).unwrap();
+            let chunk = vec![0u8; 1024 * 1024];
+            for _ in 0..=(MAX_FILE_BYTES / (1024 * 1024)) {
+                zip.write_all(&chunk).unwrap();
+            }
+            zip.finish().unwrap();
+        }
+        let refused = read_package(&path);
+        let _ = std::fs::remove_file(&path);
+        let message = match refused {
+            Err(err) => err.to_string(),
+            Ok(_) => panic!("a 257 MiB file was taken"),
+        };
+        assert!(message.contains("files/film.mp4 is 257 MiB"), "{message}");
+        assert!(message.contains("at most 256 MiB"), "{message}");
+    }
 }

@@ -364,6 +364,41 @@ async fn downloads_come_from_the_package_with_format_and_size(backend: Backend) 
             .contains("arbetsblad.txt")
     );
     assert!(file.body.starts_with("Arbetsblad"));
+    assert_eq!(file.headers["accept-ranges"], "bytes");
+    // A player seeking asks for a range and gets just that.
+    let url = app
+        .base
+        .join(
+            link_containing(&page.body, "/course/files/arbetsblad.txt?session=")
+                .trim_start_matches('/'),
+        )
+        .unwrap();
+    let part = app
+        .client
+        .get(url.clone())
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status().as_u16(), 206);
+    let total = file.body.len();
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 0-9/{total}").as_str()
+    );
+    assert_eq!(part.text().await.unwrap(), file.body[..10]);
+    let past = app
+        .client
+        .get(url)
+        .header("range", format!("bytes={total}-"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status().as_u16(), 416);
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{total}").as_str()
+    );
 }
 
 async fn another_lms_course_does_not_see_these_answers(backend: Backend) {

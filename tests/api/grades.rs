@@ -724,6 +724,7 @@ async fn a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed(back
     // Each score is settled as its answer arrives: only what was in flight at the kill (at most
     // the worker's concurrency, 4) may have been posted twice, not the rest of its batch of 20.
     let repeats = app.platform.received_scores().len() - subs.len();
+    eprintln!("worker killed mid-batch: {repeats} scores posted twice");
     assert!(repeats <= 4, "{repeats} scores were posted twice");
     // A graceful stop gives back whatever the worker holds.
     let stopped = std::process::Command::new("kill")
