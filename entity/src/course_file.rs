@@ -9,7 +9,10 @@ pub struct Model {
     pub course_version_id: i64,
     pub path: String,
     pub content_type: String,
+    /// The whole file, for files imported before chunks; empty for newer ones.
     pub bytes: Vec<u8>,
+    /// The size in bytes, for files stored in `course_file_chunk`.
+    pub size: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

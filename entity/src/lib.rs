@@ -14,6 +14,7 @@ pub mod contact_person;
 pub mod context;
 pub mod context_course;
 pub mod course_file;
+pub mod course_file_chunk;
 pub mod course_version;
 pub mod deployment;
 pub mod group_member;

@@ -14,6 +14,7 @@ mod m20261129_000010_create_administration;
 mod m20261201_000011_create_registration_invitation;
 mod m20261201_000012_login_state_in_state_parameter;
 mod m20261201_000013_add_session_revocation;
+mod m20261201_000014_create_course_file_chunk;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_create_registration_invitation::Migration),
             Box::new(m20261201_000012_login_state_in_state_parameter::Migration),
             Box::new(m20261201_000013_add_session_revocation::Migration),
+            Box::new(m20261201_000014_create_course_file_chunk::Migration),
         ]
     }
 }

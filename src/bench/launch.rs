@@ -50,10 +50,10 @@ pub struct LaunchBenchArgs {
     pub protocol_only: bool,
 }
 
-struct Server {
-    base: Url,
-    pid: Option<u32>,
-    child: Option<tokio::process::Child>,
+pub(super) struct Server {
+    pub(super) base: Url,
+    pub(super) pid: Option<u32>,
+    pub(super) child: Option<tokio::process::Child>,
 }
 
 /// Runs the benchmark and prints its report.
@@ -150,7 +150,7 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-async fn spawn_server(config: &Config) -> anyhow::Result<Server> {
+pub(super) async fn spawn_server(config: &Config) -> anyhow::Result<Server> {
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
         probe.local_addr()?.port()
@@ -227,14 +227,14 @@ async fn run_batch(
     Ok(all)
 }
 
-/// One full launch, as a browser does it.
-async fn one_launch(
+/// One full launch, as a browser does it; the landing page's HTML (empty with `protocol_only`).
+pub(super) async fn one_launch(
     client: &reqwest::Client,
     platform: &DevPlatform,
     base: &Url,
     person: usize,
     protocol_only: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let login = platform.login_url(LaunchSpec::learner(&format!("bench-{person}")));
     let response = client.get(login).send().await?;
     if response.status() != reqwest::StatusCode::FOUND {
@@ -265,7 +265,7 @@ async fn one_launch(
         bail!("launch answered {}", launch.status());
     }
     if protocol_only {
-        return Ok(());
+        return Ok(String::new());
     }
     // The landing page, as the browser fetches it after the launch's redirect.
     let landing = launch
@@ -282,7 +282,7 @@ async fn one_launch(
     if !body.contains("data-testid=\"role\"") {
         bail!("launch did not reach the landing page");
     }
-    Ok(())
+    Ok(body)
 }
 
 /// utime + stime of a process in milliseconds.

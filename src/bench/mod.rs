@@ -1,8 +1,11 @@
-//! The project's own benchmarks: `bench launch` (full LTI launches against a running instance) and
-//! `bench grades` (how fast the score outbox drains into a gradebook).
+//! The project's own benchmarks: `bench launch` (full LTI launches against a running instance),
+//! `bench grades` (how fast the score outbox drains into a gradebook) and `bench downloads` (a
+//! large course file fetched by several learners at once: the server's memory).
+mod downloads;
 mod grades;
 mod launch;
 
+pub use downloads::{DownloadsBenchArgs, run_downloads_bench};
 pub use grades::{GradesBenchArgs, run_grades_bench};
 pub use launch::{LaunchBenchArgs, run_launch_bench};
 

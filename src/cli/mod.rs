@@ -274,6 +274,8 @@ pub enum BenchCommand {
     Launch(crate::bench::LaunchBenchArgs),
     /// How fast the score outbox drains into a gradebook (worker processes on the database).
     Grades(crate::bench::GradesBenchArgs),
+    /// Several learners downloading one large course file at once: time and the server's memory.
+    Downloads(crate::bench::DownloadsBenchArgs),
 }
 
 /// A failed command: bad input (exit 2) or a failure while doing it (exit 1).
@@ -378,6 +380,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Worker => worker(config).await,
         Command::Grades(command) => grades(config, command).await,
         Command::Demo(args) => demo(config, args).await,
+        Command::Bench(BenchCommand::Downloads(args)) => {
+            crate::bench::run_downloads_bench(config, args)
+                .await
+                .map_err(CliError::from)
+        }
         Command::Bench(BenchCommand::Launch(args)) => crate::bench::run_launch_bench(config, args)
             .await
             .map_err(CliError::from),

@@ -1,11 +1,25 @@
 //! Course versions, their files, and which version each context runs.
-use entity::{context_course, course_file, course_version};
+use entity::{context_course, course_file, course_file_chunk, course_version};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, sea_query::OnConflict,
 };
 
 use super::StoreError;
+
+/// Bytes per stored chunk of a course file: what one download holds in memory at a time.
+pub const CHUNK_BYTES: usize = 256 * 1024;
+
+/// A stored file without its content.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    /// Row id.
+    pub id: i64,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes; `None` for a file imported before chunks (its bytes are in the row).
+    pub size: Option<i64>,
+}
 
 /// A file to store with a version.
 pub struct NewFile<'a> {
@@ -42,15 +56,27 @@ pub async fn import(
     .await
     .map_err(|err| StoreError::from_insert(err, format!("course {slug} version {version}")))?;
     for file in files {
-        course_file::Entity::insert(course_file::ActiveModel {
+        let row = course_file::Entity::insert(course_file::ActiveModel {
             course_version_id: Set(stored.id),
             path: Set(file.path.to_owned()),
             content_type: Set(file.content_type.to_owned()),
-            bytes: Set(file.bytes.to_vec()),
+            bytes: Set(Vec::new()),
+            size: Set(Some(file.bytes.len() as i64)),
             ..Default::default()
         })
-        .exec_without_returning(&txn)
+        .exec_with_returning(&txn)
         .await?;
+        // One chunk per statement: no copy of the whole file, and no statement of its size.
+        for (seq, chunk) in file.bytes.chunks(CHUNK_BYTES).enumerate() {
+            course_file_chunk::Entity::insert(course_file_chunk::ActiveModel {
+                course_file_id: Set(row.id),
+                seq: Set(seq as i32),
+                bytes: Set(chunk.to_vec()),
+                ..Default::default()
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
     }
     txn.commit().await?;
     Ok(stored)
@@ -85,15 +111,57 @@ pub async fn get(
     course_version::Entity::find_by_id(id).one(db).await
 }
 
-/// A file of a version.
-pub async fn file(
+/// A file of a version, without reading its content.
+pub async fn file_info(
     db: &impl ConnectionTrait,
     course_version_id: i64,
     path: &str,
-) -> Result<Option<course_file::Model>, DbErr> {
-    course_file::Entity::find()
+) -> Result<Option<FileInfo>, DbErr> {
+    use sea_orm::QuerySelect;
+    let found: Option<(i64, String, Option<i64>)> = course_file::Entity::find()
+        .select_only()
+        .column(course_file::Column::Id)
+        .column(course_file::Column::ContentType)
+        .column(course_file::Column::Size)
         .filter(course_file::Column::CourseVersionId.eq(course_version_id))
         .filter(course_file::Column::Path.eq(path))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(found.map(|(id, content_type, size)| FileInfo {
+        id,
+        content_type,
+        size,
+    }))
+}
+
+/// Chunk `seq` of a file stored in chunks.
+pub async fn chunk(
+    db: &impl ConnectionTrait,
+    course_file_id: i64,
+    seq: i32,
+) -> Result<Option<Vec<u8>>, DbErr> {
+    use sea_orm::QuerySelect;
+    course_file_chunk::Entity::find()
+        .select_only()
+        .column(course_file_chunk::Column::Bytes)
+        .filter(course_file_chunk::Column::CourseFileId.eq(course_file_id))
+        .filter(course_file_chunk::Column::Seq.eq(seq))
+        .into_tuple()
+        .one(db)
+        .await
+}
+
+/// The whole content of a file imported before chunks.
+pub async fn legacy_bytes(
+    db: &impl ConnectionTrait,
+    course_file_id: i64,
+) -> Result<Option<Vec<u8>>, DbErr> {
+    use sea_orm::QuerySelect;
+    course_file::Entity::find_by_id(course_file_id)
+        .select_only()
+        .column(course_file::Column::Bytes)
+        .into_tuple()
         .one(db)
         .await
 }

@@ -22,6 +22,7 @@ on_both_databases!(
     autosave_returns_the_new_version_and_refuses_a_stale_one,
     an_unknown_module_is_a_clear_404,
     downloads_come_from_the_package_with_format_and_size,
+    large_files_are_stored_in_chunks_and_served_whole_or_in_ranges,
     another_lms_course_does_not_see_these_answers,
     course_check_and_import_on_the_command_line,
 );
@@ -399,6 +400,65 @@ async fn downloads_come_from_the_package_with_format_and_size(backend: Backend) 
         past.headers()["content-range"],
         format!("bytes */{total}").as_str()
     );
+}
+
+async fn large_files_are_stored_in_chunks_and_served_whole_or_in_ranges(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // The demo course again as version 1.0.1, with a worksheet of 700 KB: three chunks.
+    let mut files = coursebridge::course::demo_files();
+    let toml = String::from_utf8(files["course.toml"].clone()).unwrap();
+    files.insert(
+        "course.toml".into(),
+        toml.replacen("version = \"1.0.0\"", "version = \"1.0.1\"", 1)
+            .into_bytes(),
+    );
+    let mut big = b"Arbetsblad ".to_vec();
+    let mut state = 7u32;
+    while big.len() < 700 * 1024 {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        big.push(b'a' + (state >> 16) as u8 % 26);
+    }
+    files.insert("files/arbetsblad.txt".into(), big.clone());
+    coursebridge::admin::courses::import(&app.db, &files)
+        .await
+        .unwrap();
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let chunks = entity::course_file_chunk::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(chunks >= 3, "{chunks} chunks");
+
+    let launch = app.launch(LaunchSpec::learner("chunks-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let url = app
+        .base
+        .join(
+            link_containing(&page.body, "/course/files/arbetsblad.txt?session=")
+                .trim_start_matches('/'),
+        )
+        .unwrap();
+    let whole = app.client.get(url.clone()).send().await.unwrap();
+    assert_eq!(whole.status().as_u16(), 200);
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), big.as_slice());
+    // A range across the first chunk boundary (256 KiB) and one at the very end.
+    for (first, last) in [
+        (262_000u64, 263_000u64),
+        (big.len() as u64 - 5, big.len() as u64 - 1),
+    ] {
+        let part = app
+            .client
+            .get(url.clone())
+            .header("range", format!("bytes={first}-{last}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(part.status().as_u16(), 206);
+        assert_eq!(
+            part.bytes().await.unwrap().as_ref(),
+            &big[first as usize..=last as usize]
+        );
+    }
 }
 
 async fn another_lms_course_does_not_see_these_answers(backend: Backend) {

@@ -60,12 +60,14 @@ async fn public_forms_past_the_limit_answer_429_in_the_page_language(backend: Ba
 
 async fn a_body_over_the_limit_answers_413_with_a_page(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
-    let big = "x".repeat(300 * 1024);
+    // Just over the 256 KiB limit: a client that sent far more may see the connection close
+    // before it reads the answer, since the server stops reading at the limit.
+    let big = "x".repeat(260 * 1024);
     for path in ["accessibility", "lti/launch", "lti/login"] {
         let answer = app
             .client
             .post(app.base.join(path).unwrap())
-            .form(&[("message", big.as_str()), ("id_token", big.as_str())])
+            .form(&[("message", big.as_str())])
             .send()
             .await
             .unwrap();
