@@ -548,15 +548,20 @@ fn module_of(claims: &LtiClaims) -> Option<&str> {
 }
 
 fn display_name(claims: &LtiClaims) -> Option<String> {
-    claims
-        .name
-        .clone()
-        .or_else(|| match (&claims.given_name, &claims.family_name) {
-            (Some(given), Some(family)) => Some(format!("{given} {family}")),
-            (Some(given), None) => Some(given.clone()),
-            (None, Some(family)) => Some(family.clone()),
-            (None, None) => None,
-        })
+    name_of(
+        claims.name.clone(),
+        claims.given_name.clone(),
+        claims.family_name.clone(),
+    )
+}
+
+/// A person's name as pages show it: the full name, else given and family name as there are.
+fn name_of(name: Option<String>, given: Option<String>, family: Option<String>) -> Option<String> {
+    name.or(match (given, family) {
+        (Some(given), Some(family)) => Some(format!("{given} {family}")),
+        (Some(one), None) | (None, Some(one)) => Some(one),
+        (None, None) => None,
+    })
 }
 
 /// How long an instance trusts what it read about a session's person and deployment: an erasure,
@@ -630,13 +635,7 @@ pub async fn resume_session(app: &App, token: &str) -> Result<Session, ResumeErr
                     .await?
                     .map(|(person, context_title)| SessionStanding {
                         revoked_at: person.sessions_revoked_at,
-                        name: person.name.clone().or_else(|| {
-                            match (person.given_name, person.family_name) {
-                                (Some(given), Some(family)) => Some(format!("{given} {family}")),
-                                (Some(one), None) | (None, Some(one)) => Some(one),
-                                (None, None) => None,
-                            }
-                        }),
+                        name: name_of(person.name, person.given_name, person.family_name),
                         context_title,
                     });
             app.session_standing.insert(key, standing.clone());

@@ -256,16 +256,12 @@ impl Config {
         self.frame_ancestors
             .split_whitespace()
             .map(|entry| {
-                Url::parse(entry)
-                    .ok()
-                    .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
-                    .map(|url| url.origin().ascii_serialization())
-                    .ok_or_else(|| ConfigError::Invalid {
-                        key: "frame_ancestors",
-                        problem: format!(
-                            "`{entry}` is not an http(s) origin such as https://lms.example.se"
-                        ),
-                    })
+                crate::lti::web_origin(entry).ok_or_else(|| ConfigError::Invalid {
+                    key: "frame_ancestors",
+                    problem: format!(
+                        "`{entry}` is not an http(s) origin such as https://lms.example.se"
+                    ),
+                })
             })
             .collect()
     }

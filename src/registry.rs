@@ -171,33 +171,30 @@ pub fn token_endpoint(platform: &platform::Model) -> crate::lti::token::TokenEnd
     }
 }
 
-/// The web origins of the registered platforms (their issuers, login URLs, and the hosts dynamic
-/// registrations came from), sorted: who may frame the tool and receive its forms. Cached for
-/// [`TTL`]; this instance's own registrations forget the cache at once.
-pub async fn platform_origins(
+/// Who may frame the tool and receive its forms: the registered platforms' web origins (their
+/// issuers, login URLs, and the hosts dynamic registrations came from) and the operator's
+/// `extra` ones, sorted and without repeats. Cached for [`TTL`]; this instance's own registrations
+/// forget the cache at once.
+pub async fn framing_origins(
     db: &impl sea_orm::ConnectionTrait,
     cache: &TtlCache<(), std::sync::Arc<Vec<String>>>,
+    extra: &[String],
 ) -> Result<std::sync::Arc<Vec<String>>, DbErr> {
     if let Some(found) = cache.get(&()) {
         return Ok(found);
     }
-    let mut origins = std::collections::BTreeSet::new();
+    let mut origins: std::collections::BTreeSet<String> = extra.iter().cloned().collect();
     for platform in crate::store::platform::list(db).await? {
-        for url in [
-            Some(&platform.issuer),
-            Some(&platform.auth_login_url),
-            platform.frame_origin.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Ok(url) = url::Url::parse(url)
-                && matches!(url.scheme(), "https" | "http")
-                && url.host().is_some()
-            {
-                origins.insert(url.origin().ascii_serialization());
-            }
-        }
+        origins.extend(
+            [
+                Some(&platform.issuer),
+                Some(&platform.auth_login_url),
+                platform.frame_origin.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|url| crate::lti::web_origin(url)),
+        );
     }
     let origins = std::sync::Arc::new(origins.into_iter().collect::<Vec<_>>());
     cache.insert((), origins.clone());

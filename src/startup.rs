@@ -55,6 +55,7 @@ impl Application {
                 refetch_interval: Duration::from_secs(config.platform_jwks_refetch_seconds),
             },
         );
+        let frame_ancestors = config.extra_frame_ancestors()?;
         let public_forms =
             crate::web::limits::public_form_limiter(config.public_form_requests_per_minute);
         let state = AppState(Arc::new(App {
@@ -76,6 +77,7 @@ impl Application {
                 100_000,
             ),
             platform_origins: crate::registry::TtlCache::new(crate::registry::TTL, 1),
+            frame_ancestors,
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000),
         }));
         Ok(Self { listener, state })

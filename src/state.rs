@@ -54,8 +54,11 @@ pub struct App {
         (i64, i64, Option<i64>),
         Option<crate::admission::SessionStanding>,
     >,
-    /// The web origins of the registered platforms, briefly cached (`frame-ancestors`).
+    /// Who may frame the tool: the registered platforms' web origins and `frame_ancestors`,
+    /// briefly cached.
     pub platform_origins: crate::registry::TtlCache<(), Arc<Vec<String>>>,
+    /// The operator's `frame_ancestors`, read once at start.
+    pub frame_ancestors: Vec<String>,
     /// Requests per client to the forms anyone can reach (feedback, registration).
     pub public_forms: crate::web::limits::PublicFormLimiter,
     /// What recent launches recorded, to skip rewriting identical rows.

@@ -198,10 +198,7 @@ pub async fn register_dynamically(
                 .filter(|aud| *aud != config.token_endpoint),
             auto_approve_deployments: invitation.auto_approve_deployments,
             organisation: Some(invitation.organisation.clone()),
-            frame_origin: url::Url::parse(configuration_url)
-                .ok()
-                .map(|url| url.origin().ascii_serialization())
-                .filter(|origin| origin != "null"),
+            frame_origin: lti::web_origin(configuration_url),
         },
         now,
     )

@@ -46,6 +46,14 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// The web origin (`https://host[:port]`) of an http(s) URL with a host; `None` for anything else.
+pub fn web_origin(value: &str) -> Option<String> {
+    url::Url::parse(value)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
+        .map(|url| url.origin().ascii_serialization())
+}
+
 /// SHA-256 of `value`, as lower-case hex.
 pub fn sha256_hex(value: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());

@@ -335,22 +335,20 @@ pub async fn session_standing(
     deployment_id: i64,
     context_id: Option<i64>,
 ) -> Result<Option<(lti_user::Model, Option<String>)>, DbErr> {
-    let Some(person) = lti_user::Entity::find_by_id(user_id).one(db).await? else {
+    let Some(person) = get(db, user_id).await? else {
         return Ok(None);
     };
     if person.sub.starts_with(ERASED_PREFIX) {
         return Ok(None);
     }
-    let approved = entity::deployment::Entity::find_by_id(deployment_id)
-        .one(db)
+    let approved = super::deployment::get(db, deployment_id)
         .await?
         .is_some_and(|d| d.status == super::deployment::APPROVED);
     if !approved {
         return Ok(None);
     }
     let title = match context_id {
-        Some(id) => entity::context::Entity::find_by_id(id)
-            .one(db)
+        Some(id) => super::roster::context(db, id)
             .await?
             .and_then(|c| c.title.or(c.label)),
         None => None,

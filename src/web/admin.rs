@@ -725,12 +725,8 @@ pub async fn create_invitation(
         url: invitation.url.to_string(),
         back_url: admin.url(&app, "admin"),
     };
-    let mut response = render(&page, StatusCode::OK);
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    // Not cached: every page without a cache rule of its own is `no-store` (web::security_headers).
+    Ok(render(&page, StatusCode::OK))
 }
 
 struct ReportRow {

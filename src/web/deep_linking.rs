@@ -374,10 +374,7 @@ pub async fn choose(
         "deep linking response sent"
     );
     // The auto-posted form goes to the platform's return URL, which may be on a host of its own.
-    let return_origin = url::Url::parse(&pending.settings.return_url)
-        .map(|url| url.origin().ascii_serialization())
-        .ok()
-        .filter(|origin| origin != "null");
+    let return_origin = crate::lti::web_origin(&pending.settings.return_url);
     let csp = super::content_security_policy(
         &super::framing_origins(&app).await,
         return_origin.as_slice(),

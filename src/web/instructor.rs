@@ -665,7 +665,7 @@ pub async fn set_occasion(
         detail: detail.to_owned(),
         lang,
     };
-    let Form(form) = form.map_err(|rejection| bad(&rejection.body_text()))?;
+    let form = crate::error::form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let module = form.module.unwrap_or_default();
     course

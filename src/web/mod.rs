@@ -178,19 +178,16 @@ pub(crate) fn content_security_policy(platforms: &[String], form_targets: &[Stri
 
 /// The origins that may frame the tool: the registered platforms' and the operator's list. Without
 /// the database the operator's list alone, so a failing read never opens framing to everyone.
-pub(crate) async fn framing_origins(app: &crate::state::App) -> Vec<String> {
-    let mut origins = match crate::registry::platform_origins(&app.db, &app.platform_origins).await
+pub(crate) async fn framing_origins(app: &crate::state::App) -> std::sync::Arc<Vec<String>> {
+    match crate::registry::framing_origins(&app.db, &app.platform_origins, &app.frame_ancestors)
+        .await
     {
-        Ok(found) => found.as_ref().clone(),
+        Ok(found) => found,
         Err(err) => {
             tracing::warn!(error = %err, "reading the platforms' origins for frame-ancestors failed");
-            Vec::new()
+            std::sync::Arc::new(app.frame_ancestors.clone())
         }
-    };
-    origins.extend(app.config.extra_frame_ancestors().unwrap_or_default());
-    origins.sort();
-    origins.dedup();
-    origins
+    }
 }
 
 /// Headers for every answer: the CSP above, HSTS when the public URL is https, no sniffing, no
