@@ -335,10 +335,37 @@ fn default_completion() -> CompletionRules {
     }
 }
 
-/// Validates a package and builds it, or returns every problem found.
+/// The package's attachments (its files under `files/`) by path, with their sizes in bytes: all that
+/// validation needs of them, so that an import need not hold their bytes while it checks the rest.
+pub type AttachmentSizes = BTreeMap<String, u64>;
+
+/// Where a package keeps its attachments.
+pub const ATTACHMENTS: &str = "files/";
+
+/// The sizes of the attachments of a package held in memory.
+pub fn attachment_sizes(files: &PackageFiles) -> AttachmentSizes {
+    files
+        .iter()
+        .filter(|(path, _)| path.starts_with(ATTACHMENTS))
+        .map(|(path, bytes)| (path.clone(), bytes.len() as u64))
+        .collect()
+}
+
+/// Validates a package held in memory and builds it, or returns every problem found.
 pub fn load(files: &PackageFiles) -> Result<CoursePackage, Vec<Problem>> {
+    load_outline(files, &attachment_sizes(files))
+}
+
+/// Validates a package from its text files (everything outside `files/`; any entry under `files/`
+/// in `texts` is not looked at) and the sizes of its attachments, and builds it, or returns every
+/// problem found.
+pub fn load_outline(
+    texts: &PackageFiles,
+    attachments: &AttachmentSizes,
+) -> Result<CoursePackage, Vec<Problem>> {
+    let text = |path: &str| texts.get(path).filter(|_| !path.starts_with(ATTACHMENTS));
     let mut problems = Vec::new();
-    let course: Option<CourseToml> = match files.get("course.toml") {
+    let course: Option<CourseToml> = match text("course.toml") {
         None => {
             problems.push(Problem {
                 file: "course.toml".into(),
@@ -351,11 +378,11 @@ pub fn load(files: &PackageFiles) -> Result<CoursePackage, Vec<Problem>> {
     };
     let framework = course
         .as_ref()
-        .and_then(|course| match files.get(&course.framework) {
+        .and_then(|course| match text(&course.framework) {
             None => {
                 problems.push(Problem {
                     file: "course.toml".into(),
-                    line: line_of(files.get("course.toml"), "framework"),
+                    line: line_of(text("course.toml"), "framework"),
                     message: format!(
                         "the framework file {:?} is not in the package",
                         course.framework
@@ -374,7 +401,7 @@ pub fn load(files: &PackageFiles) -> Result<CoursePackage, Vec<Problem>> {
         });
 
     let mut modules = Vec::new();
-    for (path, bytes) in files.range("modules/".to_owned()..) {
+    for (path, bytes) in texts.range("modules/".to_owned()..) {
         if !path.starts_with("modules/") {
             break;
         }
@@ -389,7 +416,7 @@ pub fn load(files: &PackageFiles) -> Result<CoursePackage, Vec<Problem>> {
             });
             continue;
         };
-        if let Some(module) = module_file::parse(path, text, files, &mut problems) {
+        if let Some(module) = module_file::parse(path, text, attachments, &mut problems) {
             modules.push((path.clone(), module));
         }
     }
@@ -413,14 +440,13 @@ pub fn load(files: &PackageFiles) -> Result<CoursePackage, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let files = files
+    let files = attachments
         .iter()
-        .filter(|(path, _)| path.starts_with("files/"))
-        .map(|(path, bytes)| {
+        .map(|(path, size)| {
             (
                 path.clone(),
                 PackageFile {
-                    size: bytes.len() as u64,
+                    size: *size,
                     content_type: content_type(path).to_owned(),
                 },
             )

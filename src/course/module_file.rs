@@ -4,8 +4,8 @@
 use serde::Deserialize;
 
 use super::{
-    AssessmentRound, Block, Download, Localized, Module, PackageFiles, Problem, ReflectionTask,
-    TaskKind, Video, check_slug, parse_toml, render_markdown,
+    ATTACHMENTS, AssessmentRound, AttachmentSizes, Block, Download, Localized, Module, Problem,
+    ReflectionTask, TaskKind, Video, check_slug, parse_toml, render_markdown,
 };
 
 /// Video hosts whose embeds are allowed (no tracking cookies, EU-friendly players).
@@ -66,7 +66,7 @@ struct AssessmentToml {
 
 struct Ctx<'a> {
     file: &'a str,
-    files: &'a PackageFiles,
+    attachments: &'a AttachmentSizes,
     problems: &'a mut Vec<Problem>,
 }
 
@@ -84,13 +84,13 @@ impl Ctx<'_> {
 pub fn parse(
     file: &str,
     text: &str,
-    files: &PackageFiles,
+    attachments: &AttachmentSizes,
     problems: &mut Vec<Problem>,
 ) -> Option<Module> {
     let before = problems.len();
     let mut ctx = Ctx {
         file,
-        files,
+        attachments,
         problems,
     };
     let lines: Vec<&str> = text.lines().collect();
@@ -197,7 +197,8 @@ fn parse_block(ctx: &mut Ctx<'_>, kind: &str, body: &[&str], first_line: usize) 
             let video: VideoToml =
                 parse_toml(ctx.file, toml_body().as_bytes(), first_line, ctx.problems)?;
             let allowed = VIDEO_PROVIDERS.iter().any(|p| video.source.starts_with(p))
-                || (video.source.starts_with("files/") && ctx.files.contains_key(&video.source));
+                || (video.source.starts_with("files/")
+                    && ctx.attachments.contains_key(&video.source));
             if !allowed {
                 ctx.problem(
                     first_line,
@@ -208,7 +209,7 @@ fn parse_block(ctx: &mut Ctx<'_>, kind: &str, body: &[&str], first_line: usize) 
                     ),
                 );
             }
-            if !ctx.files.contains_key(&video.captions)
+            if !ctx.attachments.contains_key(&video.captions)
                 || !video.captions.ends_with(".vtt")
                 || !video.captions.starts_with("files/")
             {
@@ -236,17 +237,17 @@ fn parse_block(ctx: &mut Ctx<'_>, kind: &str, body: &[&str], first_line: usize) 
         "download" => {
             let download: DownloadToml =
                 parse_toml(ctx.file, toml_body().as_bytes(), first_line, ctx.problems)?;
-            let Some(bytes) = ctx.files.get(&download.file) else {
+            if !download.file.starts_with(ATTACHMENTS) {
+                ctx.problem(first_line, "downloads live under files/ in the package");
+                return None;
+            }
+            let Some(&size) = ctx.attachments.get(&download.file) else {
                 ctx.problem(
                     first_line,
                     format!("download {:?} is not in the package", download.file),
                 );
                 return None;
             };
-            if !download.file.starts_with("files/") {
-                ctx.problem(first_line, "downloads live under files/ in the package");
-                return None;
-            }
             let format = download
                 .file
                 .rsplit('.')
@@ -255,7 +256,7 @@ fn parse_block(ctx: &mut Ctx<'_>, kind: &str, body: &[&str], first_line: usize) 
                 .to_ascii_uppercase();
             Some(Block::Download(Download {
                 title: download.title,
-                size: bytes.len() as u64,
+                size,
                 file: download.file,
                 format,
             }))

@@ -1,8 +1,8 @@
 //! Course versions, their files, and which version each context runs.
 use entity::{context_course, course_file, course_file_chunk, course_version};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, sea_query::OnConflict,
 };
 
 use super::StoreError;
@@ -21,65 +21,76 @@ pub struct FileInfo {
     pub size: Option<i64>,
 }
 
-/// A file to store with a version.
-pub struct NewFile<'a> {
-    /// Path in the package.
-    pub path: &'a str,
-    /// MIME type.
-    pub content_type: &'a str,
-    /// Content.
-    pub bytes: &'a [u8],
+/// A course version being stored: the version row, then each file chunk by chunk, all in one
+/// transaction, so that a package whose files are read as they are stored is never half-imported
+/// and never held whole in memory.
+pub struct VersionImport {
+    txn: DatabaseTransaction,
+    version: course_version::Model,
 }
 
-/// Stores a validated package (as JSON) and its files as one new version, in one transaction.
-/// `Conflict` when that slug and version exist.
-pub async fn import(
-    db: &DatabaseConnection,
-    slug: &str,
-    version: &str,
-    titles: (&str, &str),
-    package_json: String,
-    files: Vec<NewFile<'_>>,
-    now: i64,
-) -> Result<course_version::Model, StoreError> {
-    let txn = crate::store::begin_write(db).await?;
-    let stored = course_version::Entity::insert(course_version::ActiveModel {
-        slug: Set(slug.to_owned()),
-        version: Set(version.to_owned()),
-        title_sv: Set(titles.0.to_owned()),
-        title_en: Set(titles.1.to_owned()),
-        package: Set(package_json),
-        imported_at: Set(now),
-        ..Default::default()
-    })
-    .exec_with_returning(&txn)
-    .await
-    .map_err(|err| StoreError::from_insert(err, format!("course {slug} version {version}")))?;
-    for file in files {
-        let row = course_file::Entity::insert(course_file::ActiveModel {
-            course_version_id: Set(stored.id),
-            path: Set(file.path.to_owned()),
-            content_type: Set(file.content_type.to_owned()),
-            bytes: Set(Vec::new()),
-            size: Set(Some(file.bytes.len() as i64)),
+impl VersionImport {
+    /// Starts storing a validated package (as JSON). `Conflict` when that slug and version exist.
+    pub async fn begin(
+        db: &DatabaseConnection,
+        slug: &str,
+        version: &str,
+        titles: (&str, &str),
+        package_json: String,
+        now: i64,
+    ) -> Result<Self, StoreError> {
+        let txn = crate::store::begin_write(db).await?;
+        let stored = course_version::Entity::insert(course_version::ActiveModel {
+            slug: Set(slug.to_owned()),
+            version: Set(version.to_owned()),
+            title_sv: Set(titles.0.to_owned()),
+            title_en: Set(titles.1.to_owned()),
+            package: Set(package_json),
+            imported_at: Set(now),
             ..Default::default()
         })
         .exec_with_returning(&txn)
-        .await?;
-        // One chunk per statement: no copy of the whole file, and no statement of its size.
-        for (seq, chunk) in file.bytes.chunks(CHUNK_BYTES).enumerate() {
-            course_file_chunk::Entity::insert(course_file_chunk::ActiveModel {
-                course_file_id: Set(row.id),
-                seq: Set(seq as i32),
-                bytes: Set(chunk.to_vec()),
-                ..Default::default()
-            })
-            .exec_without_returning(&txn)
-            .await?;
-        }
+        .await
+        .map_err(|err| StoreError::from_insert(err, format!("course {slug} version {version}")))?;
+        Ok(Self {
+            txn,
+            version: stored,
+        })
     }
-    txn.commit().await?;
-    Ok(stored)
+
+    /// Adds a file of `size` bytes; its content follows with [`Self::add_chunk`]. Returns its id.
+    pub async fn add_file(&self, path: &str, content_type: &str, size: u64) -> Result<i64, DbErr> {
+        let row = course_file::Entity::insert(course_file::ActiveModel {
+            course_version_id: Set(self.version.id),
+            path: Set(path.to_owned()),
+            content_type: Set(content_type.to_owned()),
+            bytes: Set(Vec::new()),
+            size: Set(Some(size as i64)),
+            ..Default::default()
+        })
+        .exec_with_returning(&self.txn)
+        .await?;
+        Ok(row.id)
+    }
+
+    /// Stores chunk `seq` (from 0, each [`CHUNK_BYTES`] but the last) of file `file_id`.
+    pub async fn add_chunk(&self, file_id: i64, seq: i32, bytes: Vec<u8>) -> Result<(), DbErr> {
+        course_file_chunk::Entity::insert(course_file_chunk::ActiveModel {
+            course_file_id: Set(file_id),
+            seq: Set(seq),
+            bytes: Set(bytes),
+            ..Default::default()
+        })
+        .exec_without_returning(&self.txn)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes the version and its files visible. Dropping the import instead stores nothing.
+    pub async fn commit(self) -> Result<course_version::Model, DbErr> {
+        self.txn.commit().await?;
+        Ok(self.version)
+    }
 }
 
 /// The version `version` of course `slug`.

@@ -93,8 +93,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                // Reads through the OS page cache instead of a pread per page.
-                .pragma("mmap_size", "268435456")
+            // No mmap_size: a mapped database file counts in the server's RSS for every page any
+            // read touched (a 200 MB course file downloaded 8 times at once peaked at 220 MiB), and
+            // `bench launch` measured no difference without it (docs/DECISIONS.md).
         });
     } else {
         options.max_connections(16);

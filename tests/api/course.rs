@@ -11,6 +11,96 @@ use crate::helpers::{
     Answer, Backend, TestApp, TestDatabase, link_containing, spawn_app, spawn_app_with, version_of,
 };
 
+/// A line of /proc/self/status in KiB (`VmRSS`, `VmHWM`).
+fn memory_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+async fn importing_a_large_package_holds_a_chunk_of_it_not_the_package(backend: Backend) {
+    const FILM_BYTES: usize = 96 * 1024 * 1024;
+    let app = spawn_app(backend).await;
+    // The demo package with a 96 MiB film under files/, as a .zip on disk.
+    let zip_path = std::env::temp_dir().join(format!(
+        "cb-large-{}.zip",
+        coursebridge::lti::random_token(6)
+    ));
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (path, bytes) in coursebridge::course::demo_files() {
+            let bytes = if path == "course.toml" {
+                String::from_utf8(bytes)
+                    .unwrap()
+                    .replace("version = \"1.0.0\"", "version = \"3.0.0\"")
+                    .into_bytes()
+            } else {
+                bytes
+            };
+            zip.start_file(path, options).unwrap();
+            zip.write_all(&bytes).unwrap();
+        }
+        zip.start_file("files/film.mp4", options).unwrap();
+        let pattern: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+        for _ in 0..FILM_BYTES / pattern.len() {
+            zip.write_all(&pattern).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    let before = memory_kib("VmRSS");
+    // Writing 5 resets this process's peak (VmHWM) to what it holds now.
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let package = coursebridge::admin::courses::read_package(&zip_path).unwrap();
+    let stored = coursebridge::admin::courses::import(&app.db, &package)
+        .await
+        .unwrap();
+    let grown_mib = memory_kib("VmHWM").saturating_sub(before) / 1024;
+    drop(package);
+    let _ = std::fs::remove_file(&zip_path);
+    assert!(
+        grown_mib < 32,
+        "importing a package with a 96 MiB file grew the peak by {grown_mib} MiB"
+    );
+
+    // All of it was stored, in chunks, and it is what the package held.
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    let film = entity::course_file::Entity::find()
+        .filter(entity::course_file::Column::CourseVersionId.eq(stored.id))
+        .filter(entity::course_file::Column::Path.eq("files/film.mp4"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(film.size, Some(FILM_BYTES as i64));
+    let chunks = entity::course_file_chunk::Entity::find()
+        .filter(entity::course_file_chunk::Column::CourseFileId.eq(film.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(chunks, (FILM_BYTES / (256 * 1024)) as u64);
+    let last = entity::course_file_chunk::Entity::find()
+        .filter(entity::course_file_chunk::Column::CourseFileId.eq(film.id))
+        .filter(entity::course_file_chunk::Column::Seq.eq(chunks as i32 - 1))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let offset = FILM_BYTES - 256 * 1024;
+    let expected: Vec<u8> = (offset..FILM_BYTES)
+        .map(|i| (i % (1024 * 1024) % 251) as u8)
+        .collect();
+    assert!(
+        last.bytes == expected,
+        "the last chunk differs from the package's bytes"
+    );
+}
+
 on_both_databases!(
     overview_lists_the_six_modules_with_their_status,
     a_resource_link_naming_a_module_opens_it,
@@ -25,6 +115,8 @@ on_both_databases!(
     large_files_are_stored_in_chunks_and_served_whole_or_in_ranges,
     another_lms_course_does_not_see_these_answers,
     course_check_and_import_on_the_command_line,
+    importing_a_large_package_holds_a_chunk_of_it_not_the_package,
+    parallel_downloads_of_a_large_file_hold_a_few_chunks_of_it,
 );
 
 async fn module_page(app: &TestApp, launch: &Answer, slug: &str) -> Answer {
@@ -419,7 +511,7 @@ async fn large_files_are_stored_in_chunks_and_served_whole_or_in_ranges(backend:
         big.push(b'a' + (state >> 16) as u8 % 26);
     }
     files.insert("files/arbetsblad.txt".into(), big.clone());
-    coursebridge::admin::courses::import(&app.db, &files)
+    coursebridge::admin::courses::import(&app.db, &files.clone().into())
         .await
         .unwrap();
     use sea_orm::{EntityTrait, PaginatorTrait};
@@ -459,6 +551,61 @@ async fn large_files_are_stored_in_chunks_and_served_whole_or_in_ranges(backend:
             &big[first as usize..=last as usize]
         );
     }
+}
+
+async fn parallel_downloads_of_a_large_file_hold_a_few_chunks_of_it(backend: Backend) {
+    const FILE_BYTES: usize = 64 * 1024 * 1024;
+    let app = spawn_app(backend).await;
+    {
+        let mut files = coursebridge::course::demo_files();
+        let toml = String::from_utf8(files["course.toml"].clone()).unwrap();
+        files.insert(
+            "course.toml".into(),
+            toml.replacen("version = \"1.0.0\"", "version = \"1.0.2\"", 1)
+                .into_bytes(),
+        );
+        let big: Vec<u8> = (0..FILE_BYTES).map(|i| (i % 251) as u8).collect();
+        files.insert("files/arbetsblad.txt".into(), big);
+        coursebridge::admin::courses::import(&app.db, &files.into())
+            .await
+            .unwrap();
+    }
+    let launch = app.launch(LaunchSpec::learner("parallel-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let url = app
+        .base
+        .join(
+            link_containing(&page.body, "/course/files/arbetsblad.txt?session=")
+                .trim_start_matches('/'),
+        )
+        .unwrap();
+
+    let before = memory_kib("VmRSS");
+    // Writing 5 resets this process's peak (VmHWM) to what it holds now.
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let downloads = (0..4).map(|_| {
+        let client = app.client.clone();
+        let url = url.clone();
+        tokio::spawn(async move {
+            let mut response = client.get(url).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            let mut received = 0;
+            while let Some(chunk) = response.chunk().await.unwrap() {
+                received += chunk.len();
+            }
+            received
+        })
+    });
+    for download in downloads.collect::<Vec<_>>() {
+        assert_eq!(download.await.unwrap(), FILE_BYTES);
+    }
+    let grown_mib = memory_kib("VmHWM").saturating_sub(before) / 1024;
+    // The server and its client are this process: what it grew by is what four downloads held,
+    // mapped database pages included.
+    assert!(
+        grown_mib < 32,
+        "4 downloads of a 64 MiB file at once grew the peak by {grown_mib} MiB"
+    );
 }
 
 async fn another_lms_course_does_not_see_these_answers(backend: Backend) {
@@ -875,7 +1022,7 @@ async fn a_new_version_with_a_video_reaches_new_lms_courses_while_old_ones_keep_
         "modules/1-ledarskap.md".into(),
         format!("{module}{video}").into_bytes(),
     );
-    coursebridge::admin::courses::import(&app.db, &files)
+    coursebridge::admin::courses::import(&app.db, &files.clone().into())
         .await
         .unwrap();
 

@@ -127,7 +127,7 @@ pub(crate) async fn import_small_course(app: &TestApp) {
         "modules/2-andra.md".into(),
         module("andra", 2, "andra-svar", false).into_bytes(),
     );
-    coursebridge::admin::courses::import(&app.db, &files)
+    coursebridge::admin::courses::import(&app.db, &files.clone().into())
         .await
         .unwrap();
 }
@@ -806,7 +806,7 @@ async fn moving_the_course_to_another_version_rescores_its_participants(backend:
         "modules/3-tredje.md".into(),
         module("tredje", 3, "tredje-svar", false).into_bytes(),
     );
-    let newer = coursebridge::admin::courses::import(&app.db, &files)
+    let newer = coursebridge::admin::courses::import(&app.db, &files.clone().into())
         .await
         .unwrap();
     let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;

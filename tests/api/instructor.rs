@@ -738,7 +738,7 @@ async fn an_instructor_moves_the_course_to_a_new_version_and_answers_stay(backen
             "title = { sv = \"Digital omställning är ledarskap (reviderad)\"",
         );
     files.insert("modules/1-ledarskap.md".into(), module.into_bytes());
-    let stored = coursebridge::admin::courses::import(&app.db, &files)
+    let stored = coursebridge::admin::courses::import(&app.db, &files.clone().into())
         .await
         .unwrap();
 
