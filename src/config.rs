@@ -43,9 +43,12 @@ pub struct Config {
     pub outbound_timeout_seconds: u64,
     /// Most HTTP connections open at once; keep it below the process's file descriptor limit.
     pub max_connections: usize,
-    /// Seconds a client has to send a request's headers; also the longest a keep-alive connection
-    /// stays open idle.
+    /// Seconds a client has to send a request's headers.
     pub header_read_timeout_seconds: u64,
+    /// Seconds a keep-alive connection may wait for its next request before it is closed. A value
+    /// over `header_read_timeout_seconds` acts as that: its deadline also runs while a connection
+    /// waits.
+    pub keep_alive_idle_seconds: u64,
     /// Web origins, space separated, that may frame the tool besides the registered platforms'
     /// own (an LMS that frames it from a host other than its issuer and login URL).
     pub frame_ancestors: String,
@@ -114,6 +117,7 @@ impl Default for Config {
             frame_ancestors: String::new(),
             max_connections: 1024,
             header_read_timeout_seconds: 10,
+            keep_alive_idle_seconds: 5,
             trust_forwarded_for: false,
             max_answer_chars: 20_000,
             roster_sync_age_seconds: 3600,
@@ -201,6 +205,7 @@ impl Config {
                 "header_read_timeout_seconds",
                 self.header_read_timeout_seconds,
             ),
+            ("keep_alive_idle_seconds", self.keep_alive_idle_seconds),
             ("max_connections", self.max_connections as u64),
         ] {
             if value == 0 {
@@ -245,6 +250,15 @@ impl Config {
             }
         };
         Ok(normalise_base(url))
+    }
+
+    /// How long a keep-alive connection waits for its next request: hyper's header deadline also
+    /// runs while it waits, so never longer than that.
+    pub fn keep_alive_idle(&self) -> Duration {
+        Duration::from_secs(
+            self.keep_alive_idle_seconds
+                .min(self.header_read_timeout_seconds),
+        )
     }
 
     pub fn outbound_timeout(&self) -> Duration {
@@ -336,6 +350,21 @@ mod tests {
         };
         let message = config.validate().unwrap_err().to_string();
         assert!(message.contains("database_url"), "{message}");
+    }
+
+    #[test]
+    fn the_keep_alive_idle_is_at_most_the_header_deadline() {
+        let longer = Config {
+            header_read_timeout_seconds: 2,
+            ..Config::default()
+        };
+        longer.validate().unwrap();
+        assert_eq!(longer.keep_alive_idle(), Duration::from_secs(2));
+        let shorter = Config {
+            keep_alive_idle_seconds: 1,
+            ..Config::default()
+        };
+        assert_eq!(shorter.keep_alive_idle(), Duration::from_secs(1));
     }
 
     #[test]

@@ -1,17 +1,31 @@
 //! The HTTP server's connections: a cap on how many are open at once, a deadline for a request's
-//! headers (which also closes keep-alive connections that sit idle, since hyper starts the same
-//! timer whenever a connection waits for its next request), and a graceful stop. axum's own
-//! `serve` sets neither, and a few hundred connections that never finish their headers would
-//! otherwise hold every file descriptor the process has.
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+//! headers, a shorter one for a keep-alive connection waiting for its next request, and a graceful
+//! stop. axum's own `serve` sets none of them, and a few hundred connections that never finish
+//! their headers would otherwise hold every file descriptor the process has.
+use std::{
+    io,
+    net::SocketAddr,
+    pin::Pin,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
 
-use axum::{Router, extract::ConnectInfo};
-use hyper::body::Incoming;
+use axum::{Router, body::Body, extract::ConnectInfo};
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::{TcpListener, TcpStream},
+    sync::Semaphore,
+    time::{Instant, Sleep},
+};
 use tower::ServiceExt;
 
 /// How the server treats connections.
@@ -19,9 +33,11 @@ use tower::ServiceExt;
 pub struct ConnectionLimits {
     /// Most connections open at once; a connection past it is closed at once.
     pub max_connections: usize,
-    /// Time a client has to send a request's headers, and the longest a keep-alive connection
-    /// waits idle for its next request.
+    /// Time a client has to send a request's headers.
     pub header_read_timeout: Duration,
+    /// The longest a keep-alive connection waits for its next request. hyper's header deadline
+    /// runs while it waits too, so the shorter of the two closes it.
+    pub keep_alive_idle: Duration,
     /// How long a stop waits for requests in flight before closing their connections.
     pub shutdown_grace: Duration,
 }
@@ -65,12 +81,31 @@ pub async fn serve(
             continue;
         };
         let router = router.clone();
+        let activity = Arc::new(Activity::default());
+        let requests = activity.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));
-            router.clone().oneshot(request.map(axum::body::Body::new))
+            let in_flight = InFlight::start(requests.clone());
+            let response = router.clone().oneshot(request.map(Body::new));
+            async move {
+                let response = response.await?;
+                // The request counts as in flight until its body is sent, or dropped.
+                Ok::<_, std::convert::Infallible>(response.map(|inner| {
+                    Body::new(TrackedBody {
+                        inner,
+                        _in_flight: in_flight,
+                    })
+                }))
+            }
         });
+        let stream = IdleLimited {
+            stream,
+            activity,
+            idle: limits.keep_alive_idle,
+            timer: None,
+        };
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
@@ -89,5 +124,152 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("requests still in flight when the shutdown grace ran out");
+    }
+}
+
+/// What a connection's requests tell its reader: how many are in flight, and since when the
+/// connection has waited for the next one (`None` while a request is read or answered).
+#[derive(Default)]
+struct Activity {
+    in_flight: AtomicUsize,
+    idle_since: Mutex<Option<Instant>>,
+}
+
+impl Activity {
+    fn set_idle_since(&self, since: Option<Instant>) {
+        *self
+            .idle_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = since;
+    }
+
+    /// Since when the connection has been idle between requests, if it is.
+    fn waiting_since(&self) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        *self
+            .idle_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One request from its headers until its response body is gone.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(activity: Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        activity.set_idle_since(None);
+        Self(activity)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.set_idle_since(Some(Instant::now()));
+        }
+    }
+}
+
+/// A response body that keeps its request in flight while it is sent.
+struct TrackedBody {
+    inner: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for TrackedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A connection that ends, as if the client had closed it, once it has waited `idle` for its
+/// next request. Only between requests: a slow client reading a long download is not idle.
+struct IdleLimited {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+    idle: Duration,
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl AsyncRead for IdleLimited {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        if let Poll::Ready(read) = Pin::new(&mut this.stream).poll_read(cx, buf) {
+            if buf.filled().len() > before {
+                // The next request has begun: its headers have the header deadline.
+                this.activity.set_idle_since(None);
+                this.timer = None;
+            }
+            return Poll::Ready(read);
+        }
+        let Some(since) = this.activity.waiting_since() else {
+            this.timer = None;
+            return Poll::Pending;
+        };
+        let deadline = since + this.idle;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        match timer.as_mut().poll(cx) {
+            // No bytes: hyper reads the end of the connection and closes it between requests.
+            Poll::Ready(()) => Poll::Ready(Ok(())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncWrite for IdleLimited {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }

@@ -115,6 +115,7 @@ impl Application {
         let limits = crate::serve::ConnectionLimits {
             max_connections: self.state.config.max_connections,
             header_read_timeout: Duration::from_secs(self.state.config.header_read_timeout_seconds),
+            keep_alive_idle: self.state.config.keep_alive_idle(),
             shutdown_grace: Duration::from_secs(30),
         };
         crate::serve::serve(self.listener, router, limits, async move {

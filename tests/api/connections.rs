@@ -8,13 +8,15 @@ use std::{
 use reqwest::StatusCode;
 
 use crate::{
-    helpers::{Backend, TestDatabase, spawn_app_with},
+    helpers::{Backend, TestDatabase, link_containing, spawn_app_with},
     registration::{invitation, open},
 };
 
 on_both_databases!(
     stalled_connections_do_not_keep_a_small_server_from_answering,
     pages_are_framed_only_by_registered_platforms_and_post_only_to_them,
+    an_idle_keep_alive_connection_is_closed_before_the_header_deadline,
+    a_client_pausing_in_a_long_download_is_not_taken_for_idle,
 );
 
 fn free_port() -> u16 {
@@ -114,6 +116,124 @@ async fn stalled_connections_do_not_keep_a_small_server_from_answering(backend: 
     }
     assert_eq!(still_open, 0, "stalled connections the server kept open");
     assert!(healthz_answers(port));
+}
+
+/// Reads one response (headers and a `Content-Length` body) from a keep-alive connection.
+fn read_response(stream: &mut std::net::TcpStream) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 65536];
+    loop {
+        let read = stream.read(&mut buffer).unwrap();
+        assert!(read > 0, "the connection closed before the response ended");
+        received.extend_from_slice(&buffer[..read]);
+        let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .map(|value| value.trim().parse().unwrap())
+            .unwrap();
+        if received.len() >= end + 4 + length {
+            return received;
+        }
+    }
+}
+
+/// Seconds until the server closes `stream`, which it must do within `limit`.
+fn seconds_until_closed(stream: &mut std::net::TcpStream, limit: Duration) -> f64 {
+    let waiting = Instant::now();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut buffer = [0u8; 1024];
+    match stream.read(&mut buffer) {
+        Ok(0) => waiting.elapsed().as_secs_f64(),
+        Ok(read) => panic!("{read} bytes arrived on an idle connection"),
+        Err(err) => panic!("still open after {limit:?}: {err}"),
+    }
+}
+
+async fn an_idle_keep_alive_connection_is_closed_before_the_header_deadline(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.header_read_timeout_seconds = 10;
+        c.keep_alive_idle_seconds = 1;
+    })
+    .await;
+    let address = (app.base.host_str().unwrap(), app.base.port().unwrap());
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        assert!(read_response(&mut stream).starts_with(b"HTTP/1.1 200"));
+    }
+    let closed_after = tokio::task::spawn_blocking(move || {
+        seconds_until_closed(&mut stream, Duration::from_secs(6))
+    })
+    .await
+    .unwrap();
+    assert!(
+        (0.8..4.0).contains(&closed_after),
+        "closed after {closed_after:.1} s"
+    );
+}
+
+async fn a_client_pausing_in_a_long_download_is_not_taken_for_idle(backend: Backend) {
+    const FILE_BYTES: usize = 8 * 1024 * 1024;
+    let app = spawn_app_with(backend, |c| c.keep_alive_idle_seconds = 1).await;
+    let mut files = coursebridge::course::demo_files();
+    let toml = String::from_utf8(files["course.toml"].clone()).unwrap();
+    files.insert(
+        "course.toml".into(),
+        toml.replacen("version = \"1.0.0\"", "version = \"1.0.3\"", 1)
+            .into_bytes(),
+    );
+    files.insert("files/arbetsblad.txt".into(), vec![b'a'; FILE_BYTES]);
+    coursebridge::admin::courses::import(&app.db, &files.into())
+        .await
+        .unwrap();
+    let launch = app
+        .launch(coursebridge::devplatform::LaunchSpec::learner("pause-1"))
+        .await;
+    let module = app
+        .get(&link_containing(
+            &launch.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let path = link_containing(&module.body, "/course/files/arbetsblad.txt?session=");
+    let address = (app.base.host_str().unwrap(), app.base.port().unwrap());
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let received = tokio::task::spawn_blocking(move || {
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut received = stream.read(&mut buffer).unwrap();
+        // The client stops reading for twice the idle limit, as a paused video does; the
+        // server's writes wait on the full socket meanwhile.
+        std::thread::sleep(Duration::from_secs(2));
+        loop {
+            match stream.read(&mut buffer).unwrap() {
+                0 => break received,
+                read => received += read,
+            }
+            if received > FILE_BYTES {
+                // Headers and all of the body are here; the connection may stay open.
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(3)))
+                    .unwrap();
+            }
+        }
+    });
+    let received = match tokio::time::timeout(Duration::from_secs(10), received).await {
+        Ok(joined) => joined.unwrap(),
+        Err(_) => panic!("the download neither ended nor was closed"),
+    };
+    assert!(
+        received > FILE_BYTES,
+        "{received} bytes of a {FILE_BYTES}-byte download"
+    );
 }
 
 fn csp(headers: &reqwest::header::HeaderMap) -> String {
