@@ -52,6 +52,11 @@ pub fn webhook_url(value: &str, allow_loopback: bool) -> Result<String, WebhookU
     }
 }
 
+pub use crate::store::{
+    deployment::APPROVED,
+    organisations::{RETENTION_ANONYMISE, RETENTION_DELETE},
+};
+
 /// A new signing secret for a webhook.
 pub fn new_webhook_secret() -> String {
     format!("whsec_{}", crate::lti::random_token(30))
@@ -60,43 +65,76 @@ pub fn new_webhook_secret() -> String {
 /// How many months after a cohort closes a retention rule may wait.
 pub const RETENTION_MONTHS: std::ops::RangeInclusive<i32> = 1..=240;
 
-/// A change to an organisation's settings: `None` leaves a setting as it is, `Some(None)` removes it.
+/// A change to an organisation's settings, as an administrator asks for it. What equals the
+/// current setting is no change: the same webhook URL keeps its signing secret, so saving the
+/// retention rule (or repeating a request) never breaks a receiver.
 #[derive(Debug, Default)]
 pub struct OrganisationSettings {
-    /// The webhook URL (already checked with [`webhook_url`]).
+    /// `None` leaves the webhook, `Some(None)` removes it, `Some(Some(url))` sets it (the URL
+    /// already checked with [`webhook_url`]).
     pub webhook_url: Option<Option<String>>,
-    /// Months after a cohort closes (within [`RETENTION_MONTHS`]) and `anonymise` or `delete`.
-    pub retention: Option<Option<(i32, String)>>,
+    /// `None` leaves the retention rule, `Some(None)` removes it.
+    pub retention: Option<Option<RetentionRule>>,
 }
 
-/// Changes an organisation's webhook and retention rule, with its audit entry, in one transaction.
-/// `row` is the organisation as the caller read it to decide the change. A new webhook URL gets a
-/// new signing secret, returned here once and never shown again.
+/// A retention rule as asked for; a part left out keeps the current rule's.
+#[derive(Debug, Default)]
+pub struct RetentionRule {
+    /// Months after a cohort closes, within [`RETENTION_MONTHS`].
+    pub months: Option<i32>,
+    /// `anonymise` or `delete`.
+    pub action: Option<String>,
+}
+
+/// Changes organisation `name`'s webhook and retention rule, with its audit entry, in one
+/// transaction. A new webhook URL gets a new signing secret, returned here once and never shown
+/// again. A request that changes nothing writes nothing and returns no secret.
 pub async fn change_organisation(
     db: &DatabaseConnection,
     principal: &Principal,
-    row: entity::organisation::Model,
+    name: &str,
     settings: OrganisationSettings,
 ) -> Result<(entity::organisation::Model, Option<String>), AdminError> {
     principal.require(Scope::Admin)?;
-    principal.require_organisation(Some(&row.name))?;
-    let name = row.name.clone();
-    if let Some(Some((months, action))) = &settings.retention
-        && (!RETENTION_MONTHS.contains(months)
-            || ![
-                store::organisations::RETENTION_ANONYMISE,
-                store::organisations::RETENTION_DELETE,
-            ]
-            .contains(&action.as_str()))
-    {
-        return Err(AdminError::Invalid(format!(
-            "a retention rule needs {}–{} months and anonymise or delete",
-            RETENTION_MONTHS.start(),
-            RETENTION_MONTHS.end()
-        )));
+    principal.require_organisation(Some(name))?;
+    let row = store::organisations::find(db, name)
+        .await?
+        .ok_or(AdminError::NotFound("organisation"))?;
+    let retention = match settings.retention {
+        None => None,
+        Some(None) => row.retention_months.is_some().then_some(None),
+        Some(Some(rule)) => {
+            let months = rule.months.or(row.retention_months).ok_or_else(|| {
+                AdminError::Invalid("retention_months is needed with retention_action.".into())
+            })?;
+            let action = rule.action.unwrap_or_else(|| row.retention_action.clone());
+            if !RETENTION_MONTHS.contains(&months)
+                || ![
+                    store::organisations::RETENTION_ANONYMISE,
+                    store::organisations::RETENTION_DELETE,
+                ]
+                .contains(&action.as_str())
+            {
+                return Err(AdminError::Invalid(format!(
+                    "a retention rule needs {}–{} months and anonymise or delete",
+                    RETENTION_MONTHS.start(),
+                    RETENTION_MONTHS.end()
+                )));
+            }
+            let unchanged = row.retention_months == Some(months) && row.retention_action == action;
+            (!unchanged).then_some(Some((months, action)))
+        }
+    };
+    let webhook_url = match settings.webhook_url {
+        None => None,
+        Some(None) => row.webhook_url.is_some().then_some(None),
+        Some(Some(url)) => (row.webhook_url.as_deref() != Some(url.as_str())).then_some(Some(url)),
+    };
+    if webhook_url.is_none() && retention.is_none() {
+        return Ok((row, None));
     }
     let mut secret = None;
-    let webhook = settings.webhook_url.map(|url| {
+    let webhook = webhook_url.map(|url| {
         url.map(|url| {
             let new_secret = new_webhook_secret();
             secret = Some(new_secret.clone());
@@ -107,18 +145,15 @@ pub async fn change_organisation(
     let detail = serde_json::json!({
         "webhook_url": webhook.as_ref().and_then(|w| w.as_ref().map(|(url, _)| url.clone())),
         "remove_webhook": matches!(webhook, Some(None)),
-        "retention_months": settings.retention.as_ref().and_then(|r| r.as_ref().map(|(m, _)| *m)),
-        "retention_action": settings.retention.as_ref().and_then(|r| r.as_ref().map(|(_, a)| a.clone())),
-        "remove_retention": matches!(settings.retention, Some(None)),
+        "retention_months": retention.as_ref().and_then(|r| r.as_ref().map(|(m, _)| *m)),
+        "retention_action": retention.as_ref().and_then(|r| r.as_ref().map(|(_, a)| a.clone())),
+        "remove_retention": matches!(retention, Some(None)),
     });
     let txn = store::begin_write(db).await?;
     let updated = store::organisations::change(
         &txn,
         row,
-        store::organisations::OrganisationChange {
-            webhook,
-            retention: settings.retention,
-        },
+        store::organisations::OrganisationChange { webhook, retention },
     )
     .await?;
     principal
@@ -126,7 +161,7 @@ pub async fn change_organisation(
             &txn,
             "organisation.change",
             &format!("organisation:{name}"),
-            Some(&name),
+            Some(name),
             detail,
         )
         .await?;
@@ -363,6 +398,83 @@ pub async fn grant_role(
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Every grant of a role inside the tool (system administrators).
+pub async fn grants(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> Result<Vec<entity::admin_grant::Model>, AdminError> {
+    principal.require_system()?;
+    Ok(store::admin::grants(db, None).await?)
+}
+
+/// Takes a granted role back (system administrators).
+pub async fn revoke_grant(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+) -> Result<(), AdminError> {
+    principal.require_system()?;
+    let txn = store::begin_write(db).await?;
+    if !store::admin::revoke_grant(&txn, id).await? {
+        return Err(AdminError::NotFound("grant"));
+    }
+    principal
+        .audit(
+            &txn,
+            "grant.revoke",
+            &format!("grant:{id}"),
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The organisations the principal may see, by name.
+pub async fn organisations(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> Result<Vec<entity::organisation::Model>, AdminError> {
+    principal.require(Scope::Admin)?;
+    let all = store::organisations::list(db).await?;
+    Ok(all
+        .into_iter()
+        .filter(|org| principal.require_organisation(Some(&org.name)).is_ok())
+        .collect())
+}
+
+/// Makes sure organisation `name` exists (system administrators); audited when it is new.
+pub async fn add_organisation(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    name: &str,
+) -> Result<entity::organisation::Model, AdminError> {
+    principal.require_system()?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AdminError::Invalid(
+            "an organisation's name is 1 to 200 characters".into(),
+        ));
+    }
+    let txn = store::begin_write(db).await?;
+    let existed = store::organisations::find(&txn, name).await?.is_some();
+    let row = store::organisations::ensure(&txn, name, crate::lti::now_unix()).await?;
+    if !existed {
+        principal
+            .audit(
+                &txn,
+                "organisation.add",
+                &format!("organisation:{name}"),
+                Some(name),
+                serde_json::json!({}),
+            )
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// The principal of a person launched into the tool: from the roles granted to them inside the

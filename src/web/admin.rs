@@ -566,46 +566,35 @@ pub async fn change_organisation(
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
     let lang = admin.lang;
-    admin
-        .principal
-        .require_organisation(Some(&form.organisation))
-        .map_err(|err| admin_error(err.into(), lang))?;
-    let current = store::organisations::find(&app.db, &form.organisation)
-        .await
-        .map_err(|err| course_error(err.into(), lang))?
-        .ok_or(AppError::NotFound { lang })?;
     let invalid = |key: &str| AppError::Invalid {
         message: lang.t(key).to_owned(),
         lang,
     };
     let mut settings = admin::directory::OrganisationSettings::default();
+    // What the page shows is what is saved: an empty field removes the setting.
     let url = form.webhook_url.trim();
-    if url.is_empty() {
-        if current.webhook_url.is_some() {
-            settings.webhook_url = Some(None);
-        }
+    settings.webhook_url = Some(if url.is_empty() {
+        None
     } else {
-        let url = admin::directory::webhook_url(url, app.config.outbound_allow_loopback).map_err(
-            |err| match err {
-                admin::directory::WebhookUrlError::NotUrl => invalid("admin-invalid-webhook-url"),
-                admin::directory::WebhookUrlError::NotHttps => {
-                    invalid("admin-invalid-webhook-https")
-                }
-                admin::directory::WebhookUrlError::Inside => {
-                    invalid("admin-invalid-webhook-inside")
-                }
-            },
-        )?;
-        // The same URL again keeps its secret: saving the retention rule does not break a receiver.
-        if current.webhook_url.as_deref() != Some(url.as_str()) {
-            settings.webhook_url = Some(Some(url));
-        }
-    }
+        Some(
+            admin::directory::webhook_url(url, app.config.outbound_allow_loopback).map_err(
+                |err| match err {
+                    admin::directory::WebhookUrlError::NotUrl => {
+                        invalid("admin-invalid-webhook-url")
+                    }
+                    admin::directory::WebhookUrlError::NotHttps => {
+                        invalid("admin-invalid-webhook-https")
+                    }
+                    admin::directory::WebhookUrlError::Inside => {
+                        invalid("admin-invalid-webhook-inside")
+                    }
+                },
+            )?,
+        )
+    });
     let months = form.retention_months.trim();
-    if months.is_empty() {
-        if current.retention_months.is_some() {
-            settings.retention = Some(None);
-        }
+    settings.retention = Some(if months.is_empty() {
+        None
     } else {
         let months = months
             .parse::<i32>()
@@ -616,17 +605,19 @@ pub async fn change_organisation(
             store::organisations::RETENTION_DELETE => store::organisations::RETENTION_DELETE,
             _ => store::organisations::RETENTION_ANONYMISE,
         };
-        if current.retention_months != Some(months) || current.retention_action != action {
-            settings.retention = Some(Some((months, action.to_owned())));
-        }
-    }
-    if settings.webhook_url.is_none() && settings.retention.is_none() {
-        return Ok(back(&app, &admin, "admin", "organisation"));
-    }
-    let (updated, secret) =
-        admin::directory::change_organisation(&app.db, &admin.principal, current, settings)
-            .await
-            .map_err(|err| admin_error(err, lang))?;
+        Some(admin::directory::RetentionRule {
+            months: Some(months),
+            action: Some(action.to_owned()),
+        })
+    });
+    let (updated, secret) = admin::directory::change_organisation(
+        &app.db,
+        &admin.principal,
+        &form.organisation,
+        settings,
+    )
+    .await
+    .map_err(|err| admin_error(err, lang))?;
     let Some(secret) = secret else {
         return Ok(back(&app, &admin, "admin", "organisation"));
     };

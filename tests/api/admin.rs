@@ -26,6 +26,7 @@ on_both_databases!(
     retention_anonymises_people_after_their_cohort_closed,
     the_worker_applies_retention_rules_on_its_own,
     archive_package_holds_what_its_manifest_claims,
+    an_api_patch_with_the_same_webhook_url_keeps_its_secret,
 );
 
 const UMEA: &str = "Umeå kommun";
@@ -722,6 +723,47 @@ async fn receiver(
         url::Url::parse(&format!("http://{address}/hook")).unwrap(),
         seen,
     )
+}
+
+async fn an_api_patch_with_the_same_webhook_url_keeps_its_secret(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = token(&app, Scope::Admin, Some(UMEA), 3600).await;
+    let path = format!("api/v1/organisations/{UMEA}");
+    let hook = json!({"webhook_url": "https://umea.example/hooks/completions"});
+    let set = call(&app, "PATCH", &path, Some(&admin), Some(&hook)).await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    let secret = set.json()["webhook_secret"].as_str().unwrap().to_owned();
+    let stored_secret = || async {
+        store::organisations::find(&app.db, UMEA)
+            .await
+            .unwrap()
+            .unwrap()
+            .webhook_secret
+    };
+
+    // The same URL again, alone and beside a retention rule: the receiver keeps working.
+    let again = call(&app, "PATCH", &path, Some(&admin), Some(&hook)).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert!(again.json()["webhook_secret"].is_null(), "{}", again.text());
+    let with_rule = json!({
+        "webhook_url": "https://umea.example/hooks/completions",
+        "retention_months": 18,
+    });
+    let ruled = call(&app, "PATCH", &path, Some(&admin), Some(&with_rule)).await;
+    assert_eq!(ruled.status, 200, "{}", ruled.text());
+    assert!(ruled.json()["webhook_secret"].is_null(), "{}", ruled.text());
+    assert_eq!(ruled.json()["retention_months"], 18);
+    assert_eq!(stored_secret().await.as_deref(), Some(secret.as_str()));
+
+    // A new URL gets a new secret.
+    let moved = json!({"webhook_url": "https://umea.example/hooks/v2"});
+    let changed = call(&app, "PATCH", &path, Some(&admin), Some(&moved)).await;
+    let new_secret = changed.json()["webhook_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_secret, secret);
+    assert_eq!(stored_secret().await.as_deref(), Some(new_secret.as_str()));
 }
 
 async fn webhooks_deliver_signed_events_in_order_and_retry_after_failure(backend: Backend) {

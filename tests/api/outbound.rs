@@ -247,7 +247,7 @@ async fn webhook_deliveries_follow_no_redirect(backend: Backend) {
     coursebridge::admin::directory::change_organisation(
         &app.db,
         &coursebridge::admin::access::Principal::cli(),
-        row,
+        &row.name,
         coursebridge::admin::directory::OrganisationSettings {
             webhook_url: Some(Some(service.base.join("moved").unwrap().to_string())),
             retention: None,

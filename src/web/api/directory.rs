@@ -150,11 +150,6 @@ pub async fn change_organisation(
     Path(name): Path<String>,
     ApiJson(patch): ApiJson<OrganisationPatch>,
 ) -> Result<Json<Organisation>, ApiError> {
-    principal.require(Scope::Admin)?;
-    principal.require_organisation(Some(&name))?;
-    let row = store::organisations::find(&app.db, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("such organisation"))?;
     // Every value given must be valid, also beside a removal.
     if patch
         .retention_months
@@ -190,23 +185,19 @@ pub async fn change_organisation(
     if patch.remove_retention == Some(true) {
         settings.retention = Some(None);
     } else if patch.retention_months.is_some() || patch.retention_action.is_some() {
-        let months = patch
-            .retention_months
-            .or(row.retention_months)
-            .ok_or_else(|| {
-                ApiError::bad_request("retention_months is needed with retention_action.")
-            })?;
-        let action = match patch.retention_action {
-            Some(RetentionAction::Anonymise) => {
-                store::organisations::RETENTION_ANONYMISE.to_owned()
-            }
-            Some(RetentionAction::Delete) => store::organisations::RETENTION_DELETE.to_owned(),
-            None => row.retention_action.clone(),
-        };
-        settings.retention = Some(Some((months, action)));
+        settings.retention = Some(Some(admin::directory::RetentionRule {
+            months: patch.retention_months,
+            action: patch.retention_action.map(|action| {
+                match action {
+                    RetentionAction::Anonymise => store::organisations::RETENTION_ANONYMISE,
+                    RetentionAction::Delete => store::organisations::RETENTION_DELETE,
+                }
+                .to_owned()
+            }),
+        }));
     }
     let (updated, secret) =
-        admin::directory::change_organisation(&app.db, &principal, row, settings).await?;
+        admin::directory::change_organisation(&app.db, &principal, &name, settings).await?;
     let mut view = Organisation::from_row(updated);
     view.webhook_secret = secret;
     Ok(Json(view))
