@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub at_ms: i64,
-    /// `cli`, `token:<id>`, `person:<platform>:<user id>` or `retention`.
+    /// `cli:<account>` (or `cli`), `token:<id>`, `person:<platform>:<user id>` or `retention`.
     pub actor: String,
     pub action: String,
     pub target: String,

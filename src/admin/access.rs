@@ -60,11 +60,34 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The command line: a system administrator by definition (it has the database).
+    /// The command line: a system administrator by definition (it has the database). The audit
+    /// log names the operator by the account that ran it (`cli:kari`; under sudo, the account
+    /// that called sudo), or `cli` when the environment names none.
     pub fn cli() -> Self {
+        let account = ["SUDO_USER", "USER", "LOGNAME"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .map(|account| {
+                account
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || "._-@".contains(*c))
+                    .take(64)
+                    .collect::<String>()
+            })
+            .find(|account| !account.is_empty());
         Self {
-            actor: "cli".to_owned(),
+            actor: account.map_or_else(|| "cli".to_owned(), |account| format!("cli:{account}")),
             origin: "cli".to_owned(),
+            scope: Scope::Admin,
+            organisation: None,
+        }
+    }
+
+    /// The service itself, acting on its own at `what` (the demo course imported on start).
+    pub fn service(what: &str) -> Self {
+        Self {
+            actor: what.to_owned(),
+            origin: "server".to_owned(),
             scope: Scope::Admin,
             organisation: None,
         }

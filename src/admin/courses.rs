@@ -9,6 +9,7 @@ use entity::course_version;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
+    admin::access::Principal,
     course::{self, CoursePackage, PackageFiles, Problem},
     lti,
     store::{
@@ -39,6 +40,9 @@ pub enum ImportError {
         /// Version.
         version: String,
     },
+    /// The principal may not import courses.
+    #[error("{0}")]
+    Denied(String),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -298,8 +302,12 @@ pub fn check(package: &Package) -> Result<CoursePackage, ImportError> {
 /// time in the one transaction of the version.
 pub async fn import(
     db: &DatabaseConnection,
+    principal: &Principal,
     package: &Package,
 ) -> Result<course_version::Model, ImportError> {
+    principal
+        .require_system()
+        .map_err(|err| ImportError::Denied(err.to_string()))?;
     let course = check(package)?;
     let json = serde_json::to_string(&course).map_err(|err| DbErr::Custom(err.to_string()))?;
     let version = VersionImport::begin(
@@ -357,6 +365,15 @@ pub async fn import(
             }
         }
     }
+    principal
+        .audit(
+            version.transaction(),
+            "course.import",
+            &format!("course:{}:{}", course.slug, course.version),
+            None,
+            serde_json::json!({ "files": package.attachments.len() }),
+        )
+        .await?;
     Ok(version.commit().await?)
 }
 
@@ -412,7 +429,7 @@ pub async fn ensure_demo(db: &DatabaseConnection) -> Result<(), ImportError> {
         .await?
         .is_none()
     {
-        match import(db, &files).await {
+        match import(db, &Principal::service("startup"), &files).await {
             Ok(stored) => {
                 tracing::info!(slug = %stored.slug, version = %stored.version, "imported the demo course")
             }

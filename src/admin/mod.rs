@@ -7,6 +7,7 @@ pub mod archive;
 pub mod courses;
 pub mod directory;
 pub mod people;
+pub mod platforms;
 pub mod registrations;
 pub mod reports;
 pub mod retention;

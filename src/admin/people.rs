@@ -6,9 +6,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 use serde::{Deserialize, Serialize};
 
 use super::access::{Denied, Principal, Scope};
+pub use crate::store::people::Erasure;
 use crate::{
     i18n::time::iso8601_utc_ms,
-    store::{self, people::Erasure},
+    store::{self},
 };
 
 /// What went wrong with a request about a person.

@@ -2,7 +2,10 @@
 //! organisation and time, revocable.
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::access::{Principal, Scope};
+use super::{
+    access::{Principal, Scope},
+    directory::AdminError,
+};
 use crate::store::{self, admin::NewToken};
 
 /// Every token starts with this, so secret scanners and people can recognise one.
@@ -63,6 +66,85 @@ pub async fn create(
     )
     .await?;
     Ok(CreatedToken { secret, row })
+}
+
+/// Issues a token for machines (system administrators), with its audit entry; the organisation, if
+/// any, must exist.
+pub async fn issue(
+    db: &sea_orm::DatabaseConnection,
+    principal: &Principal,
+    scope: Scope,
+    organisation: Option<&str>,
+    label: &str,
+    expires_at: i64,
+) -> Result<CreatedToken, AdminError> {
+    principal.require_system()?;
+    if label.chars().count() > 200 {
+        return Err(AdminError::Invalid(
+            "the label is longer than 200 characters".into(),
+        ));
+    }
+    if let Some(organisation) = organisation
+        && store::organisations::find(db, organisation)
+            .await?
+            .is_none()
+    {
+        return Err(AdminError::NotFound("organisation"));
+    }
+    let txn = store::begin_write(db).await?;
+    let created = create(
+        &txn,
+        scope,
+        organisation,
+        label,
+        expires_at,
+        crate::lti::now_unix(),
+    )
+    .await?;
+    principal
+        .audit(
+            &txn,
+            "token.create",
+            &format!("token:{}", created.row.id),
+            organisation,
+            serde_json::json!({ "scope": scope.as_str(), "expires_at": expires_at }),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Every token, newest first, without secrets (system administrators).
+pub async fn list(
+    db: &sea_orm::DatabaseConnection,
+    principal: &Principal,
+) -> Result<Vec<entity::api_token::Model>, AdminError> {
+    principal.require_system()?;
+    Ok(store::admin::tokens(db).await?)
+}
+
+/// Revokes a live token (system administrators).
+pub async fn revoke(
+    db: &sea_orm::DatabaseConnection,
+    principal: &Principal,
+    id: i64,
+) -> Result<(), AdminError> {
+    principal.require_system()?;
+    let txn = store::begin_write(db).await?;
+    if !store::admin::revoke_token(&txn, id, crate::lti::now_unix()).await? {
+        return Err(AdminError::NotFound("active token"));
+    }
+    principal
+        .audit(
+            &txn,
+            "token.revoke",
+            &format!("token:{id}"),
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The principal a presented token stands for.

@@ -50,9 +50,13 @@ pub async fn run_downloads_bench(config: Config, args: DownloadsBenchArgs) -> an
         let mut big = b"Arbetsblad ".to_vec();
         big.resize(size, b'x');
         files.insert("files/arbetsblad.txt".into(), big);
-        crate::admin::courses::import(&db, &files.clone().into())
-            .await
-            .map_err(|err| anyhow::anyhow!("importing the large file failed: {err}"))?;
+        crate::admin::courses::import(
+            &db,
+            &crate::admin::access::Principal::cli(),
+            &files.clone().into(),
+        )
+        .await
+        .map_err(|err| anyhow::anyhow!("importing the large file failed: {err}"))?;
     }
     let platform = DevPlatform::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),

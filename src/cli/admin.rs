@@ -5,15 +5,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::CliError;
+use super::{CliError, refused};
 use crate::{
     admin::{
         self,
         access::{Principal, Scope},
+        people::Erasure,
     },
     config::Config,
     lti, startup,
-    store::{self, people::Erasure},
 };
 
 /// `admin …`
@@ -222,30 +222,20 @@ pub async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError
                 }
             };
             let db = startup::open_database(&config.database_url).await?;
-            let issuer = issuer.trim_end_matches('/').to_owned();
-            let platform = store::platform::find(&db, &issuer, &client_id)
-                .await?
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "no platform registered with issuer {issuer} and client_id {client_id}"
-                    ))
-                })?;
-            let now = lti::now_unix();
-            let txn = crate::store::begin_write(&db).await?;
-            if organisation != "*" {
-                store::organisations::ensure(&txn, &organisation, now).await?;
-            }
-            store::admin::grant(&txn, platform.id, &sub, &role, &organisation, "cli", now).await?;
-            Principal::cli()
-                .audit(
-                    &txn,
-                    "grant.add",
-                    &format!("platform:{}", platform.id),
-                    (organisation != "*").then_some(organisation.as_str()),
-                    serde_json::json!({ "role": role }),
-                )
-                .await?;
-            txn.commit().await?;
+            let operator = Principal::cli();
+            let platform = super::registration_of(&db, &operator, &issuer, &client_id).await?;
+            admin::directory::grant_role(
+                &db,
+                &operator,
+                platform.id,
+                &sub,
+                &role,
+                Some(&organisation)
+                    .filter(|o| *o != "*")
+                    .map(String::as_str),
+            )
+            .await
+            .map_err(refused)?;
             if role == "system" {
                 println!("{sub} is now a system administrator");
             } else {
@@ -254,7 +244,10 @@ pub async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError
         }
         AdminCommand::List => {
             let db = startup::open_database(&config.database_url).await?;
-            for grant in store::admin::grants(&db, None).await? {
+            for grant in admin::directory::grants(&db, &Principal::cli())
+                .await
+                .map_err(refused)?
+            {
                 println!(
                     "{}\tplatform {}\t{}\t{}\t{}",
                     grant.id, grant.platform_id, grant.sub, grant.role, grant.organisation
@@ -263,20 +256,14 @@ pub async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError
         }
         AdminCommand::Revoke { id } => {
             let db = startup::open_database(&config.database_url).await?;
-            let txn = crate::store::begin_write(&db).await?;
-            if !store::admin::revoke_grant(&txn, id).await? {
-                return Err(CliError::Usage(format!("there is no grant {id}")));
-            }
-            Principal::cli()
-                .audit(
-                    &txn,
-                    "grant.revoke",
-                    &format!("grant:{id}"),
-                    None,
-                    serde_json::json!({}),
-                )
-                .await?;
-            txn.commit().await?;
+            admin::directory::revoke_grant(&db, &Principal::cli(), id)
+                .await
+                .map_err(|err| match err {
+                    admin::directory::AdminError::NotFound(_) => {
+                        CliError::Usage(format!("there is no grant {id}"))
+                    }
+                    other => refused(other),
+                })?;
             println!("grant {id} revoked");
         }
     }
@@ -311,35 +298,22 @@ pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError
                 ));
             }
             let db = startup::open_database(&config.database_url).await?;
-            if let Some(organisation) = &organisation
-                && store::organisations::find(&db, organisation)
-                    .await?
-                    .is_none()
-            {
-                return Err(CliError::Usage(format!(
-                    "there is no organisation {organisation:?}; add it with `coursebridge organisation add`"
-                )));
-            }
-            let txn = crate::store::begin_write(&db).await?;
-            let created = admin::tokens::create(
-                &txn,
+            let created = admin::tokens::issue(
+                &db,
+                &Principal::cli(),
                 scope,
                 organisation.as_deref(),
                 &label,
                 expires_at,
-                now,
             )
-            .await?;
-            Principal::cli()
-                .audit(
-                    &txn,
-                    "token.create",
-                    &format!("token:{}", created.row.id),
-                    organisation.as_deref(),
-                    serde_json::json!({ "scope": scope.as_str(), "expires_at": expires_at }),
-                )
-                .await?;
-            txn.commit().await?;
+            .await
+            .map_err(|err| match err {
+                admin::directory::AdminError::NotFound(_) => CliError::Usage(format!(
+                    "there is no organisation {:?}; add it with `coursebridge organisation add`",
+                    organisation.as_deref().unwrap_or_default()
+                )),
+                other => refused(other),
+            })?;
             eprintln!(
                 "token {} ({}, {}) expires {}; it is shown once, store it now:",
                 created.row.id,
@@ -351,7 +325,10 @@ pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError
         }
         TokenCommand::List => {
             let db = startup::open_database(&config.database_url).await?;
-            for token in store::admin::tokens(&db).await? {
+            for token in admin::tokens::list(&db, &Principal::cli())
+                .await
+                .map_err(refused)?
+            {
                 let state = if token.revoked_at.is_some() {
                     "revoked"
                 } else if token.expires_at <= now {
@@ -372,20 +349,14 @@ pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError
         }
         TokenCommand::Revoke { id } => {
             let db = startup::open_database(&config.database_url).await?;
-            let txn = crate::store::begin_write(&db).await?;
-            if !store::admin::revoke_token(&txn, id, now).await? {
-                return Err(CliError::Usage(format!("there is no active token {id}")));
-            }
-            Principal::cli()
-                .audit(
-                    &txn,
-                    "token.revoke",
-                    &format!("token:{id}"),
-                    None,
-                    serde_json::json!({}),
-                )
-                .await?;
-            txn.commit().await?;
+            admin::tokens::revoke(&db, &Principal::cli(), id)
+                .await
+                .map_err(|err| match err {
+                    admin::directory::AdminError::NotFound(_) => {
+                        CliError::Usage(format!("there is no active token {id}"))
+                    }
+                    other => refused(other),
+                })?;
             println!("token {id} revoked");
         }
     }
@@ -394,24 +365,35 @@ pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError
 
 /// `organisation …`
 pub async fn organisation(config: Config, command: OrganisationCommand) -> Result<(), CliError> {
-    let now = lti::now_unix();
+    use admin::directory::{AdminError, OrganisationSettings, RetentionRule};
     let db = startup::open_database(&config.database_url).await?;
-    let find = |name: String| {
-        let db = db.clone();
+    let operator = Principal::cli();
+    let change = |name: String, settings: OrganisationSettings| {
+        let (db, operator) = (db.clone(), operator.clone());
         async move {
-            store::organisations::find(&db, &name)
-                .await?
-                .ok_or_else(|| CliError::Usage(format!("there is no organisation {name:?}")))
+            admin::directory::change_organisation(&db, &operator, &name, settings)
+                .await
+                .map_err(|err| match err {
+                    AdminError::NotFound(_) => {
+                        CliError::Usage(format!("there is no organisation {name:?}"))
+                    }
+                    other => refused(other),
+                })
         }
     };
     match command {
         OrganisationCommand::Add { name } => {
             let name = non_empty("name", &name)?;
-            store::organisations::ensure(&db, &name, now).await?;
+            admin::directory::add_organisation(&db, &operator, &name)
+                .await
+                .map_err(refused)?;
             println!("organisation {name} exists");
         }
         OrganisationCommand::List => {
-            for org in store::organisations::list(&db).await? {
+            for org in admin::directory::organisations(&db, &operator)
+                .await
+                .map_err(refused)?
+            {
                 println!(
                     "{}\twebhook {}\tretention {}",
                     org.name,
@@ -423,54 +405,40 @@ pub async fn organisation(config: Config, command: OrganisationCommand) -> Resul
             }
         }
         OrganisationCommand::Webhook { name, url } => {
-            let row = find(name.clone()).await?;
-            let change = if url.trim().is_empty() {
+            let url = if url.trim().is_empty() {
                 None
             } else {
-                let url = admin::directory::webhook_url(url.trim(), config.outbound_allow_loopback)
-                    .map_err(|err| {
-                        CliError::Usage(match err {
-                        admin::directory::WebhookUrlError::NotUrl => {
-                            "--url is not a valid URL".into()
-                        }
-                        admin::directory::WebhookUrlError::NotHttps => {
-                            "--url must use https (http only on loopback)".into()
-                        }
-                        admin::directory::WebhookUrlError::Inside => {
-                            "--url points at an address inside (loopback, private or link-local)"
-                                .into()
-                        }
-                    })
-                    })?;
-                Some((url, admin::directory::new_webhook_secret()))
-            };
-            let secret = change.as_ref().map(|(_, secret)| secret.clone());
-            let txn = crate::store::begin_write(&db).await?;
-            store::organisations::change(
-                &txn,
-                row,
-                store::organisations::OrganisationChange {
-                    webhook: Some(change.clone()),
-                    retention: None,
-                },
-            )
-            .await?;
-            Principal::cli()
-                .audit(
-                    &txn,
-                    "organisation.change",
-                    &format!("organisation:{name}"),
-                    Some(&name),
-                    serde_json::json!({ "webhook_url": change.as_ref().map(|(url, _)| url) }),
+                Some(
+                    admin::directory::webhook_url(url.trim(), config.outbound_allow_loopback)
+                        .map_err(|err| {
+                            CliError::Usage(match err {
+                                admin::directory::WebhookUrlError::NotUrl => {
+                                    "--url is not a valid URL".into()
+                                }
+                                admin::directory::WebhookUrlError::NotHttps => {
+                                    "--url must use https (http only on loopback)".into()
+                                }
+                                admin::directory::WebhookUrlError::Inside => {
+                                    "--url points at an address inside (loopback, private or link-local)"
+                                        .into()
+                                }
+                            })
+                        })?,
                 )
-                .await?;
-            txn.commit().await?;
+            };
+            let removing = url.is_none();
+            let settings = OrganisationSettings {
+                webhook_url: Some(url),
+                retention: None,
+            };
+            let (_, secret) = change(name.clone(), settings).await?;
             match secret {
                 Some(secret) => {
                     eprintln!("webhook set for {name}; its signing secret (shown once):");
                     println!("{secret}");
                 }
-                None => println!("webhook removed for {name}"),
+                None if removing => println!("webhook removed for {name}"),
+                None => println!("webhook for {name} unchanged; its signing secret stays"),
             }
         }
         OrganisationCommand::Retention {
@@ -481,34 +449,22 @@ pub async fn organisation(config: Config, command: OrganisationCommand) -> Resul
             if !(0..=240).contains(&months) {
                 return Err(CliError::Usage("--months must be 0 to 240".into()));
             }
-            if action != store::organisations::RETENTION_ANONYMISE
-                && action != store::organisations::RETENTION_DELETE
+            if action != admin::directory::RETENTION_ANONYMISE
+                && action != admin::directory::RETENTION_DELETE
             {
                 return Err(CliError::Usage(
                     "--action must be 'anonymise' or 'delete'".into(),
                 ));
             }
-            let row = find(name.clone()).await?;
-            let txn = crate::store::begin_write(&db).await?;
-            store::organisations::change(
-                &txn,
-                row,
-                store::organisations::OrganisationChange {
-                    webhook: None,
-                    retention: Some((months > 0).then(|| (months, action.clone()))),
-                },
-            )
-            .await?;
-            Principal::cli()
-                .audit(
-                    &txn,
-                    "organisation.change",
-                    &format!("organisation:{name}"),
-                    Some(&name),
-                    serde_json::json!({ "retention_months": months, "retention_action": action }),
-                )
-                .await?;
-            txn.commit().await?;
+            let rule = (months > 0).then(|| RetentionRule {
+                months: Some(months),
+                action: Some(action.clone()),
+            });
+            let settings = OrganisationSettings {
+                webhook_url: None,
+                retention: Some(rule),
+            };
+            change(name.clone(), settings).await?;
             if months > 0 {
                 println!("{name}: {action} {months} months after a cohort closes");
             } else {

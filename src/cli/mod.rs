@@ -9,11 +9,14 @@ use clap::{Args, Parser, Subcommand};
 use url::Url;
 
 use crate::{
+    admin::{
+        access::Principal,
+        directory::AdminError,
+        platforms::{self, NewPlatform},
+    },
     config::{Config, redact_url},
     devplatform::{DevPlatform, ToolUrls},
-    lti,
     startup::{self, Application},
-    store::{self, StoreError, platform::NewPlatform},
 };
 
 /// coursebridge — an LTI 1.3 Advantage tool for fully digital courses.
@@ -311,15 +314,6 @@ impl From<sea_orm::DbErr> for CliError {
     }
 }
 
-impl From<StoreError> for CliError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Conflict(what) => CliError::Usage(format!("{what} already exists")),
-            StoreError::Db(err) => CliError::Failed(err.into()),
-        }
-    }
-}
-
 /// Loads the configuration with the command line's overrides.
 pub fn load_config(cli: &Cli) -> Result<Config, CliError> {
     let mut config = Config::load(cli.config.as_deref())?;
@@ -353,15 +347,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let sub = non_empty("sub", &sub)?;
             let organisation = non_empty("organisation", &organisation)?;
             let db = startup::open_database(&config.database_url).await?;
-            let issuer = issuer.trim_end_matches('/').to_owned();
-            let platform = store::platform::find(&db, &issuer, &client_id)
-                .await?
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "no platform registered with issuer {issuer} and client_id {client_id}"
-                    ))
-                })?;
-            store::contact::grant(&db, platform.id, &sub, &organisation, lti::now_unix()).await?;
+            let operator = Principal::cli();
+            let platform = registration_of(&db, &operator, &issuer, &client_id).await?;
+            platforms::grant_contact(&db, &operator, platform.id, &sub, &organisation)
+                .await
+                .map_err(refused)?;
             println!("{sub} is contact person for {organisation}");
             Ok(())
         }
@@ -444,7 +434,9 @@ async fn platform(config: Config, command: PlatformCommand) -> Result<(), CliErr
                 auto_approve_deployments: add.auto_approve_deployments,
             };
             let db = startup::open_database(&config.database_url).await?;
-            let created = store::platform::insert(&db, new, lti::now_unix()).await?;
+            let created = platforms::register(&db, &Principal::cli(), new)
+                .await
+                .map_err(refused)?;
             println!(
                 "registered platform #{}: issuer {} client_id {}",
                 created.id, created.issuer, created.client_id
@@ -455,7 +447,7 @@ async fn platform(config: Config, command: PlatformCommand) -> Result<(), CliErr
             let disabled = crate::admin::directory::disable_platform(
                 &db,
                 &crate::registry::Registry::default(),
-                &crate::admin::access::Principal::cli(),
+                &Principal::cli(),
                 issuer.trim_end_matches('/'),
                 &client_id,
             )
@@ -470,11 +462,13 @@ async fn platform(config: Config, command: PlatformCommand) -> Result<(), CliErr
         }
         PlatformCommand::List => {
             let db = startup::open_database(&config.database_url).await?;
-            let platforms = store::platform::list(&db).await?;
-            if platforms.is_empty() {
+            let registered = platforms::registrations(&db, &Principal::cli())
+                .await
+                .map_err(refused)?;
+            if registered.is_empty() {
                 println!("no platforms registered");
             }
-            for p in platforms {
+            for p in registered {
                 println!(
                     "#{}\t{}\tissuer={}\tclient_id={}\tauth={}\ttoken={}\tjwks={}{}",
                     p.id,
@@ -506,19 +500,12 @@ fn non_empty(name: &str, value: &str) -> Result<String, CliError> {
 
 async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), CliError> {
     let db = startup::open_database(&config.database_url).await?;
-    let find_platform = |target: &DeploymentTarget| {
-        let db = db.clone();
-        let issuer = target.issuer.trim_end_matches('/').to_owned();
-        let client_id = target.client_id.clone();
-        async move {
-            store::platform::find(&db, &issuer, &client_id)
-                .await?
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "no platform registered with issuer {issuer} and client_id {client_id}"
-                    ))
-                })
-        }
+    let operator = Principal::cli();
+    let no_deployment = |target: &DeploymentTarget, platform: &entity::platform::Model| {
+        CliError::Usage(format!(
+            "no deployment {} for {} ({})",
+            target.deployment_id, platform.issuer, platform.client_id
+        ))
     };
     match command {
         DeploymentCommand::Add {
@@ -528,78 +515,72 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
             grade_mode,
         } => {
             let deployment_id = non_empty("deployment-id", &target.deployment_id)?;
-            let platform = find_platform(&target).await?;
-            if let Some(organisation) = organisation.as_deref().filter(|o| !o.trim().is_empty()) {
-                store::organisations::ensure(&db, organisation.trim(), lti::now_unix()).await?;
-            }
-            let created = store::deployment::add(
+            let platform =
+                registration_of(&db, &operator, &target.issuer, &target.client_id).await?;
+            let created = platforms::add_deployment(
                 &db,
-                platform.id,
-                &deployment_id,
-                organisation.filter(|o| !o.trim().is_empty()),
-                default_locale,
-                lti::now_unix(),
+                &operator,
+                platforms::NewDeployment {
+                    platform_id: platform.id,
+                    deployment_id,
+                    organisation,
+                    default_locale,
+                    grade_mode,
+                },
             )
-            .await?;
-            if let Some(mode) = &grade_mode {
-                store::grades::set_grade_mode(&db, created.id, mode).await?;
-            }
+            .await
+            .map_err(refused)?;
             println!(
                 "added approved deployment {} for {} ({}), grade mode {}",
-                created.lti_deployment_id,
-                platform.issuer,
-                platform.client_id,
-                grade_mode.as_deref().unwrap_or(&created.grade_mode)
+                created.lti_deployment_id, platform.issuer, platform.client_id, created.grade_mode
             );
         }
         DeploymentCommand::GradeMode { target, mode } => {
-            let platform = find_platform(&target).await?;
-            let deployment = store::deployment::find(&db, platform.id, &target.deployment_id)
-                .await?
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "no deployment {} for {} ({})",
-                        target.deployment_id, platform.issuer, platform.client_id
-                    ))
-                })?;
-            store::grades::set_grade_mode(&db, deployment.id, &mode).await?;
+            let platform =
+                registration_of(&db, &operator, &target.issuer, &target.client_id).await?;
+            let deployment =
+                platforms::deployment(&db, &operator, platform.id, &target.deployment_id)
+                    .await
+                    .map_err(|_| no_deployment(&target, &platform))?;
+            platforms::set_grade_mode(&db, &operator, &deployment, &mode)
+                .await
+                .map_err(refused)?;
             println!(
                 "deployment {} now sends {mode} scores (from the next change on)",
                 deployment.lti_deployment_id
             );
         }
         DeploymentCommand::Approve { target } => {
-            let platform = find_platform(&target).await?;
-            match store::deployment::approve(
+            let platform =
+                registration_of(&db, &operator, &target.issuer, &target.client_id).await?;
+            let deployment =
+                platforms::deployment(&db, &operator, platform.id, &target.deployment_id)
+                    .await
+                    .map_err(|_| no_deployment(&target, &platform))?;
+            let approved = crate::admin::directory::set_deployment_status(
                 &db,
-                platform.id,
-                &target.deployment_id,
-                lti::now_unix(),
+                &crate::registry::Registry::default(),
+                &operator,
+                deployment.id,
+                crate::admin::directory::APPROVED,
+                None,
             )
-            .await?
-            {
-                Some(approved) => println!(
-                    "approved deployment {} for {} ({})",
-                    approved.lti_deployment_id, platform.issuer, platform.client_id
-                ),
-                None => {
-                    return Err(CliError::Usage(format!(
-                        "no deployment {} for {} ({})",
-                        target.deployment_id, platform.issuer, platform.client_id
-                    )));
-                }
-            }
+            .await
+            .map_err(refused)?;
+            println!(
+                "approved deployment {} for {} ({})",
+                approved.lti_deployment_id, platform.issuer, platform.client_id
+            );
         }
         DeploymentCommand::List => {
-            let platforms = store::platform::list(&db).await?;
-            let deployments = store::deployment::list(&db).await?;
+            let deployments = platforms::deployments(&db, &operator)
+                .await
+                .map_err(refused)?;
             if deployments.is_empty() {
                 println!("no deployments");
             }
-            for d in deployments {
-                let platform = platforms
-                    .iter()
-                    .find(|p| p.id == d.platform_id)
+            for (d, platform) in deployments {
+                let platform = platform
                     .map(|p| format!("{} ({})", p.issuer, p.client_id))
                     .unwrap_or_default();
                 println!(
@@ -614,6 +595,33 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
         }
     }
     Ok(())
+}
+
+/// The registration a command names, or the usage error that says there is none.
+async fn registration_of(
+    db: &sea_orm::DatabaseConnection,
+    operator: &Principal,
+    issuer: &str,
+    client_id: &str,
+) -> Result<entity::platform::Model, CliError> {
+    platforms::registration(db, operator, issuer, client_id)
+        .await
+        .map_err(|err| match err {
+            AdminError::NotFound(_) => CliError::Usage(format!(
+                "no platform registered with issuer {} and client_id {client_id}",
+                issuer.trim_end_matches('/')
+            )),
+            other => refused(other),
+        })
+}
+
+/// A use case's refusal as the command line says it: what the operator asked for is not
+/// possible (exit 2), or something failed (exit 1).
+pub(crate) fn refused(err: AdminError) -> CliError {
+    match err {
+        AdminError::Db(err) => CliError::Failed(err.into()),
+        other => CliError::Usage(other.to_string()),
+    }
 }
 
 async fn worker(config: Config) -> Result<(), CliError> {
@@ -635,7 +643,7 @@ async fn worker(config: Config) -> Result<(), CliError> {
 }
 
 async fn grades(config: Config, command: GradesCommand) -> Result<(), CliError> {
-    use crate::store::grades::state;
+    use crate::admin::platforms::delivery_state as state;
     let db = startup::open_database(&config.database_url).await?;
     match command {
         GradesCommand::List {
@@ -650,8 +658,9 @@ async fn grades(config: Config, command: GradesCommand) -> Result<(), CliError> 
             } else {
                 None
             };
-            let rows = store::grades::list(&db, None, only, limit).await?;
-            let counts = store::grades::counts(&db).await?;
+            let (rows, counts) = platforms::deliveries(&db, &Principal::cli(), only, limit)
+                .await
+                .map_err(refused)?;
             let count = |name: &str| counts.get(name).copied().unwrap_or(0);
             println!(
                 "{} sent, {} pending, {} not gradable, {} superseded",
@@ -675,13 +684,23 @@ async fn grades(config: Config, command: GradesCommand) -> Result<(), CliError> 
             }
         }
         GradesCommand::Retry { id } => {
-            let queued = store::grades::retry(&db, id, crate::grades::now_ms()).await?;
-            if id.is_some() && queued == 0 {
-                return Err(CliError::Usage(format!(
-                    "no refused or waiting score #{}",
-                    id.unwrap_or_default()
-                )));
-            }
+            let operator = Principal::cli();
+            let queued = match id {
+                None => platforms::retry_all_deliveries(&db, &operator)
+                    .await
+                    .map_err(refused)?,
+                Some(id) => {
+                    crate::admin::directory::retry_delivery(&db, &operator, id)
+                        .await
+                        .map_err(|err| match err {
+                            AdminError::NotFound(_) | AdminError::Conflict(_) => {
+                                CliError::Usage(format!("no refused or waiting score #{id}"))
+                            }
+                            other => refused(other),
+                        })?;
+                    1
+                }
+            };
             println!("{queued} score(s) queued again");
         }
     }
@@ -723,7 +742,9 @@ async fn course(config: Config, command: CourseCommand) -> Result<(), CliError> 
         CourseCommand::Import { path } => {
             let files = courses::read_package(&path).map_err(import_error)?;
             let db = startup::open_database(&config.database_url).await?;
-            let stored = courses::import(&db, &files).await.map_err(import_error)?;
+            let stored = courses::import(&db, &Principal::cli(), &files)
+                .await
+                .map_err(import_error)?;
             println!(
                 "imported {} version {} as #{}; new LMS courses start on it",
                 stored.slug, stored.version, stored.id
@@ -735,11 +756,11 @@ async fn course(config: Config, command: CourseCommand) -> Result<(), CliError> 
 
 async fn rotate_key(config: Config) -> Result<(), CliError> {
     let db = startup::open_database(&config.database_url).await?;
-    let pem = lti::keys::generate_private_key_pem().map_err(anyhow::Error::from)?;
     let overlap = config.key_overlap_hours as i64 * 3600;
-    let (new, retired) =
-        store::tool_key::rotate(&db, &lti::keys::new_kid(), &pem, lti::now_unix(), overlap).await?;
-    println!("new signing key {}", new.kid);
+    let (new, retired) = platforms::rotate_key(&db, &Principal::cli(), overlap)
+        .await
+        .map_err(refused)?;
+    println!("new signing key {new}");
     for kid in retired {
         println!(
             "retired key {kid}; it stays published for {} hours",
@@ -768,30 +789,15 @@ async fn demo(mut config: Config, args: DemoArgs) -> Result<(), CliError> {
     )
     .await?;
     let state = app.state();
-    let registered =
-        store::platform::upsert(&state.db, platform.registration(), lti::now_unix()).await?;
-    if store::deployment::find(&state.db, registered.id, platform.deployment_id())
-        .await?
-        .is_none()
-    {
-        store::deployment::add(
-            &state.db,
-            registered.id,
-            platform.deployment_id(),
-            Some("Region Västerbotten (demo)".into()),
-            None,
-            lti::now_unix(),
-        )
-        .await?;
-    } else {
-        store::deployment::approve(
-            &state.db,
-            registered.id,
-            platform.deployment_id(),
-            lti::now_unix(),
-        )
-        .await?;
-    }
+    platforms::register_development_platform(
+        &state.db,
+        &Principal::cli(),
+        platform.registration(),
+        platform.deployment_id(),
+        "Region Västerbotten (demo)",
+    )
+    .await
+    .map_err(refused)?;
     println!("coursebridge demo");
     println!("  tool:                 {}", app.public_base());
     println!("  development LMS:      {}", platform.url(""));

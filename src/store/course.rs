@@ -86,6 +86,11 @@ impl VersionImport {
         Ok(())
     }
 
+    /// The import's transaction, for what must be written with it (its audit entry).
+    pub fn transaction(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
     /// Makes the version and its files visible. Dropping the import instead stores nothing.
     pub async fn commit(self) -> Result<course_version::Model, DbErr> {
         self.txn.commit().await?;

@@ -2,8 +2,8 @@
 //! their `publish_until`.
 use entity::tool_key;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
 };
 
 /// The key that signs now, if any.
@@ -47,19 +47,18 @@ pub async fn insert(
     .await
 }
 
-/// Retires every signing key (published for `overlap_seconds` more) and stores the new one, in one
-/// transaction: there is always exactly one signing key.
+/// Retires every signing key (published for `overlap_seconds` more) and stores the new one. Run it
+/// in a write transaction: there is always exactly one signing key.
 pub async fn rotate(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     kid: &str,
     private_key_pem: &str,
     now: i64,
     overlap_seconds: i64,
 ) -> Result<(tool_key::Model, Vec<String>), DbErr> {
-    let txn = crate::store::begin_write(db).await?;
     let retiring: Vec<String> = tool_key::Entity::find()
         .filter(tool_key::Column::RetiredAt.is_null())
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|key| key.kid)
@@ -71,9 +70,8 @@ pub async fn rotate(
             Expr::value(now + overlap_seconds),
         )
         .filter(tool_key::Column::RetiredAt.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let new = insert(&txn, kid, private_key_pem, now).await?;
-    txn.commit().await?;
+    let new = insert(txn, kid, private_key_pem, now).await?;
     Ok((new, retiring))
 }

@@ -7,6 +7,7 @@ use crate::helpers::{Backend, TestDatabase};
 on_both_databases!(
     platform_and_deployment_commands_register_list_and_approve,
     bad_configuration_value_fails_naming_the_key,
+    every_administrative_command_writes_an_audit_entry_naming_the_operator,
 );
 
 fn coursebridge(database_url: &str, args: &[&str]) -> Output {
@@ -182,4 +183,147 @@ async fn bad_configuration_value_fails_naming_the_key(backend: Backend) {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("database_url"));
+}
+
+async fn every_administrative_command_writes_an_audit_entry_naming_the_operator(backend: Backend) {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let database = TestDatabase::create(backend).await;
+    let url = database.url.as_str();
+    let db = coursebridge::store::connect(url).await.unwrap();
+    let as_kari = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+            .args(args)
+            .env("COURSEBRIDGE_DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .env("USER", "kari")
+            .env_remove("SUDO_USER")
+            .output()
+            .unwrap()
+    };
+    let package =
+        std::env::temp_dir().join(format!("cb-audit-{}", coursebridge::lti::random_token(6)));
+    for (path, bytes) in coursebridge::course::demo_files() {
+        let target = package.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    let platform = [
+        "--issuer",
+        "https://moodle.umea.example",
+        "--client-id",
+        "abc123",
+    ];
+    let with = |command: &[&'static str], rest: &[&'static str]| -> Vec<&'static str> {
+        command.iter().chain(rest).copied().collect()
+    };
+    let deployment = with(&platform, &["--deployment-id", "umea-1"]);
+    let package_path: &'static str =
+        Box::leak(package.to_str().unwrap().to_owned().into_boxed_str());
+    let commands: Vec<(Vec<&str>, &str)> = vec![
+        (ADD.to_vec(), "platform.add"),
+        (
+            with(
+                &with(&["deployment", "add"], &deployment),
+                &["--organisation", "Umeå kommun"],
+            ),
+            "deployment.add",
+        ),
+        (
+            with(
+                &with(&["deployment", "grade-mode"], &deployment),
+                &["--mode", "per_module"],
+            ),
+            "deployment.grade_mode",
+        ),
+        (
+            with(&["deployment", "approve"], &deployment),
+            "deployment.approve",
+        ),
+        (vec!["grades", "retry"], "grade_delivery.retry_all"),
+        (
+            with(
+                &with(&["contact", "grant"], &platform),
+                &["--sub", "anna", "--organisation", "Umeå kommun"],
+            ),
+            "contact.grant",
+        ),
+        (vec!["key", "rotate"], "key.rotate"),
+        (
+            with(
+                &with(&["admin", "grant"], &platform),
+                &["--sub", "olle", "--role", "system"],
+            ),
+            "grant.add",
+        ),
+        (vec!["admin", "revoke", "--id", "1"], "grant.revoke"),
+        (
+            vec!["organisation", "add", "--name", "Skellefteå kommun"],
+            "organisation.add",
+        ),
+        (
+            vec![
+                "organisation",
+                "webhook",
+                "--name",
+                "Skellefteå kommun",
+                "--url",
+                "https://hooks.skelleftea.example/completions",
+            ],
+            "organisation.change",
+        ),
+        (
+            vec![
+                "organisation",
+                "retention",
+                "--name",
+                "Skellefteå kommun",
+                "--months",
+                "12",
+                "--action",
+                "delete",
+            ],
+            "organisation.change",
+        ),
+        (
+            vec!["token", "create", "--scope", "admin", "--expires", "1d"],
+            "token.create",
+        ),
+        (vec!["token", "revoke", "--id", "1"], "token.revoke"),
+        (
+            vec![
+                "registration",
+                "invite",
+                "--organisation",
+                "Skellefteå kommun",
+            ],
+            "registration.invite",
+        ),
+        (vec!["course", "import", package_path], "course.import"),
+        (
+            with(&["platform", "disable"], &platform),
+            "platform.disable",
+        ),
+    ];
+    let mut seen = 0;
+    for (args, action) in commands {
+        let output = as_kari(&args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let entries = entity::audit_log::Entity::find()
+            .order_by_asc(entity::audit_log::Column::Id)
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(
+            entries.len(),
+            seen + 1,
+            "{args:?} wrote {} entries",
+            entries.len() - seen
+        );
+        seen = entries.len();
+        let entry = entries.last().unwrap();
+        assert_eq!(entry.action, action, "{args:?}");
+        assert_eq!(entry.actor, "cli:kari", "{args:?}");
+        assert_eq!(entry.origin, "cli", "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&package);
 }

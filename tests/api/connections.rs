@@ -189,9 +189,13 @@ async fn a_client_pausing_in_a_long_download_is_not_taken_for_idle(backend: Back
             .into_bytes(),
     );
     files.insert("files/arbetsblad.txt".into(), vec![b'a'; FILE_BYTES]);
-    coursebridge::admin::courses::import(&app.db, &files.into())
-        .await
-        .unwrap();
+    coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.into(),
+    )
+    .await
+    .unwrap();
     let launch = app
         .launch(coursebridge::devplatform::LaunchSpec::learner("pause-1"))
         .await;

@@ -57,9 +57,13 @@ async fn importing_a_large_package_holds_a_chunk_of_it_not_the_package(backend: 
     // Writing 5 resets this process's peak (VmHWM) to what it holds now.
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let package = coursebridge::admin::courses::read_package(&zip_path).unwrap();
-    let stored = coursebridge::admin::courses::import(&app.db, &package)
-        .await
-        .unwrap();
+    let stored = coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &package,
+    )
+    .await
+    .unwrap();
     let grown_mib = memory_kib("VmHWM").saturating_sub(before) / 1024;
     drop(package);
     let _ = std::fs::remove_file(&zip_path);
@@ -511,9 +515,13 @@ async fn large_files_are_stored_in_chunks_and_served_whole_or_in_ranges(backend:
         big.push(b'a' + (state >> 16) as u8 % 26);
     }
     files.insert("files/arbetsblad.txt".into(), big.clone());
-    coursebridge::admin::courses::import(&app.db, &files.clone().into())
-        .await
-        .unwrap();
+    coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.clone().into(),
+    )
+    .await
+    .unwrap();
     use sea_orm::{EntityTrait, PaginatorTrait};
     let chunks = entity::course_file_chunk::Entity::find()
         .count(&app.db)
@@ -566,9 +574,13 @@ async fn parallel_downloads_of_a_large_file_hold_a_few_chunks_of_it(backend: Bac
         );
         let big: Vec<u8> = (0..FILE_BYTES).map(|i| (i % 251) as u8).collect();
         files.insert("files/arbetsblad.txt".into(), big);
-        coursebridge::admin::courses::import(&app.db, &files.into())
-            .await
-            .unwrap();
+        coursebridge::admin::courses::import(
+            &app.db,
+            &coursebridge::admin::access::Principal::cli(),
+            &files.into(),
+        )
+        .await
+        .unwrap();
     }
     let launch = app.launch(LaunchSpec::learner("parallel-1")).await;
     let page = module_page(&app, &launch, "ledarskap").await;
@@ -1022,9 +1034,13 @@ async fn a_new_version_with_a_video_reaches_new_lms_courses_while_old_ones_keep_
         "modules/1-ledarskap.md".into(),
         format!("{module}{video}").into_bytes(),
     );
-    coursebridge::admin::courses::import(&app.db, &files.clone().into())
-        .await
-        .unwrap();
+    coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.clone().into(),
+    )
+    .await
+    .unwrap();
 
     // A new LMS course starts on 1.1.0 and shows the video with captions and a transcript.
     let mut spec = LaunchSpec::learner("video-1");

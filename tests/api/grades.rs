@@ -127,9 +127,13 @@ pub(crate) async fn import_small_course(app: &TestApp) {
         "modules/2-andra.md".into(),
         module("andra", 2, "andra-svar", false).into_bytes(),
     );
-    coursebridge::admin::courses::import(&app.db, &files.clone().into())
-        .await
-        .unwrap();
+    coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.clone().into(),
+    )
+    .await
+    .unwrap();
 }
 
 pub(crate) async fn submit(app: &TestApp, launch: &Answer, module: &str, task: &str) {
@@ -806,9 +810,13 @@ async fn moving_the_course_to_another_version_rescores_its_participants(backend:
         "modules/3-tredje.md".into(),
         module("tredje", 3, "tredje-svar", false).into_bytes(),
     );
-    let newer = coursebridge::admin::courses::import(&app.db, &files.clone().into())
-        .await
-        .unwrap();
+    let newer = coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.clone().into(),
+    )
+    .await
+    .unwrap();
     let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
     let token = crate::helpers::token_of(&dashboard.body);
     let moved = app

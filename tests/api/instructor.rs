@@ -738,9 +738,13 @@ async fn an_instructor_moves_the_course_to_a_new_version_and_answers_stay(backen
             "title = { sv = \"Digital omställning är ledarskap (reviderad)\"",
         );
     files.insert("modules/1-ledarskap.md".into(), module.into_bytes());
-    let stored = coursebridge::admin::courses::import(&app.db, &files.clone().into())
-        .await
-        .unwrap();
+    let stored = coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.clone().into(),
+    )
+    .await
+    .unwrap();
 
     let dashboard = app.launch(LaunchSpec::instructor("version-teacher")).await;
     assert!(
