@@ -72,6 +72,12 @@ impl Lang {
         }
     }
 
+    /// The text of a message in this language only, without the Swedish fallback of [`Self::t`]:
+    /// `None` when this language's catalog lacks it.
+    pub fn own_text(self, key: &str) -> Option<&'static str> {
+        self.catalog().plain.get(key).map(String::as_str)
+    }
+
     /// The text of a message without arguments. A missing message is logged and shown as its
     /// Swedish text, or `?` (a unit test keeps the catalogs complete).
     pub fn t(self, key: &str) -> &'static str {

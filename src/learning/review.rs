@@ -151,14 +151,37 @@ pub async fn decide(
     Ok(Some(row))
 }
 
-/// Places a participant in a group (`None`: back in the municipality's) and queues the scores the
-/// move changes (group answers now come from the new group), in one transaction.
+/// Why a participant was not placed in a group.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    /// The person or the group is not of this LMS course (answered as if it did not exist).
+    #[error("no such participant or group in this course")]
+    NotInCourse,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Places participant `user_id` of `course` in one of its groups, or back in their
+/// municipality's (`None`), and queues the scores the move changes (group answers now come from
+/// the new group), in one transaction. Both must belong to this LMS course: an id from another
+/// course is refused here, whichever adapter asks.
 pub async fn place_member(
     db: &DatabaseConnection,
     course: &ContextCourse,
     user_id: i64,
     group_id: Option<i64>,
-) -> Result<(), DbErr> {
+) -> Result<(), PlaceError> {
+    let participants = store::review::participants(db, course.context_id).await?;
+    if !participants.iter().any(|(_, p)| p.id == user_id) {
+        return Err(PlaceError::NotInCourse);
+    }
+    if let Some(group_id) = group_id {
+        let groups = store::group::groups(db, course.context_id).await?;
+        if !groups.iter().any(|g| g.id == group_id) {
+            return Err(PlaceError::NotInCourse);
+        }
+    }
     let txn = crate::store::begin_write(db).await?;
     store::group::place(
         &txn,
@@ -175,5 +198,5 @@ pub async fn place_member(
         crate::grades::now_ms(),
     )
     .await?;
-    txn.commit().await
+    Ok(txn.commit().await?)
 }

@@ -804,30 +804,17 @@ pub async fn move_member(
     let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
-    // Both the person and the group must belong to this LMS course.
     let person = form.person.unwrap_or(-1);
-    let participants = store::review::participants(&app.db, course.context_id)
-        .await
-        .map_err(db_error(lang))?;
-    if !participants.iter().any(|(_, p)| p.id == person) {
-        return Err(AppError::NotFound { lang });
-    }
     let group = match form.group.as_deref().unwrap_or_default() {
         "" => None,
-        id => {
-            let id: i64 = id.parse().map_err(|_| AppError::NotFound { lang })?;
-            let groups = store::group::groups(&app.db, course.context_id)
-                .await
-                .map_err(db_error(lang))?;
-            if !groups.iter().any(|g| g.id == id) {
-                return Err(AppError::NotFound { lang });
-            }
-            Some(id)
-        }
+        id => Some(id.parse::<i64>().map_err(|_| AppError::NotFound { lang })?),
     };
     crate::learning::review::place_member(&app.db, &course, person, group)
         .await
-        .map_err(db_error(lang))?;
+        .map_err(|err| match err {
+            crate::learning::review::PlaceError::NotInCourse => AppError::NotFound { lang },
+            crate::learning::review::PlaceError::Db(err) => db_error(lang)(err),
+        })?;
     Ok(back_to_dashboard(&app, &token, "moved"))
 }
 

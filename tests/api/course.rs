@@ -624,19 +624,34 @@ async fn another_lms_course_does_not_see_these_answers(backend: Backend) {
     let app = spawn_app(backend).await;
     let first = app.launch(LaunchSpec::learner("tenant-1")).await;
     let page = module_page(&app, &first, "ledarskap").await;
-    app.post_form(
-        &task_action(&page, "gemensam-mening"),
-        &[
-            ("version", "0"),
-            ("answer_0", "Hemlig gruppmening."),
-            ("action", "save"),
-        ],
-    )
-    .await;
+    let saved = app
+        .post_form(
+            &task_action(&page, "gemensam-mening"),
+            &[
+                ("version", "0"),
+                ("answer_0", "Hemlig gruppmening."),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    // The answer is saved and shown in its own course, so its absence below means something.
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let reloaded = module_page(&app, &first, "ledarskap").await;
+    assert!(
+        reloaded.body.contains("Hemlig gruppmening."),
+        "{}",
+        reloaded.body
+    );
     let mut other = LaunchSpec::learner("tenant-1");
     other.context = Some(("another-course".into(), "X".into(), "En annan kurs".into()));
     let second = app.launch(other).await;
     let other_page = module_page(&app, &second, "ledarskap").await;
+    assert_eq!(other_page.status.as_u16(), 200, "{}", other_page.body);
+    assert!(
+        other_page.body.contains("gemensam-mening"),
+        "{}",
+        other_page.body
+    );
     assert!(!other_page.body.contains("Hemlig gruppmening."));
 }
 

@@ -16,6 +16,7 @@ on_both_databases!(
     self_assessment_aggregates_appear_from_k_respondents_with_csv,
     a_contact_person_sees_only_their_own_organisation,
     instructors_make_groups_and_moved_members_answer_with_their_new_group,
+    placing_a_member_of_another_course_is_refused_by_the_use_case,
     an_instructor_moves_the_course_to_a_new_version_and_answers_stay,
 );
 
@@ -613,6 +614,68 @@ async fn a_contact_person_sees_only_their_own_organisation(backend: Backend) {
         "{}",
         page.body
     );
+}
+
+async fn placing_a_member_of_another_course_is_refused_by_the_use_case(backend: Backend) {
+    use coursebridge::learning::review::{PlaceError, place_member};
+    let app = spawn_app(backend).await;
+    app.launch(LaunchSpec::learner("place-here")).await;
+    let mut elsewhere = LaunchSpec::learner("place-there");
+    elsewhere.context = Some(("other-course".into(), "Y".into(), "En annan kurs".into()));
+    app.launch(elsewhere).await;
+    let mut other_teacher = LaunchSpec::instructor("place-teacher");
+    other_teacher.context = Some(("other-course".into(), "Y".into(), "En annan kurs".into()));
+    let other_dashboard = app.launch(other_teacher).await;
+    let created = app
+        .post_form(
+            &format!(
+                "/instructor/groups?session={}",
+                token_of(&other_dashboard.body)
+            ),
+            &[("name", "Deras grupp")],
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 303);
+
+    let contexts = entity::context::Entity::find().all(&app.db).await.unwrap();
+    let here = contexts
+        .iter()
+        .find(|c| c.lti_context_id != "other-course")
+        .unwrap();
+    let people = entity::lti_user::Entity::find().all(&app.db).await.unwrap();
+    let person = |sub: &str| people.iter().find(|u| u.sub == sub).unwrap().id;
+    let their_group = entity::learner_group::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let version = store::course::latest(&app.db).await.unwrap().unwrap();
+    let course = coursebridge::learning::participant::ContextCourse {
+        context_id: here.id,
+        version_id: version.id,
+        package: std::sync::Arc::new(serde_json::from_str(&version.package).unwrap()),
+    };
+
+    let foreign_person = place_member(&app.db, &course, person("place-there"), None).await;
+    assert!(
+        matches!(foreign_person, Err(PlaceError::NotInCourse)),
+        "{foreign_person:?}"
+    );
+    let foreign_group =
+        place_member(&app.db, &course, person("place-here"), Some(their_group.id)).await;
+    assert!(
+        matches!(foreign_group, Err(PlaceError::NotInCourse)),
+        "{foreign_group:?}"
+    );
+    let members = entity::group_member::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(members.is_empty(), "{members:?}");
+    // One of this course's own is placed.
+    place_member(&app.db, &course, person("place-here"), None)
+        .await
+        .unwrap();
 }
 
 async fn instructors_make_groups_and_moved_members_answer_with_their_new_group(backend: Backend) {
