@@ -664,3 +664,41 @@ pub async fn resume_session(app: &App, token: &str) -> Result<Session, ResumeErr
     };
     Ok(session)
 }
+
+/// The tool's public keys as a JWK set, every key still published at `now`: platforms fetch it to
+/// check what the tool signs (deep-linking responses, client assertions).
+pub async fn published_jwks(
+    db: &sea_orm::DatabaseConnection,
+    now: i64,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut jwks = Vec::new();
+    for key in store::tool_key::published(db, now).await? {
+        let signing = crate::lti::keys::SigningKey::from_pem(&key.kid, &key.private_key_pem)?;
+        jwks.push(serde_json::to_value(signing.public_jwk()?)?);
+    }
+    Ok(jwks)
+}
+
+/// The key the tool signs with now.
+pub async fn current_signing_key(
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<crate::lti::keys::SigningKey> {
+    let stored = store::tool_key::current(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the tool has no signing key"))?;
+    Ok(crate::lti::keys::SigningKey::from_pem(
+        &stored.kid,
+        &stored.private_key_pem,
+    )?)
+}
+
+/// The grade mode of a deployment (the default when it names none it knows).
+pub async fn grade_mode_of(
+    db: &sea_orm::DatabaseConnection,
+    deployment_id: i64,
+) -> Result<crate::grades::GradeMode, DbErr> {
+    Ok(store::deployment::get(db, deployment_id)
+        .await?
+        .and_then(|d| crate::grades::GradeMode::parse(&d.grade_mode))
+        .unwrap_or_default())
+}

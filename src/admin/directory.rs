@@ -5,7 +5,7 @@ use entity::{deployment, score_outbox};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::access::{Denied, Principal, Scope};
-use crate::store::{self, completions::Cohort};
+use crate::store;
 
 /// Why an administrative change was not made.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,10 @@ pub fn webhook_url(value: &str, allow_loopback: bool) -> Result<String, WebhookU
 }
 
 pub use crate::store::{
-    deployment::APPROVED,
+    cohorts::CohortSummary,
+    completions::Cohort,
+    deployment::{APPROVED, DISABLED},
+    grades::state as delivery_state,
     organisations::{RETENTION_ANONYMISE, RETENTION_DELETE},
 };
 
@@ -475,6 +478,81 @@ pub async fn add_organisation(
     }
     txn.commit().await?;
     Ok(row)
+}
+
+/// The deployments the principal may see, each with its registration.
+pub async fn deployments(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> Result<Vec<(deployment::Model, Option<entity::platform::Model>)>, AdminError> {
+    principal.require(Scope::Admin)?;
+    let platforms = store::platform::list(db).await?;
+    Ok(store::deployment::list(db)
+        .await?
+        .into_iter()
+        .filter(|d| {
+            principal
+                .require_organisation(d.organisation.as_deref())
+                .is_ok()
+        })
+        .map(|d| {
+            let platform = platforms.iter().find(|p| p.id == d.platform_id).cloned();
+            (d, platform)
+        })
+        .collect())
+}
+
+/// The contact persons of an organisation the principal may see: LTI user id and name, if known.
+pub async fn contact_persons(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    organisation: &str,
+) -> Result<Vec<(String, Option<String>)>, AdminError> {
+    principal.require(Scope::Admin)?;
+    principal.require_organisation(Some(organisation))?;
+    Ok(store::contact::of_organisation(db, organisation).await?)
+}
+
+/// The cohorts (LMS courses) the principal may see, with their deployments and participants.
+pub async fn cohorts(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> Result<Vec<CohortSummary>, AdminError> {
+    principal.require(Scope::CompletionsRead)?;
+    Ok(store::cohorts::list(db, principal.organisation.as_deref()).await?)
+}
+
+/// Score deliveries in the principal's cohorts, newest first, optionally in one state, with the
+/// people they are for.
+pub async fn deliveries(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    in_state: Option<&str>,
+    limit: u64,
+) -> Result<
+    (
+        Vec<score_outbox::Model>,
+        std::collections::HashMap<i64, entity::lti_user::Model>,
+    ),
+    AdminError,
+> {
+    principal.require(Scope::Admin)?;
+    let contexts = principal.contexts(db).await?;
+    let rows = store::grades::list(db, contexts.as_deref(), in_state, limit).await?;
+    let people = store::review::people(db, rows.iter().map(|r| r.user_id).collect()).await?;
+    Ok((rows, people))
+}
+
+/// The audit log the principal may read (an organisation's own entries), newest first, before
+/// entry `before` when given.
+pub async fn audit_entries(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<entity::audit_log::Model>, AdminError> {
+    principal.require(Scope::Admin)?;
+    Ok(store::admin::audit_entries(db, principal.organisation.as_deref(), before, limit).await?)
 }
 
 /// The principal of a person launched into the tool: from the roles granted to them inside the

@@ -67,23 +67,6 @@ pub async fn registration(
         .ok_or(AdminError::NotFound("registration"))
 }
 
-/// Every deployment with its registration (system administrators).
-pub async fn deployments(
-    db: &DatabaseConnection,
-    principal: &Principal,
-) -> Result<Vec<(deployment::Model, Option<platform::Model>)>, AdminError> {
-    principal.require_system()?;
-    let platforms = store::platform::list(db).await?;
-    Ok(store::deployment::list(db)
-        .await?
-        .into_iter()
-        .map(|d| {
-            let platform = platforms.iter().find(|p| p.id == d.platform_id).cloned();
-            (d, platform)
-        })
-        .collect())
-}
-
 /// A deployment to add by hand, approved at once.
 pub struct NewDeployment {
     /// The registration's row id.

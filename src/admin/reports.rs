@@ -3,12 +3,10 @@
 use entity::completion_record;
 use sea_orm::{ConnectionTrait, DbErr};
 
+pub use crate::store::completions::RecordFilter;
 use crate::{
     learning::records::CompletionView,
-    store::{
-        self,
-        completions::{GradebookState, RecordFilter},
-    },
+    store::{self, completions::GradebookState},
 };
 
 /// Stored records as views; `with_gradebook` adds whether each person's LMS gradebook has the
@@ -41,6 +39,27 @@ pub async fn views(
             CompletionView::from_row(row, Some(gradebook))
         })
         .collect())
+}
+
+/// A page of the completion records the principal may read, after `filter.after_sequence` in
+/// change order: at most `limit` views, and the sequence of the last record read, if any. The
+/// principal's organisation limits the filter whatever the caller put in it; whether there is
+/// more is told by asking for one record more.
+pub async fn page(
+    db: &sea_orm::DatabaseConnection,
+    principal: &crate::admin::access::Principal,
+    mut filter: RecordFilter,
+    limit: u64,
+) -> Result<(Vec<CompletionView>, bool, Option<i64>), crate::admin::directory::AdminError> {
+    principal.require(crate::admin::access::Scope::CompletionsRead)?;
+    if principal.organisation.is_some() {
+        filter.organisation = principal.organisation.clone();
+    }
+    let mut rows = store::completions::page(db, &filter, limit + 1).await?;
+    let has_more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let last = rows.last().map(|r| r.sequence);
+    Ok((views(db, rows, true).await?, has_more, last))
 }
 
 /// Every record `filter` selects, in change order, a thousand at a time.

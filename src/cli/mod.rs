@@ -573,7 +573,7 @@ async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), Cl
             );
         }
         DeploymentCommand::List => {
-            let deployments = platforms::deployments(&db, &operator)
+            let deployments = crate::admin::directory::deployments(&db, &operator)
                 .await
                 .map_err(refused)?;
             if deployments.is_empty() {

@@ -103,6 +103,29 @@ pub fn round(framework: &Framework, answers: &[Ratings], k: usize) -> RoundFigur
     }
 }
 
+/// The figures of both self-assessment rounds of `course`, from the submitted answers, each shown
+/// only when at least `k` people answered it.
+pub async fn of_course(
+    db: &sea_orm::DatabaseConnection,
+    course: &crate::learning::participant::ContextCourse,
+    k: usize,
+) -> Result<Vec<(crate::course::AssessmentRound, RoundFigures)>, sea_orm::DbErr> {
+    use crate::course::AssessmentRound;
+    let rows = crate::store::self_assessment::submitted_in_context(db, course.context_id).await?;
+    let framework = &course.package.framework;
+    Ok([AssessmentRound::Baseline, AssessmentRound::Final]
+        .into_iter()
+        .map(|round| {
+            let answers: Vec<Ratings> = rows
+                .iter()
+                .filter(|row| row.round == crate::learning::assessment::round_name(round))
+                .filter_map(|row| serde_json::from_str(&row.ratings).ok())
+                .collect();
+            (round, self::round(framework, &answers, k))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

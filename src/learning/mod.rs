@@ -4,6 +4,8 @@
 pub mod aggregates;
 pub mod assessment;
 pub mod completion;
+pub mod feedback;
+pub mod files;
 pub mod participant;
 pub mod records;
 pub mod review;

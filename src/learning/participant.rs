@@ -143,6 +143,34 @@ impl CourseCache {
         Ok(package)
     }
 
+    /// The most recently imported course version, parsed once (what a deep link from an LMS that
+    /// sent no course offers).
+    pub async fn latest_package(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Arc<CoursePackage>, CourseError> {
+        let latest = store::course::latest(db)
+            .await?
+            .ok_or(CourseError::NoCourse)?;
+        self.package(db, latest.id).await
+    }
+
+    /// Moves an LMS course to `version_id` when that is a version of the course it runs; `false`
+    /// (and nothing changed) when it is not.
+    pub async fn move_to_version(
+        &self,
+        db: &DatabaseConnection,
+        course: &ContextCourse,
+        version_id: i64,
+    ) -> Result<bool, CourseError> {
+        let versions = store::course::versions_of(db, &course.package.slug).await?;
+        if !versions.iter().any(|v| v.id == version_id) {
+            return Ok(false);
+        }
+        self.move_context(db, course.context_id, version_id).await?;
+        Ok(true)
+    }
+
     /// Moves a context to another course version and queues the scores the move changes (another
     /// version may have other required modules), in one transaction.
     pub async fn move_context(

@@ -29,6 +29,129 @@ pub struct Dashboard {
     pub submissions: Vec<submission::Model>,
 }
 
+pub use crate::store::review::Decision as DecisionRecord;
+
+/// A submission with its review trail: events, earlier versions, and the people they name.
+pub struct SubmissionTrail {
+    /// The submission.
+    pub submission: submission::Model,
+    /// Submits, returns and approvals, oldest first.
+    pub events: Vec<entity::submission_event::Model>,
+    /// Earlier versions of the answer.
+    pub revisions: Vec<entity::submission_revision::Model>,
+    /// Everyone named above, by id.
+    pub people: HashMap<i64, entity::lti_user::Model>,
+}
+
+/// Submission `id` of `course` with its trail; `None` when it is not of this LMS course.
+pub async fn submission_trail(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    id: i64,
+) -> Result<Option<SubmissionTrail>, DbErr> {
+    let Some(row) = store::review::submission_in_context(db, course.context_id, id).await? else {
+        return Ok(None);
+    };
+    let events = store::review::events(db, row.id).await?;
+    let revisions = store::submission::revisions(db, row.id).await?;
+    let mut ids: Vec<i64> = events.iter().map(|e| e.actor_id).collect();
+    ids.extend(revisions.iter().map(|r| r.author_id));
+    ids.push(row.updated_by);
+    if let Some(owner) = row
+        .owner_key
+        .strip_prefix("u:")
+        .and_then(|id| id.parse().ok())
+    {
+        ids.push(owner);
+    }
+    let people = store::review::people(db, ids).await?;
+    Ok(Some(SubmissionTrail {
+        submission: row,
+        events,
+        revisions,
+        people,
+    }))
+}
+
+/// Sets when and where the workshop of module `module` of `course` meets.
+pub async fn set_occasion(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    module: &str,
+    starts_at: i64,
+    place: &str,
+) -> Result<(), DbErr> {
+    store::review::set_occasion(
+        db,
+        course.context_id,
+        module,
+        starts_at,
+        place,
+        crate::lti::now_unix(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Makes a group in `course`, which the instructor then fills.
+pub async fn create_group(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    name: &str,
+) -> Result<(), DbErr> {
+    store::group::create(db, course.context_id, name, crate::lti::now_unix()).await?;
+    Ok(())
+}
+
+/// Everything the instructor's dashboard shows of an LMS course, read in one place.
+pub struct InstructorDashboard {
+    /// Participants, their statuses and the submissions waiting.
+    pub board: Dashboard,
+    /// Each participant's latest score deliveries; `None` when the course sends no scores.
+    pub gradebook: Option<HashMap<i64, Vec<entity::score_outbox::Model>>>,
+    /// Who is in which instructor-made group (absent: the municipality's).
+    pub placements: HashMap<i64, i64>,
+    /// The instructor-made groups.
+    pub groups: Vec<entity::learner_group::Model>,
+    /// The people who wrote the submissions waiting, by id.
+    pub waiting_people: HashMap<i64, entity::lti_user::Model>,
+    /// Workshop occasions by module slug.
+    pub occasions: HashMap<String, entity::workshop_occasion::Model>,
+    /// The organisation of the instructor's deployment (the default group's name).
+    pub organisation: Option<String>,
+    /// The other stored versions of the course, which the LMS course may move to.
+    pub other_versions: Vec<entity::course_version::Model>,
+}
+
+/// Reads the instructor's dashboard of `course`, launched through deployment `deployment_id`.
+pub async fn instructor_dashboard(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    deployment_id: i64,
+) -> Result<InstructorDashboard, DbErr> {
+    let board = dashboard(db, course, deployment_id).await?;
+    let gradebook = match store::grades::target(db, course.context_id).await? {
+        Some(_) => Some(store::grades::latest_in_context(db, course.context_id).await?),
+        None => None,
+    };
+    let waiting_people =
+        store::review::people(db, board.waiting.iter().map(|s| s.updated_by).collect()).await?;
+    Ok(InstructorDashboard {
+        gradebook,
+        placements: store::group::placements(db, course.context_id).await?,
+        groups: store::group::groups(db, course.context_id).await?,
+        waiting_people,
+        occasions: store::review::occasions(db, course.context_id).await?,
+        organisation: store::accessibility::organisation(db, deployment_id).await?,
+        other_versions: store::course::versions_of(db, &course.package.slug)
+            .await?
+            .into_iter()
+            .filter(|v| v.id != course.version_id)
+            .collect(),
+        board,
+    })
+}
+
 /// Whose submissions count for a person: their own and their group's (an instructor's group, else
 /// the municipality's).
 fn owners(person_id: i64, deployment_id: i64, group: Option<i64>) -> [String; 2] {
@@ -199,4 +322,34 @@ pub async fn place_member(
     )
     .await?;
     Ok(txn.commit().await?)
+}
+
+/// The organisations a person is contact person of, each with its LMS courses (cohorts). Empty for
+/// anyone else: the organisation page is refused to them.
+pub async fn contact_organisations(
+    db: &DatabaseConnection,
+    session: &crate::session::Session,
+) -> Result<Vec<(String, Vec<entity::context::Model>)>, DbErr> {
+    let mut organisations = Vec::new();
+    for name in store::contact::organisations_of(db, session.uid).await? {
+        let contexts = store::contact::contexts_of(db, &name).await?;
+        organisations.push((name, contexts));
+    }
+    Ok(organisations)
+}
+
+/// The names of the organisations a person is contact person of.
+pub async fn contact_organisation_names(
+    db: &DatabaseConnection,
+    user_id: i64,
+) -> Result<Vec<String>, DbErr> {
+    store::contact::organisations_of(db, user_id).await
+}
+
+/// The workshop occasions an instructor set for an LMS course, by module slug.
+pub async fn occasions(
+    db: &DatabaseConnection,
+    context_id: i64,
+) -> Result<std::collections::HashMap<String, entity::workshop_occasion::Model>, DbErr> {
+    store::review::occasions(db, context_id).await
 }

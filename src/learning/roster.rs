@@ -81,3 +81,28 @@ pub async fn sync(app: &App, context_id: i64) -> Result<usize, SyncError> {
     tracing::info!(context = context_id, listed, "roster synced");
     Ok(listed)
 }
+
+/// Starts a roster sync in the background when the last one is older than the configured age, so
+/// an instructor's launch never waits for the platform.
+pub async fn sync_if_stale(app: &crate::state::AppState, session: &crate::session::Session) {
+    let Some(context_id) = session.cid else {
+        return;
+    };
+    let stale = match store::roster::context(&app.db, context_id).await {
+        Ok(Some(context)) => {
+            context.memberships_url.is_some()
+                && context.roster_synced_at.is_none_or(|at| {
+                    crate::lti::now_unix() - at >= app.config.roster_sync_age_seconds as i64
+                })
+        }
+        _ => false,
+    };
+    if stale {
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(err) = sync(&app, context_id).await {
+                tracing::warn!(context = context_id, error = %err, "background roster sync failed");
+            }
+        });
+    }
+}

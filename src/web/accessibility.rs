@@ -16,7 +16,6 @@ use crate::{
     i18n::Lang,
     session::Session,
     state::AppState,
-    store,
 };
 
 #[derive(Template)]
@@ -63,12 +62,9 @@ async fn statement(
     form: (bool, bool, String, String),
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let organisation = match session {
-        Some(session) => store::accessibility::organisation(&app.db, session.did)
-            .await
-            .map_err(|err| AppError::Internal(err.into()))?,
-        None => None,
-    };
+    let organisation = crate::learning::feedback::organisation_of(&app.db, session)
+        .await
+        .map_err(|err| AppError::Internal(err.into()))?;
     let organisation = organisation.unwrap_or_else(|| app.config.accessibility_operator.clone());
     let with_session = |path: &str| match token {
         Some(token) if session.is_some() => page_url(app, path, token),
@@ -169,15 +165,14 @@ pub async fn send_feedback(
         .await;
     }
     let contact = Some(clip(form.contact, 300)).filter(|c| !c.is_empty());
-    store::accessibility::insert(
+    crate::learning::feedback::record(
         &app.db,
-        store::accessibility::NewFeedback {
-            deployment_id: session.as_ref().map(|s| s.did),
+        session.as_ref(),
+        crate::learning::feedback::Feedback {
             lang: lang.code().to_owned(),
             page,
             message,
             contact,
-            now: crate::lti::now_unix(),
         },
     )
     .await

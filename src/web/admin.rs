@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::course::{course_error, page_url, require_session};
 use crate::{
+    admin::reports::RecordFilter,
     admin::{
         self,
         access::Principal,
@@ -25,7 +26,6 @@ use crate::{
     learning::records::CompletionView,
     session::Session,
     state::{App, AppState},
-    store::{self, completions::RecordFilter},
 };
 
 /// Query of every admin page.
@@ -215,8 +215,8 @@ struct AdminHome<'a> {
 
 fn status_label(lang: Lang, status: &str) -> &'static str {
     match status {
-        store::deployment::APPROVED => lang.t("admin-status-approved"),
-        store::deployment::DISABLED => lang.t("admin-status-disabled"),
+        admin::directory::APPROVED => lang.t("admin-status-approved"),
+        admin::directory::DISABLED => lang.t("admin-status-disabled"),
         _ => lang.t("admin-status-pending"),
     }
 }
@@ -230,53 +230,43 @@ pub async fn show_home(
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
-    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
     let system = admin.principal.organisation.is_none();
-    let platforms = store::platform::list(&app.db).await.map_err(db_error)?;
-    let issuer_of = |id: i64| {
-        platforms
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default()
+    let admin_failed = |err| admin_error(err, lang);
+    // Only a system administrator sees and names registrations.
+    let registrations = if system {
+        admin::platforms::registrations(&app.db, &admin.principal)
+            .await
+            .map_err(admin_failed)?
+            .into_iter()
+            .map(|p| (p.id, p.name, p.issuer))
+            .collect()
+    } else {
+        Vec::new()
     };
-    let deployments = store::deployment::list(&app.db)
+    let deployments = admin::directory::deployments(&app.db, &admin.principal)
         .await
-        .map_err(db_error)?
+        .map_err(admin_failed)?
         .into_iter()
-        .filter(|d| {
-            admin
-                .principal
-                .require_organisation(d.organisation.as_deref())
-                .is_ok()
-        })
-        .map(|d| DeploymentRow {
+        .map(|(d, platform)| DeploymentRow {
             id: d.id,
-            registration: issuer_of(d.platform_id),
+            registration: platform.map(|p| p.name).unwrap_or_default(),
             deployment_id: d.lti_deployment_id.clone(),
             organisation: d.organisation.clone().unwrap_or_default(),
             status: status_label(lang, &d.status),
-            approve_action: (system && d.status != store::deployment::APPROVED)
+            approve_action: (system && d.status != admin::directory::APPROVED)
                 .then(|| admin.url(&app, &format!("admin/deployments/{}/approve", d.id))),
-            disable_action: (d.status == store::deployment::APPROVED)
+            disable_action: (d.status == admin::directory::APPROVED)
                 .then(|| admin.url(&app, &format!("admin/deployments/{}/disable", d.id))),
         })
         .collect();
     let mut organisations = Vec::new();
-    for org in store::organisations::list(&app.db)
+    for org in admin::directory::organisations(&app.db, &admin.principal)
         .await
-        .map_err(db_error)?
+        .map_err(admin_failed)?
     {
-        if admin
-            .principal
-            .require_organisation(Some(&org.name))
-            .is_err()
-        {
-            continue;
-        }
-        let contacts = store::contact::of_organisation(&app.db, &org.name)
+        let contacts = admin::directory::contact_persons(&app.db, &admin.principal, &org.name)
             .await
-            .map_err(db_error)?
+            .map_err(admin_failed)?
             .into_iter()
             .map(|(sub, name)| match name {
                 Some(name) => format!("{name} ({sub})"),
@@ -290,7 +280,7 @@ pub async fn show_home(
                 .retention_months
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
-            retention_delete: org.retention_action == store::organisations::RETENTION_DELETE,
+            retention_delete: org.retention_action == admin::directory::RETENTION_DELETE,
             webhook: if org.webhook_url.is_some() {
                 lang.t("admin-webhook-set")
             } else {
@@ -298,7 +288,7 @@ pub async fn show_home(
             },
             retention: match org.retention_months {
                 Some(months) => lang.tf(
-                    if org.retention_action == store::organisations::RETENTION_DELETE {
+                    if org.retention_action == admin::directory::RETENTION_DELETE {
                         "admin-retention-delete"
                     } else {
                         "admin-retention-anonymise"
@@ -311,9 +301,9 @@ pub async fn show_home(
             contacts,
         });
     }
-    let cohorts = store::cohorts::list(&app.db, admin.principal.organisation.as_deref())
+    let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
-        .map_err(db_error)?
+        .map_err(|err| admin_error(err, lang))?
         .into_iter()
         .map(|c| CohortRow {
             title: c
@@ -391,10 +381,7 @@ pub async fn show_home(
         notice: notice_text(lang, query.notice.as_deref()),
         switch,
         system,
-        registrations: platforms
-            .iter()
-            .map(|p| (p.id, p.name.clone(), p.issuer.clone()))
-            .collect(),
+        registrations,
         deployments,
         organisations,
         cohorts,
@@ -431,7 +418,7 @@ pub async fn approve_deployment(
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
     let organisation = form.organisation.as_deref();
-    set_deployment_status(&app, &admin, id, store::deployment::APPROVED, organisation).await
+    set_deployment_status(&app, &admin, id, admin::directory::APPROVED, organisation).await
 }
 
 /// `POST /admin/deployments/{id}/disable`.
@@ -443,7 +430,7 @@ pub async fn disable_deployment(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
-    set_deployment_status(&app, &admin, id, store::deployment::DISABLED, None).await
+    set_deployment_status(&app, &admin, id, admin::directory::DISABLED, None).await
 }
 
 /// Approves or disables a deployment and goes back to the admin home with the matching notice.
@@ -464,7 +451,7 @@ async fn set_deployment_status(
     )
     .await
     .map_err(|err| admin_error(err, admin.lang))?;
-    let notice = if status == store::deployment::APPROVED {
+    let notice = if status == admin::directory::APPROVED {
         "approved"
     } else {
         "disabled"
@@ -602,8 +589,8 @@ pub async fn change_organisation(
             .filter(|m| admin::directory::RETENTION_MONTHS.contains(m))
             .ok_or_else(|| invalid("admin-invalid-retention-months"))?;
         let action = match form.retention_action.as_str() {
-            store::organisations::RETENTION_DELETE => store::organisations::RETENTION_DELETE,
-            _ => store::organisations::RETENTION_ANONYMISE,
+            admin::directory::RETENTION_DELETE => admin::directory::RETENTION_DELETE,
+            _ => admin::directory::RETENTION_ANONYMISE,
         };
         Some(admin::directory::RetentionRule {
             months: Some(months),
@@ -786,9 +773,9 @@ pub async fn show_report(
     let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
     let records = report_records(&app, &admin, query.cohort).await?;
-    let cohorts = store::cohorts::list(&app.db, admin.principal.organisation.as_deref())
+    let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
-        .map_err(|err| course_error(err.into(), lang))?;
+        .map_err(|err| admin_error(err, lang))?;
     let title = match query.cohort {
         Some(id) => cohorts
             .iter()
@@ -968,22 +955,18 @@ pub async fn show_deliveries(
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
-    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
-    let contexts = admin.principal.contexts(&app.db).await.map_err(db_error)?;
-    let cohorts = store::cohorts::list(&app.db, admin.principal.organisation.as_deref())
+    let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
-        .map_err(db_error)?;
+        .map_err(|err| admin_error(err, lang))?;
     let mut rows_of = Vec::new();
     for state in [
-        store::grades::state::NOT_GRADABLE,
-        store::grades::state::PENDING,
+        admin::directory::delivery_state::NOT_GRADABLE,
+        admin::directory::delivery_state::PENDING,
     ] {
-        let rows = store::grades::list(&app.db, contexts.as_deref(), Some(state), 200)
-            .await
-            .map_err(db_error)?;
-        let people = store::review::people(&app.db, rows.iter().map(|r| r.user_id).collect())
-            .await
-            .map_err(db_error)?;
+        let (rows, people) =
+            admin::directory::deliveries(&app.db, &admin.principal, Some(state), 200)
+                .await
+                .map_err(|err| admin_error(err, lang))?;
         rows_of.push(
             rows.into_iter()
                 .map(|r| DeliveryRow {
@@ -1054,25 +1037,24 @@ pub async fn show_audit(
 ) -> Result<Response, AppError> {
     let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
-    let entries =
-        store::admin::audit_entries(&app.db, admin.principal.organisation.as_deref(), None, 200)
-            .await
-            .map_err(|err| course_error(err.into(), lang))?
-            .into_iter()
-            .map(|e| {
-                [
-                    format!(
-                        "{} {}",
-                        crate::i18n::time::format_date(e.at_ms / 1000),
-                        crate::i18n::time::format_time(e.at_ms / 1000)
-                    ),
-                    e.actor,
-                    e.action,
-                    e.target,
-                    e.origin,
-                ]
-            })
-            .collect();
+    let entries = admin::directory::audit_entries(&app.db, &admin.principal, None, 200)
+        .await
+        .map_err(|err| admin_error(err, lang))?
+        .into_iter()
+        .map(|e| {
+            [
+                format!(
+                    "{} {}",
+                    crate::i18n::time::format_date(e.at_ms / 1000),
+                    crate::i18n::time::format_time(e.at_ms / 1000)
+                ),
+                e.actor,
+                e.action,
+                e.target,
+                e.origin,
+            ]
+        })
+        .collect();
     let page = AdminAudit {
         lang,
         assets_base: app.public_base.as_str(),

@@ -18,11 +18,10 @@ use crate::{
     i18n::Lang,
     learning::{
         aggregates::{self, RoundFigures},
-        assessment::{self, Ratings},
+        assessment::{self},
     },
     session::Session,
     state::{App, AppState},
-    store,
 };
 
 struct RowView {
@@ -119,22 +118,9 @@ async fn figures(
 > {
     let lang = Lang::from_locale(Some(&session.lang));
     let course = course_of(app, session).await?;
-    let rows = store::self_assessment::submitted_in_context(&app.db, course.context_id)
+    let rounds = aggregates::of_course(&app.db, &course, app.config.aggregate_min_respondents)
         .await
         .map_err(|err| course_error(err.into(), lang))?;
-    let framework = &course.package.framework;
-    let k = app.config.aggregate_min_respondents;
-    let rounds = [AssessmentRound::Baseline, AssessmentRound::Final]
-        .into_iter()
-        .map(|round| {
-            let answers: Vec<Ratings> = rows
-                .iter()
-                .filter(|row| row.round == assessment::round_name(round))
-                .filter_map(|row| serde_json::from_str(&row.ratings).ok())
-                .collect();
-            (round, aggregates::round(framework, &answers, k))
-        })
-        .collect();
     Ok((course, rounds))
 }
 
@@ -238,7 +224,7 @@ pub async fn show_aggregates(
             }
         })
         .collect();
-    let organisation = store::accessibility::organisation(&app.db, session.did)
+    let organisation = crate::learning::feedback::organisation_of(&app.db, Some(&session))
         .await
         .map_err(|err| course_error(err.into(), lang))?;
     let page = AggregatesPage {

@@ -23,7 +23,6 @@ use crate::{
     lti::claims::ToolRole,
     session::Session,
     state::{App, AppState},
-    store,
 };
 
 /// The query every page carries.
@@ -129,7 +128,7 @@ pub(crate) async fn contact_organisations(
     if let Some(found) = app.contacts.get(&user_id) {
         return Ok(found);
     }
-    let found = store::contact::organisations_of(&app.db, user_id).await?;
+    let found = crate::learning::review::contact_organisation_names(&app.db, user_id).await?;
     app.contacts.insert(user_id, found.clone());
     Ok(found)
 }
@@ -168,7 +167,7 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
     let occasions = match app.occasions.get(&course.context_id) {
         Some(cached) => cached,
         None => {
-            let read = store::review::occasions(&app.db, course.context_id)
+            let read = crate::learning::review::occasions(&app.db, course.context_id)
                 .await
                 .map_err(|err| course_error(err.into(), lang))?;
             app.occasions.insert(course.context_id, read.clone());
@@ -759,25 +758,12 @@ pub async fn download(
         .await
         .map_err(|err| course_error(err, lang))?;
     let path = format!("files/{path}");
-    let file = store::course::file_info(&app.db, course.version_id, &path)
+    let file = crate::learning::files::find(&app.db, &course, &path)
         .await
         .map_err(|err| course_error(err.into(), lang))?
         .ok_or(AppError::NotFound { lang })?;
     let name = path.rsplit('/').next().unwrap_or("file").replace('"', "");
-    // A file imported before chunks is one blob in its row, served as before.
-    let legacy = match file.size {
-        Some(_) => None,
-        None => Some(
-            store::course::legacy_bytes(&app.db, file.id)
-                .await
-                .map_err(|err| course_error(err.into(), lang))?
-                .unwrap_or_default(),
-        ),
-    };
-    let total = match (&legacy, file.size) {
-        (Some(bytes), _) => bytes.len() as u64,
-        (None, size) => size.unwrap_or_default().max(0) as u64,
-    };
+    let total = file.size;
     let range = headers
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok());
@@ -794,17 +780,15 @@ pub async fn download(
             None,
         ),
     };
-    let body = match (legacy, span) {
-        (_, None) => axum::body::Body::empty(),
-        (Some(bytes), Some((first, last))) => {
-            axum::body::Body::from(bytes[first as usize..=last as usize].to_vec())
-        }
-        (None, Some(span)) => axum::body::Body::from_stream(file_chunks(&app, file.id, span)),
+    let content_type = file.content_type.clone();
+    let body = match span {
+        None => axum::body::Body::empty(),
+        Some(span) => axum::body::Body::from_stream(file.bytes(app.db.clone(), span)),
     };
     let mut response = (
         status,
         [
-            (header::CONTENT_TYPE, file.content_type.clone()),
+            (header::CONTENT_TYPE, content_type),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
@@ -821,38 +805,6 @@ pub async fn download(
         response.headers_mut().insert(header::CONTENT_RANGE, value);
     }
     Ok(response)
-}
-
-/// The bytes `first..=last` of a chunked file, read one chunk per step: a download holds one chunk
-/// in memory and the database only for one short read at a time.
-fn file_chunks(
-    app: &AppState,
-    file_id: i64,
-    (first, last): (u64, u64),
-) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send + 'static {
-    let db = app.db.clone();
-    let size = store::course::CHUNK_BYTES as u64;
-    futures_util::stream::unfold(first, move |at| {
-        let db = db.clone();
-        async move {
-            if at > last {
-                return None;
-            }
-            let seq = (at / size) as i32;
-            let chunk = match store::course::chunk(&db, file_id, seq).await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => {
-                    let missing = std::io::Error::other(format!("chunk {seq} is missing"));
-                    return Some((Err(missing), last + 1));
-                }
-                Err(err) => return Some((Err(std::io::Error::other(err)), last + 1)),
-            };
-            let start = (at - u64::from(seq as u32) * size) as usize;
-            let end = ((last - u64::from(seq as u32) * size) as usize + 1).min(chunk.len());
-            let piece = axum::body::Bytes::copy_from_slice(&chunk[start.min(end)..end]);
-            Some((Ok(piece), u64::from(seq as u32 + 1) * size))
-        }
-    })
 }
 
 /// Which bytes of a file a request asks for (RFC 9110 §14): one range is served as 206 (a video

@@ -25,11 +25,9 @@ use crate::{
         self,
         claims::ToolRole,
         deep_linking::{self, LineItem, Parties, ResourceLink, Settings},
-        keys::SigningKey,
     },
     session::Session,
     state::{App, AppState},
-    store,
 };
 
 /// What the picker carries between the launch and the choice.
@@ -184,18 +182,11 @@ async fn course_of(
             .await
             .map_err(course_error)?
             .package),
-        None => {
-            let latest = store::course::latest(&app.db)
-                .await
-                .map_err(|err| course_error(err.into()))?
-                .ok_or(course_error(
-                    crate::learning::participant::CourseError::NoCourse,
-                ))?;
-            app.courses
-                .package(&app.db, latest.id)
-                .await
-                .map_err(course_error)
-        }
+        None => app
+            .courses
+            .latest_package(&app.db)
+            .await
+            .map_err(course_error),
     }
 }
 
@@ -344,21 +335,16 @@ pub async fn choose(
             lang,
         });
     }
-    let mode = store::deployment::get(&app.db, pending.session.did)
+    let mode = crate::admission::grade_mode_of(&app.db, pending.session.did)
         .await
-        .map_err(|err| AppError::Internal(err.into()))?
-        .and_then(|d| GradeMode::parse(&d.grade_mode))
-        .unwrap_or_default();
+        .map_err(|err| AppError::Internal(err.into()))?;
     let items = resource_links(lang, &course, mode, &chosen).ok_or(AppError::BadRequest {
         detail: "unknown item".into(),
         lang,
     })?;
-    let stored = store::tool_key::current(&app.db)
+    let key = crate::admission::current_signing_key(&app.db)
         .await
-        .map_err(|err| AppError::Internal(err.into()))?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the tool has no signing key")))?;
-    let key = SigningKey::from_pem(&stored.kid, &stored.private_key_pem)
-        .map_err(|err| AppError::Internal(err.into()))?;
+        .map_err(AppError::Internal)?;
     let parties = Parties {
         client_id: &pending.client_id,
         platform_issuer: &pending.issuer,

@@ -1,7 +1,7 @@
 //! Liveness and readiness for load balancers and orchestrators.
 use axum::{extract::State, http::StatusCode};
 
-use crate::{state::AppState, store};
+use crate::state::AppState;
 
 /// The process is alive.
 pub async fn healthz() -> &'static str {
@@ -10,19 +10,19 @@ pub async fn healthz() -> &'static str {
 
 /// The database answers and every migration is applied.
 pub async fn readyz(State(app): State<AppState>) -> (StatusCode, String) {
-    if let Err(err) = store::ping(&app.db).await {
-        tracing::warn!(error = %err, "readiness: database unreachable");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database unreachable".into(),
-        );
-    }
-    match store::pending_migrations(&app.db).await {
+    match crate::startup::database_readiness(&app.db).await {
         Ok(0) => (StatusCode::OK, "ready".into()),
         Ok(pending) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{pending} migrations pending"),
         ),
+        Err(err @ crate::startup::Unready::Unreachable(_)) => {
+            tracing::warn!(error = %err, "readiness: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable".into(),
+            )
+        }
         Err(err) => {
             tracing::warn!(error = %err, "readiness: migration status unknown");
             (

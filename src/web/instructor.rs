@@ -23,7 +23,6 @@ use crate::{
     lti::claims::ToolRole,
     session::Session,
     state::{App, AppState},
-    store,
 };
 
 /// The query of the instructor's pages.
@@ -164,7 +163,16 @@ pub async fn dashboard(
 ) -> Result<Response, AppError> {
     let lang = Lang::from_locale(Some(&session.lang));
     let course = course_of(app, session).await?;
-    let board = review::dashboard(&app.db, &course, session.did)
+    let review::InstructorDashboard {
+        board,
+        gradebook,
+        placements,
+        groups: group_rows,
+        waiting_people: people,
+        occasions,
+        organisation,
+        other_versions,
+    } = review::instructor_dashboard(&app.db, &course, session.did)
         .await
         .map_err(db_error(lang))?;
     let modules: Vec<(String, String)> = course
@@ -173,17 +181,8 @@ pub async fn dashboard(
         .iter()
         .map(|m| (m.slug.clone(), m.title.get(lang).to_owned()))
         .collect();
-    let grades_sent = store::grades::target(&app.db, course.context_id)
-        .await
-        .map_err(db_error(lang))?
-        .is_some();
-    let deliveries = if grades_sent {
-        store::grades::latest_in_context(&app.db, course.context_id)
-            .await
-            .map_err(db_error(lang))?
-    } else {
-        std::collections::HashMap::new()
-    };
+    let grades_sent = gradebook.is_some();
+    let deliveries = gradebook.unwrap_or_default();
     let gradebook_of = |person: i64| {
         grades_sent.then(|| {
             let delivery = crate::grades::Delivery::of(
@@ -209,9 +208,6 @@ pub async fn dashboard(
         Some(index) => vec![index],
         None => (0..modules.len()).collect(),
     };
-    let placements = store::group::placements(&app.db, course.context_id)
-        .await
-        .map_err(db_error(lang))?;
     let filter_group = query.group.clone().unwrap_or_default();
     let in_group = |person: i64| match filter_group.as_str() {
         "" => true,
@@ -242,12 +238,6 @@ pub async fn dashboard(
             gradebook: gradebook_of(row.person.id),
         })
         .collect();
-    let people = store::review::people(
-        &app.db,
-        board.waiting.iter().map(|s| s.updated_by).collect(),
-    )
-    .await
-    .map_err(db_error(lang))?;
     let waiting = board
         .waiting
         .iter()
@@ -268,12 +258,6 @@ pub async fn dashboard(
             }
         })
         .collect::<Vec<_>>();
-    let group_rows = store::group::groups(&app.db, course.context_id)
-        .await
-        .map_err(db_error(lang))?;
-    let organisation = store::accessibility::organisation(&app.db, session.did)
-        .await
-        .map_err(db_error(lang))?;
     let default_group = organisation.unwrap_or_else(|| lang.t("groups-municipality").to_owned());
     let members_of = |group: Option<i64>| -> Vec<String> {
         board
@@ -289,9 +273,6 @@ pub async fn dashboard(
             .iter()
             .map(|g| (g.id.to_string(), g.name.clone(), members_of(Some(g.id)))),
     );
-    let occasions = store::review::occasions(&app.db, course.context_id)
-        .await
-        .map_err(db_error(lang))?;
     let occasions = course
         .package
         .modules
@@ -346,11 +327,8 @@ pub async fn dashboard(
         group_action: page_url(app, "instructor/groups", token),
         version_action: page_url(app, "instructor/version", token),
         current_version: course.package.version.clone(),
-        other_versions: store::course::versions_of(&app.db, &course.package.slug)
-            .await
-            .map_err(db_error(lang))?
+        other_versions: other_versions
             .into_iter()
-            .filter(|v| v.id != course.version_id)
             .map(|v| (v.id, v.version))
             .collect(),
         move_action: page_url(app, "instructor/groups/move", token),
@@ -443,7 +421,12 @@ async fn submission_page(
 ) -> Result<Response, AppError> {
     let lang = Lang::from_locale(Some(&session.lang));
     let course = course_of(app, session).await?;
-    let row = store::review::submission_in_context(&app.db, course.context_id, id)
+    let review::SubmissionTrail {
+        submission: row,
+        events,
+        revisions,
+        people,
+    } = review::submission_trail(&app.db, &course, id)
         .await
         .map_err(db_error(lang))?
         .ok_or(AppError::NotFound { lang })?;
@@ -458,25 +441,6 @@ async fn submission_page(
         .position(|t| t.slug == task.slug)
         .unwrap_or(0)
         + 1;
-    let events = store::review::events(&app.db, row.id)
-        .await
-        .map_err(db_error(lang))?;
-    let revisions = store::submission::revisions(&app.db, row.id)
-        .await
-        .map_err(db_error(lang))?;
-    let mut ids: Vec<i64> = events.iter().map(|e| e.actor_id).collect();
-    ids.extend(revisions.iter().map(|r| r.author_id));
-    ids.push(row.updated_by);
-    if let Some(owner) = row
-        .owner_key
-        .strip_prefix("u:")
-        .and_then(|id| id.parse().ok())
-    {
-        ids.push(owner);
-    }
-    let people = store::review::people(&app.db, ids)
-        .await
-        .map_err(db_error(lang))?;
     let status_value = SubmissionStatus::parse(&row.status);
     let (status_key, status_class) = match status_value {
         Some(SubmissionStatus::Submitted) => ("status-submitted", "submitted"),
@@ -616,7 +580,7 @@ pub async fn review_submission(
     let decided = crate::learning::review::decide(
         &app.db,
         &course,
-        store::review::Decision {
+        review::DecisionRecord {
             context_id: course.context_id,
             submission_id: id,
             version: form.version.unwrap_or(-1),
@@ -686,16 +650,9 @@ pub async fn set_occasion(
     if place.is_empty() {
         return Err(bad("place or meeting link is required"));
     }
-    store::review::set_occasion(
-        &app.db,
-        course.context_id,
-        &module,
-        starts_at,
-        &place,
-        crate::lti::now_unix(),
-    )
-    .await
-    .map_err(db_error(lang))?;
+    review::set_occasion(&app.db, &course, &module, starts_at, &place)
+        .await
+        .map_err(db_error(lang))?;
     app.occasions.remove(&course.context_id);
     Ok(back_to_dashboard(&app, &token, "occasion"))
 }
@@ -727,31 +684,6 @@ pub async fn sync_roster(
     Ok(Redirect::to(target.as_str()).into_response())
 }
 
-/// Starts a roster sync in the background when the last one is older than the configured age, so
-/// an instructor's launch never waits for the platform.
-pub async fn sync_roster_if_stale(app: &AppState, session: &Session) {
-    let Some(context_id) = session.cid else {
-        return;
-    };
-    let stale = match store::roster::context(&app.db, context_id).await {
-        Ok(Some(context)) => {
-            context.memberships_url.is_some()
-                && context.roster_synced_at.is_none_or(|at| {
-                    crate::lti::now_unix() - at >= app.config.roster_sync_age_seconds as i64
-                })
-        }
-        _ => false,
-    };
-    if stale {
-        let app = app.clone();
-        tokio::spawn(async move {
-            if let Err(err) = crate::learning::roster::sync(&app, context_id).await {
-                tracing::warn!(context = context_id, error = %err, "background roster sync failed");
-            }
-        });
-    }
-}
-
 /// The new-group form.
 #[derive(Debug, Deserialize)]
 pub struct GroupForm {
@@ -781,7 +713,7 @@ pub async fn create_group(
         });
     }
     let course = course_of(&app, &session).await?;
-    store::group::create(&app.db, course.context_id, &name, crate::lti::now_unix())
+    review::create_group(&app.db, &course, &name)
         .await
         .map_err(db_error(lang))?;
     Ok(back_to_dashboard(&app, &token, "group-created"))
@@ -845,16 +777,14 @@ pub async fn move_version(
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let target = form.version.unwrap_or(-1);
-    let versions = store::course::versions_of(&app.db, &course.package.slug)
-        .await
-        .map_err(db_error(lang))?;
-    if !versions.iter().any(|v| v.id == target) {
-        return Err(AppError::NotFound { lang });
-    }
-    app.courses
-        .move_context(&app.db, course.context_id, target)
+    let moved = app
+        .courses
+        .move_to_version(&app.db, &course, target)
         .await
         .map_err(|err| course_error(err, lang))?;
+    if !moved {
+        return Err(AppError::NotFound { lang });
+    }
     tracing::info!(
         context = course.context_id,
         version = target,

@@ -11,9 +11,8 @@ use crate::{
     admission::{self, AdmissionError, LaunchForm},
     error::{AppError, render},
     i18n::Lang,
-    lti::{self, claims::MessageType, keys::SigningKey, launch, login::LoginInitiation},
+    lti::{self, claims::MessageType, launch, login::LoginInitiation},
     state::AppState,
-    store,
 };
 
 use super::{cookies, pages};
@@ -21,16 +20,7 @@ use super::{cookies, pages};
 /// `GET /.well-known/jwks.json`: every published public key of the tool.
 pub async fn jwks(State(app): State<AppState>) -> Result<Response, AppError> {
     let now = lti::now_unix();
-    let keys = store::tool_key::published(&app.db, now)
-        .await
-        .map_err(anyhow::Error::from)?;
-    let mut jwks = Vec::with_capacity(keys.len());
-    for key in keys {
-        let jwk = SigningKey::from_pem(&key.kid, &key.private_key_pem)
-            .and_then(|signing| signing.public_jwk())
-            .map_err(anyhow::Error::from)?;
-        jwks.push(jwk);
-    }
+    let jwks = crate::admission::published_jwks(&app.db, now).await?;
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(serde_json::json!({ "keys": jwks })),
@@ -252,7 +242,7 @@ async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str)
                 .push(crate::learning::assessment::round_name(round));
         }
     } else if session.role == crate::lti::claims::ToolRole::Instructor {
-        super::instructor::sync_roster_if_stale(app, session).await;
+        crate::learning::roster::sync_if_stale(app, session).await;
         target = app.url("instructor");
     }
     target.query_pairs_mut().append_pair("session", token);

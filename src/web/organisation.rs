@@ -18,11 +18,9 @@ use crate::{
     i18n::Lang,
     learning::{
         aggregates::{self, RoundFigures},
-        assessment::{self, Ratings},
         review,
     },
     state::AppState,
-    store,
 };
 
 struct CourseView {
@@ -57,7 +55,7 @@ pub async fn show_organisation(
     let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
-    let names = store::contact::organisations_of(&app.db, session.uid)
+    let names = review::contact_organisations(&app.db, &session)
         .await
         .map_err(db_error)?;
     if names.is_empty() {
@@ -69,12 +67,9 @@ pub async fn show_organisation(
     }
     let k = app.config.aggregate_min_respondents;
     let mut organisations = Vec::new();
-    for name in names {
+    for (name, contexts) in names {
         let mut courses = Vec::new();
-        for context in store::contact::contexts_of(&app.db, &name)
-            .await
-            .map_err(db_error)?
-        {
+        for context in contexts {
             let course = app
                 .courses
                 .for_context(&app.db, context.id)
@@ -83,23 +78,17 @@ pub async fn show_organisation(
             let board = review::dashboard(&app.db, &course, context.deployment_id)
                 .await
                 .map_err(db_error)?;
-            let answers = store::self_assessment::submitted_in_context(&app.db, context.id)
-                .await
-                .map_err(db_error)?;
             let framework = &course.package.framework;
-            let aggregates = [AssessmentRound::Baseline, AssessmentRound::Final]
+            let aggregates = aggregates::of_course(&app.db, &course, k)
+                .await
+                .map_err(db_error)?
                 .into_iter()
-                .map(|round| {
-                    let ratings: Vec<Ratings> = answers
-                        .iter()
-                        .filter(|a| a.round == assessment::round_name(round))
-                        .filter_map(|a| serde_json::from_str(&a.ratings).ok())
-                        .collect();
+                .map(|(round, figures)| {
                     let title = lang.t(match round {
                         AssessmentRound::Baseline => "assessment-baseline",
                         AssessmentRound::Final => "assessment-final",
                     });
-                    match aggregates::round(framework, &ratings, k) {
+                    match figures {
                         RoundFigures::Suppressed { .. } => format!(
                             "{title}: {}",
                             lang.tf(

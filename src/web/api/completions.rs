@@ -12,10 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, ApiPrincipal, ApiQuery, Problem, page_limit};
 use crate::{
-    admin::access::Scope,
-    learning::records::CompletionView,
+    admin::access::Scope, admin::reports::RecordFilter, learning::records::CompletionView,
     state::AppState,
-    store::{self, completions::RecordFilter},
 };
 
 /// Which records.
@@ -130,11 +128,9 @@ pub async fn list_completions(
         updated_since_ms,
         after_sequence,
     };
-    let mut rows = store::completions::page(&app.db, &filter, limit + 1).await?;
-    let has_more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let next = rows.last().map_or(after_sequence, |r| r.sequence);
-    let records = crate::admin::reports::views(&app.db, rows, true).await?;
+    let (records, has_more, last) =
+        crate::admin::reports::page(&app.db, &principal, filter, limit).await?;
+    let next = last.unwrap_or(after_sequence);
     let next_cursor = encode_cursor(next);
     if csv {
         let mut response = (

@@ -11,7 +11,6 @@ use crate::{
     admin::{self, access::Scope},
     i18n::time::iso8601_utc_ms,
     state::AppState,
-    store,
 };
 
 fn at(unix: i64) -> String {
@@ -59,13 +58,8 @@ pub async fn list_organisations(
     ApiPrincipal(principal): ApiPrincipal,
 ) -> Result<Json<Vec<Organisation>>, ApiError> {
     principal.require(Scope::Admin)?;
-    let rows = store::organisations::list(&app.db).await?;
-    Ok(Json(
-        rows.into_iter()
-            .filter(|row| principal.require_organisation(Some(&row.name)).is_ok())
-            .map(Organisation::from_row)
-            .collect(),
-    ))
+    let rows = admin::directory::organisations(&app.db, &principal).await?;
+    Ok(Json(rows.into_iter().map(Organisation::from_row).collect()))
 }
 
 /// What retention does to a person's data.
@@ -189,8 +183,8 @@ pub async fn change_organisation(
             months: patch.retention_months,
             action: patch.retention_action.map(|action| {
                 match action {
-                    RetentionAction::Anonymise => store::organisations::RETENTION_ANONYMISE,
-                    RetentionAction::Delete => store::organisations::RETENTION_DELETE,
+                    RetentionAction::Anonymise => admin::directory::RETENTION_ANONYMISE,
+                    RetentionAction::Delete => admin::directory::RETENTION_DELETE,
                 }
                 .to_owned()
             }),
@@ -239,7 +233,7 @@ pub async fn list_registrations(
     ApiPrincipal(principal): ApiPrincipal,
 ) -> Result<Json<Vec<Registration>>, ApiError> {
     principal.require_system()?;
-    let rows = store::platform::list(&app.db).await?;
+    let rows = admin::platforms::registrations(&app.db, &principal).await?;
     Ok(Json(
         rows.into_iter()
             .map(|p| Registration {
@@ -307,15 +301,10 @@ pub async fn list_deployments(
     ApiPrincipal(principal): ApiPrincipal,
 ) -> Result<Json<Vec<Deployment>>, ApiError> {
     principal.require(Scope::Admin)?;
-    let rows = store::deployment::list(&app.db).await?;
+    let rows = admin::directory::deployments(&app.db, &principal).await?;
     Ok(Json(
         rows.into_iter()
-            .filter(|d| {
-                principal
-                    .require_organisation(d.organisation.as_deref())
-                    .is_ok()
-            })
-            .map(Deployment::from_row)
+            .map(|(d, _)| Deployment::from_row(d))
             .collect(),
     ))
 }
@@ -358,7 +347,7 @@ pub async fn approve_deployment(
         &app.registry,
         &principal,
         id,
-        store::deployment::APPROVED,
+        admin::directory::APPROVED,
         approval.organisation.as_deref(),
     )
     .await?;
@@ -386,7 +375,7 @@ pub async fn disable_deployment(
         &app.registry,
         &principal,
         id,
-        store::deployment::DISABLED,
+        admin::directory::DISABLED,
         None,
     )
     .await?;
@@ -429,11 +418,11 @@ pub async fn list_cohorts(
     ApiPrincipal(principal): ApiPrincipal,
 ) -> Result<Json<Vec<Cohort>>, ApiError> {
     principal.require(Scope::Admin)?;
-    let rows = store::cohorts::list(&app.db, principal.organisation.as_deref()).await?;
+    let rows = admin::directory::cohorts(&app.db, &principal).await?;
     Ok(Json(rows.into_iter().map(cohort_view).collect()))
 }
 
-fn cohort_view(row: store::cohorts::CohortSummary) -> Cohort {
+fn cohort_view(row: admin::directory::CohortSummary) -> Cohort {
     Cohort {
         id: row.context.id,
         context_id: row.context.lti_context_id,
@@ -474,7 +463,7 @@ pub async fn close_cohort(
     ApiJson(closing): ApiJson<Closing>,
 ) -> Result<Json<Cohort>, ApiError> {
     admin::directory::close_cohort(&app.db, &principal, id, closing.closed).await?;
-    let updated = store::cohorts::list(&app.db, principal.organisation.as_deref())
+    let updated = admin::directory::cohorts(&app.db, &principal)
         .await?
         .into_iter()
         .find(|c| c.context.id == id)
@@ -487,7 +476,7 @@ pub(super) async fn visible_cohort(
     app: &AppState,
     principal: &crate::admin::access::Principal,
     id: i64,
-) -> Result<store::completions::Cohort, ApiError> {
+) -> Result<admin::directory::Cohort, ApiError> {
     Ok(admin::directory::visible_cohort(&app.db, principal, id).await?)
 }
 
@@ -555,12 +544,11 @@ pub async fn list_grade_deliveries(
     principal.require(Scope::Admin)?;
     let limit = page_limit(query.limit, 100, 1000)?;
     let state = query.state.map(|state| match state {
-        DeliveryState::Failed => store::grades::state::NOT_GRADABLE,
-        DeliveryState::Pending => store::grades::state::PENDING,
-        DeliveryState::Sent => store::grades::state::SENT,
+        DeliveryState::Failed => admin::directory::delivery_state::NOT_GRADABLE,
+        DeliveryState::Pending => admin::directory::delivery_state::PENDING,
+        DeliveryState::Sent => admin::directory::delivery_state::SENT,
     });
-    let contexts = principal.contexts(&app.db).await?;
-    let rows = store::grades::list(&app.db, contexts.as_deref(), state, limit).await?;
+    let (rows, _) = admin::directory::deliveries(&app.db, &principal, state, limit).await?;
     Ok(Json(rows.into_iter().map(delivery_view).collect()))
 }
 
@@ -648,13 +636,7 @@ pub async fn list_audit_log(
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     principal.require(Scope::Admin)?;
     let limit = page_limit(query.limit, 100, 1000)?;
-    let rows = store::admin::audit_entries(
-        &app.db,
-        principal.organisation.as_deref(),
-        query.before,
-        limit,
-    )
-    .await?;
+    let rows = admin::directory::audit_entries(&app.db, &principal, query.before, limit).await?;
     Ok(Json(
         rows.into_iter()
             .map(|row| AuditEntry {

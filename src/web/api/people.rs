@@ -5,9 +5,8 @@ use utoipa::ToSchema;
 
 use super::{ApiError, ApiId, ApiJson, ApiPrincipal, Problem};
 use crate::{
-    admin::people::{self, ErasureReport, PersonError, PersonExport},
+    admin::people::{self, Erasure, ErasureReport, PersonError, PersonExport},
     state::AppState,
-    store::people::Erasure,
 };
 
 impl From<PersonError> for ApiError {
