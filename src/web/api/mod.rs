@@ -9,10 +9,11 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts},
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::get,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     admin::{
@@ -30,48 +31,36 @@ mod people;
 
 /// The routes under `/api`.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let (documented, _) = documented().split_for_parts();
+    documented
         .route("/api/v1/openapi.json", get(docs::openapi_json))
         .route("/api/docs", get(docs::show_docs))
-        .route("/api/v1/organisations", get(directory::list_organisations))
-        .route(
-            "/api/v1/organisations/{name}",
-            axum::routing::patch(directory::change_organisation),
-        )
-        .route("/api/v1/registrations", get(directory::list_registrations))
-        .route(
-            "/api/v1/registration-invitations",
-            get(directory::list_registration_invitations)
-                .post(directory::create_registration_invitation),
-        )
-        .route("/api/v1/deployments", get(directory::list_deployments))
-        .route(
-            "/api/v1/deployments/{id}/approve",
-            post(directory::approve_deployment),
-        )
-        .route(
-            "/api/v1/deployments/{id}/disable",
-            post(directory::disable_deployment),
-        )
-        .route("/api/v1/cohorts", get(directory::list_cohorts))
-        .route("/api/v1/cohorts/{id}/close", post(directory::close_cohort))
-        .route(
-            "/api/v1/cohorts/{id}/archive",
-            get(archive::download_archive),
-        )
-        .route(
-            "/api/v1/grade-deliveries",
-            get(directory::list_grade_deliveries),
-        )
-        .route(
-            "/api/v1/grade-deliveries/{id}/retry",
-            post(directory::retry_grade_delivery),
-        )
-        .route("/api/v1/completions", get(completions::list_completions))
-        .route("/api/v1/people/{id}/export", get(people::export_person))
-        .route("/api/v1/people/{id}/erase", post(people::erase_person))
-        .route("/api/v1/audit-log", get(directory::list_audit_log))
         .route("/api/{*rest}", axum::routing::any(not_found))
+}
+
+/// Every documented route of the API, from the one list that makes both the router and the
+/// OpenAPI document: a handler cannot be served without being documented, or the reverse.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(directory::list_organisations))
+        .routes(routes!(directory::change_organisation))
+        .routes(routes!(directory::list_registrations))
+        .routes(routes!(
+            directory::list_registration_invitations,
+            directory::create_registration_invitation
+        ))
+        .routes(routes!(directory::list_deployments))
+        .routes(routes!(directory::approve_deployment))
+        .routes(routes!(directory::disable_deployment))
+        .routes(routes!(directory::list_cohorts))
+        .routes(routes!(directory::close_cohort))
+        .routes(routes!(archive::download_archive))
+        .routes(routes!(directory::list_grade_deliveries))
+        .routes(routes!(directory::retry_grade_delivery))
+        .routes(routes!(completions::list_completions))
+        .routes(routes!(people::export_person))
+        .routes(routes!(people::erase_person))
+        .routes(routes!(directory::list_audit_log))
 }
 
 /// The OpenAPI document of the admin API.
@@ -81,25 +70,6 @@ pub fn routes() -> Router<AppState> {
         title = "coursebridge admin API",
         description = "Completion records, registrations, deployments, cohorts, grade deliveries, personal data and archive packages of a coursebridge service. Authenticate with an API token (`coursebridge token create`) as `Authorization: Bearer <token>`. Errors are RFC 9457 problem documents.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
-    ),
-    paths(
-        directory::list_organisations,
-        directory::change_organisation,
-        directory::list_registrations,
-        directory::list_registration_invitations,
-        directory::create_registration_invitation,
-        directory::list_deployments,
-        directory::approve_deployment,
-        directory::disable_deployment,
-        directory::list_cohorts,
-        directory::close_cohort,
-        archive::download_archive,
-        directory::list_grade_deliveries,
-        directory::retry_grade_delivery,
-        completions::list_completions,
-        people::export_person,
-        people::erase_person,
-        directory::list_audit_log,
     ),
     components(schemas(Problem, crate::learning::records::WebhookEvent)),
     modifiers(&BearerAuth),
@@ -132,7 +102,8 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = ApiDoc::openapi()
+    let (_, document) = documented().split_for_parts();
+    let mut json = document
         .to_pretty_json()
         .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
     json.push('\n');
