@@ -57,7 +57,7 @@ enum LoginPurpose {
 impl LoginState {
     /// The state a launch carries, when it is this installation's, unaltered and unexpired.
     fn read(app: &App, state: &str) -> Option<Self> {
-        app.sessions.verify_claims(state).ok()
+        app.sessions.verify_claims(state, app.clock.now_unix()).ok()
     }
 
     /// Whether `secret` is the binding secret of the browser that started this login.
@@ -242,7 +242,7 @@ pub async fn begin_login(
         tlu: login.target_link_uri.to_string(),
         st: login.storage_target.clone(),
         lq: Some(initiation.to_query()),
-        exp: lti::now_unix() + ttl as i64,
+        exp: app.clock.now_unix() + ttl as i64,
     };
     let sign = |claims: &LoginState| {
         app.sessions
@@ -334,7 +334,7 @@ pub async fn complete_launch(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or(LaunchError::TokenMissing)?;
-    let now = lti::now_unix();
+    let now = app.clock.now_unix();
 
     // Forged, altered, foreign or expired states all read as unknown. A post from another browser
     // does not hold the binding secret and is refused without touching the login.
@@ -615,11 +615,11 @@ pub enum ResumeError {
 /// instance). The session comes back with the person's name, the context's title, and the token
 /// the page's links should carry.
 pub async fn resume_session(app: &App, token: &str) -> Result<Session, ResumeError> {
+    let now = app.clock.now_unix();
     let mut session = app
         .sessions
-        .verify(token)
+        .verify(token, now)
         .map_err(|_| SessionRefused::Invalid)?;
-    let now = lti::now_unix();
     if now - session.seen > app.config.session_idle_seconds as i64 {
         return Err(SessionRefused::Idle.into());
     }

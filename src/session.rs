@@ -76,6 +76,8 @@ impl SessionKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.validate_aud = false;
+        // Expiry is checked against the application's clock, not the library's wall time.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp"]);
         Ok(Self {
             encoding,
@@ -94,9 +96,9 @@ impl SessionKeys {
         self.issue_claims(session)
     }
 
-    /// Verifies a token: signature, algorithm and expiry.
-    pub fn verify(&self, token: &str) -> Result<Session, SessionError> {
-        self.verify_claims(token)
+    /// Verifies a token: signature, algorithm and expiry at `now` (Unix seconds).
+    pub fn verify(&self, token: &str, now: i64) -> Result<Session, SessionError> {
+        self.verify_claims(token, now)
     }
 
     /// Signs other short-lived claims a page carries (they must have `exp`).
@@ -105,14 +107,25 @@ impl SessionKeys {
             .map_err(|err| SessionError(err.to_string()))
     }
 
-    /// Verifies claims signed by `issue_claims`: signature, algorithm, expiry and shape.
+    /// Verifies claims signed by `issue_claims`: signature, algorithm, expiry at `now` (Unix
+    /// seconds; valid through the second of `exp`) and shape.
     pub fn verify_claims<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
+        now: i64,
     ) -> Result<T, SessionError> {
-        jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|err| SessionError(err.to_string()))
+        let claims =
+            jsonwebtoken::decode::<serde_json::Value>(token, &self.decoding, &self.validation)
+                .map_err(|err| SessionError(err.to_string()))?
+                .claims;
+        let exp = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| SessionError("exp is not a number".into()))?;
+        if exp < now {
+            return Err(SessionError("expired".into()));
+        }
+        serde_json::from_value(claims).map_err(|err| SessionError(err.to_string()))
     }
 }
 
@@ -143,16 +156,16 @@ mod tests {
         let keys = SessionKeys::from_secret(&SessionKeys::generate_secret()).unwrap();
         let now = crate::lti::now_unix();
         let token = keys.issue(&session(now + 60)).unwrap();
-        assert_eq!(keys.verify(&token).unwrap(), session(now + 60));
+        assert_eq!(keys.verify(&token, now).unwrap(), session(now + 60));
 
         let mut tampered = token.clone();
         tampered.insert(tampered.len() / 2, 'x');
-        assert!(keys.verify(&tampered).is_err());
+        assert!(keys.verify(&tampered, now).is_err());
 
         let expired = keys.issue(&session(now - 1)).unwrap();
-        assert!(keys.verify(&expired).is_err());
+        assert!(keys.verify(&expired, now).is_err());
 
         let other = SessionKeys::from_secret(&SessionKeys::generate_secret()).unwrap();
-        assert!(other.verify(&token).is_err());
+        assert!(other.verify(&token, now).is_err());
     }
 }

@@ -30,6 +30,15 @@ pub struct Application {
 impl Application {
     /// Binds, connects, migrates and prepares keys.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, crate::lti::clock::Clock::default()).await
+    }
+
+    /// Builds the service on `clock`: tests give every instance of one deployment the same clock,
+    /// and move it.
+    pub async fn build_with_clock(
+        config: Config,
+        clock: crate::lti::clock::Clock,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {} (COURSEBRIDGE_BIND)", config.bind))?;
@@ -50,6 +59,7 @@ impl Application {
         let http = config.outbound_client()?;
         let platform_keys = PlatformKeyCache::new(
             http.clone(),
+            clock.clone(),
             PlatformKeyPolicy {
                 ttl: Duration::from_secs(config.platform_jwks_ttl_seconds),
                 refetch_interval: Duration::from_secs(config.platform_jwks_refetch_seconds),
@@ -60,6 +70,7 @@ impl Application {
             crate::web::limits::public_form_limiter(config.public_form_requests_per_minute);
         let state = AppState(Arc::new(App {
             db,
+            clock,
             config,
             public_base,
             platform_keys,

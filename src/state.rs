@@ -22,6 +22,8 @@ impl Deref for AppState {
 pub struct App {
     /// The database pool.
     pub db: DatabaseConnection,
+    /// The one clock every time-based decision reads (tests move it).
+    pub clock: crate::lti::clock::Clock,
     /// Validated configuration.
     pub config: Config,
     /// The external base URL, ending in `/`.

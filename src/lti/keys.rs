@@ -7,7 +7,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use aws_lc_rs::encoding::AsDer;
@@ -125,23 +125,30 @@ pub struct PlatformKeyPolicy {
 #[derive(Default)]
 struct CachedKeySet {
     keys: HashMap<String, DecodingKey>,
-    fetched_at: Option<Instant>,
-    last_attempt: Option<Instant>,
+    /// Unix milliseconds on the application's clock.
+    fetched_at: Option<i64>,
+    last_attempt: Option<i64>,
 }
 
 /// Platform key sets, cached per JWKS URL. Cheap to clone; shared by all requests of a process.
 #[derive(Clone)]
 pub struct PlatformKeyCache {
     http: crate::outbound::Outbound,
+    clock: super::clock::Clock,
     policy: PlatformKeyPolicy,
     entries: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<CachedKeySet>>>>>,
 }
 
 impl PlatformKeyCache {
     /// A cache that fetches with `http` (which carries the User-Agent and timeouts).
-    pub fn new(http: crate::outbound::Outbound, policy: PlatformKeyPolicy) -> Self {
+    pub fn new(
+        http: crate::outbound::Outbound,
+        clock: super::clock::Clock,
+        policy: PlatformKeyPolicy,
+    ) -> Self {
         Self {
             http,
+            clock,
             policy,
             entries: Arc::default(),
         }
@@ -161,14 +168,15 @@ impl PlatformKeyCache {
         let entry = self.entry(jwks_url);
         // One fetch at a time per platform: concurrent launches wait for it instead of piling up.
         let mut cached = entry.lock().await;
-        let now = Instant::now();
+        let now = self.clock.now_ms();
+        let older_than = |at: i64, age: std::time::Duration| now - at >= age.as_millis() as i64;
         let stale = cached
             .fetched_at
-            .is_none_or(|at| now.duration_since(at) >= self.policy.ttl);
+            .is_none_or(|at| older_than(at, self.policy.ttl));
         let unknown = !cached.keys.contains_key(kid);
         let may_refetch = cached
             .last_attempt
-            .is_none_or(|at| now.duration_since(at) >= self.policy.refetch_interval);
+            .is_none_or(|at| older_than(at, self.policy.refetch_interval));
         if stale || (unknown && may_refetch) {
             cached.last_attempt = Some(now);
             match self.fetch(jwks_url).await {

@@ -16,6 +16,7 @@
 
 pub mod ags;
 pub mod claims;
+pub mod clock;
 pub mod deep_linking;
 pub mod keys;
 pub mod launch;

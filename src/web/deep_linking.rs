@@ -161,7 +161,7 @@ pub struct PickerQuery {
 
 fn pending_of(app: &App, token: Option<&str>, lang: Lang) -> Result<PendingDeepLink, AppError> {
     let pending: PendingDeepLink = token
-        .and_then(|token| app.sessions.verify_claims(token).ok())
+        .and_then(|token| app.sessions.verify_claims(token, app.clock.now_unix()).ok())
         .ok_or(AppError::Session { lang })?;
     if pending.purpose != PURPOSE || pending.session.role != ToolRole::Instructor {
         return Err(AppError::Session { lang });

@@ -111,6 +111,8 @@ pub struct TestApp {
     pub platform: DevPlatform,
     pub client: reqwest::Client,
     pub config: Config,
+    /// The clock every instance of this test's service reads; move it instead of sleeping.
+    pub clock: coursebridge::lti::clock::Clock,
     _servers: Vec<tokio::task::JoinHandle<()>>,
     // Last: dropped after the servers stop using it.
     pub database: TestDatabase,
@@ -163,7 +165,8 @@ async fn spawn(
     let database = TestDatabase::create(backend).await;
     let mut config = test_config(&database.url);
     adjust(&mut config);
-    let (base, db, server) = start_instance(config.clone()).await;
+    let clock = coursebridge::lti::clock::Clock::default();
+    let (base, db, server) = start_instance(config.clone(), clock.clone()).await;
     let platform = DevPlatform::start(
         platform_bind,
         platform_url,
@@ -196,6 +199,7 @@ async fn spawn(
         platform,
         client,
         config,
+        clock,
         _servers: vec![server],
         database,
     }
@@ -204,8 +208,9 @@ async fn spawn(
 /// Builds and starts one instance of the real service.
 pub async fn start_instance(
     config: Config,
+    clock: coursebridge::lti::clock::Clock,
 ) -> (Url, DatabaseConnection, tokio::task::JoinHandle<()>) {
-    let app = Application::build(config)
+    let app = Application::build_with_clock(config, clock)
         .await
         .expect("the service starts");
     let base = app.public_base().clone();
@@ -425,7 +430,7 @@ impl TestApp {
 
     /// Starts a second instance of the service on the same database.
     pub async fn second_instance(&mut self) -> Url {
-        let (base, _db, server) = start_instance(self.config.clone()).await;
+        let (base, _db, server) = start_instance(self.config.clone(), self.clock.clone()).await;
         self._servers.push(server);
         base
     }

@@ -237,7 +237,7 @@ async fn altered_or_foreign_state_is_refused_as_unknown(backend: Backend) {
 async fn expired_state_is_refused_as_unknown(backend: Backend) {
     let app = spawn_app_with(backend, |config| config.login_state_ttl_seconds = 1).await;
     let form = app.authorize(learner()).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.clock.advance(std::time::Duration::from_secs(2));
     app.post_launch(&form)
         .await
         .assert_refused(400, "LTI_STATE_UNKNOWN");

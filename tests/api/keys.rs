@@ -96,7 +96,7 @@ async fn platform_key_rotation_with_a_new_kid_is_accepted(backend: Backend) {
         .assert_landed_as("deltagare");
     assert_eq!(app.platform.jwks_requests(), 1);
     app.platform.rotate_key().unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_secs(2));
     app.launch(LaunchSpec::learner("rot-1"))
         .await
         .assert_landed_as("deltagare");
@@ -142,7 +142,7 @@ async fn failed_key_set_fetch_keeps_the_cached_keys(backend: Backend) {
         .await
         .assert_landed_as("deltagare");
     app.platform.set_jwks_failing(true);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_secs(2));
     app.launch(LaunchSpec::learner("cache-1"))
         .await
         .assert_landed_as("deltagare");
