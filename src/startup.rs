@@ -67,7 +67,7 @@ impl Application {
         );
         let frame_ancestors = config.extra_frame_ancestors()?;
         let public_forms =
-            crate::web::limits::public_form_limiter(config.public_form_requests_per_minute);
+            crate::state::public_form_limiter(config.public_form_requests_per_minute);
         let state = AppState(Arc::new(App {
             db,
             clock,
@@ -215,24 +215,4 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-/// Whether the database answers and every migration is applied: `Ok(0)` when ready, else how many
-/// migrations are pending.
-pub async fn database_readiness(db: &sea_orm::DatabaseConnection) -> Result<usize, Unready> {
-    crate::store::ping(db).await.map_err(Unready::Unreachable)?;
-    crate::store::pending_migrations(db)
-        .await
-        .map_err(Unready::MigrationsUnknown)
-}
-
-/// Why the database is not ready.
-#[derive(Debug, thiserror::Error)]
-pub enum Unready {
-    /// No answer.
-    #[error("database unreachable: {0}")]
-    Unreachable(sea_orm::DbErr),
-    /// The migration table could not be read.
-    #[error("migration status unknown: {0}")]
-    MigrationsUnknown(sea_orm::DbErr),
 }

@@ -62,7 +62,7 @@ pub struct App {
     /// The operator's `frame_ancestors`, read once at start.
     pub frame_ancestors: Vec<String>,
     /// Requests per client to the forms anyone can reach (feedback, registration).
-    pub public_forms: crate::web::limits::PublicFormLimiter,
+    pub public_forms: PublicFormLimiter,
     /// What recent launches recorded, to skip rewriting identical rows.
     pub recent_launches: crate::registry::TtlCache<String, crate::store::launch_record::Recorded>,
 }
@@ -74,4 +74,52 @@ impl App {
             .join(path.trim_start_matches('/'))
             .unwrap_or_else(|_| self.public_base.clone())
     }
+}
+
+/// Requests per client to the public forms, by the operator's `public_form_requests_per_minute`.
+pub type PublicFormLimiter = governor::RateLimiter<
+    std::net::IpAddr,
+    governor::state::keyed::DefaultKeyedStateStore<std::net::IpAddr>,
+    governor::clock::DefaultClock,
+>;
+
+/// The limiter: `per_minute` requests a minute per client, all of them at once at most.
+pub fn public_form_limiter(per_minute: u32) -> PublicFormLimiter {
+    let per_minute =
+        std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
+}
+
+impl App {
+    /// What a roster sync reaches.
+    pub fn roster_reach(&self) -> crate::learning::roster::RosterReach<'_> {
+        crate::learning::roster::RosterReach {
+            db: &self.db,
+            registry: &self.registry,
+            http: &self.http,
+            tokens: &self.tokens,
+        }
+    }
+
+    /// Whether the database answers and every migration is applied: `Ok(0)` when ready, else how
+    /// many migrations are pending.
+    pub async fn database_readiness(&self) -> Result<usize, Unready> {
+        crate::store::ping(&self.db)
+            .await
+            .map_err(Unready::Unreachable)?;
+        crate::store::pending_migrations(&self.db)
+            .await
+            .map_err(Unready::MigrationsUnknown)
+    }
+}
+
+/// Why the database is not ready.
+#[derive(Debug, thiserror::Error)]
+pub enum Unready {
+    /// No answer.
+    #[error("database unreachable: {0}")]
+    Unreachable(sea_orm::DbErr),
+    /// The migration table could not be read.
+    #[error("migration status unknown: {0}")]
+    MigrationsUnknown(sea_orm::DbErr),
 }

@@ -162,7 +162,7 @@ impl Principal {
                 organisation,
                 origin: &self.origin,
                 detail: &detail.to_string(),
-                at_ms: crate::grades::now_ms(),
+                at_ms: crate::lti::now_ms(),
             },
         )
         .await

@@ -325,7 +325,7 @@ pub async fn retry_delivery(
         .await
         .map_err(|_| AdminError::NotFound("grade delivery"))?;
     let txn = crate::store::begin_write(db).await?;
-    if store::grades::retry(&txn, Some(id), crate::grades::now_ms()).await? == 0 {
+    if store::grades::retry(&txn, Some(id), crate::lti::now_ms()).await? == 0 {
         return Err(AdminError::Conflict(format!(
             "The delivery is {}; only refused or waiting ones can be retried.",
             row.state

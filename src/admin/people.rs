@@ -174,7 +174,7 @@ pub async fn export(
         .map(|c| (c.id, c.title.clone()))
         .collect();
     let export = PersonExport {
-        exported_at: iso8601_utc_ms(crate::grades::now_ms()),
+        exported_at: iso8601_utc_ms(crate::lti::now_ms()),
         person: ExportedPerson {
             id: data.user.id,
             sub: data.user.sub.clone(),

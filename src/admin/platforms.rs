@@ -250,7 +250,7 @@ pub async fn retry_all_deliveries(
 ) -> Result<u64, AdminError> {
     principal.require_system()?;
     let txn = store::begin_write(db).await?;
-    let queued = store::grades::retry(&txn, None, crate::grades::now_ms()).await?;
+    let queued = store::grades::retry(&txn, None, crate::lti::now_ms()).await?;
     principal
         .audit(
             &txn,

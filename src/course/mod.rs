@@ -221,6 +221,16 @@ pub enum AssessmentRound {
     Final,
 }
 
+impl AssessmentRound {
+    /// The round's name as stored and in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            AssessmentRound::Baseline => "baseline",
+            AssessmentRound::Final => "final",
+        }
+    }
+}
+
 /// A problem found in a package, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {

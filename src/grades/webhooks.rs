@@ -30,16 +30,18 @@ pub struct Delivered {
     pub retried: usize,
 }
 
-/// Claims due events and posts them, one organisation's events in order.
+/// Claims due events for the worker `claimant` and posts them, one organisation's events in
+/// order; a failed one waits `backoff(attempts so far)`.
 pub async fn deliver_once(
-    worker: &super::worker::Worker,
+    claimant: &str,
+    backoff: &(dyn Fn(i32) -> std::time::Duration + Sync),
     db: &sea_orm::DatabaseConnection,
     http: &crate::outbound::Outbound,
     now_ms: i64,
     lease_until_ms: i64,
     batch: u64,
 ) -> Result<Delivered, DbErr> {
-    let rows = webhooks::claim(db, worker.id(), now_ms, lease_until_ms, batch).await?;
+    let rows = webhooks::claim(db, claimant, now_ms, lease_until_ms, batch).await?;
     let mut delivered = Delivered {
         claimed: rows.len(),
         ..Delivered::default()
@@ -48,7 +50,7 @@ pub async fn deliver_once(
     let mut stalled = std::collections::HashSet::new();
     for row in rows {
         if stalled.contains(&row.organisation) {
-            webhooks::release_one(db, worker.id(), row.id).await?;
+            webhooks::release_one(db, claimant, row.id).await?;
             continue;
         }
         let organisation = store::organisations::find(db, &row.organisation).await?;
@@ -59,18 +61,18 @@ pub async fn deliver_once(
         };
         match outcome {
             Ok(()) => {
-                webhooks::mark_sent(db, worker.id(), row.id, super::now_ms()).await?;
+                webhooks::mark_sent(db, claimant, row.id, super::now_ms()).await?;
                 delivered.sent += 1;
             }
             Err(error) => {
                 stalled.insert(row.organisation.clone());
                 let give_up = row.attempts + 1 >= MAX_ATTEMPTS;
-                let delay = worker.backoff(row.attempts);
+                let delay = backoff(row.attempts);
                 tracing::info!(delivery = row.id, organisation = %row.organisation,
                     attempts = row.attempts + 1, give_up, %error, "webhook not delivered");
                 webhooks::retry_later(
                     db,
-                    worker.id(),
+                    claimant,
                     row.id,
                     super::now_ms() + delay.as_millis() as i64,
                     &error,

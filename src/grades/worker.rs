@@ -364,7 +364,8 @@ impl Worker {
         let now = super::now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let events = super::webhooks::deliver_once(
-            self,
+            &self.id,
+            &|attempts| self.backoff(attempts),
             &self.db,
             &self.http,
             now,

@@ -25,10 +25,7 @@ pub type Ratings = BTreeMap<String, Rating>;
 
 /// The stored name of a round.
 pub fn round_name(round: AssessmentRound) -> &'static str {
-    match round {
-        AssessmentRound::Baseline => "baseline",
-        AssessmentRound::Final => "final",
-    }
+    round.name()
 }
 
 /// Parses a round name from a URL.

@@ -280,7 +280,7 @@ impl Standing {
         &self,
         round: crate::course::AssessmentRound,
     ) -> Option<&entity::self_assessment::Model> {
-        self.assessments.get(super::assessment::round_name(round))
+        self.assessments.get(round.name())
     }
 
     /// Whether the round is submitted.

@@ -7,9 +7,21 @@ use crate::{
         keys::SigningKey,
         nrps::{self, RosterError},
     },
-    state::App,
     store,
 };
+
+/// What a roster sync reaches: the database, the registrations, the guarded client and the
+/// platform access tokens.
+pub struct RosterReach<'a> {
+    /// The database.
+    pub db: &'a sea_orm::DatabaseConnection,
+    /// Registrations, briefly cached.
+    pub registry: &'a crate::registry::Registry,
+    /// The guarded client for the platform's service.
+    pub http: &'a crate::outbound::Outbound,
+    /// Platform access tokens.
+    pub tokens: &'a crate::lti::token::TokenCache,
+}
 
 /// Why a sync did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -29,29 +41,29 @@ pub enum SyncError {
 }
 
 /// Reads the roster of a context and records every active member. Returns how many were listed.
-pub async fn sync(app: &App, context_id: i64) -> Result<usize, SyncError> {
-    let context = store::roster::context(&app.db, context_id)
+pub async fn sync(app: RosterReach<'_>, context_id: i64) -> Result<usize, SyncError> {
+    let context = store::roster::context(app.db, context_id)
         .await?
         .ok_or_else(|| SyncError::Setup("the course is gone".into()))?;
     let url = context
         .memberships_url
         .clone()
         .ok_or(SyncError::NotOffered)?;
-    let deployment = store::deployment::get(&app.db, context.deployment_id)
+    let deployment = store::deployment::get(app.db, context.deployment_id)
         .await?
         .ok_or_else(|| SyncError::Setup("the deployment is gone".into()))?;
     let platform = app
         .registry
-        .platform_by_id(&app.db, deployment.platform_id)
+        .platform_by_id(app.db, deployment.platform_id)
         .await?
         .ok_or_else(|| SyncError::Setup("the registration is gone".into()))?;
-    let stored_key = store::tool_key::current(&app.db)
+    let stored_key = store::tool_key::current(app.db)
         .await?
         .ok_or_else(|| SyncError::Setup("the tool has no signing key".into()))?;
     let key = SigningKey::from_pem(&stored_key.kid, &stored_key.private_key_pem)
         .map_err(|err| SyncError::Setup(err.to_string()))?;
     let endpoint = crate::registry::token_endpoint(&platform);
-    let members = nrps::fetch_roster(&app.http, &app.tokens, &endpoint, &key, &url).await?;
+    let members = nrps::fetch_roster(app.http, app.tokens, &endpoint, &key, &url).await?;
     let now = lti::now_unix();
     let mut listed = 0;
     for member in &members {
@@ -61,7 +73,7 @@ pub async fn sync(app: &App, context_id: i64) -> Result<usize, SyncError> {
             continue;
         }
         store::roster::record_member(
-            &app.db,
+            app.db,
             store::roster::ListedMember {
                 platform_id: platform.id,
                 context_id,
@@ -77,32 +89,26 @@ pub async fn sync(app: &App, context_id: i64) -> Result<usize, SyncError> {
         .await?;
         listed += 1;
     }
-    store::roster::mark_synced(&app.db, context_id, now).await?;
+    store::roster::mark_synced(app.db, context_id, now).await?;
     tracing::info!(context = context_id, listed, "roster synced");
     Ok(listed)
 }
 
-/// Starts a roster sync in the background when the last one is older than the configured age, so
-/// an instructor's launch never waits for the platform.
-pub async fn sync_if_stale(app: &crate::state::AppState, session: &crate::session::Session) {
-    let Some(context_id) = session.cid else {
-        return;
-    };
-    let stale = match store::roster::context(&app.db, context_id).await {
+/// Whether the roster of LMS course `context_id` should be read again: the platform offers the
+/// service and the last sync is older than `max_age_seconds` (or there was none).
+pub async fn is_stale(
+    db: &sea_orm::DatabaseConnection,
+    context_id: i64,
+    now: i64,
+    max_age_seconds: u64,
+) -> bool {
+    match store::roster::context(db, context_id).await {
         Ok(Some(context)) => {
             context.memberships_url.is_some()
-                && context.roster_synced_at.is_none_or(|at| {
-                    crate::lti::now_unix() - at >= app.config.roster_sync_age_seconds as i64
-                })
+                && context
+                    .roster_synced_at
+                    .is_none_or(|at| now - at >= max_age_seconds as i64)
         }
         _ => false,
-    };
-    if stale {
-        let app = app.clone();
-        tokio::spawn(async move {
-            if let Err(err) = sync(&app, context_id).await {
-                tracing::warn!(context = context_id, error = %err, "background roster sync failed");
-            }
-        });
     }
 }

@@ -165,7 +165,7 @@ pub struct LtiClaims {
     /// Assignment and Grade Services, when the platform offers them.
     pub ags: Option<AgsClaim>,
     /// The deep linking settings of an `LtiDeepLinkingRequest`.
-    pub deep_linking: Option<super::deep_linking::Settings>,
+    pub deep_linking: Option<super::deep_linking_request::Settings>,
 }
 
 /// The Assignment and Grade Services endpoint claim: where scores go and what the tool may do.
@@ -269,7 +269,7 @@ pub fn parse_lti_claims(payload: &Map<String, Value>) -> Result<LtiClaims, Claim
     let deep_linking = if message_type == MessageType::DeepLinking {
         let settings = payload
             .get(DEEP_LINKING_SETTINGS)
-            .and_then(super::deep_linking::Settings::parse)
+            .and_then(super::deep_linking_request::Settings::parse)
             .ok_or(ClaimProblem::Missing(DEEP_LINKING_SETTINGS))?;
         Some(settings)
     } else {

@@ -18,6 +18,7 @@ pub mod ags;
 pub mod claims;
 pub mod clock;
 pub mod deep_linking;
+pub mod deep_linking_request;
 pub mod keys;
 pub mod launch;
 pub mod login;
@@ -30,6 +31,14 @@ pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// Unix milliseconds now: the wall time rows are stamped with.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
 }
 

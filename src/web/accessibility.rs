@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::course::{PageQuery, page_url};
+use super::launched::{PageQuery, page_url};
 use crate::{
     error::{AppError, form_or_400, render},
     i18n::Lang,

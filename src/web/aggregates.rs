@@ -9,8 +9,8 @@ use axum::{
 };
 
 use super::{
-    course::{course_error, page_url},
     instructor::{InstructorQuery, course_of, instructor_request, require_instructor},
+    launched::{course_error, page_url},
 };
 use crate::{
     course::{AssessmentRound, Framework},

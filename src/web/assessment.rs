@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::course::{PageQuery, course_error, page_url, require_session};
+use super::launched::{PageQuery, course_error, page_url, require_session};
 use crate::{
     course::{AssessmentRound, Block},
     error::{AppError, form_or_400, render},

@@ -8,8 +8,8 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use serde::Deserialize;
 
+use super::launched::{PageQuery, course_error, page_url, require_session, welcome};
 use crate::{
     course::{Block, Module, ReflectionTask},
     error::{AppError, form_or_400, render},
@@ -24,55 +24,6 @@ use crate::{
     session::Session,
     state::{App, AppState},
 };
-
-/// The query every page carries.
-#[derive(Debug, Default, Deserialize)]
-pub struct PageQuery {
-    /// The session token.
-    pub session: Option<String>,
-    /// A notice to show after a redirect (`saved`, `submitted`).
-    pub notice: Option<String>,
-    /// The task the notice is about.
-    pub task: Option<String>,
-}
-
-fn accept_language(headers: &HeaderMap) -> Lang {
-    Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
-}
-
-/// The verified session of a request, or a 401 page.
-pub async fn require_session(
-    app: &App,
-    token: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<Session, AppError> {
-    let lang = accept_language(headers);
-    let token = token.ok_or(AppError::Session { lang })?;
-    crate::admission::resume_session(app, token)
-        .await
-        .map_err(|err| match err {
-            crate::admission::ResumeError::Refused(why) => {
-                tracing::info!(code = "SESSION_INVALID", reason = %why, "session refused");
-                AppError::Session { lang }
-            }
-            crate::admission::ResumeError::Storage(err) => AppError::Internal(err.into()),
-        })
-}
-
-/// A URL of this tool carrying the session token.
-pub(crate) fn page_url(app: &App, path: &str, token: &str) -> String {
-    let mut url = app.url(path);
-    url.query_pairs_mut().append_pair("session", token);
-    url.to_string()
-}
-
-pub(crate) fn course_error(err: participant::CourseError, lang: Lang) -> AppError {
-    AppError::Course { error: err, lang }
-}
 
 struct Notice {
     kind: &'static str,
@@ -131,14 +82,6 @@ pub(crate) async fn contact_organisations(
     let found = crate::learning::review::contact_organisation_names(&app.db, user_id).await?;
     app.contacts.insert(user_id, found.clone());
     Ok(found)
-}
-
-/// "Välkommen, Åsa!" or, without a name, "Välkommen!".
-pub(crate) fn welcome(lang: Lang, name: Option<&str>) -> String {
-    match name {
-        Some(name) => lang.tf("landing-welcome-named", &[("name", name)]),
-        None => lang.t("landing-welcome").to_owned(),
-    }
 }
 
 fn role_label(lang: Lang, role: ToolRole) -> &'static str {
@@ -236,7 +179,7 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
             .map_err(|err| course_error(err.into(), lang))?
             .first()
             .map(|_| page_url(app, "organisation", token)),
-        admin_url: super::admin::has_admin_role(app, session)
+        admin_url: super::launched::has_admin_role(app, session)
             .await
             .map_err(|err| course_error(err.into(), lang))?
             .then(|| page_url(app, "admin", token)),

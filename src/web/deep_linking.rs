@@ -221,7 +221,7 @@ pub async fn show_picker(
     headers: HeaderMap,
     Query(query): Query<PickerQuery>,
 ) -> Result<Response, AppError> {
-    let lang = super::lti::browser_language(&headers);
+    let lang = super::language::browser_language(&headers);
     let pending = pending_of(&app, query.dl.as_deref(), lang)?;
     let lang = Lang::from_locale(Some(&pending.session.lang));
     let course = course_of(&app, &pending.session, lang).await?;
@@ -313,7 +313,7 @@ pub async fn choose(
             _ => {}
         }
     }
-    let lang = super::lti::browser_language(&headers);
+    let lang = super::language::browser_language(&headers);
     let pending = pending_of(&app, token.as_deref(), lang)?;
     let token = token.unwrap_or_default();
     let lang = Lang::from_locale(Some(&pending.session.lang));

@@ -10,13 +10,13 @@ pub async fn healthz() -> &'static str {
 
 /// The database answers and every migration is applied.
 pub async fn readyz(State(app): State<AppState>) -> (StatusCode, String) {
-    match crate::startup::database_readiness(&app.db).await {
+    match app.database_readiness().await {
         Ok(0) => (StatusCode::OK, "ready".into()),
         Ok(pending) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{pending} migrations pending"),
         ),
-        Err(err @ crate::startup::Unready::Unreachable(_)) => {
+        Err(err @ crate::state::Unready::Unreachable(_)) => {
             tracing::warn!(error = %err, "readiness: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

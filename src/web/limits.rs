@@ -9,23 +9,10 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use governor::{Quota, RateLimiter, clock::Clock};
+use governor::clock::Clock;
 
+pub use crate::state::{PublicFormLimiter, public_form_limiter};
 use crate::{error::AppError, state::AppState};
-
-/// Requests per client to the public forms, by the operator's `public_form_requests_per_minute`.
-pub type PublicFormLimiter = RateLimiter<
-    IpAddr,
-    governor::state::keyed::DefaultKeyedStateStore<IpAddr>,
-    governor::clock::DefaultClock,
->;
-
-/// The limiter: `per_minute` requests a minute per client, all of them at once at most.
-pub fn public_form_limiter(per_minute: u32) -> PublicFormLimiter {
-    let per_minute =
-        std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
-    RateLimiter::keyed(Quota::per_minute(per_minute))
-}
 
 /// Clients whose limiter state is kept before forgetting the ones that have waited long enough.
 const TRACKED_CLIENTS: usize = 10_000;
@@ -76,7 +63,7 @@ pub async fn limit_public_forms(
         Ok(()) => next.run(request).await,
         Err(not_until) => {
             let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-            let lang = super::lti::browser_language(request.headers());
+            let lang = super::language::browser_language(request.headers());
             tracing::warn!(
                 code = "RATE_LIMITED",
                 path = request.uri().path(),
@@ -93,7 +80,7 @@ pub async fn limit_public_forms(
 
 /// Replaces the plain-text 413 of a body over the limit with the service's page.
 pub async fn explain_too_large(request: Request, next: Next) -> Response {
-    let lang = super::lti::browser_language(request.headers());
+    let lang = super::language::browser_language(request.headers());
     let response = next.run(request).await;
     let plain = !response
         .headers()

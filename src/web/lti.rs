@@ -15,7 +15,7 @@ use crate::{
     state::AppState,
 };
 
-use super::{cookies, pages};
+use super::{cookies, language::accept_language, pages};
 
 /// `GET /.well-known/jwks.json`: every published public key of the tool.
 pub async fn jwks(State(app): State<AppState>) -> Result<Response, AppError> {
@@ -242,7 +242,7 @@ async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str)
                 .push(crate::learning::assessment::round_name(round));
         }
     } else if session.role == crate::lti::claims::ToolRole::Instructor {
-        crate::learning::roster::sync_if_stale(app, session).await;
+        sync_roster_if_stale(app, session).await;
         target = app.url("instructor");
     }
     target.query_pairs_mut().append_pair("session", token);
@@ -259,13 +259,20 @@ fn launch_error_language(form: &LaunchForm, headers: &HeaderMap, _error: &Admiss
         .unwrap_or_else(|| Lang::from_accept_language(accept_language(headers)))
 }
 
-/// The browser's language, for pages before a session says which.
-pub(crate) fn browser_language(headers: &HeaderMap) -> Lang {
-    Lang::from_accept_language(accept_language(headers))
-}
-
-fn accept_language(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok())
+/// Starts a roster sync in the background when the roster is stale, so an instructor's launch
+/// never waits for the platform.
+async fn sync_roster_if_stale(app: &AppState, session: &crate::session::Session) {
+    let Some(context_id) = session.cid else {
+        return;
+    };
+    let now = app.clock.now_unix();
+    let max_age = app.config.roster_sync_age_seconds;
+    if crate::learning::roster::is_stale(&app.db, context_id, now, max_age).await {
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(err) = crate::learning::roster::sync(app.roster_reach(), context_id).await {
+                tracing::warn!(context = context_id, error = %err, "background roster sync failed");
+            }
+        });
+    }
 }

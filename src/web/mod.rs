@@ -23,6 +23,8 @@ mod course;
 mod deep_linking;
 mod health;
 pub(crate) mod instructor;
+mod language;
+mod launched;
 pub mod limits;
 mod lti;
 mod organisation;

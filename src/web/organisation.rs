@@ -10,7 +10,7 @@ use axum::{
 
 use super::{
     aggregates::median_label,
-    course::{PageQuery, course_error, page_url, require_session},
+    launched::{PageQuery, course_error, page_url, require_session},
 };
 use crate::{
     course::AssessmentRound,

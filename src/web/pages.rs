@@ -60,8 +60,8 @@ pub fn landing(app: &App, session: &Session, token: &str) -> Response {
         &LandingPage {
             lang,
             assets_base: app.public_base.as_str(),
-            accessibility_url: super::course::page_url(app, "accessibility", token),
-            welcome: super::course::welcome(lang, session.name.as_deref()),
+            accessibility_url: super::launched::page_url(app, "accessibility", token),
+            welcome: super::launched::welcome(lang, session.name.as_deref()),
             context_title: session.ctx.as_deref(),
             role_label: lang.t(match session.role {
                 ToolRole::Participant => "role-participant",

@@ -55,7 +55,7 @@ async fn run(
     invitation: Option<String>,
     query: Option<RegisterQuery>,
 ) -> Response {
-    let lang = super::lti::browser_language(&headers);
+    let lang = super::language::browser_language(&headers);
     let failed = |status: StatusCode, key: &str, code: &'static str, detail: String| {
         tracing::warn!(code, %detail, "dynamic registration failed");
         render(

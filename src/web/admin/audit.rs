@@ -1,0 +1,51 @@
+//! The audit log as an administrator may read it.
+use super::*;
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AdminAudit<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    scope_line: String,
+    entries: Vec<[String; 5]>,
+}
+
+/// `GET /admin/audit`: the latest 200 administrative actions.
+pub async fn show_audit(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let entries = admin::directory::audit_entries(&app.db, &admin.principal, None, 200)
+        .await
+        .map_err(|err| admin_error(err, lang))?
+        .into_iter()
+        .map(|e| {
+            [
+                format!(
+                    "{} {}",
+                    crate::i18n::time::format_date(e.at_ms / 1000),
+                    crate::i18n::time::format_time(e.at_ms / 1000)
+                ),
+                e.actor,
+                e.action,
+                e.target,
+                e.origin,
+            ]
+        })
+        .collect();
+    let page = AdminAudit {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        scope_line: scope_line(&admin),
+        entries,
+    };
+    Ok(render(&page, StatusCode::OK))
+}

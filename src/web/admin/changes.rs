@@ -1,0 +1,312 @@
+//! The admin pages' forms: approving and disabling deployments, closing cohorts, granting roles,
+//! an organisation's webhook and retention rule, registration invitations.
+use super::*;
+
+/// The approval form.
+#[derive(Debug, Deserialize)]
+pub struct ApproveForm {
+    /// The organisation the deployment belongs to.
+    pub organisation: Option<String>,
+}
+
+/// `POST /admin/deployments/{id}/approve`.
+pub async fn approve_deployment(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+    form: Result<Form<ApproveForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
+    let organisation = form.organisation.as_deref();
+    set_deployment_status(&app, &admin, id, admin::directory::APPROVED, organisation).await
+}
+
+/// `POST /admin/deployments/{id}/disable`.
+pub async fn disable_deployment(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    set_deployment_status(&app, &admin, id, admin::directory::DISABLED, None).await
+}
+
+/// Approves or disables a deployment and goes back to the admin home with the matching notice.
+async fn set_deployment_status(
+    app: &App,
+    admin: &Admin,
+    id: i64,
+    status: &str,
+    organisation: Option<&str>,
+) -> Result<Response, AppError> {
+    admin::directory::set_deployment_status(
+        &app.db,
+        &app.registry,
+        &admin.principal,
+        id,
+        status,
+        organisation,
+    )
+    .await
+    .map_err(|err| admin_error(err, admin.lang))?;
+    let notice = if status == admin::directory::APPROVED {
+        "approved"
+    } else {
+        "disabled"
+    };
+    Ok(back(app, admin, "admin", notice))
+}
+
+/// `POST /admin/cohorts/{id}/close`.
+pub async fn close_cohort(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    admin::directory::close_cohort(&app.db, &admin.principal, id, true)
+        .await
+        .map_err(|err| admin_error(err, admin.lang))?;
+    Ok(back(&app, &admin, "admin", "closed"))
+}
+
+/// The grant form.
+#[derive(Debug, Deserialize)]
+pub struct GrantForm {
+    /// The registration (platform row id).
+    pub registration: i64,
+    /// The person's LTI `sub`.
+    pub sub: String,
+    /// `system` or `organisation`.
+    pub role: String,
+    /// For the organisation role.
+    pub organisation: Option<String>,
+}
+
+/// `POST /admin/grants` (system administrators).
+pub async fn grant_role(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    form: Result<Form<GrantForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
+    admin::directory::grant_role(
+        &app.db,
+        &admin.principal,
+        form.registration,
+        &form.sub,
+        &form.role,
+        form.organisation.as_deref(),
+    )
+    .await
+    .map_err(|err| admin_error(err, admin.lang))?;
+    Ok(back(&app, &admin, "admin", "granted"))
+}
+
+/// The settings form of one organisation: what the page shows is what is saved. An empty webhook
+/// URL or month count removes the webhook or the rule.
+#[derive(Debug, Deserialize)]
+pub struct OrganisationForm {
+    /// The organisation's name.
+    pub organisation: String,
+    /// Where completion events go, or empty.
+    #[serde(default)]
+    pub webhook_url: String,
+    /// Months after a cohort closes, or empty.
+    #[serde(default)]
+    pub retention_months: String,
+    /// `anonymise` or `delete`.
+    #[serde(default)]
+    pub retention_action: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_secret.html")]
+struct AdminSecret<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    intro: String,
+    secret: String,
+    back_url: String,
+}
+
+/// `POST /admin/organisations`: an organisation's webhook and retention rule. A new webhook URL gets
+/// a new signing secret, shown once on the answer page (never in a URL, never again).
+pub async fn change_organisation(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    form: Result<Form<OrganisationForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
+    let lang = admin.lang;
+    let invalid = |key: &str| AppError::Invalid {
+        message: lang.t(key).to_owned(),
+        lang,
+    };
+    let mut settings = admin::directory::OrganisationSettings::default();
+    // What the page shows is what is saved: an empty field removes the setting.
+    let url = form.webhook_url.trim();
+    settings.webhook_url = Some(if url.is_empty() {
+        None
+    } else {
+        Some(
+            admin::directory::webhook_url(url, app.config.outbound_allow_loopback).map_err(
+                |err| match err {
+                    admin::directory::WebhookUrlError::NotUrl => {
+                        invalid("admin-invalid-webhook-url")
+                    }
+                    admin::directory::WebhookUrlError::NotHttps => {
+                        invalid("admin-invalid-webhook-https")
+                    }
+                    admin::directory::WebhookUrlError::Inside => {
+                        invalid("admin-invalid-webhook-inside")
+                    }
+                },
+            )?,
+        )
+    });
+    let months = form.retention_months.trim();
+    settings.retention = Some(if months.is_empty() {
+        None
+    } else {
+        let months = months
+            .parse::<i32>()
+            .ok()
+            .filter(|m| admin::directory::RETENTION_MONTHS.contains(m))
+            .ok_or_else(|| invalid("admin-invalid-retention-months"))?;
+        let action = match form.retention_action.as_str() {
+            admin::directory::RETENTION_DELETE => admin::directory::RETENTION_DELETE,
+            _ => admin::directory::RETENTION_ANONYMISE,
+        };
+        Some(admin::directory::RetentionRule {
+            months: Some(months),
+            action: Some(action.to_owned()),
+        })
+    });
+    let (updated, secret) = admin::directory::change_organisation(
+        &app.db,
+        &admin.principal,
+        &form.organisation,
+        settings,
+    )
+    .await
+    .map_err(|err| admin_error(err, lang))?;
+    let Some(secret) = secret else {
+        return Ok(back(&app, &admin, "admin", "organisation"));
+    };
+    let page = AdminSecret {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        intro: lang.tf(
+            "admin-secret-intro",
+            &[
+                ("organisation", &updated.name),
+                ("url", updated.webhook_url.as_deref().unwrap_or_default()),
+            ],
+        ),
+        secret,
+        back_url: admin.url(&app, "admin"),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// The registration link form.
+#[derive(Debug, Deserialize)]
+pub struct InvitationForm {
+    /// The organisation that owns the registration's deployments.
+    pub organisation: String,
+    /// Days the link works.
+    #[serde(default)]
+    pub days: String,
+    /// `true` when checked.
+    #[serde(default)]
+    pub auto_approve_deployments: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_invitation.html")]
+struct AdminInvitation<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    intro: String,
+    url: String,
+    back_url: String,
+}
+
+/// `POST /admin/invitations`: a one-time Dynamic Registration link, shown once on the answer page
+/// (never in a URL the browser keeps, never again).
+pub async fn create_invitation(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    form: Result<Form<InvitationForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    // Checked after the person: a malformed form from someone without access is still a 401/403.
+    let form = form_or_400(form, admin.lang)?;
+    let lang = admin.lang;
+    let days = match form.days.trim() {
+        "" => 7,
+        days => days
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=90).contains(d))
+            .ok_or_else(|| AppError::Invalid {
+                message: lang.t("admin-invalid-invitation-days").to_owned(),
+                lang,
+            })?,
+    };
+    let invitation = admin::registrations::invite(
+        &app.db,
+        &app.public_base,
+        &admin.principal,
+        &form.organisation,
+        crate::lti::now_unix() + days * 86_400,
+        form.auto_approve_deployments.as_deref() == Some("true"),
+    )
+    .await
+    .map_err(|err| admin_error(err, lang))?;
+    let page = AdminInvitation {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        intro: lang.tf(
+            "admin-invitation-intro",
+            &[
+                ("organisation", &invitation.row.organisation),
+                (
+                    "expires",
+                    &crate::i18n::time::format_date(invitation.row.expires_at),
+                ),
+            ],
+        ),
+        url: invitation.url.to_string(),
+        back_url: admin.url(&app, "admin"),
+    };
+    // Not cached: every page without a cache rule of its own is `no-store` (web::security_headers).
+    Ok(render(&page, StatusCode::OK))
+}

@@ -1,0 +1,219 @@
+//! The completion report and its downloads (CSV, JSON, archive package).
+use super::*;
+
+struct ReportRow {
+    name: String,
+    sub: String,
+    modules: String,
+    completed: String,
+    gradebook: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin_report.html")]
+struct AdminReport<'a> {
+    lang: Lang,
+    assets_base: &'a str,
+    accessibility_url: String,
+    nav: Nav,
+    scope_line: String,
+    cohorts: Vec<(String, String, bool)>,
+    title: String,
+    rows: Vec<ReportRow>,
+    csv_url: String,
+    json_url: String,
+}
+
+async fn report_records(
+    app: &App,
+    admin: &Admin,
+    cohort: Option<i64>,
+) -> Result<Vec<CompletionView>, AppError> {
+    let lang = admin.lang;
+    if let Some(cohort) = cohort {
+        admin::directory::visible_cohort(&app.db, &admin.principal, cohort)
+            .await
+            .map_err(|err| admin_error(err, lang))?;
+    }
+    admin::reports::all_views(
+        &app.db,
+        RecordFilter {
+            organisation: admin.principal.organisation.clone(),
+            context_id: cohort,
+            ..RecordFilter::default()
+        },
+        true,
+    )
+    .await
+    .map_err(|err| course_error(err.into(), lang))
+}
+
+fn gradebook_label(lang: Lang, state: Option<&str>) -> &'static str {
+    match state {
+        Some("up_to_date") => lang.t("gradebook-up-to-date"),
+        Some("on_its_way") => lang.t("gradebook-pending"),
+        Some("refused") => lang.t("admin-gradebook-refused"),
+        _ => lang.t("admin-gradebook-not-used"),
+    }
+}
+
+/// `GET /admin/completions`: the completion report of an organisation, or of one cohort.
+pub async fn show_report(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let records = report_records(&app, &admin, query.cohort).await?;
+    let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
+        .await
+        .map_err(|err| admin_error(err, lang))?;
+    let title = match query.cohort {
+        Some(id) => cohorts
+            .iter()
+            .find(|c| c.context.id == id)
+            .and_then(|c| c.context.title.clone())
+            .unwrap_or_default(),
+        None => admin
+            .principal
+            .organisation
+            .clone()
+            .unwrap_or_else(|| lang.t("admin-all-organisations").to_owned()),
+    };
+    let suffix = query
+        .cohort
+        .map(|c| format!("&cohort={c}"))
+        .unwrap_or_default();
+    let page = AdminReport {
+        lang,
+        assets_base: app.public_base.as_str(),
+        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        nav: nav(&app, &admin),
+        scope_line: scope_line(&admin),
+        cohorts: cohorts
+            .iter()
+            .map(|c| {
+                (
+                    format!(
+                        "{}&cohort={}",
+                        admin.url(&app, "admin/completions"),
+                        c.context.id
+                    ),
+                    c.context
+                        .title
+                        .clone()
+                        .unwrap_or_else(|| c.context.lti_context_id.clone()),
+                    Some(c.context.id) == query.cohort,
+                )
+            })
+            .collect(),
+        title,
+        rows: records
+            .iter()
+            .map(|r| ReportRow {
+                name: r
+                    .person
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned()),
+                sub: r.person.sub.clone(),
+                modules: if r.modules.is_empty() {
+                    "–".to_owned()
+                } else {
+                    r.modules
+                        .iter()
+                        .map(|m| format!("{} ({})", m.slug, &m.completed_at[..10]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                completed: r
+                    .course_completed_at
+                    .as_deref()
+                    .map(|at| at[..10].to_owned())
+                    .unwrap_or_else(|| lang.t("admin-not-yet").to_owned()),
+                gradebook: gradebook_label(lang, r.gradebook.as_deref()),
+            })
+            .collect(),
+        csv_url: format!("{}{suffix}", admin.url(&app, "admin/completions.csv")),
+        json_url: format!("{}{suffix}", admin.url(&app, "admin/completions.json")),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /admin/completions.csv`.
+pub async fn download_csv(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let records = report_records(&app, &admin, query.cohort).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"slutforanden.csv\"",
+            ),
+        ],
+        admin::reports::completions_csv(&records),
+    )
+        .into_response())
+}
+
+/// `GET /admin/completions.json`.
+pub async fn download_json(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let records = report_records(&app, &admin, query.cohort).await?;
+    let body = serde_json::to_string_pretty(&records).unwrap_or_else(|_| "[]".to_owned());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"slutforanden.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /admin/cohorts/{id}/archive`.
+pub async fn download_archive(
+    State(app): State<AppState>,
+    ConnectInfo(origin): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<AdminQuery>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let admin = admin_of(&app, &query, &headers, origin).await?;
+    let lang = admin.lang;
+    let package = admin::archive::build(&app.db, &admin.principal, id)
+        .await
+        .map_err(|err| match err {
+            admin::archive::ArchiveError::Denied(_) => AppError::Forbidden { lang },
+            admin::archive::ArchiveError::NotFound => AppError::NotFound { lang },
+            admin::archive::ArchiveError::Db(err) => course_error(err.into(), lang),
+            admin::archive::ArchiveError::Zip(err) => AppError::Internal(anyhow::anyhow!(err)),
+        })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.zip\"", package.id),
+            ),
+        ],
+        package.zip,
+    )
+        .into_response())
+}

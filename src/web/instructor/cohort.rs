@@ -1,0 +1,181 @@
+//! The instructor's changes to the LMS course: workshop occasions, roster sync, groups and who is
+//! in them, the course version.
+use super::*;
+
+/// The workshop occasion form.
+#[derive(Debug, Deserialize)]
+pub struct OccasionForm {
+    module: Option<String>,
+    date: Option<String>,
+    time: Option<String>,
+    place: Option<String>,
+}
+
+/// `POST /instructor/occasions`.
+pub async fn set_occasion(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+    form: Result<Form<OccasionForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
+    let bad = |detail: &str| AppError::BadRequest {
+        detail: detail.to_owned(),
+        lang,
+    };
+    let form = crate::error::form_or_400(form, lang)?;
+    let course = course_of(&app, &session).await?;
+    let module = form.module.unwrap_or_default();
+    course
+        .module(&module)
+        .map_err(|err| course_error(err, lang))?;
+    let starts_at = crate::i18n::parse_local(
+        &form.date.unwrap_or_default(),
+        &form.time.unwrap_or_default(),
+    )
+    .ok_or_else(|| bad("date must be YYYY-MM-DD and time HH:MM"))?;
+    let place: String = form
+        .place
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(500)
+        .collect();
+    if place.is_empty() {
+        return Err(bad("place or meeting link is required"));
+    }
+    review::set_occasion(&app.db, &course, &module, starts_at, &place)
+        .await
+        .map_err(db_error(lang))?;
+    app.occasions.remove(&course.context_id);
+    Ok(back_to_dashboard(&app, &token, "occasion"))
+}
+
+/// `POST /instructor/roster`: reads the roster from the platform now.
+pub async fn sync_roster(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+) -> Result<Response, AppError> {
+    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
+    let token = session.link_token.clone();
+    let context_id = session.cid.unwrap_or_default();
+    let outcome: Vec<(&str, String)> =
+        match crate::learning::roster::sync(app.roster_reach(), context_id).await {
+            Ok(count) => vec![("notice", "synced".into()), ("count", count.to_string())],
+            Err(crate::learning::roster::SyncError::NotOffered) => {
+                vec![("notice", "not-offered".into())]
+            }
+            Err(err) => {
+                tracing::warn!(context = context_id, error = %err, "roster sync failed");
+                vec![("notice", "sync-failed".into())]
+            }
+        };
+    let mut target = app.url("instructor");
+    target
+        .query_pairs_mut()
+        .append_pair("session", &token)
+        .extend_pairs(outcome);
+    Ok(Redirect::to(target.as_str()).into_response())
+}
+
+/// The new-group form.
+#[derive(Debug, Deserialize)]
+pub struct GroupForm {
+    name: Option<String>,
+}
+
+/// `POST /instructor/groups`: makes a group in this LMS course.
+pub async fn create_group(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+    form: Result<Form<GroupForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
+    let form = form_or_400(form, lang)?;
+    let name: String = form
+        .name
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(100)
+        .collect();
+    if name.is_empty() {
+        return Err(AppError::BadRequest {
+            detail: "a group needs a name".into(),
+            lang,
+        });
+    }
+    let course = course_of(&app, &session).await?;
+    review::create_group(&app.db, &course, &name)
+        .await
+        .map_err(db_error(lang))?;
+    Ok(back_to_dashboard(&app, &token, "group-created"))
+}
+
+/// The move form.
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    person: Option<i64>,
+    group: Option<String>,
+}
+
+/// `POST /instructor/groups/move`: places a participant in a group (or back in the municipality's).
+pub async fn move_member(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+    form: Result<Form<MoveForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
+    let form = form_or_400(form, lang)?;
+    let course = course_of(&app, &session).await?;
+    let person = form.person.unwrap_or(-1);
+    let group = match form.group.as_deref().unwrap_or_default() {
+        "" => None,
+        id => Some(id.parse::<i64>().map_err(|_| AppError::NotFound { lang })?),
+    };
+    crate::learning::review::place_member(&app.db, &course, person, group)
+        .await
+        .map_err(|err| match err {
+            crate::learning::review::PlaceError::NotInCourse => AppError::NotFound { lang },
+            crate::learning::review::PlaceError::Db(err) => db_error(lang)(err),
+        })?;
+    Ok(back_to_dashboard(&app, &token, "moved"))
+}
+
+/// The version form.
+#[derive(Debug, Deserialize)]
+pub struct VersionForm {
+    version: Option<i64>,
+}
+
+/// `POST /instructor/version`: moves this LMS course to another version of the same course.
+/// Answers stay: modules and tasks keep their slugs across versions.
+pub async fn move_version(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<InstructorQuery>,
+    form: Result<Form<VersionForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
+    let form = form_or_400(form, lang)?;
+    let course = course_of(&app, &session).await?;
+    let target = form.version.unwrap_or(-1);
+    let moved = app
+        .courses
+        .move_to_version(&app.db, &course, target)
+        .await
+        .map_err(|err| course_error(err, lang))?;
+    if !moved {
+        return Err(AppError::NotFound { lang });
+    }
+    tracing::info!(
+        context = course.context_id,
+        version = target,
+        instructor = session.uid,
+        "course version moved"
+    );
+    Ok(back_to_dashboard(&app, &token, "version-moved"))
+}

@@ -1,0 +1,102 @@
+//! The instructor's pages: the dashboard of an LMS course (participants × modules, what waits for
+//! review, workshop occasions) and one submission with its history, feedback, return and approve.
+//! Every handler checks the role from the signed session, and every query is bounded by the
+//! session's context: an id from another LMS course is simply not found.
+mod cohort;
+mod dashboard;
+mod submission;
+
+pub use cohort::{create_group, move_member, move_version, set_occasion, sync_roster};
+pub use dashboard::show_dashboard;
+pub use submission::{review_submission, show_submission};
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Path, Query, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::launched::{course_error, page_url, require_session};
+use crate::{
+    error::{AppError, form_or_400, render},
+    i18n::{Lang, format_date, format_time},
+    learning::{
+        completion::{ModuleStatus, SubmissionStatus},
+        participant::{self, ContextCourse},
+        review::{self, Decision},
+    },
+    lti::claims::ToolRole,
+    session::Session,
+    state::{App, AppState},
+};
+
+/// The query of the instructor's pages.
+#[derive(Debug, Default, Deserialize)]
+pub struct InstructorQuery {
+    pub(crate) session: Option<String>,
+    module: Option<String>,
+    status: Option<String>,
+    notice: Option<String>,
+    count: Option<usize>,
+    group: Option<String>,
+}
+
+/// The session of an instructor of the context, or 403.
+pub(crate) async fn require_instructor(
+    app: &App,
+    token: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Session, AppError> {
+    let session = require_session(app, token, headers).await?;
+    let lang = Lang::from_locale(Some(&session.lang));
+    if session.role != ToolRole::Instructor || session.cid.is_none() {
+        tracing::warn!(
+            user = session.uid,
+            "instructor page refused to a non-instructor"
+        );
+        return Err(AppError::Forbidden { lang });
+    }
+    Ok(session)
+}
+
+/// The instructor's session, its token (for the page's links) and the page language, or 403.
+pub(crate) async fn instructor_request(
+    app: &App,
+    query: &InstructorQuery,
+    headers: &HeaderMap,
+) -> Result<(Session, String, Lang), AppError> {
+    let session = require_instructor(app, query.session.as_deref(), headers).await?;
+    let lang = Lang::from_locale(Some(&session.lang));
+    let token = session.link_token.clone();
+    Ok((session, token, lang))
+}
+
+pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCourse, AppError> {
+    let lang = Lang::from_locale(Some(&session.lang));
+    app.courses
+        .for_session(&app.db, session)
+        .await
+        .map_err(|err| course_error(err, lang))
+}
+
+fn db_error(lang: Lang) -> impl Fn(sea_orm::DbErr) -> AppError {
+    move |err| course_error(err.into(), lang)
+}
+
+fn person_name(lang: Lang, person: Option<&entity::lti_user::Model>) -> String {
+    person
+        .and_then(|p| p.name.clone().or_else(|| p.given_name.clone()))
+        .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned())
+}
+
+fn back_to_dashboard(app: &App, token: &str, notice: &str) -> Response {
+    let mut target = app.url("instructor");
+    target
+        .query_pairs_mut()
+        .append_pair("session", token)
+        .append_pair("notice", notice);
+    Redirect::to(target.as_str()).into_response()
+}

@@ -1,0 +1,69 @@
+//! What every page reached with a session needs: the query that carries the session, the session
+//! itself (or the 401 page), links that carry it, the welcome line, the page for a course problem,
+//! and whether the person gets the link to the admin pages.
+use axum::http::HeaderMap;
+use serde::Deserialize;
+
+use crate::{error::AppError, i18n::Lang, learning::participant, session::Session, state::App};
+
+/// The query every page carries.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// The session token.
+    pub session: Option<String>,
+    /// A notice to show after a redirect (`saved`, `submitted`).
+    pub notice: Option<String>,
+    /// The task the notice is about.
+    pub task: Option<String>,
+}
+
+/// The verified session of a request, or a 401 page.
+pub async fn require_session(
+    app: &App,
+    token: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Session, AppError> {
+    let lang = super::language::browser_language(headers);
+    let token = token.ok_or(AppError::Session { lang })?;
+    crate::admission::resume_session(app, token)
+        .await
+        .map_err(|err| match err {
+            crate::admission::ResumeError::Refused(why) => {
+                tracing::info!(code = "SESSION_INVALID", reason = %why, "session refused");
+                AppError::Session { lang }
+            }
+            crate::admission::ResumeError::Storage(err) => AppError::Internal(err.into()),
+        })
+}
+
+/// A URL of this tool carrying the session token.
+pub(crate) fn page_url(app: &App, path: &str, token: &str) -> String {
+    let mut url = app.url(path);
+    url.query_pairs_mut().append_pair("session", token);
+    url.to_string()
+}
+
+pub(crate) fn course_error(err: participant::CourseError, lang: Lang) -> AppError {
+    AppError::Course { error: err, lang }
+}
+
+/// "Välkommen, Åsa!" or, without a name, "Välkommen!".
+pub(crate) fn welcome(lang: Lang, name: Option<&str>) -> String {
+    match name {
+        Some(name) => lang.tf("landing-welcome-named", &[("name", name)]),
+        None => lang.t("landing-welcome").to_owned(),
+    }
+}
+
+/// Whether the person may see the admin pages (for the link on their course pages).
+pub(crate) async fn has_admin_role(app: &App, session: &Session) -> Result<bool, sea_orm::DbErr> {
+    if let Some(found) = app.admin_roles.get(&session.uid) {
+        return Ok(found);
+    }
+    let found =
+        crate::admin::directory::person_principal(&app.db, session.pid, session.uid, "", None)
+            .await?
+            .is_some();
+    app.admin_roles.insert(session.uid, found);
+    Ok(found)
+}
