@@ -22,6 +22,7 @@ macro_rules! on_both_databases {
 mod helpers;
 
 mod admin;
+mod architecture;
 mod browser;
 mod certification;
 mod cli;
