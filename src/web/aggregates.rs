@@ -3,13 +3,13 @@
 //! Withheld entirely below k respondents.
 use askama::Template;
 use axum::{
-    extract::{Query, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::State,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 
 use super::{
-    instructor::{InstructorQuery, course_of, instructor_request, require_instructor},
+    instructor::{Instructor, course_of},
     launched::{course_error, page_url},
 };
 use crate::{
@@ -127,10 +127,12 @@ async fn figures(
 /// `GET /instructor/assessments`.
 pub async fn show_aggregates(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<InstructorQuery>,
+    Instructor {
+        session,
+        token,
+        lang,
+    }: Instructor,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let (course, rounds) = figures(&app, &session).await?;
     let framework = &course.package.framework;
     let k = app.config.aggregate_min_respondents;
@@ -244,10 +246,8 @@ pub async fn show_aggregates(
 /// `GET /instructor/assessments.csv`: the same figures, one line per round, sub-area and value.
 pub async fn download_aggregates(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<InstructorQuery>,
+    Instructor { session, .. }: Instructor,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
     let (course, rounds) = figures(&app, &session).await?;
     let framework = &course.package.framework;
     let mut csv = String::from("round,subarea,respondents,measure,value,count,median_level\n");

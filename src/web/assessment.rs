@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::launched::{PageQuery, course_error, page_url, require_session};
+use super::launched::{Launched, PageQuery, course_error, page_url, require_session};
 use crate::{
     course::{AssessmentRound, Block},
     error::{AppError, form_or_400, render},
@@ -265,10 +265,9 @@ pub async fn save_assessment(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(round_name): Path<String>,
-    Query(query): Query<PageQuery>,
+    Launched(session): Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::launched::{PageQuery, course_error, page_url, require_session, welcome};
+use super::launched::{Launched, PageQuery, course_error, page_url, welcome};
 use crate::{
     course::{Block, Module, ReflectionTask},
     error::{AppError, form_or_400, render},
@@ -438,10 +438,8 @@ async fn module_page(
 /// `GET /course` (and `/home`).
 pub async fn show_overview(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    Launched(session): Launched,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let token = session.link_token.clone();
     if session.cid.is_none() {
         return Ok(super::pages::landing(&app, &session, &token));
@@ -452,11 +450,10 @@ pub async fn show_overview(
 /// `GET /course/m/{module}`.
 pub async fn show_module(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(slug): Path<String>,
     Query(query): Query<PageQuery>,
+    Launched(session): Launched,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let notice = match (query.notice.as_deref(), query.task.as_deref()) {
@@ -567,12 +564,10 @@ async fn save(
 /// `POST /course/m/{module}/t/{task}`: save as draft or submit.
 pub async fn save_task(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path((module_slug, task_slug)): Path<(String, String)>,
-    Query(query): Query<PageQuery>,
+    Launched(session): Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
@@ -649,12 +644,10 @@ pub async fn save_task(
 /// `POST /course/m/{module}/t/{task}/draft`: the automatic save while typing (JSON).
 pub async fn autosave_task(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path((module_slug, task_slug)): Path<(String, String)>,
-    Query(query): Query<PageQuery>,
+    Launched(session): Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
     let form = read_form(fields);
@@ -691,9 +684,8 @@ pub async fn download(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(path): Path<String>,
-    Query(query): Query<PageQuery>,
+    Launched(session): Launched,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let lang = Lang::from_locale(Some(&session.lang));
     let course = app
         .courses

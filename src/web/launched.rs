@@ -17,6 +17,29 @@ pub struct PageQuery {
     pub task: Option<String>,
 }
 
+/// A page request's verified session; a request without a usable one gets the 401 page before
+/// its body is read.
+pub struct Launched(pub Session);
+
+impl axum::extract::FromRequestParts<crate::state::AppState> for Launched {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let axum::extract::Query(query) =
+            axum::extract::Query::<PageQuery>::from_request_parts(parts, app)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        require_session(app, query.session.as_deref(), &parts.headers)
+            .await
+            .map(Launched)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
 /// The verified session of a request, or a 401 page.
 pub async fn require_session(
     app: &App,

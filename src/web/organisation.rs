@@ -2,15 +2,11 @@
 //! organisation's LMS courses, and nothing of any other organisation. The grant lives in the tool
 //! (`coursebridge contact grant`), never in LMS roles.
 use askama::Template;
-use axum::{
-    extract::{Query, State},
-    http::{HeaderMap, StatusCode},
-    response::Response,
-};
+use axum::{extract::State, http::StatusCode, response::Response};
 
 use super::{
     aggregates::median_label,
-    launched::{PageQuery, course_error, page_url, require_session},
+    launched::{Launched, course_error, page_url},
 };
 use crate::{
     course::AssessmentRound,
@@ -48,10 +44,8 @@ struct OrganisationPage<'a> {
 /// `GET /organisation`.
 pub async fn show_organisation(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    Launched(session): Launched,
 ) -> Result<Response, AppError> {
-    let session = require_session(&app, query.session.as_deref(), &headers).await?;
     let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
     let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);

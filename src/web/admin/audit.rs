@@ -13,13 +13,7 @@ struct AdminAudit<'a> {
 }
 
 /// `GET /admin/audit`: the latest 200 administrative actions.
-pub async fn show_audit(
-    State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
-) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
+pub async fn show_audit(State(app): State<AppState>, admin: Admin) -> Result<Response, AppError> {
     let lang = admin.lang;
     let entries = admin::directory::audit_entries(&app.db, &admin.principal, None, 200)
         .await

@@ -12,13 +12,10 @@ pub struct ApproveForm {
 /// `POST /admin/deployments/{id}/approve`.
 pub async fn approve_deployment(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
     Path(id): Path<i64>,
+    admin: Admin,
     form: Result<Form<ApproveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
     let organisation = form.organisation.as_deref();
@@ -28,12 +25,9 @@ pub async fn approve_deployment(
 /// `POST /admin/deployments/{id}/disable`.
 pub async fn disable_deployment(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
     Path(id): Path<i64>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     set_deployment_status(&app, &admin, id, admin::directory::DISABLED, None).await
 }
 
@@ -66,12 +60,9 @@ async fn set_deployment_status(
 /// `POST /admin/cohorts/{id}/close`.
 pub async fn close_cohort(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
     Path(id): Path<i64>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     admin::directory::close_cohort(&app.db, &admin.principal, id, true)
         .await
         .map_err(|err| admin_error(err, admin.lang))?;
@@ -94,12 +85,9 @@ pub struct GrantForm {
 /// `POST /admin/grants` (system administrators).
 pub async fn grant_role(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
+    admin: Admin,
     form: Result<Form<GrantForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
     admin::directory::grant_role(
@@ -148,12 +136,9 @@ struct AdminSecret<'a> {
 /// a new signing secret, shown once on the answer page (never in a URL, never again).
 pub async fn change_organisation(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
+    admin: Admin,
     form: Result<Form<OrganisationForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
     let lang = admin.lang;
@@ -259,12 +244,9 @@ struct AdminInvitation<'a> {
 /// (never in a URL the browser keeps, never again).
 pub async fn create_invitation(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
+    admin: Admin,
     form: Result<Form<InvitationForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
     let lang = admin.lang;

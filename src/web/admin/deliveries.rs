@@ -26,11 +26,9 @@ struct AdminDeliveries<'a> {
 /// `GET /admin/deliveries`: scores the LMS refused, and scores still on their way.
 pub async fn show_deliveries(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Query(query): Query<AdminQuery>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
     let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
@@ -82,12 +80,9 @@ pub async fn show_deliveries(
 /// `POST /admin/deliveries/{id}/retry`.
 pub async fn retry_delivery(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
     Path(id): Path<i64>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     admin::directory::retry_delivery(&app.db, &admin.principal, id)
         .await
         .map_err(|err| admin_error(err, admin.lang))?;

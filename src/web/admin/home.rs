@@ -69,11 +69,9 @@ fn status_label(lang: Lang, status: &str) -> &'static str {
 /// `GET /admin`.
 pub async fn show_home(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Query(query): Query<AdminQuery>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
     let system = admin.principal.organisation.is_none();
     let admin_failed = |err| admin_error(err, lang);

@@ -55,7 +55,9 @@ pub struct AdminQuery {
     pub notice: Option<String>,
 }
 
-struct Admin {
+/// The person on an admin page: their session and the principal their granted role makes them.
+/// Extracted before the body, so a malformed form from someone without access is still a 401/403.
+pub struct Admin {
     token: String,
     lang: Lang,
     principal: Principal,
@@ -72,6 +74,25 @@ impl Admin {
             url.push_str(&url::form_urlencoded::byte_serialize(org.as_bytes()).collect::<String>());
         }
         url
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &AppState,
+    ) -> Result<Self, Response> {
+        let Query(query) = Query::<AdminQuery>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let ConnectInfo(origin) = ConnectInfo::<SocketAddr>::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        admin_of(app, &query, &parts.headers, origin)
+            .await
+            .map_err(IntoResponse::into_response)
     }
 }
 

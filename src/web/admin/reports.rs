@@ -60,11 +60,9 @@ fn gradebook_label(lang: Lang, state: Option<&str>) -> &'static str {
 /// `GET /admin/completions`: the completion report of an organisation, or of one cohort.
 pub async fn show_report(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Query(query): Query<AdminQuery>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
     let records = report_records(&app, &admin, query.cohort).await?;
     let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
@@ -145,11 +143,9 @@ pub async fn show_report(
 /// `GET /admin/completions.csv`.
 pub async fn download_csv(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Query(query): Query<AdminQuery>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     let records = report_records(&app, &admin, query.cohort).await?;
     Ok((
         [
@@ -167,11 +163,9 @@ pub async fn download_csv(
 /// `GET /admin/completions.json`.
 pub async fn download_json(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Query(query): Query<AdminQuery>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     let records = report_records(&app, &admin, query.cohort).await?;
     let body = serde_json::to_string_pretty(&records).unwrap_or_else(|_| "[]".to_owned());
     Ok((
@@ -190,12 +184,9 @@ pub async fn download_json(
 /// `GET /admin/cohorts/{id}/archive`.
 pub async fn download_archive(
     State(app): State<AppState>,
-    ConnectInfo(origin): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
     Path(id): Path<i64>,
+    admin: Admin,
 ) -> Result<Response, AppError> {
-    let admin = admin_of(&app, &query, &headers, origin).await?;
     let lang = admin.lang;
     let package = admin::archive::build(&app.db, &admin.principal, id)
         .await

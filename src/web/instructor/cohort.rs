@@ -14,11 +14,13 @@ pub struct OccasionForm {
 /// `POST /instructor/occasions`.
 pub async fn set_occasion(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<InstructorQuery>,
+    Instructor {
+        session,
+        token,
+        lang,
+    }: Instructor,
     form: Result<Form<OccasionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let bad = |detail: &str| AppError::BadRequest {
         detail: detail.to_owned(),
         lang,
@@ -54,11 +56,8 @@ pub async fn set_occasion(
 /// `POST /instructor/roster`: reads the roster from the platform now.
 pub async fn sync_roster(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<InstructorQuery>,
+    Instructor { session, token, .. }: Instructor,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
-    let token = session.link_token.clone();
     let context_id = session.cid.unwrap_or_default();
     let outcome: Vec<(&str, String)> =
         match crate::learning::roster::sync(app.roster_reach(), context_id).await {
@@ -88,11 +87,13 @@ pub struct GroupForm {
 /// `POST /instructor/groups`: makes a group in this LMS course.
 pub async fn create_group(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<InstructorQuery>,
+    Instructor {
+        session,
+        token,
+        lang,
+    }: Instructor,
     form: Result<Form<GroupForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let name: String = form
         .name
@@ -124,11 +125,13 @@ pub struct MoveForm {
 /// `POST /instructor/groups/move`: places a participant in a group (or back in the municipality's).
 pub async fn move_member(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<InstructorQuery>,
+    Instructor {
+        session,
+        token,
+        lang,
+    }: Instructor,
     form: Result<Form<MoveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let person = form.person.unwrap_or(-1);
@@ -155,11 +158,13 @@ pub struct VersionForm {
 /// Answers stay: modules and tasks keep their slugs across versions.
 pub async fn move_version(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<InstructorQuery>,
+    Instructor {
+        session,
+        token,
+        lang,
+    }: Instructor,
     form: Result<Form<VersionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let target = form.version.unwrap_or(-1);

@@ -299,10 +299,8 @@ pub(super) fn owner_label(
 /// `GET /instructor`.
 pub async fn show_dashboard(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Query(query): Query<InstructorQuery>,
+    Instructor { session, token, .. }: Instructor,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
-    let token = session.link_token.clone();
     dashboard(&app, &session, &token, &query).await
 }

@@ -45,7 +45,7 @@ pub struct InstructorQuery {
 }
 
 /// The session of an instructor of the context, or 403.
-pub(crate) async fn require_instructor(
+async fn require_instructor(
     app: &App,
     token: Option<&str>,
     headers: &HeaderMap,
@@ -62,8 +62,40 @@ pub(crate) async fn require_instructor(
     Ok(session)
 }
 
+/// An instructor of the LMS course on one of its pages: the session, its token (for the page's
+/// links) and the page language. Refused with 401/403 before the body is read.
+pub struct Instructor {
+    /// The session.
+    pub session: Session,
+    /// The token the page's links carry.
+    pub token: String,
+    /// The page language.
+    pub lang: Lang,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Instructor {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &AppState,
+    ) -> Result<Self, Response> {
+        let Query(query) = Query::<InstructorQuery>::from_request_parts(parts, app)
+            .await
+            .map_err(axum::response::IntoResponse::into_response)?;
+        let (session, token, lang) = instructor_request(app, &query, &parts.headers)
+            .await
+            .map_err(axum::response::IntoResponse::into_response)?;
+        Ok(Self {
+            session,
+            token,
+            lang,
+        })
+    }
+}
+
 /// The instructor's session, its token (for the page's links) and the page language, or 403.
-pub(crate) async fn instructor_request(
+async fn instructor_request(
     app: &App,
     query: &InstructorQuery,
     headers: &HeaderMap,

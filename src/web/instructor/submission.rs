@@ -133,12 +133,9 @@ async fn submission_page(
 /// `GET /instructor/submissions/{id}`.
 pub async fn show_submission(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Query(query): Query<InstructorQuery>,
+    Instructor { session, token, .. }: Instructor,
 ) -> Result<Response, AppError> {
-    let session = require_instructor(&app, query.session.as_deref(), &headers).await?;
-    let token = session.link_token.clone();
     submission_page(&app, &session, &token, id, None, StatusCode::OK).await
 }
 
@@ -153,12 +150,14 @@ pub struct ReviewForm {
 /// `POST /instructor/submissions/{id}`: return or approve.
 pub async fn review_submission(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Query(query): Query<InstructorQuery>,
+    Instructor {
+        session,
+        token,
+        lang,
+    }: Instructor,
     form: Result<Form<ReviewForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let (session, token, lang) = instructor_request(&app, &query, &headers).await?;
     let form = form_or_400(form, lang)?;
     let decision = match form.decision.as_deref() {
         Some("return") => Decision::Return,
