@@ -284,6 +284,28 @@ impl AppError {
     }
 }
 
+/// A domain result as a page would answer it, in the page's language: `.in_lang(lang)?` in place of
+/// mapping each error by hand.
+pub trait InLang<T> {
+    /// The error as the page's error (a storage failure is a 500 page, a missing module a 404).
+    fn in_lang(self, lang: Lang) -> Result<T, AppError>;
+}
+
+impl<T> InLang<T> for Result<T, crate::learning::participant::CourseError> {
+    fn in_lang(self, lang: Lang) -> Result<T, AppError> {
+        self.map_err(|error| AppError::Course { error, lang })
+    }
+}
+
+impl<T> InLang<T> for Result<T, sea_orm::DbErr> {
+    fn in_lang(self, lang: Lang) -> Result<T, AppError> {
+        self.map_err(|err| AppError::Course {
+            error: err.into(),
+            lang,
+        })
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, lang, message, code, detail) = self.parts();

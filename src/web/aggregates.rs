@@ -10,11 +10,11 @@ use axum::{
 
 use super::{
     instructor::{Instructor, course_of},
-    launched::{course_error, page_url},
+    launched::page_url,
 };
 use crate::{
     course::{AssessmentRound, Framework},
-    error::{AppError, render},
+    error::{AppError, InLang, render},
     i18n::Lang,
     learning::{
         aggregates::{self, RoundFigures},
@@ -120,7 +120,7 @@ async fn figures(
     let course = course_of(app, session).await?;
     let rounds = aggregates::of_course(&app.db, &course, app.config.aggregate_min_respondents)
         .await
-        .map_err(|err| course_error(err.into(), lang))?;
+        .in_lang(lang)?;
     Ok((course, rounds))
 }
 
@@ -228,7 +228,7 @@ pub async fn show_aggregates(
         .collect();
     let organisation = crate::learning::feedback::organisation_of(&app.db, Some(&session))
         .await
-        .map_err(|err| course_error(err.into(), lang))?;
+        .in_lang(lang)?;
     let page = AggregatesPage {
         lang,
         assets_base: app.public_base.as_str(),

@@ -11,7 +11,7 @@ use axum::{
 use super::launched::{Launched, PageQuery, course_error, page_url, require_session};
 use crate::{
     course::{AssessmentRound, Block},
-    error::{AppError, form_or_400, render},
+    error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::{
         assessment::{self, Ratings},
@@ -123,10 +123,10 @@ async fn page(
         .courses
         .for_session(&app.db, &session)
         .await
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
     let standing = Standing::load(&app.db, &course, &session)
         .await
-        .map_err(|err| course_error(err.into(), lang))?;
+        .in_lang(lang)?;
     let framework = &course.package.framework;
     let submitted = standing.assessment_submitted(round);
     let baseline = (round == AssessmentRound::Final)
@@ -250,7 +250,7 @@ async fn checked_round(
         .courses
         .for_session(&app.db, session)
         .await
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
     let offered = course
         .package
         .modules
@@ -276,7 +276,7 @@ pub async fn save_assessment(
         .courses
         .for_session(&app.db, &session)
         .await
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
     let framework = &course.package.framework;
     let mut ratings = Ratings::new();
     let mut submit = false;
@@ -320,7 +320,7 @@ pub async fn save_assessment(
         crate::lti::now_unix(),
     )
     .await
-    .map_err(|err| course_error(err.into(), lang))?;
+    .in_lang(lang)?;
     if !stored {
         let notice = Some(Notice {
             kind: "warning",

@@ -12,7 +12,7 @@ use axum::{
 use super::launched::{Launched, PageQuery, course_error, page_url, welcome};
 use crate::{
     course::{Block, Module, ReflectionTask},
-    error::{AppError, form_or_400, render},
+    error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::{
         completion::{self, ModuleStatus, SubmissionStatus},
@@ -98,10 +98,10 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
         .courses
         .for_session(&app.db, session)
         .await
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
     let standing = Standing::load(&app.db, &course, session)
         .await
-        .map_err(|err| course_error(err.into(), lang))?;
+        .in_lang(lang)?;
     let package = &course.package;
     let progress = standing.progress(package);
     let (done, total) = completion::required_modules_complete(package, &progress);
@@ -112,7 +112,7 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
         None => {
             let read = crate::learning::review::occasions(&app.db, course.context_id)
                 .await
-                .map_err(|err| course_error(err.into(), lang))?;
+                .in_lang(lang)?;
             app.occasions.insert(course.context_id, read.clone());
             read
         }
@@ -176,12 +176,12 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
         next_workshop,
         organisation_url: contact_organisations(app, session.uid)
             .await
-            .map_err(|err| course_error(err.into(), lang))?
+            .in_lang(lang)?
             .first()
             .map(|_| page_url(app, "organisation", token)),
         admin_url: super::launched::has_admin_role(app, session)
             .await
-            .map_err(|err| course_error(err.into(), lang))?
+            .in_lang(lang)?
             .then(|| page_url(app, "admin", token)),
         modules,
     };
@@ -362,7 +362,7 @@ async fn module_page(
     let (app, session, token, lang) = (ctx.app, ctx.session, ctx.token, ctx.lang);
     let standing = Standing::load(&app.db, course, session)
         .await
-        .map_err(|err| course_error(err.into(), lang))?;
+        .in_lang(lang)?;
     let mut number = 0;
     let mut blocks = Vec::new();
     for block in &module.blocks {
@@ -471,10 +471,8 @@ pub async fn show_module(
         .courses
         .for_session(&app.db, &session)
         .await
-        .map_err(|err| course_error(err, lang))?;
-    let module = course
-        .module(&slug)
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
+    let module = course.module(&slug).in_lang(lang)?;
     let ctx = PageCtx::new(&app, &session, &token);
     module_page(&ctx, &course, module, notice, Vec::new(), StatusCode::OK).await
 }
@@ -531,10 +529,8 @@ async fn save(
         .courses
         .for_session(&app.db, session)
         .await
-        .map_err(|err| course_error(err, lang))?;
-    let module = course
-        .module(module_slug)
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
+    let module = course.module(module_slug).in_lang(lang)?;
     let task = module.task(task_slug).ok_or_else(|| {
         course_error(
             participant::CourseError::NoTask(task_slug.chars().take(64).collect()),
@@ -557,7 +553,7 @@ async fn save(
         },
     )
     .await
-    .map_err(|err| course_error(err.into(), lang))?;
+    .in_lang(lang)?;
     Ok((course, outcome))
 }
 
@@ -577,9 +573,7 @@ pub async fn save_task(
         _ => SaveAction::Draft,
     };
     let (course, outcome) = save(&app, &session, &module_slug, &task_slug, &form, action).await?;
-    let module = course
-        .module(&module_slug)
-        .map_err(|err| course_error(err, lang))?;
+    let module = course.module(&module_slug).in_lang(lang)?;
     let (status, state) = match outcome {
         SaveOutcome::Saved { submitted, .. } => {
             let mut target = app.url(&format!("course/m/{module_slug}"));
@@ -691,11 +685,11 @@ pub async fn download(
         .courses
         .for_session(&app.db, &session)
         .await
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
     let path = format!("files/{path}");
     let file = crate::learning::files::find(&app.db, &course, &path)
         .await
-        .map_err(|err| course_error(err.into(), lang))?
+        .in_lang(lang)?
         .ok_or(AppError::NotFound { lang })?;
     let name = path.rsplit('/').next().unwrap_or("file").replace('"', "");
     let total = file.size;

@@ -6,11 +6,11 @@ use axum::{extract::State, http::StatusCode, response::Response};
 
 use super::{
     aggregates::median_label,
-    launched::{Launched, course_error, page_url},
+    launched::{Launched, page_url},
 };
 use crate::{
     course::AssessmentRound,
-    error::{AppError, render},
+    error::{AppError, InLang, render},
     i18n::Lang,
     learning::{
         aggregates::{self, RoundFigures},
@@ -48,10 +48,9 @@ pub async fn show_organisation(
 ) -> Result<Response, AppError> {
     let token = session.link_token.clone();
     let lang = Lang::from_locale(Some(&session.lang));
-    let db_error = |err: sea_orm::DbErr| course_error(err.into(), lang);
     let names = review::contact_organisations(&app.db, &session)
         .await
-        .map_err(db_error)?;
+        .in_lang(lang)?;
     if names.is_empty() {
         tracing::warn!(
             user = session.uid,
@@ -68,14 +67,14 @@ pub async fn show_organisation(
                 .courses
                 .for_context(&app.db, context.id)
                 .await
-                .map_err(|err| course_error(err, lang))?;
+                .in_lang(lang)?;
             let board = review::dashboard(&app.db, &course, context.deployment_id)
                 .await
-                .map_err(db_error)?;
+                .in_lang(lang)?;
             let framework = &course.package.framework;
             let aggregates = aggregates::of_course(&app.db, &course, k)
                 .await
-                .map_err(db_error)?
+                .in_lang(lang)?
                 .into_iter()
                 .map(|(round, figures)| {
                     let title = lang.t(match round {

@@ -17,7 +17,7 @@ pub async fn show_audit(State(app): State<AppState>, admin: Admin) -> Result<Res
     let lang = admin.lang;
     let entries = admin::directory::audit_entries(&app.db, &admin.principal, None, 200)
         .await
-        .map_err(|err| admin_error(err, lang))?
+        .in_lang(lang)?
         .into_iter()
         .map(|e| {
             [

@@ -48,7 +48,7 @@ async fn set_deployment_status(
         organisation,
     )
     .await
-    .map_err(|err| admin_error(err, admin.lang))?;
+    .in_lang(admin.lang)?;
     let notice = if status == admin::directory::APPROVED {
         "approved"
     } else {
@@ -65,7 +65,7 @@ pub async fn close_cohort(
 ) -> Result<Response, AppError> {
     admin::directory::close_cohort(&app.db, &admin.principal, id, true)
         .await
-        .map_err(|err| admin_error(err, admin.lang))?;
+        .in_lang(admin.lang)?;
     Ok(back(&app, &admin, "admin", "closed"))
 }
 
@@ -99,7 +99,7 @@ pub async fn grant_role(
         form.organisation.as_deref(),
     )
     .await
-    .map_err(|err| admin_error(err, admin.lang))?;
+    .in_lang(admin.lang)?;
     Ok(back(&app, &admin, "admin", "granted"))
 }
 
@@ -193,7 +193,7 @@ pub async fn change_organisation(
         settings,
     )
     .await
-    .map_err(|err| admin_error(err, lang))?;
+    .in_lang(lang)?;
     let Some(secret) = secret else {
         return Ok(back(&app, &admin, "admin", "organisation"));
     };
@@ -270,7 +270,7 @@ pub async fn create_invitation(
         form.auto_approve_deployments.as_deref() == Some("true"),
     )
     .await
-    .map_err(|err| admin_error(err, lang))?;
+    .in_lang(lang)?;
     let page = AdminInvitation {
         lang,
         assets_base: app.public_base.as_str(),

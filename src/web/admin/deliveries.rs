@@ -32,7 +32,7 @@ pub async fn show_deliveries(
     let lang = admin.lang;
     let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
-        .map_err(|err| admin_error(err, lang))?;
+        .in_lang(lang)?;
     let mut rows_of = Vec::new();
     for state in [
         admin::directory::delivery_state::NOT_GRADABLE,
@@ -41,7 +41,7 @@ pub async fn show_deliveries(
         let (rows, people) =
             admin::directory::deliveries(&app.db, &admin.principal, Some(state), 200)
                 .await
-                .map_err(|err| admin_error(err, lang))?;
+                .in_lang(lang)?;
         rows_of.push(
             rows.into_iter()
                 .map(|r| DeliveryRow {
@@ -85,6 +85,6 @@ pub async fn retry_delivery(
 ) -> Result<Response, AppError> {
     admin::directory::retry_delivery(&app.db, &admin.principal, id)
         .await
-        .map_err(|err| admin_error(err, admin.lang))?;
+        .in_lang(admin.lang)?;
     Ok(back(&app, &admin, "admin/deliveries", "retried"))
 }

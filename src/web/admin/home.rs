@@ -74,12 +74,11 @@ pub async fn show_home(
 ) -> Result<Response, AppError> {
     let lang = admin.lang;
     let system = admin.principal.organisation.is_none();
-    let admin_failed = |err| admin_error(err, lang);
     // Only a system administrator sees and names registrations.
     let registrations = if system {
         admin::platforms::registrations(&app.db, &admin.principal)
             .await
-            .map_err(admin_failed)?
+            .in_lang(lang)?
             .into_iter()
             .map(|p| (p.id, p.name, p.issuer))
             .collect()
@@ -88,7 +87,7 @@ pub async fn show_home(
     };
     let deployments = admin::directory::deployments(&app.db, &admin.principal)
         .await
-        .map_err(admin_failed)?
+        .in_lang(lang)?
         .into_iter()
         .map(|(d, platform)| DeploymentRow {
             id: d.id,
@@ -105,11 +104,11 @@ pub async fn show_home(
     let mut organisations = Vec::new();
     for org in admin::directory::organisations(&app.db, &admin.principal)
         .await
-        .map_err(admin_failed)?
+        .in_lang(lang)?
     {
         let contacts = admin::directory::contact_persons(&app.db, &admin.principal, &org.name)
             .await
-            .map_err(admin_failed)?
+            .in_lang(lang)?
             .into_iter()
             .map(|(sub, name)| match name {
                 Some(name) => format!("{name} ({sub})"),
@@ -146,7 +145,7 @@ pub async fn show_home(
     }
     let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
-        .map_err(|err| admin_error(err, lang))?
+        .in_lang(lang)?
         .into_iter()
         .map(|c| CohortRow {
             title: c
@@ -197,7 +196,7 @@ pub async fn show_home(
     let now = crate::lti::now_unix();
     let invitations = admin::registrations::invitations(&app.db, &admin.principal)
         .await
-        .map_err(|err| admin_error(err, lang))?
+        .in_lang(lang)?
         .into_iter()
         .take(20)
         .map(|i| {

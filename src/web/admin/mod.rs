@@ -36,7 +36,7 @@ use crate::{
         access::Principal,
         directory::{AdminError, person_principal},
     },
-    error::{AppError, form_or_400, render},
+    error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::records::CompletionView,
     state::{App, AppState},
@@ -112,7 +112,7 @@ async fn admin_of(
         query.org.as_deref(),
     )
     .await
-    .map_err(|err| course_error(err.into(), lang))?;
+    .in_lang(lang)?;
     let Some((principal, organisations)) = found else {
         tracing::warn!(
             user = session.uid,
@@ -126,6 +126,12 @@ async fn admin_of(
         principal,
         organisations,
     })
+}
+
+impl<T> InLang<T> for Result<T, AdminError> {
+    fn in_lang(self, lang: Lang) -> Result<T, AppError> {
+        self.map_err(|err| admin_error(err, lang))
+    }
 }
 
 fn admin_error(error: AdminError, lang: Lang) -> AppError {

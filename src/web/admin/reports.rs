@@ -33,7 +33,7 @@ async fn report_records(
     if let Some(cohort) = cohort {
         admin::directory::visible_cohort(&app.db, &admin.principal, cohort)
             .await
-            .map_err(|err| admin_error(err, lang))?;
+            .in_lang(lang)?;
     }
     admin::reports::all_views(
         &app.db,
@@ -45,7 +45,7 @@ async fn report_records(
         true,
     )
     .await
-    .map_err(|err| course_error(err.into(), lang))
+    .in_lang(lang)
 }
 
 fn gradebook_label(lang: Lang, state: Option<&str>) -> &'static str {
@@ -67,7 +67,7 @@ pub async fn show_report(
     let records = report_records(&app, &admin, query.cohort).await?;
     let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
-        .map_err(|err| admin_error(err, lang))?;
+        .in_lang(lang)?;
     let title = match query.cohort {
         Some(id) => cohorts
             .iter()

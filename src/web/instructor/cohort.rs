@@ -28,9 +28,7 @@ pub async fn set_occasion(
     let form = crate::error::form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let module = form.module.unwrap_or_default();
-    course
-        .module(&module)
-        .map_err(|err| course_error(err, lang))?;
+    course.module(&module).in_lang(lang)?;
     let starts_at = crate::i18n::parse_local(
         &form.date.unwrap_or_default(),
         &form.time.unwrap_or_default(),
@@ -48,7 +46,7 @@ pub async fn set_occasion(
     }
     review::set_occasion(&app.db, &course, &module, starts_at, &place)
         .await
-        .map_err(db_error(lang))?;
+        .in_lang(lang)?;
     app.occasions.remove(&course.context_id);
     Ok(back_to_dashboard(&app, &token, "occasion"))
 }
@@ -111,7 +109,7 @@ pub async fn create_group(
     let course = course_of(&app, &session).await?;
     review::create_group(&app.db, &course, &name)
         .await
-        .map_err(db_error(lang))?;
+        .in_lang(lang)?;
     Ok(back_to_dashboard(&app, &token, "group-created"))
 }
 
@@ -172,7 +170,7 @@ pub async fn move_version(
         .courses
         .move_to_version(&app.db, &course, target)
         .await
-        .map_err(|err| course_error(err, lang))?;
+        .in_lang(lang)?;
     if !moved {
         return Err(AppError::NotFound { lang });
     }

@@ -92,7 +92,7 @@ pub async fn dashboard(
         other_versions,
     } = review::instructor_dashboard(&app.db, &course, session.did)
         .await
-        .map_err(db_error(lang))?;
+        .in_lang(lang)?;
     let modules: Vec<(String, String)> = course
         .package
         .modules
@@ -240,7 +240,7 @@ pub async fn dashboard(
         aggregates_url: page_url(app, "instructor/assessments", token),
         admin_url: crate::web::launched::has_admin_role(app, session)
             .await
-            .map_err(db_error(lang))?
+            .in_lang(lang)?
             .then(|| page_url(app, "admin", token)),
         group_action: page_url(app, "instructor/groups", token),
         version_action: page_url(app, "instructor/version", token),

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::launched::{course_error, page_url, require_session};
 use crate::{
-    error::{AppError, form_or_400, render},
+    error::{AppError, InLang, form_or_400, render},
     i18n::{Lang, format_date, format_time},
     learning::{
         completion::{ModuleStatus, SubmissionStatus},
@@ -111,7 +111,7 @@ pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCou
     app.courses
         .for_session(&app.db, session)
         .await
-        .map_err(|err| course_error(err, lang))
+        .in_lang(lang)
 }
 
 fn db_error(lang: Lang) -> impl Fn(sea_orm::DbErr) -> AppError {

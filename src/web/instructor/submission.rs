@@ -40,11 +40,9 @@ async fn submission_page(
         people,
     } = review::submission_trail(&app.db, &course, id)
         .await
-        .map_err(db_error(lang))?
+        .in_lang(lang)?
         .ok_or(AppError::NotFound { lang })?;
-    let module = course
-        .module(&row.module_slug)
-        .map_err(|err| course_error(err, lang))?;
+    let module = course.module(&row.module_slug).in_lang(lang)?;
     let task = module
         .task(&row.task_slug)
         .ok_or(AppError::NotFound { lang })?;
@@ -202,7 +200,7 @@ pub async fn review_submission(
         },
     )
     .await
-    .map_err(db_error(lang))?;
+    .in_lang(lang)?;
     if decided.is_none() {
         // Not in this context, or changed since the page was read: say so with the current state.
         return submission_page(
