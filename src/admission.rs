@@ -45,6 +45,12 @@ struct LoginState {
     exp: i64,
 }
 
+impl crate::session::Expiring for LoginState {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
 /// Longest `state` handed to a platform: every LMS takes a state of this size in its redirect.
 pub const MAX_STATE_CHARS: usize = 2000;
 
@@ -663,33 +669,6 @@ pub async fn resume_session(app: &App, token: &str) -> Result<Session, ResumeErr
         token.to_owned()
     };
     Ok(session)
-}
-
-/// The tool's public keys as a JWK set, every key still published at `now`: platforms fetch it to
-/// check what the tool signs (deep-linking responses, client assertions).
-pub async fn published_jwks(
-    db: &sea_orm::DatabaseConnection,
-    now: i64,
-) -> anyhow::Result<Vec<serde_json::Value>> {
-    let mut jwks = Vec::new();
-    for key in store::tool_key::published(db, now).await? {
-        let signing = crate::lti::keys::SigningKey::from_pem(&key.kid, &key.private_key_pem)?;
-        jwks.push(serde_json::to_value(signing.public_jwk()?)?);
-    }
-    Ok(jwks)
-}
-
-/// The key the tool signs with now.
-pub async fn current_signing_key(
-    db: &sea_orm::DatabaseConnection,
-) -> anyhow::Result<crate::lti::keys::SigningKey> {
-    let stored = store::tool_key::current(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the tool has no signing key"))?;
-    Ok(crate::lti::keys::SigningKey::from_pem(
-        &stored.kid,
-        &stored.private_key_pem,
-    )?)
 }
 
 /// The grade mode of a deployment (the default when it names none it knows).

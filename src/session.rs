@@ -60,6 +60,18 @@ pub struct SessionKeys {
 #[error("invalid session token: {0}")]
 pub struct SessionError(String);
 
+/// Claims with an expiry, which `verify_claims` checks against the application's clock.
+pub trait Expiring {
+    /// Unix seconds after which the claims are refused.
+    fn exp(&self) -> i64;
+}
+
+impl Expiring for Session {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
 impl SessionKeys {
     /// Keys from the stored base64 secret.
     pub fn from_secret(secret_b64: &str) -> Result<Self, SessionError> {
@@ -107,25 +119,20 @@ impl SessionKeys {
             .map_err(|err| SessionError(err.to_string()))
     }
 
-    /// Verifies claims signed by `issue_claims`: signature, algorithm, expiry at `now` (Unix
-    /// seconds; valid through the second of `exp`) and shape.
-    pub fn verify_claims<T: serde::de::DeserializeOwned>(
+    /// Verifies claims signed by `issue_claims`: signature, algorithm, shape, and expiry at `now`
+    /// (Unix seconds; valid through the second of `exp`).
+    pub fn verify_claims<T: serde::de::DeserializeOwned + Expiring>(
         &self,
         token: &str,
         now: i64,
     ) -> Result<T, SessionError> {
-        let claims =
-            jsonwebtoken::decode::<serde_json::Value>(token, &self.decoding, &self.validation)
-                .map_err(|err| SessionError(err.to_string()))?
-                .claims;
-        let exp = claims
-            .get("exp")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| SessionError("exp is not a number".into()))?;
-        if exp < now {
+        let claims = jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
+            .map_err(|err| SessionError(err.to_string()))?
+            .claims;
+        if claims.exp() < now {
             return Err(SessionError("expired".into()));
         }
-        serde_json::from_value(claims).map_err(|err| SessionError(err.to_string()))
+        Ok(claims)
     }
 }
 

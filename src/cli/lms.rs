@@ -205,12 +205,6 @@ pub(super) async fn platform(config: Config, command: PlatformCommand) -> Result
 pub(super) async fn deployment(config: Config, command: DeploymentCommand) -> Result<(), CliError> {
     let db = startup::open_database(&config.database_url).await?;
     let operator = Principal::cli();
-    let no_deployment = |target: &DeploymentTarget, platform: &entity::platform::Model| {
-        CliError::Usage(format!(
-            "no deployment {} for {} ({})",
-            target.deployment_id, platform.issuer, platform.client_id
-        ))
-    };
     match command {
         DeploymentCommand::Add {
             target,
@@ -240,12 +234,7 @@ pub(super) async fn deployment(config: Config, command: DeploymentCommand) -> Re
             );
         }
         DeploymentCommand::GradeMode { target, mode } => {
-            let platform =
-                registration_of(&db, &operator, &target.issuer, &target.client_id).await?;
-            let deployment =
-                platforms::deployment(&db, &operator, platform.id, &target.deployment_id)
-                    .await
-                    .map_err(|_| no_deployment(&target, &platform))?;
+            let (_, deployment) = deployment_of(&db, &operator, &target).await?;
             platforms::set_grade_mode(&db, &operator, &deployment, &mode)
                 .await
                 .map_err(refused)?;
@@ -255,12 +244,7 @@ pub(super) async fn deployment(config: Config, command: DeploymentCommand) -> Re
             );
         }
         DeploymentCommand::Approve { target } => {
-            let platform =
-                registration_of(&db, &operator, &target.issuer, &target.client_id).await?;
-            let deployment =
-                platforms::deployment(&db, &operator, platform.id, &target.deployment_id)
-                    .await
-                    .map_err(|_| no_deployment(&target, &platform))?;
+            let (platform, deployment) = deployment_of(&db, &operator, &target).await?;
             let approved = crate::admin::directory::set_deployment_status(
                 &db,
                 &crate::registry::Registry::default(),
@@ -317,6 +301,25 @@ pub(super) async fn registration_of(
             )),
             other => refused(other),
         })
+}
+
+/// The registration and deployment a command names, or the usage error that says which is missing.
+async fn deployment_of(
+    db: &sea_orm::DatabaseConnection,
+    operator: &Principal,
+    target: &DeploymentTarget,
+) -> Result<(entity::platform::Model, entity::deployment::Model), CliError> {
+    let platform = registration_of(db, operator, &target.issuer, &target.client_id).await?;
+    let deployment = platforms::deployment(db, operator, platform.id, &target.deployment_id)
+        .await
+        .map_err(|err| match err {
+            AdminError::NotFound(_) => CliError::Usage(format!(
+                "no deployment {} for {} ({})",
+                target.deployment_id, platform.issuer, platform.client_id
+            )),
+            other => refused(other),
+        })?;
+    Ok((platform, deployment))
 }
 
 pub(super) async fn rotate_key(config: Config) -> Result<(), CliError> {

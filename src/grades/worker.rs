@@ -443,9 +443,10 @@ impl Worker {
 
     async fn post_all(&self, rows: Vec<score_outbox::Model>) -> Result<Settled, DbErr> {
         let routes = self.routes(&rows).await?;
-        let key = match store::tool_key::current(&self.db).await? {
-            Some(stored) => SigningKey::from_pem(&stored.kid, &stored.private_key_pem).ok(),
-            None => None,
+        let key = match crate::tool_key::signing_key(&self.db).await {
+            Ok(key) => Some(key),
+            Err(crate::tool_key::NoSigningKey::Db(err)) => return Err(err),
+            Err(_) => None,
         };
         let mut settled = Settled::default();
         let Some(key) = key.map(Arc::new) else {

@@ -76,6 +76,18 @@ impl ModuleStatus {
             Self::Complete => "status-complete",
         }
     }
+
+    /// The status as pages name it in classes, filters and test ids.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::NotStarted => "not-started",
+            Self::InProgress => "in-progress",
+            Self::Submitted => "submitted",
+            Self::Returned => "returned",
+            Self::Approved => "approved",
+            Self::Complete => "complete",
+        }
+    }
 }
 
 /// The status of each of a participant's tasks in one module, by task slug.

@@ -4,7 +4,6 @@ use crate::{
     lti::{
         self,
         claims::tool_role,
-        keys::SigningKey,
         nrps::{self, RosterError},
     },
     store,
@@ -57,11 +56,11 @@ pub async fn sync(app: RosterReach<'_>, context_id: i64) -> Result<usize, SyncEr
         .platform_by_id(app.db, deployment.platform_id)
         .await?
         .ok_or_else(|| SyncError::Setup("the registration is gone".into()))?;
-    let stored_key = store::tool_key::current(app.db)
-        .await?
-        .ok_or_else(|| SyncError::Setup("the tool has no signing key".into()))?;
-    let key = SigningKey::from_pem(&stored_key.kid, &stored_key.private_key_pem)
-        .map_err(|err| SyncError::Setup(err.to_string()))?;
+    let key = match crate::tool_key::signing_key(app.db).await {
+        Ok(key) => key,
+        Err(crate::tool_key::NoSigningKey::Db(err)) => return Err(err.into()),
+        Err(other) => return Err(SyncError::Setup(other.to_string())),
+    };
     let endpoint = crate::registry::token_endpoint(&platform);
     let members = nrps::fetch_roster(app.http, app.tokens, &endpoint, &key, &url).await?;
     let now = lti::now_unix();

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::{
     Form,
     extract::{Query, State, rejection::FormRejection},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -46,11 +46,7 @@ async fn optional_session(app: &AppState, token: Option<&str>) -> Option<Session
 fn language(session: Option<&Session>, headers: &HeaderMap) -> Lang {
     match session {
         Some(session) => Lang::from_locale(Some(&session.lang)),
-        None => Lang::from_accept_language(
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-        ),
+        None => super::language::browser_language(headers),
     }
 }
 

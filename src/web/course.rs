@@ -60,17 +60,6 @@ struct OverviewPage<'a> {
     modules: Vec<ModuleCard>,
 }
 
-fn status_class(status: ModuleStatus) -> &'static str {
-    match status {
-        ModuleStatus::NotStarted => "not-started",
-        ModuleStatus::InProgress => "in-progress",
-        ModuleStatus::Submitted => "submitted",
-        ModuleStatus::Returned => "returned",
-        ModuleStatus::Approved => "approved",
-        ModuleStatus::Complete => "complete",
-    }
-}
-
 /// The organisations a person is contact person for (cached for the registry TTL).
 pub(crate) async fn contact_organisations(
     app: &App,
@@ -154,7 +143,7 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
                 required: module.required,
                 url: page_url(app, &format!("course/m/{}", module.slug), token),
                 status_label: lang.t(status.label_key()),
-                status_class: status_class(status),
+                status_class: status.slug(),
             }
         })
         .collect();

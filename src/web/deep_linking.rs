@@ -43,6 +43,12 @@ struct PendingDeepLink {
     exp: i64,
 }
 
+impl crate::session::Expiring for PendingDeepLink {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
 const PURPOSE: &str = "deep-linking";
 
 /// The launch's answer: a 303 to the picker, or a page saying why there is none.
@@ -342,9 +348,9 @@ pub async fn choose(
         detail: "unknown item".into(),
         lang,
     })?;
-    let key = crate::admission::current_signing_key(&app.db)
+    let key = crate::tool_key::signing_key(&app.db)
         .await
-        .map_err(AppError::Internal)?;
+        .map_err(|err| AppError::Internal(err.into()))?;
     let parties = Parties {
         client_id: &pending.client_id,
         platform_issuer: &pending.issuer,

@@ -20,7 +20,7 @@ use super::{cookies, language::accept_language, pages};
 /// `GET /.well-known/jwks.json`: every published public key of the tool.
 pub async fn jwks(State(app): State<AppState>) -> Result<Response, AppError> {
     let now = lti::now_unix();
-    let jwks = crate::admission::published_jwks(&app.db, now).await?;
+    let jwks = crate::tool_key::published_jwks(&app.db, now).await?;
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(serde_json::json!({ "keys": jwks })),

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::{
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 
@@ -92,10 +92,6 @@ pub fn not_available(app: &App, lang: Lang, message_key: &str) -> Response {
 /// Anything else.
 pub async fn not_found(headers: HeaderMap) -> impl IntoResponse {
     AppError::NotFound {
-        lang: Lang::from_accept_language(
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-        ),
+        lang: super::language::browser_language(&headers),
     }
 }

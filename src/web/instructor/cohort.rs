@@ -141,7 +141,10 @@ pub async fn move_member(
         .await
         .map_err(|err| match err {
             crate::learning::review::PlaceError::NotInCourse => AppError::NotFound { lang },
-            crate::learning::review::PlaceError::Db(err) => db_error(lang)(err),
+            crate::learning::review::PlaceError::Db(err) => AppError::Course {
+                error: err.into(),
+                lang,
+            },
         })?;
     Ok(back_to_dashboard(&app, &token, "moved"))
 }

@@ -11,17 +11,6 @@ const STATUSES: [ModuleStatus; 6] = [
     ModuleStatus::Complete,
 ];
 
-fn status_slug(status: ModuleStatus) -> &'static str {
-    match status {
-        ModuleStatus::NotStarted => "not-started",
-        ModuleStatus::InProgress => "in-progress",
-        ModuleStatus::Submitted => "submitted",
-        ModuleStatus::Returned => "returned",
-        ModuleStatus::Approved => "approved",
-        ModuleStatus::Complete => "complete",
-    }
-}
-
 struct Row {
     name: String,
     cells: Vec<(&'static str, &'static str)>,
@@ -143,7 +132,7 @@ pub async fn dashboard(
                 || shown.iter().any(|&i| {
                     row.statuses
                         .get(i)
-                        .is_some_and(|s| status_slug(*s) == filter_status)
+                        .is_some_and(|s| s.slug() == filter_status)
                 })
         })
         .map(|row| Row {
@@ -151,7 +140,7 @@ pub async fn dashboard(
             cells: shown
                 .iter()
                 .filter_map(|&i| row.statuses.get(i))
-                .map(|status| (lang.t(status.label_key()), status_slug(*status)))
+                .map(|status| (lang.t(status.label_key()), status.slug()))
                 .collect(),
             gradebook: gradebook_of(row.person.id),
         })
@@ -268,7 +257,7 @@ pub async fn dashboard(
         modules,
         statuses: STATUSES
             .iter()
-            .map(|s| (status_slug(*s), lang.t(s.label_key())))
+            .map(|s| (s.slug(), lang.t(s.label_key())))
             .collect(),
         filter_module,
         filter_status,

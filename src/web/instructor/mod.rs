@@ -19,7 +19,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::launched::{course_error, page_url, require_session};
+use super::launched::{page_url, require_session};
 use crate::{
     error::{AppError, InLang, form_or_400, render},
     i18n::{Lang, format_date, format_time},
@@ -112,10 +112,6 @@ pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCou
         .for_session(&app.db, session)
         .await
         .in_lang(lang)
-}
-
-fn db_error(lang: Lang) -> impl Fn(sea_orm::DbErr) -> AppError {
-    move |err| course_error(err.into(), lang)
 }
 
 fn person_name(lang: Lang, person: Option<&entity::lti_user::Model>) -> String {
