@@ -126,6 +126,30 @@ pub async fn invite(
     Ok(Invitation { url, row })
 }
 
+/// Where an invitation stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationState {
+    /// A registration was made with it.
+    Used,
+    /// Past its expiry, unused.
+    Expired,
+    /// It still works.
+    Open,
+}
+
+impl InvitationState {
+    /// The state of `invitation` at `now` (Unix seconds).
+    pub fn of(invitation: &entity::registration_invitation::Model, now: i64) -> Self {
+        if invitation.used_at.is_some() {
+            Self::Used
+        } else if invitation.expires_at <= now {
+            Self::Expired
+        } else {
+            Self::Open
+        }
+    }
+}
+
 /// The invitations the principal may see, newest first.
 pub async fn invitations(
     db: &DatabaseConnection,

@@ -11,6 +11,7 @@ use crate::{
         self,
         access::{Principal, Scope},
         people::Erasure,
+        registrations::InvitationState,
     },
     config::Config,
     lti, startup,
@@ -620,11 +621,13 @@ pub(super) async fn registration(
                 .await
                 .map_err(|err| CliError::Failed(err.into()))?
             {
-                let state = match (row.used_at, row.platform_id) {
-                    (Some(_), Some(platform)) => format!("used by platform #{platform}"),
-                    (Some(_), None) => "used".to_owned(),
-                    _ if row.expires_at <= now => "expired".to_owned(),
-                    _ => "open".to_owned(),
+                let state = match (InvitationState::of(&row, now), row.platform_id) {
+                    (InvitationState::Used, Some(platform)) => {
+                        format!("used by platform #{platform}")
+                    }
+                    (InvitationState::Used, None) => "used".to_owned(),
+                    (InvitationState::Expired, _) => "expired".to_owned(),
+                    (InvitationState::Open, _) => "open".to_owned(),
                 };
                 println!(
                     "#{}\t{}\t{}\texpires {}\tby {}",

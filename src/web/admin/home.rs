@@ -200,13 +200,11 @@ pub async fn show_home(
         .into_iter()
         .take(20)
         .map(|i| {
-            let state = if i.used_at.is_some() {
-                lang.t("admin-invitation-used")
-            } else if i.expires_at <= now {
-                lang.t("admin-invitation-expired")
-            } else {
-                lang.t("admin-invitation-open")
-            };
+            let state = lang.t(match admin::registrations::InvitationState::of(&i, now) {
+                admin::registrations::InvitationState::Used => "admin-invitation-used",
+                admin::registrations::InvitationState::Expired => "admin-invitation-expired",
+                admin::registrations::InvitationState::Open => "admin-invitation-open",
+            });
             (
                 i.organisation,
                 state,
