@@ -38,6 +38,9 @@ pub enum DynamicError {
     /// No invitation, or one that is used up or expired: nothing was fetched.
     #[error("the registration link is missing, used or expired")]
     NoInvitation,
+    /// A usable invitation, opened without the platform's configuration URL.
+    #[error("openid_configuration is missing")]
+    NoConfiguration,
     /// The platform's side failed or is unusable.
     #[error(transparent)]
     Registration(#[from] RegistrationError),
@@ -160,11 +163,12 @@ pub async fn invitations(
 }
 
 /// Runs a dynamic registration opened with an invitation's token, from the platform's
-/// configuration URL and registration token. Without a usable invitation nothing is fetched.
+/// configuration URL and registration token. Without a usable invitation nothing is fetched, and
+/// nothing else is said: the invitation is checked before the request's parameters.
 pub async fn register_dynamically(
     app: &App,
     invitation_token: Option<&str>,
-    configuration_url: &str,
+    configuration_url: Option<&str>,
     registration_token: Option<&str>,
 ) -> Result<Registered, DynamicError> {
     let now = lti::now_unix();
@@ -176,6 +180,9 @@ pub async fn register_dynamically(
         _ => None,
     }
     .ok_or(DynamicError::NoInvitation)?;
+    let configuration_url = configuration_url
+        .filter(|url| !url.is_empty())
+        .ok_or(DynamicError::NoConfiguration)?;
     let config =
         registration::fetch_configuration(&app.http, configuration_url, registration_token).await?;
     registration::validate(&app.http, &config)?;

@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The platform's parameters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct RegisterQuery {
     openid_configuration: Option<String>,
     registration_token: Option<String>,
@@ -82,27 +82,12 @@ async fn run(
     let Some(invitation) = invitation else {
         return no_invitation();
     };
-    let Some(query) = query else {
-        return failed(
-            StatusCode::BAD_REQUEST,
-            "registration-no-configuration",
-            "REG_NO_CONFIGURATION",
-            "the query cannot be read".into(),
-        );
-    };
-    let Some(configuration) = query.openid_configuration.filter(|c| !c.is_empty()) else {
-        return failed(
-            StatusCode::BAD_REQUEST,
-            "registration-no-configuration",
-            "REG_NO_CONFIGURATION",
-            "openid_configuration is missing".into(),
-        );
-    };
+    let query = query.unwrap_or_default();
     let token = query.registration_token.filter(|t| !t.is_empty());
     match registrations::register_dynamically(
         &app,
         Some(&invitation),
-        &configuration,
+        query.openid_configuration.as_deref(),
         token.as_deref(),
     )
     .await
@@ -120,6 +105,12 @@ async fn run(
             StatusCode::OK,
         ),
         Err(DynamicError::NoInvitation) => no_invitation(),
+        Err(DynamicError::NoConfiguration) => failed(
+            StatusCode::BAD_REQUEST,
+            "registration-no-configuration",
+            "REG_NO_CONFIGURATION",
+            "openid_configuration is missing".into(),
+        ),
         Err(DynamicError::AlreadyRegistered(what)) => failed(
             StatusCode::CONFLICT,
             "registration-exists",

@@ -260,6 +260,10 @@ async fn registration_without_a_usable_invitation_is_refused_and_fetches_nothing
     )
     .await
     .assert_refused(403, "REG_NO_INVITATION");
+    // A made-up link opened without the platform's parameters says no more than that.
+    app.get(&format!("/lti/register/{}", lti::random_token(32)))
+        .await
+        .assert_refused(403, "REG_NO_INVITATION");
     let expired = registrations::invite(
         &app.db,
         &app.base,
