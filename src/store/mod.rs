@@ -87,6 +87,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // 2, 4 and 8 in CPU per launch at the same throughput. The rule that follows: code holding
         // a transaction passes it down and never asks the pool for a second connection.
         options.max_connections(1);
+        // No idle reaping and no lifetime for the one connection to a local file: sqlx's reaper
+        // task can spin at 100 % CPU and hang shutdown (launchbadge/sqlx#3645), seen here as a
+        // test process stuck after its test had passed; a local file gains nothing from recycling.
+        options.idle_timeout(None).max_lifetime(None);
         options.map_sqlx_sqlite_opts(|opts| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             opts.journal_mode(SqliteJournalMode::Wal)
