@@ -11,7 +11,7 @@ use crate::{
         launch::{self, LaunchError},
         login::{LoginError, LoginInitiation},
     },
-    session::Session,
+    session::{Session, SessionStanding},
     state::App,
     store::{self, deployment, launch_record, used_login},
 };
@@ -576,17 +576,6 @@ pub const SESSION_STANDING_TTL: std::time::Duration = std::time::Duration::from_
 /// A token older than this is replaced in the page's links by a fresh one, so that a session in use
 /// does not run into its idle limit.
 const SESSION_REFRESH_SECONDS: i64 = 60;
-
-/// What was read about a session's person and context.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionStanding {
-    /// Sessions that began before this are revoked.
-    revoked_at: Option<i64>,
-    /// The person's display name.
-    name: Option<String>,
-    /// The context's title.
-    context_title: Option<String>,
-}
 
 /// Why a session token is not accepted (all are answered alike: the session has ended).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -23,7 +23,7 @@ pub enum AppError {
     #[error("{error}")]
     Course {
         /// What went wrong.
-        error: crate::learning::participant::CourseError,
+        error: crate::learning::context::CourseError,
         /// The page language.
         lang: Lang,
     },
@@ -191,7 +191,7 @@ impl AppError {
                 }
             }
             AppError::Course { error, lang } => {
-                use crate::learning::participant::CourseError;
+                use crate::learning::context::CourseError;
                 let lang = *lang;
                 match error {
                     CourseError::NoContext => (
@@ -291,7 +291,7 @@ pub trait InLang<T> {
     fn in_lang(self, lang: Lang) -> Result<T, AppError>;
 }
 
-impl<T> InLang<T> for Result<T, crate::learning::participant::CourseError> {
+impl<T> InLang<T> for Result<T, crate::learning::context::CourseError> {
     fn in_lang(self, lang: Lang) -> Result<T, AppError> {
         self.map_err(|error| AppError::Course { error, lang })
     }

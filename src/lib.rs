@@ -39,3 +39,4 @@ pub mod store;
 pub mod telemetry;
 pub mod tool_key;
 pub mod web;
+pub mod worker;

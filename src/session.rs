@@ -136,6 +136,18 @@ impl SessionKeys {
     }
 }
 
+/// What was read about a session's person and context: whether it may go on, and the names its
+/// pages show. `admission::resume_session` reads it; the application state caches it briefly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStanding {
+    /// Sessions that began before this are revoked.
+    pub(crate) revoked_at: Option<i64>,
+    /// The person's display name.
+    pub(crate) name: Option<String>,
+    /// The context's title.
+    pub(crate) context_title: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,7 @@ impl Application {
             crate::state::public_form_limiter(config.public_form_requests_per_minute);
         let state = AppState(Arc::new(App {
             db,
+            courses: crate::learning::context::CourseCache::new(clock.clone()),
             clock,
             config,
             public_base,
@@ -77,7 +78,6 @@ impl Application {
             sessions,
             http,
             registry: crate::registry::Registry::default(),
-            courses: crate::learning::participant::CourseCache::default(),
             tokens: Arc::default(),
             contacts: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             admin_roles: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
@@ -142,13 +142,14 @@ impl Application {
         Ok(())
     }
 
-    /// A grade worker sharing this service's database, HTTP client and token cache.
-    pub fn grade_worker(&self) -> crate::grades::worker::Worker {
-        crate::grades::worker::Worker::new(
+    /// A worker sharing this service's database, HTTP client, token cache and clock.
+    pub fn grade_worker(&self) -> crate::worker::Worker {
+        crate::worker::Worker::new(
             self.state.db.clone(),
             self.state.http.clone(),
             self.state.tokens.clone(),
-            crate::grades::worker::WorkerSettings::from_config(&self.state.config),
+            self.state.clock.clone(),
+            crate::worker::WorkerSettings::from_config(&self.state.config),
         )
     }
 }

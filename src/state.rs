@@ -49,13 +49,11 @@ pub struct App {
         std::collections::HashMap<String, entity::workshop_occasion::Model>,
     >,
     /// Parsed course versions.
-    pub courses: crate::learning::participant::CourseCache,
+    pub courses: crate::learning::context::CourseCache,
     /// Whether a person's session may go on, per (person, deployment, context), for a few seconds:
     /// erasure, a disabled deployment or a revocation is seen by every instance within that time.
-    pub session_standing: crate::registry::TtlCache<
-        (i64, i64, Option<i64>),
-        Option<crate::admission::SessionStanding>,
-    >,
+    pub session_standing:
+        crate::registry::TtlCache<(i64, i64, Option<i64>), Option<crate::session::SessionStanding>>,
     /// Who may frame the tool: the registered platforms' web origins and `frame_ancestors`,
     /// briefly cached.
     pub platform_origins: crate::registry::TtlCache<(), Arc<Vec<String>>>,

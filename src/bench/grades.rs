@@ -15,7 +15,7 @@ use super::launch::{cpu_millis, peak_rss_kib};
 use crate::{
     config::{Config, redact_url},
     devplatform::{DevPlatform, ToolUrls},
-    grades, lti, startup,
+    lti, startup,
     store::{self, grades::NewScore, launch_record},
 };
 
@@ -86,7 +86,7 @@ pub async fn run_grades_bench(config: Config, args: GradesBenchArgs) -> anyhow::
         .map(|i| format!("bench-{run}-{i:06}"))
         .collect();
     let people = launch_record::insert_people(&db, registered.id, &subs, now).await?;
-    let scored_at = grades::now_ms();
+    let scored_at = crate::lti::now_ms();
     for chunk in people.chunks(1000) {
         store::grades::enqueue(
             &db,

@@ -281,14 +281,15 @@ pub(crate) fn refused(err: AdminError) -> CliError {
 async fn worker(config: Config) -> Result<(), CliError> {
     let db = startup::open_database(&config.database_url).await?;
     let http = config.outbound_client().map_err(anyhow::Error::from)?;
-    let worker = std::sync::Arc::new(crate::grades::worker::Worker::new(
+    let worker = std::sync::Arc::new(crate::worker::Worker::new(
         db,
         http,
         std::sync::Arc::default(),
-        crate::grades::worker::WorkerSettings::from_config(&config),
+        crate::lti::clock::Clock::default(),
+        crate::worker::WorkerSettings::from_config(&config),
     ));
     println!(
-        "grade worker {} on {}; stop with Ctrl-C",
+        "worker {} on {}; stop with Ctrl-C",
         worker.id(),
         redact_url(&config.database_url)
     );

@@ -1,10 +1,12 @@
 //! Course packages: a `course.toml`, a maturity framework, and one Markdown file per module with
 //! typed blocks (text, video, download, reflection task, self-assessment round). Loading validates
-//! everything and reports each problem with its file and line. No HTTP, no database.
+//! everything and reports each problem with its file and line. Its completion rules
+//! (`completion`) say what counts as done. No HTTP, no database.
 use std::{collections::BTreeMap, fmt, path::Path};
 
 use serde::{Deserialize, Serialize};
 
+pub mod completion;
 mod markdown;
 mod module_file;
 

@@ -1,14 +1,12 @@
 //! Completion into the LMS gradebook (LTI Assignment and Grade Services): what a participant's
 //! progress scores per grade mode (`score`), the outbox written in the same transaction as the
-//! progress change (`outbox`), and the worker that posts it, retrying until the platform has it
-//! (`worker`).
+//! progress change (`outbox`). The top-level `worker` posts them, retrying until the platform has
+//! them.
 //!
-//! `learning::records::progress_changed` asks `outbox::scores_for` inside its transactions; this module reads the
-//! completion rules from `learning::completion` and nothing else decides completion.
+//! `learning::records::progress_changed` asks `outbox::scores_for` inside its transactions; this
+//! module reads the completion rules from `course::completion` and nothing else decides completion.
 pub mod outbox;
 pub mod score;
-pub mod webhooks;
-pub mod worker;
 
 /// How completion reaches a deployment's gradebooks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -79,9 +77,4 @@ impl Delivery {
             Self::NotGradable(_) => ("gradebook-not-gradable", "not-gradable"),
         }
     }
-}
-
-/// Unix milliseconds now.
-pub fn now_ms() -> i64 {
-    crate::lti::now_ms()
 }

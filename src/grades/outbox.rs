@@ -7,15 +7,17 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use super::{GradeMode, score};
 use crate::{
-    learning::{completion::Progress, participant::ContextCourse},
+    course::{CoursePackage, completion::Progress},
     store::{self, grades::NewScore},
 };
 
-/// The scores of one participant whose value differs from the last one queued. None for a line
-/// item nobody has started.
+/// The scores of one participant of context `context_id`, which runs `package`, whose value
+/// differs from the last one queued. None for a line item nobody has started.
+#[allow(clippy::too_many_arguments)]
 pub async fn scores_for(
     db: &impl ConnectionTrait,
-    course: &ContextCourse,
+    context_id: i64,
+    package: &CoursePackage,
     deployment: &deployment::Model,
     user_id: i64,
     sub: &str,
@@ -23,9 +25,9 @@ pub async fn scores_for(
     now_ms: i64,
 ) -> Result<Vec<NewScore>, DbErr> {
     let mode = GradeMode::parse(&deployment.grade_mode).unwrap_or_default();
-    let latest = store::grades::latest_scores(db, course.context_id, user_id).await?;
+    let latest = store::grades::latest_scores(db, context_id, user_id).await?;
     let mut queued = Vec::new();
-    for score in score::scores(mode, &course.package, progress) {
+    for score in score::scores(mode, package, progress) {
         let json = score.to_json(sub).to_string();
         let unchanged = match latest.get(&score.resource_id) {
             Some(row) => row.score == json,
@@ -35,7 +37,7 @@ pub async fn scores_for(
             continue;
         }
         queued.push(NewScore {
-            context_id: course.context_id,
+            context_id,
             user_id,
             resource_id: score.resource_id,
             label: score.label,

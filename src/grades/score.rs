@@ -3,9 +3,9 @@
 use serde_json::{Value, json};
 
 use super::GradeMode;
-use crate::{
-    course::CoursePackage,
-    learning::completion::{self, ModuleStatus, Progress, SubmissionStatus},
+use crate::course::{
+    CoursePackage,
+    completion::{self, ModuleStatus, Progress, SubmissionStatus},
 };
 
 /// Line item of the `course_fraction` mode.

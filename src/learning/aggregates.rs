@@ -107,7 +107,7 @@ pub fn round(framework: &Framework, answers: &[Ratings], k: usize) -> RoundFigur
 /// only when at least `k` people answered it.
 pub async fn of_course(
     db: &sea_orm::DatabaseConnection,
-    course: &crate::learning::participant::ContextCourse,
+    course: &crate::learning::context::ContextCourse,
     k: usize,
 ) -> Result<Vec<(crate::course::AssessmentRound, RoundFigures)>, sea_orm::DbErr> {
     use crate::course::AssessmentRound;

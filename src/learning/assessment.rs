@@ -76,12 +76,12 @@ pub fn level(framework: &Framework, value: &str) -> Option<usize> {
 /// submitted queues the scores it moves, in one transaction.
 pub async fn save_round(
     db: &sea_orm::DatabaseConnection,
-    course: &super::participant::ContextCourse,
+    course: &super::context::ContextCourse,
     user_id: i64,
     round: AssessmentRound,
     ratings: String,
     submit: bool,
-    now: i64,
+    now_ms: i64,
 ) -> Result<bool, sea_orm::DbErr> {
     let txn = crate::store::begin_write(db).await?;
     let stored = crate::store::self_assessment::save(
@@ -91,17 +91,12 @@ pub async fn save_round(
         round_name(round),
         ratings,
         submit,
-        now,
+        now_ms.div_euclid(1000),
     )
     .await?;
     if stored && submit {
-        crate::learning::records::progress_changed(
-            &txn,
-            course,
-            &format!("u:{user_id}"),
-            crate::grades::now_ms(),
-        )
-        .await?;
+        crate::learning::records::progress_changed(&txn, course, &format!("u:{user_id}"), now_ms)
+            .await?;
     }
     txn.commit().await?;
     Ok(stored)

@@ -2,7 +2,7 @@
 //! time: a download holds one chunk in memory and the database only for one short read at a time.
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::participant::ContextCourse;
+use super::context::ContextCourse;
 use crate::store;
 
 /// A file of the course version, found but not yet read.

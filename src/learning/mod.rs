@@ -1,12 +1,15 @@
-//! What participants do in a course and what it adds up to: submissions and their states, and the
-//! completion rules. No HTTP, no database.
+//! What participants and instructors do in a course and what it adds up to: which version a
+//! context runs (`context`), where a participant stands (`standing`), answers (`participant`),
+//! self-assessments, review and groups, completion records (`records`). No HTTP; queries go
+//! through `store`. The completion rules themselves are the course's (`course::completion`).
 
 pub mod aggregates;
 pub mod assessment;
-pub mod completion;
+pub mod context;
 pub mod feedback;
 pub mod files;
 pub mod participant;
 pub mod records;
 pub mod review;
 pub mod roster;
+pub mod standing;

@@ -1,218 +1,14 @@
-//! The participant's side of a course: which course version the context runs, where the participant
-//! stands, and saving and submitting reflection answers without ever losing a text.
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
-
+//! The participant's answers: whose answer a task holds, and saving and submitting reflection
+//! answers without ever losing a text.
 use entity::submission;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::completion::{self, ModuleStatus, Progress, SubmissionStatus};
+use super::context::ContextCourse;
 use crate::{
-    course::{CoursePackage, Module, ReflectionTask, TaskKind},
+    course::{Module, ReflectionTask, TaskKind, completion::SubmissionStatus},
     session::Session,
     store::{self, submission::Saved},
 };
-
-/// Parsed course versions by row id. Stored versions never change, so entries never go stale.
-pub struct CourseCache {
-    packages: Mutex<HashMap<i64, Arc<CoursePackage>>>,
-    /// Which version each context runs, briefly: a move by an instructor on this instance is seen
-    /// at once (`forget_pin`), on other instances within the registry TTL.
-    pins: crate::registry::TtlCache<i64, i64>,
-}
-
-impl Default for CourseCache {
-    fn default() -> Self {
-        Self {
-            packages: Mutex::default(),
-            pins: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
-        }
-    }
-}
-
-/// A failure to find or read the course of a context.
-#[derive(Debug, thiserror::Error)]
-pub enum CourseError {
-    /// The launch had no context (LMS course), so there is no course to show.
-    #[error("the launch has no LMS course context")]
-    NoContext,
-    /// No course package is imported at all.
-    #[error("no course is imported")]
-    NoCourse,
-    /// No module with this slug in the context's course version.
-    #[error("no module {0:?}")]
-    NoModule(String),
-    /// No task with this slug in the module.
-    #[error("no task {0:?}")]
-    NoTask(String),
-    /// The stored package could not be read.
-    #[error("stored course version {0} is unreadable: {1}")]
-    Corrupt(i64, String),
-    /// The database failed.
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
-/// The course a context runs.
-#[derive(Clone)]
-pub struct ContextCourse {
-    /// Context row id.
-    pub context_id: i64,
-    /// Course version row id.
-    pub version_id: i64,
-    /// The package.
-    pub package: Arc<CoursePackage>,
-}
-
-impl ContextCourse {
-    /// The module with this slug.
-    pub fn module(&self, slug: &str) -> Result<&Module, CourseError> {
-        self.package
-            .modules
-            .iter()
-            .find(|m| m.slug == slug)
-            .ok_or_else(|| CourseError::NoModule(slug.chars().take(64).collect()))
-    }
-}
-
-impl CourseCache {
-    /// The course version of the session's context, pinning the newest imported version at the
-    /// context's first use; the pin stays until an instructor moves it.
-    pub async fn for_session(
-        &self,
-        db: &DatabaseConnection,
-        session: &Session,
-    ) -> Result<ContextCourse, CourseError> {
-        let context_id = session.cid.ok_or(CourseError::NoContext)?;
-        self.for_context(db, context_id).await
-    }
-
-    /// The course version of a context (pinning the newest at first use, as above).
-    pub async fn for_context(
-        &self,
-        db: &DatabaseConnection,
-        context_id: i64,
-    ) -> Result<ContextCourse, CourseError> {
-        let version_id = match self.pins.get(&context_id) {
-            Some(pinned) => pinned,
-            None => {
-                let pinned = match store::course::pinned(db, context_id).await? {
-                    Some(pinned) => pinned,
-                    None => {
-                        let latest = store::course::latest(db)
-                            .await?
-                            .ok_or(CourseError::NoCourse)?;
-                        store::course::pin_context(
-                            db,
-                            context_id,
-                            latest.id,
-                            crate::lti::now_unix(),
-                        )
-                        .await?
-                    }
-                };
-                self.pins.insert(context_id, pinned);
-                pinned
-            }
-        };
-        Ok(ContextCourse {
-            context_id,
-            version_id,
-            package: self.package(db, version_id).await?,
-        })
-    }
-
-    /// A stored course version, parsed once.
-    pub async fn package(
-        &self,
-        db: &DatabaseConnection,
-        version_id: i64,
-    ) -> Result<Arc<CoursePackage>, CourseError> {
-        if let Some(package) = self.lock().get(&version_id).cloned() {
-            return Ok(package);
-        }
-        let stored = store::course::get(db, version_id)
-            .await?
-            .ok_or_else(|| CourseError::Corrupt(version_id, "missing".into()))?;
-        let package: CoursePackage = serde_json::from_str(&stored.package)
-            .map_err(|err| CourseError::Corrupt(version_id, err.to_string()))?;
-        let package = Arc::new(package);
-        self.lock().insert(version_id, package.clone());
-        Ok(package)
-    }
-
-    /// The most recently imported course version, parsed once (what a deep link from an LMS that
-    /// sent no course offers).
-    pub async fn latest_package(
-        &self,
-        db: &DatabaseConnection,
-    ) -> Result<Arc<CoursePackage>, CourseError> {
-        let latest = store::course::latest(db)
-            .await?
-            .ok_or(CourseError::NoCourse)?;
-        self.package(db, latest.id).await
-    }
-
-    /// Moves an LMS course to `version_id` when that is a version of the course it runs; `false`
-    /// (and nothing changed) when it is not.
-    pub async fn move_to_version(
-        &self,
-        db: &DatabaseConnection,
-        course: &ContextCourse,
-        version_id: i64,
-    ) -> Result<bool, CourseError> {
-        let versions = store::course::versions_of(db, &course.package.slug).await?;
-        if !versions.iter().any(|v| v.id == version_id) {
-            return Ok(false);
-        }
-        self.move_context(db, course.context_id, version_id).await?;
-        Ok(true)
-    }
-
-    /// Moves a context to another course version and queues the scores the move changes (another
-    /// version may have other required modules), in one transaction.
-    pub async fn move_context(
-        &self,
-        db: &DatabaseConnection,
-        context_id: i64,
-        version_id: i64,
-    ) -> Result<(), CourseError> {
-        let moved = ContextCourse {
-            context_id,
-            version_id,
-            package: self.package(db, version_id).await?,
-        };
-        let txn = crate::store::begin_write(db).await?;
-        store::course::repin_context(&txn, context_id, version_id, crate::lti::now_unix()).await?;
-        let now_ms = crate::grades::now_ms();
-        for (membership, _) in store::review::participants(&txn, context_id).await? {
-            crate::learning::records::progress_changed(
-                &txn,
-                &moved,
-                &format!("u:{}", membership.user_id),
-                now_ms,
-            )
-            .await?;
-        }
-        txn.commit().await?;
-        self.forget_pin(context_id);
-        Ok(())
-    }
-
-    /// Forgets the cached version of a context after an instructor moved it.
-    pub fn forget_pin(&self, context_id: i64) {
-        self.pins.remove(&context_id);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<CoursePackage>>> {
-        match self.packages.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-}
 
 /// Whose answer a task holds: the participant's own, or the group's: the group an instructor placed
 /// them in, else the municipality's (everyone launching through the same deployment).
@@ -221,114 +17,6 @@ pub fn owner_key(kind: TaskKind, session: &Session, group: Option<i64>) -> Strin
         (TaskKind::Individual, _) => format!("u:{}", session.uid),
         (TaskKind::Group, Some(group)) => format!("g:{group}"),
         (TaskKind::Group, None) => format!("g:d{}", session.did),
-    }
-}
-
-/// A participant's submissions and self-assessments in the context.
-pub struct Standing {
-    submissions: HashMap<(String, String), submission::Model>,
-    assessments: HashMap<String, entity::self_assessment::Model>,
-}
-
-impl Standing {
-    /// Loads what the participant (and their group) has saved.
-    pub async fn load(
-        db: &DatabaseConnection,
-        course: &ContextCourse,
-        session: &Session,
-    ) -> Result<Self, DbErr> {
-        Self::load_for(db, course, session.uid, session.did).await
-    }
-
-    /// Loads what a person (and their group) has saved, on a pool or inside a transaction.
-    pub async fn load_for(
-        db: &impl sea_orm::ConnectionTrait,
-        course: &ContextCourse,
-        user_id: i64,
-        deployment_id: i64,
-    ) -> Result<Self, DbErr> {
-        // The query already picks the person's own answers and their current group's.
-        let rows =
-            store::submission::for_person(db, course.context_id, user_id, deployment_id).await?;
-        let mut submissions = HashMap::new();
-        for row in rows {
-            // A task's kind decides whose answer counts; an answer under the other kind of owner
-            // (left from an earlier course version where the task had another kind) is ignored.
-            let is_group_answer = row.owner_key.starts_with("g:");
-            let matches_kind = course
-                .module(&row.module_slug)
-                .ok()
-                .and_then(|m| m.task(&row.task_slug))
-                .is_some_and(|task| (task.kind == TaskKind::Group) == is_group_answer);
-            if matches_kind {
-                submissions.insert((row.module_slug.clone(), row.task_slug.clone()), row);
-            }
-        }
-        let assessments = store::self_assessment::for_person(db, course.context_id, user_id)
-            .await?
-            .into_iter()
-            .map(|row| (row.round.clone(), row))
-            .collect();
-        Ok(Self {
-            submissions,
-            assessments,
-        })
-    }
-
-    /// The self-assessment of a round, draft or submitted.
-    pub fn assessment(
-        &self,
-        round: crate::course::AssessmentRound,
-    ) -> Option<&entity::self_assessment::Model> {
-        self.assessments.get(round.name())
-    }
-
-    /// Whether the round is submitted.
-    pub fn assessment_submitted(&self, round: crate::course::AssessmentRound) -> bool {
-        self.assessment(round)
-            .is_some_and(|row| row.submitted_at.is_some())
-    }
-
-    /// The submission of a task.
-    pub fn submission(&self, module: &str, task: &str) -> Option<&submission::Model> {
-        self.submissions.get(&(module.to_owned(), task.to_owned()))
-    }
-
-    /// The status of a task.
-    pub fn status(&self, module: &str, task: &str) -> Option<SubmissionStatus> {
-        self.submission(module, task)
-            .and_then(|row| SubmissionStatus::parse(&row.status))
-    }
-
-    /// The status of a module.
-    pub fn module_status(&self, module: &Module) -> ModuleStatus {
-        let tasks = module
-            .tasks()
-            .filter_map(|task| {
-                self.status(&module.slug, &task.slug)
-                    .map(|s| (task.slug.as_str(), s))
-            })
-            .collect();
-        completion::module_status(module, &tasks)
-    }
-
-    /// Progress in the completion rules' terms.
-    pub fn progress<'a>(&self, course: &'a CoursePackage) -> Progress<'a> {
-        let mut progress = Progress::default();
-        for module in &course.modules {
-            let tasks = module
-                .tasks()
-                .filter_map(|task| {
-                    self.status(&module.slug, &task.slug)
-                        .map(|s| (task.slug.as_str(), s))
-                })
-                .collect();
-            progress.modules.insert(module.slug.as_str(), tasks);
-        }
-        progress.baseline_submitted =
-            self.assessment_submitted(crate::course::AssessmentRound::Baseline);
-        progress.final_submitted = self.assessment_submitted(crate::course::AssessmentRound::Final);
-        progress
     }
 }
 
@@ -437,6 +125,8 @@ pub struct SaveRequest<'a> {
     pub action: SaveAction,
     /// Length limits.
     pub limits: AnswerLimits,
+    /// When (Unix ms, from the application's clock).
+    pub now_ms: i64,
 }
 
 /// Saves (and, when asked and acceptable, submits) the answers to a task. Whatever happens, the
@@ -454,6 +144,7 @@ pub async fn save_answers(
         base_version,
         action,
         limits,
+        now_ms,
     } = request;
     answers.resize(task.prompts.len(), String::new());
     answers.truncate(task.prompts.len());
@@ -507,7 +198,7 @@ pub async fn save_answers(
             status: status.as_str(),
             base_version,
             author_id: session.uid,
-            now: crate::lti::now_unix(),
+            now: now_ms.div_euclid(1000),
             submitting,
         },
     )
@@ -516,13 +207,7 @@ pub async fn save_answers(
     if let Saved::Stored(row) = &stored
         && (current.is_none() || current_status != Some(status))
     {
-        crate::learning::records::progress_changed(
-            db,
-            course,
-            &row.owner_key,
-            crate::grades::now_ms(),
-        )
-        .await?;
+        crate::learning::records::progress_changed(db, course, &row.owner_key, now_ms).await?;
     }
     txn.commit().await?;
     Ok(match stored {

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    completion::{self, ModuleStatus},
-    participant::{ContextCourse, Standing},
-};
+use super::{context::ContextCourse, standing::Standing};
 use crate::{
-    course::AssessmentRound,
+    course::{
+        AssessmentRound,
+        completion::{self, ModuleStatus},
+    },
     i18n::time::iso8601_utc_ms,
     store::{
         self,
@@ -98,7 +98,8 @@ pub async fn progress_changed(
             scores.extend(
                 crate::grades::outbox::scores_for(
                     db,
-                    course,
+                    course.context_id,
+                    &course.package,
                     &cohort.deployment,
                     user_id,
                     &sub,

@@ -5,11 +5,14 @@ use std::collections::HashMap;
 use entity::{lti_user, submission};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::{
-    completion::{self, ModuleStatus, SubmissionStatus, TaskStatuses},
-    participant::ContextCourse,
+use super::context::{ContextCourse, CourseCache, CourseError};
+use crate::{
+    course::{
+        TaskKind,
+        completion::{self, ModuleStatus, SubmissionStatus, TaskStatuses},
+    },
+    store,
 };
-use crate::{course::TaskKind, store};
 
 /// One participant's row of the dashboard.
 pub struct ParticipantRow {
@@ -80,6 +83,7 @@ pub async fn set_occasion(
     module: &str,
     starts_at: i64,
     place: &str,
+    now_ms: i64,
 ) -> Result<(), DbErr> {
     store::review::set_occasion(
         db,
@@ -87,7 +91,7 @@ pub async fn set_occasion(
         module,
         starts_at,
         place,
-        crate::lti::now_unix(),
+        now_ms.div_euclid(1000),
     )
     .await?;
     Ok(())
@@ -98,8 +102,9 @@ pub async fn create_group(
     db: &DatabaseConnection,
     course: &ContextCourse,
     name: &str,
+    now_ms: i64,
 ) -> Result<(), DbErr> {
-    store::group::create(db, course.context_id, name, crate::lti::now_unix()).await?;
+    store::group::create(db, course.context_id, name, now_ms.div_euclid(1000)).await?;
     Ok(())
 }
 
@@ -257,19 +262,14 @@ pub async fn decide(
     db: &DatabaseConnection,
     course: &ContextCourse,
     decision: store::review::Decision<'_>,
+    now_ms: i64,
 ) -> Result<Option<submission::Model>, DbErr> {
     let txn = crate::store::begin_write(db).await?;
     let Some(row) = store::review::decide(&txn, decision).await? else {
         txn.rollback().await?;
         return Ok(None);
     };
-    crate::learning::records::progress_changed(
-        &txn,
-        course,
-        &row.owner_key,
-        crate::grades::now_ms(),
-    )
-    .await?;
+    crate::learning::records::progress_changed(&txn, course, &row.owner_key, now_ms).await?;
     txn.commit().await?;
     Ok(Some(row))
 }
@@ -294,6 +294,7 @@ pub async fn place_member(
     course: &ContextCourse,
     user_id: i64,
     group_id: Option<i64>,
+    now_ms: i64,
 ) -> Result<(), PlaceError> {
     let participants = store::review::participants(db, course.context_id).await?;
     if !participants.iter().any(|(_, p)| p.id == user_id) {
@@ -311,16 +312,11 @@ pub async fn place_member(
         course.context_id,
         user_id,
         group_id,
-        crate::lti::now_unix(),
+        now_ms.div_euclid(1000),
     )
     .await?;
-    crate::learning::records::progress_changed(
-        &txn,
-        course,
-        &format!("u:{user_id}"),
-        crate::grades::now_ms(),
-    )
-    .await?;
+    crate::learning::records::progress_changed(&txn, course, &format!("u:{user_id}"), now_ms)
+        .await?;
     Ok(txn.commit().await?)
 }
 
@@ -352,4 +348,40 @@ pub async fn occasions(
     context_id: i64,
 ) -> Result<std::collections::HashMap<String, entity::workshop_occasion::Model>, DbErr> {
     store::review::occasions(db, context_id).await
+}
+
+/// Moves an LMS course to `version_id` when that is a version of the course it runs, and queues
+/// the scores the move changes (another version may have other required modules), in one
+/// transaction; `false` (and nothing changed) when it is not a version of that course.
+pub async fn move_to_version(
+    db: &DatabaseConnection,
+    courses: &CourseCache,
+    course: &ContextCourse,
+    version_id: i64,
+    now_ms: i64,
+) -> Result<bool, CourseError> {
+    let versions = store::course::versions_of(db, &course.package.slug).await?;
+    if !versions.iter().any(|v| v.id == version_id) {
+        return Ok(false);
+    }
+    let moved = ContextCourse {
+        context_id: course.context_id,
+        version_id,
+        package: courses.package(db, version_id).await?,
+    };
+    let txn = crate::store::begin_write(db).await?;
+    store::course::repin_context(&txn, moved.context_id, version_id, now_ms.div_euclid(1000))
+        .await?;
+    for (membership, _) in store::review::participants(&txn, moved.context_id).await? {
+        super::records::progress_changed(
+            &txn,
+            &moved,
+            &format!("u:{}", membership.user_id),
+            now_ms,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    courses.forget_pin(moved.context_id);
+    Ok(true)
 }

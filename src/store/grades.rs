@@ -3,6 +3,7 @@
 //! every claim is a lease: a worker that stops never holds a row longer than the lease.
 use std::collections::HashMap;
 
+use super::lease;
 use entity::{
     context, deployment, group_member, line_item, lti_user, membership, resource_link, score_outbox,
 };
@@ -10,13 +11,13 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
-    sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query},
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 
 /// States of an outbox row.
 pub mod state {
     /// Waiting to be posted (or to be posted again).
-    pub const PENDING: &str = "pending";
+    pub const PENDING: &str = super::super::lease::PENDING;
     /// The platform accepted it.
     pub const SENT: &str = "sent";
     /// The platform refused it for good (the person cannot be graded there).
@@ -262,79 +263,7 @@ pub async fn claim(
     lease_until_ms: i64,
     limit: u64,
 ) -> Result<Vec<score_outbox::Model>, DbErr> {
-    let due = Alias::new("due");
-    let busy = Alias::new("busy");
-    let in_flight = Query::select()
-        .expr(Expr::val(1))
-        .from_as(score_outbox::Entity, busy.clone())
-        .and_where(
-            Expr::col((busy.clone(), score_outbox::Column::ContextId))
-                .equals((due.clone(), score_outbox::Column::ContextId)),
-        )
-        .and_where(
-            Expr::col((busy.clone(), score_outbox::Column::UserId))
-                .equals((due.clone(), score_outbox::Column::UserId)),
-        )
-        .and_where(
-            Expr::col((busy.clone(), score_outbox::Column::ResourceId))
-                .equals((due.clone(), score_outbox::Column::ResourceId)),
-        )
-        .and_where(Expr::col((busy.clone(), score_outbox::Column::State)).eq(state::PENDING))
-        .and_where(Expr::col((busy, score_outbox::Column::ClaimedUntilMs)).gte(now_ms))
-        .to_owned();
-    let candidates = Query::select()
-        .column((due.clone(), score_outbox::Column::Id))
-        .from_as(score_outbox::Entity, due.clone())
-        .and_where(Expr::col((due.clone(), score_outbox::Column::State)).eq(state::PENDING))
-        .and_where(Expr::col((due.clone(), score_outbox::Column::NextAttemptAtMs)).lte(now_ms))
-        .cond_where(
-            Condition::any()
-                .add(Expr::col((due.clone(), score_outbox::Column::ClaimedUntilMs)).is_null())
-                .add(Expr::col((due.clone(), score_outbox::Column::ClaimedUntilMs)).lt(now_ms)),
-        )
-        .and_where(Expr::exists(in_flight).not())
-        .order_by(
-            (due.clone(), score_outbox::Column::NextAttemptAtMs),
-            sea_orm::Order::Asc,
-        )
-        .order_by((due, score_outbox::Column::Id), sea_orm::Order::Asc)
-        .limit(limit)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .to_owned();
-    score_outbox::Entity::update_many()
-        .col_expr(score_outbox::Column::ClaimedBy, Expr::value(worker))
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(lease_until_ms),
-        )
-        .filter(score_outbox::Column::Id.in_subquery(candidates))
-        .exec_with_returning(db)
-        .await
-}
-
-/// `update` with the claim given back.
-fn release_claim(
-    update: sea_orm::UpdateMany<score_outbox::Entity>,
-) -> sea_orm::UpdateMany<score_outbox::Entity> {
-    update
-        .col_expr(
-            score_outbox::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
-}
-
-/// An update of the rows `worker` holds that gives the claim back and counts the attempt.
-fn settle(worker: &str) -> sea_orm::UpdateMany<score_outbox::Entity> {
-    release_claim(score_outbox::Entity::update_many())
-        .col_expr(
-            score_outbox::Column::Attempts,
-            Expr::col(score_outbox::Column::Attempts).add(1),
-        )
-        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+    lease::claim::<score_outbox::Entity>(db, worker, now_ms, lease_until_ms, limit).await
 }
 
 /// Marks rows the platform accepted.
@@ -347,7 +276,7 @@ pub async fn mark_sent(
     if ids.is_empty() {
         return Ok(());
     }
-    settle(worker)
+    lease::settle::<score_outbox::Entity>(worker)
         .col_expr(score_outbox::Column::State, Expr::value(state::SENT))
         .col_expr(score_outbox::Column::SentAtMs, Expr::value(now_ms))
         .col_expr(
@@ -367,7 +296,7 @@ pub async fn mark_not_gradable(
     id: i64,
     error: &str,
 ) -> Result<(), DbErr> {
-    settle(worker)
+    lease::settle::<score_outbox::Entity>(worker)
         .col_expr(
             score_outbox::Column::State,
             Expr::value(state::NOT_GRADABLE),
@@ -422,7 +351,7 @@ pub async fn postpone(
     id: i64,
     next_attempt_at_ms: i64,
 ) -> Result<(), DbErr> {
-    release_claim(score_outbox::Entity::update_many())
+    lease::release_claim(score_outbox::Entity::update_many())
         .col_expr(
             score_outbox::Column::NextAttemptAtMs,
             Expr::value(next_attempt_at_ms),
@@ -454,14 +383,14 @@ pub async fn retry_later(
         )
         .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
         .to_owned();
-    release_claim(score_outbox::Entity::update_many())
+    lease::release_claim(score_outbox::Entity::update_many())
         .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
         .filter(score_outbox::Column::Id.eq(id))
         .filter(score_outbox::Column::ClaimedBy.eq(worker))
         .filter(Expr::exists(newer_pending))
         .exec(db)
         .await?;
-    settle(worker)
+    lease::settle::<score_outbox::Entity>(worker)
         .col_expr(
             score_outbox::Column::NextAttemptAtMs,
             Expr::value(next_attempt_at_ms),
@@ -480,26 +409,12 @@ pub async fn renew(
     worker: &str,
     lease_until_ms: i64,
 ) -> Result<u64, DbErr> {
-    Ok(score_outbox::Entity::update_many()
-        .col_expr(
-            score_outbox::Column::ClaimedUntilMs,
-            Expr::value(lease_until_ms),
-        )
-        .filter(score_outbox::Column::ClaimedBy.eq(worker))
-        .filter(score_outbox::Column::State.eq(state::PENDING))
-        .exec(db)
-        .await?
-        .rows_affected)
+    lease::renew::<score_outbox::Entity>(db, worker, lease_until_ms).await
 }
 
 /// Gives back every row a worker still holds (graceful shutdown).
 pub async fn release(db: &impl ConnectionTrait, worker: &str) -> Result<u64, DbErr> {
-    Ok(release_claim(score_outbox::Entity::update_many())
-        .filter(score_outbox::Column::ClaimedBy.eq(worker))
-        .filter(score_outbox::Column::State.eq(state::PENDING))
-        .exec(db)
-        .await?
-        .rows_affected)
+    lease::release::<score_outbox::Entity>(db, worker).await
 }
 
 /// Rows in a state (all when `None`) of some contexts (all when `None`), newest first.

@@ -16,6 +16,7 @@ pub mod grades;
 pub mod group;
 pub mod invitations;
 pub mod launch_record;
+pub mod lease;
 pub mod organisations;
 pub mod people;
 pub mod platform;

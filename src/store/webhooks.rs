@@ -1,17 +1,16 @@
 //! The webhook outbox: completion events written in the transaction of the change, claimed by the
 //! worker under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), like the score outbox.
+use super::lease;
 use entity::webhook_delivery;
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-    sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 
 /// States of a delivery.
 pub mod state {
     /// Waiting to be delivered (or delivered again).
-    pub const PENDING: &str = "pending";
+    pub const PENDING: &str = super::super::lease::PENDING;
     /// The receiver answered 2xx.
     pub const SENT: &str = "sent";
     /// Given up after the last attempt; an administrator can retry it.
@@ -51,85 +50,15 @@ pub async fn claim(
     lease_until_ms: i64,
     limit: u64,
 ) -> Result<Vec<webhook_delivery::Model>, DbErr> {
-    use sea_orm::sea_query::Alias;
-    let due = Alias::new("due");
-    let busy = Alias::new("busy");
-    let in_flight = Query::select()
-        .expr(Expr::val(1))
-        .from_as(webhook_delivery::Entity, busy.clone())
-        .and_where(
-            Expr::col((busy.clone(), webhook_delivery::Column::Organisation))
-                .equals((due.clone(), webhook_delivery::Column::Organisation)),
-        )
-        .and_where(Expr::col((busy.clone(), webhook_delivery::Column::State)).eq(state::PENDING))
-        .and_where(Expr::col((busy, webhook_delivery::Column::ClaimedUntilMs)).gte(now_ms))
-        .to_owned();
-    // An earlier event still waiting for its retry holds back the later ones of its organisation.
-    let earlier = Alias::new("earlier");
-    let earlier_waiting = Query::select()
-        .expr(Expr::val(1))
-        .from_as(webhook_delivery::Entity, earlier.clone())
-        .and_where(
-            Expr::col((earlier.clone(), webhook_delivery::Column::Organisation))
-                .equals((due.clone(), webhook_delivery::Column::Organisation)),
-        )
-        .and_where(
-            Expr::col((earlier.clone(), webhook_delivery::Column::Id))
-                .lt(Expr::col((due.clone(), webhook_delivery::Column::Id))),
-        )
-        .and_where(Expr::col((earlier.clone(), webhook_delivery::Column::State)).eq(state::PENDING))
-        .and_where(Expr::col((earlier, webhook_delivery::Column::NextAttemptAtMs)).gt(now_ms))
-        .to_owned();
-    let candidates = Query::select()
-        .column((due.clone(), webhook_delivery::Column::Id))
-        .from_as(webhook_delivery::Entity, due.clone())
-        .and_where(Expr::col((due.clone(), webhook_delivery::Column::State)).eq(state::PENDING))
-        .and_where(Expr::col((due.clone(), webhook_delivery::Column::NextAttemptAtMs)).lte(now_ms))
-        .cond_where(
-            Condition::any()
-                .add(Expr::col((due.clone(), webhook_delivery::Column::ClaimedUntilMs)).is_null())
-                .add(Expr::col((due.clone(), webhook_delivery::Column::ClaimedUntilMs)).lt(now_ms)),
-        )
-        .and_where(Expr::exists(in_flight).not())
-        .and_where(Expr::exists(earlier_waiting).not())
-        .order_by(
-            (due.clone(), webhook_delivery::Column::NextAttemptAtMs),
-            sea_orm::Order::Asc,
-        )
-        .order_by((due, webhook_delivery::Column::Id), sea_orm::Order::Asc)
-        .limit(limit)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .to_owned();
-    let mut claimed = webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::ClaimedBy, Expr::value(worker))
-        .col_expr(
-            webhook_delivery::Column::ClaimedUntilMs,
-            Expr::value(lease_until_ms),
-        )
-        .filter(webhook_delivery::Column::Id.in_subquery(candidates))
-        .exec_with_returning(db)
-        .await?;
+    let mut claimed =
+        lease::claim::<webhook_delivery::Entity>(db, worker, now_ms, lease_until_ms, limit).await?;
     claimed.sort_by_key(|row| row.id);
     Ok(claimed)
 }
 
 /// An update of one row `worker` holds that gives the claim back and counts the attempt.
 fn settle(worker: &str, id: i64) -> sea_orm::UpdateMany<webhook_delivery::Entity> {
-    webhook_delivery::Entity::update_many()
-        .col_expr(
-            webhook_delivery::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            webhook_delivery::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(
-            webhook_delivery::Column::Attempts,
-            Expr::col(webhook_delivery::Column::Attempts).add(1),
-        )
-        .filter(webhook_delivery::Column::Id.eq(id))
-        .filter(webhook_delivery::Column::ClaimedBy.eq(worker))
+    lease::settle::<webhook_delivery::Entity>(worker).filter(webhook_delivery::Column::Id.eq(id))
 }
 
 /// The receiver took it.
@@ -170,15 +99,7 @@ pub async fn retry_later(
 
 /// Gives back one claimed delivery untouched (its organisation's earlier event failed).
 pub async fn release_one(db: &impl ConnectionTrait, worker: &str, id: i64) -> Result<(), DbErr> {
-    webhook_delivery::Entity::update_many()
-        .col_expr(
-            webhook_delivery::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            webhook_delivery::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
+    lease::release_claim(webhook_delivery::Entity::update_many())
         .filter(webhook_delivery::Column::Id.eq(id))
         .filter(webhook_delivery::Column::ClaimedBy.eq(worker))
         .exec(db)
@@ -188,20 +109,7 @@ pub async fn release_one(db: &impl ConnectionTrait, worker: &str, id: i64) -> Re
 
 /// Gives back every delivery a worker still holds.
 pub async fn release(db: &impl ConnectionTrait, worker: &str) -> Result<u64, DbErr> {
-    Ok(webhook_delivery::Entity::update_many()
-        .col_expr(
-            webhook_delivery::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            webhook_delivery::Column::ClaimedUntilMs,
-            Expr::value(Option::<i64>::None),
-        )
-        .filter(webhook_delivery::Column::ClaimedBy.eq(worker))
-        .filter(webhook_delivery::Column::State.eq(state::PENDING))
-        .exec(db)
-        .await?
-        .rows_affected)
+    lease::release::<webhook_delivery::Entity>(db, worker).await
 }
 
 /// Deliveries of an organisation (all when `None`) in a state, newest first.

@@ -111,7 +111,7 @@ async fn figures(
     session: &Session,
 ) -> Result<
     (
-        crate::learning::participant::ContextCourse,
+        crate::learning::context::ContextCourse,
         Vec<(AssessmentRound, RoundFigures)>,
     ),
     AppError,

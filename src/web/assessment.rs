@@ -15,7 +15,8 @@ use crate::{
     i18n::Lang,
     learning::{
         assessment::{self, Ratings},
-        participant::{CourseError, Standing},
+        context::CourseError,
+        standing::Standing,
     },
     state::AppState,
 };
@@ -317,7 +318,7 @@ pub async fn save_assessment(
         round,
         json,
         submit && missing.is_empty(),
-        crate::lti::now_unix(),
+        app.clock.now_ms(),
     )
     .await
     .in_lang(lang)?;

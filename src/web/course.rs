@@ -11,14 +11,16 @@ use axum::{
 
 use super::launched::{Launched, PageQuery, course_error, page_url, welcome};
 use crate::{
-    course::{Block, Module, ReflectionTask},
+    course::{
+        Block, Module, ReflectionTask,
+        completion::{self, ModuleStatus, SubmissionStatus},
+    },
     error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::{
-        completion::{self, ModuleStatus, SubmissionStatus},
-        participant::{
-            self, AnswerLimits, ContextCourse, FieldProblem, SaveAction, SaveOutcome, Standing,
-        },
+        context::{ContextCourse, CourseError},
+        participant::{self, AnswerLimits, FieldProblem, SaveAction, SaveOutcome},
+        standing::Standing,
     },
     lti::claims::ToolRole,
     session::Session,
@@ -522,7 +524,7 @@ async fn save(
     let module = course.module(module_slug).in_lang(lang)?;
     let task = module.task(task_slug).ok_or_else(|| {
         course_error(
-            participant::CourseError::NoTask(task_slug.chars().take(64).collect()),
+            CourseError::NoTask(task_slug.chars().take(64).collect()),
             lang,
         )
     })?;
@@ -539,6 +541,7 @@ async fn save(
             limits: AnswerLimits {
                 max_chars: app.config.max_answer_chars,
             },
+            now_ms: app.clock.now_ms(),
         },
     )
     .await

@@ -4,7 +4,7 @@
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
-use crate::{error::AppError, i18n::Lang, learning::participant, session::Session, state::App};
+use crate::{error::AppError, i18n::Lang, learning::context, session::Session, state::App};
 
 /// The query every page carries.
 #[derive(Debug, Default, Deserialize)]
@@ -66,7 +66,7 @@ pub(crate) fn page_url(app: &App, path: &str, token: &str) -> String {
     url.to_string()
 }
 
-pub(crate) fn course_error(err: participant::CourseError, lang: Lang) -> AppError {
+pub(crate) fn course_error(err: context::CourseError, lang: Lang) -> AppError {
     AppError::Course { error: err, lang }
 }
 

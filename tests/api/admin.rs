@@ -476,6 +476,7 @@ async fn incremental_sync_neither_skips_nor_repeats_while_records_change(backend
     let mut writers = Vec::new();
     for (w, chunk) in people.chunks(2).enumerate() {
         let db = app.db.clone();
+        let clock = app.clock.clone();
         let chunk = chunk.to_vec();
         let stop = stop.clone();
         writers.push(tokio::spawn(async move {
@@ -492,7 +493,7 @@ async fn incremental_sync_neither_skips_nor_repeats_while_records_change(backend
                         user_id,
                         organisation: Some(UMEA),
                         record: &record,
-                        now_ms: coursebridge::grades::now_ms(),
+                        now_ms: clock.now_ms(),
                     },
                 )
                 .await
@@ -584,7 +585,7 @@ async fn incremental_sync_neither_skips_nor_repeats_while_records_change(backend
 
 async fn completion_records_follow_progress_and_download_as_csv(backend: Backend) {
     let app = spawn_app(backend).await;
-    let before = coursebridge::i18n::time::iso8601_utc_ms(coursebridge::grades::now_ms() - 1000);
+    let before = coursebridge::i18n::time::iso8601_utc_ms(app.clock.now_ms() - 1000);
     let (cohort, person) = umea_with_progress(&app, "record-1").await;
     let reader = token(&app, Scope::CompletionsRead, Some(UMEA), 3600).await;
 
@@ -823,11 +824,11 @@ async fn webhooks_deliver_signed_events_in_order_and_retry_after_failure(backend
         assert!((lti::now_unix() - timestamp).abs() < 60);
         assert_eq!(
             signature,
-            &coursebridge::grades::webhooks::signature(&secret, timestamp, body)
+            &coursebridge::worker::webhooks::signature(&secret, timestamp, body)
         );
         assert_ne!(
             signature,
-            &coursebridge::grades::webhooks::signature("whsec_other", timestamp, body)
+            &coursebridge::worker::webhooks::signature("whsec_other", timestamp, body)
         );
         let event: Value = serde_json::from_str(body).unwrap();
         assert_eq!(event["type"], "completion.changed");

@@ -1,17 +1,11 @@
 //! The rules of docs/ARCHITECTURE.md, read off the source: which modules name which. Adapters
 //! (`web/`, `cli/`) never name `store::`; `lti/` never names axum or sea-orm; and no import cycle
-//! between modules comes back. The cycles still open are listed here, so that a new one fails and
-//! a broken one asks for the list to shrink.
+//! between modules comes back, at the top level (`admin` ↔ `grades`) or inside one
+//! (`learning::participant` ↔ `learning::records`).
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
 };
-
-/// Cycles not broken yet (see docs/DECISIONS.md, "One use-case layer").
-const OPEN_CYCLES: &[&[&str]] = &[
-    &["admin", "admission", "grades", "learning", "state"],
-    &["learning::participant", "learning::records"],
-];
 
 fn source_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -268,17 +262,7 @@ fn no_import_cycle_comes_back() {
         }
         found.extend(cycles(&edges));
     }
-    let open: BTreeSet<Vec<String>> = OPEN_CYCLES
-        .iter()
-        .map(|cycle| cycle.iter().map(|m| (*m).to_owned()).collect())
-        .collect();
-    let new: Vec<_> = found.difference(&open).collect();
-    assert!(new.is_empty(), "import cycles: {new:?}");
-    let broken: Vec<_> = open.difference(&found).collect();
-    assert!(
-        broken.is_empty(),
-        "these cycles are broken now; take them off OPEN_CYCLES: {broken:?}"
-    );
+    assert!(found.is_empty(), "import cycles: {found:?}");
 }
 
 #[test]

@@ -5,9 +5,9 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use coursebridge::{
     devplatform::{ClaimEdit, LaunchSpec},
-    grades::worker::{Worker, WorkerSettings},
     lti::{self, claims},
     store::{self, grades::NewScore},
+    worker::{Worker, WorkerSettings},
 };
 use entity::{context, lti_user, score_outbox};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -547,7 +547,7 @@ async fn queue_scores(app: &TestApp, count: usize) -> (i64, Vec<String>) {
         .all(&app.db)
         .await
         .unwrap();
-    let now_ms = coursebridge::grades::now_ms();
+    let now_ms = app.clock.now_ms();
     store::grades::enqueue(
         &app.db,
         users
@@ -575,6 +575,7 @@ fn worker_for(app: &TestApp, batch: u64) -> Arc<Worker> {
         app.db.clone(),
         coursebridge::outbound::Outbound::new(Duration::from_secs(10), true).unwrap(),
         Arc::default(),
+        app.clock.clone(),
         WorkerSettings {
             batch,
             concurrency: 8,
@@ -599,7 +600,7 @@ async fn pending_scores_for_one_person_and_line_item_collapse_into_the_latest(ba
         .await
         .unwrap()
         .unwrap();
-    let now_ms = coursebridge::grades::now_ms();
+    let now_ms = app.clock.now_ms();
     for (step, given) in [0.0, 1.0, 2.0].into_iter().enumerate() {
         store::grades::enqueue(
             &app.db,

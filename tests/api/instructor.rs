@@ -650,19 +650,32 @@ async fn placing_a_member_of_another_course_is_refused_by_the_use_case(backend: 
         .unwrap()
         .unwrap();
     let version = store::course::latest(&app.db).await.unwrap().unwrap();
-    let course = coursebridge::learning::participant::ContextCourse {
+    let course = coursebridge::learning::context::ContextCourse {
         context_id: here.id,
         version_id: version.id,
         package: std::sync::Arc::new(serde_json::from_str(&version.package).unwrap()),
     };
 
-    let foreign_person = place_member(&app.db, &course, person("place-there"), None).await;
+    let foreign_person = place_member(
+        &app.db,
+        &course,
+        person("place-there"),
+        None,
+        app.clock.now_ms(),
+    )
+    .await;
     assert!(
         matches!(foreign_person, Err(PlaceError::NotInCourse)),
         "{foreign_person:?}"
     );
-    let foreign_group =
-        place_member(&app.db, &course, person("place-here"), Some(their_group.id)).await;
+    let foreign_group = place_member(
+        &app.db,
+        &course,
+        person("place-here"),
+        Some(their_group.id),
+        app.clock.now_ms(),
+    )
+    .await;
     assert!(
         matches!(foreign_group, Err(PlaceError::NotInCourse)),
         "{foreign_group:?}"
@@ -673,9 +686,15 @@ async fn placing_a_member_of_another_course_is_refused_by_the_use_case(backend: 
         .unwrap();
     assert!(members.is_empty(), "{members:?}");
     // One of this course's own is placed.
-    place_member(&app.db, &course, person("place-here"), None)
-        .await
-        .unwrap();
+    place_member(
+        &app.db,
+        &course,
+        person("place-here"),
+        None,
+        app.clock.now_ms(),
+    )
+    .await
+    .unwrap();
 }
 
 async fn instructors_make_groups_and_moved_members_answer_with_their_new_group(backend: Backend) {

@@ -44,9 +44,16 @@ pub async fn set_occasion(
     if place.is_empty() {
         return Err(bad("place or meeting link is required"));
     }
-    review::set_occasion(&app.db, &course, &module, starts_at, &place)
-        .await
-        .in_lang(lang)?;
+    review::set_occasion(
+        &app.db,
+        &course,
+        &module,
+        starts_at,
+        &place,
+        app.clock.now_ms(),
+    )
+    .await
+    .in_lang(lang)?;
     app.occasions.remove(&course.context_id);
     Ok(back_to_dashboard(&app, &token, "occasion"))
 }
@@ -107,7 +114,7 @@ pub async fn create_group(
         });
     }
     let course = course_of(&app, &session).await?;
-    review::create_group(&app.db, &course, &name)
+    review::create_group(&app.db, &course, &name, app.clock.now_ms())
         .await
         .in_lang(lang)?;
     Ok(back_to_dashboard(&app, &token, "group-created"))
@@ -137,7 +144,7 @@ pub async fn move_member(
         "" => None,
         id => Some(id.parse::<i64>().map_err(|_| AppError::NotFound { lang })?),
     };
-    crate::learning::review::place_member(&app.db, &course, person, group)
+    crate::learning::review::place_member(&app.db, &course, person, group, app.clock.now_ms())
         .await
         .map_err(|err| match err {
             crate::learning::review::PlaceError::NotInCourse => AppError::NotFound { lang },
@@ -169,9 +176,7 @@ pub async fn move_version(
     let form = form_or_400(form, lang)?;
     let course = course_of(&app, &session).await?;
     let target = form.version.unwrap_or(-1);
-    let moved = app
-        .courses
-        .move_to_version(&app.db, &course, target)
+    let moved = review::move_to_version(&app.db, &app.courses, &course, target, app.clock.now_ms())
         .await
         .in_lang(lang)?;
     if !moved {

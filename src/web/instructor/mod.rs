@@ -21,11 +21,12 @@ use serde::Deserialize;
 
 use super::launched::{page_url, require_session};
 use crate::{
+    course::completion::{ModuleStatus, SubmissionStatus},
     error::{AppError, InLang, form_or_400, render},
     i18n::{Lang, format_date, format_time},
     learning::{
-        completion::{ModuleStatus, SubmissionStatus},
-        participant::{self, ContextCourse},
+        context::ContextCourse,
+        participant,
         review::{self, Decision},
     },
     lti::claims::ToolRole,

@@ -196,8 +196,9 @@ pub async fn review_submission(
             to_status: decision.status().as_str(),
             feedback: Some(feedback).filter(|f| !f.is_empty()),
             actor_id: session.uid,
-            now: crate::lti::now_unix(),
+            now: app.clock.now_unix(),
         },
+        app.clock.now_ms(),
     )
     .await
     .in_lang(lang)?;

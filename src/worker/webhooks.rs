@@ -1,11 +1,12 @@
-//! Delivering completion events to organisations' webhooks, by the same worker and with the same
-//! leases and backoff as scores. Each body is signed: `Coursebridge-Signature: t=<unix>,v1=<hex>`,
+//! Delivering completion events to organisations' webhooks, with the same leases and backoff as
+//! scores. Each body is signed: `Coursebridge-Signature: t=<unix>,v1=<hex>`,
 //! where `<hex>` is HMAC-SHA256 over `<unix>.<body>` with the organisation's webhook secret, so a
 //! receiver can check both origin and freshness.
 use std::time::Duration;
 
 use sea_orm::DbErr;
 
+use super::Worker;
 use crate::store::{self, webhooks};
 
 /// Attempts before a delivery is given up (an administrator can retry it).
@@ -30,22 +31,21 @@ pub struct Delivered {
     pub retried: usize,
 }
 
-/// Claims due events for the worker `claimant` and posts them, one organisation's events in
-/// order; a failed one waits `backoff(attempts so far)`.
-pub async fn deliver_once(
-    claimant: &str,
-    backoff: &(dyn Fn(i32) -> std::time::Duration + Sync),
-    db: &sea_orm::DatabaseConnection,
-    http: &crate::outbound::Outbound,
+/// Claims due events for `worker` and posts them, one organisation's events in order; a failed
+/// one waits the worker's backoff for its attempts so far.
+pub(super) async fn deliver_once(
+    worker: &Worker,
     now_ms: i64,
     lease_until_ms: i64,
-    batch: u64,
 ) -> Result<Delivered, DbErr> {
-    let rows = webhooks::claim(db, claimant, now_ms, lease_until_ms, batch).await?;
+    let db = &worker.db;
+    let claimant = worker.id.as_str();
+    let rows = webhooks::claim(db, claimant, now_ms, lease_until_ms, worker.settings.batch).await?;
     let mut delivered = Delivered {
         claimed: rows.len(),
         ..Delivered::default()
     };
+    let _renewal = worker.renewing::<entity::webhook_delivery::Entity>();
     // An organisation whose delivery failed in this pass gets no later event in this pass.
     let mut stalled = std::collections::HashSet::new();
     for row in rows {
@@ -57,24 +57,26 @@ pub async fn deliver_once(
         let target = organisation.and_then(|org| org.webhook_url.zip(org.webhook_secret));
         let outcome = match target {
             None => Err("the organisation has no webhook any more".to_owned()),
-            Some((url, secret)) => post(http, &url, &secret, &row).await,
+            Some((url, secret)) => {
+                post(&worker.http, &url, &secret, &row, worker.clock.now_unix()).await
+            }
         };
         match outcome {
             Ok(()) => {
-                webhooks::mark_sent(db, claimant, row.id, super::now_ms()).await?;
+                webhooks::mark_sent(db, claimant, row.id, worker.clock.now_ms()).await?;
                 delivered.sent += 1;
             }
             Err(error) => {
                 stalled.insert(row.organisation.clone());
                 let give_up = row.attempts + 1 >= MAX_ATTEMPTS;
-                let delay = backoff(row.attempts);
+                let delay = worker.backoff(row.attempts);
                 tracing::info!(delivery = row.id, organisation = %row.organisation,
                     attempts = row.attempts + 1, give_up, %error, "webhook not delivered");
                 webhooks::retry_later(
                     db,
                     claimant,
                     row.id,
-                    super::now_ms() + delay.as_millis() as i64,
+                    worker.clock.now_ms() + delay.as_millis() as i64,
                     &error,
                     give_up,
                 )
@@ -91,8 +93,8 @@ async fn post(
     url: &str,
     secret: &str,
     row: &entity::webhook_delivery::Model,
+    timestamp: i64,
 ) -> Result<(), String> {
-    let timestamp = crate::lti::now_unix();
     let response = http
         .post("webhook URL", url)
         .map_err(|err| err.to_string())?

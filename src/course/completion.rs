@@ -1,12 +1,12 @@
 //! The completion rules, in one place (course-domain §2.6): a module is complete when every required
 //! task is approved, or submitted when the task needs no review; the course is complete when every
-//! required module is complete and the required self-assessments are submitted. The grade outbox
-//! reads these rules; nothing else decides completion.
+//! required module is complete and the required self-assessments are submitted. They belong to the
+//! course, below both `learning` and `grades`, which read them; nothing else decides completion.
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::course::{CoursePackage, Module};
+use super::{CoursePackage, Module};
 
 /// Where one submission stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,65 +1,25 @@
-//! The grade worker: claims due scores from the outbox, finds or creates their line items, posts
-//! them with a cached access token, and records what each platform answered. Transient trouble (5xx,
-//! 429, timeouts, refused connections) is retried with exponential backoff and jitter; a permanent
-//! refusal (the person cannot be graded there) is recorded with the platform's words and not retried.
-use std::{
-    collections::HashMap,
-    future::Future,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+//! Score delivery: claims due scores from the outbox, finds or creates their line items, posts
+//! them with a cached access token, and records what each platform answered. Transient trouble
+//! (5xx, 429, timeouts, refused connections) is retried with exponential backoff and jitter; a
+//! permanent refusal (the person cannot be graded there) is recorded with the platform's words
+//! kept out of it and not retried. While a platform fails, one score probes it and the others wait.
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use entity::{platform, score_outbox};
 use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::Value;
 
-use super::score::{COURSE_FRACTION, COURSE_PASS, COURSE_TAG, MODULE_TAG};
+use super::{Drained, Worker, WorkerSettings, backoff, lock};
 use crate::{
+    grades::score::{COURSE_FRACTION, COURSE_PASS, COURSE_TAG, MODULE_TAG},
     lti::{
-        self,
         ags::{self, AgsError, LineItem},
+        clock::Clock,
         keys::SigningKey,
         token::{TokenCache, TokenError},
     },
     store::{self, grades::GradeTarget},
 };
-
-/// How the worker paces itself.
-#[derive(Clone, Debug)]
-pub struct WorkerSettings {
-    /// Rows claimed at once.
-    pub batch: u64,
-    /// Scores posted at the same time.
-    pub concurrency: usize,
-    /// How long a claim holds; a worker that dies releases its rows after this.
-    pub lease: Duration,
-    /// First retry delay; doubles with each attempt.
-    pub retry_base: Duration,
-    /// Longest retry delay.
-    pub retry_max: Duration,
-    /// The longest a failing platform waits for its next probe.
-    pub probe_max: Duration,
-    /// Wait between looks at an empty outbox.
-    pub poll: Duration,
-    /// How often retention rules are applied.
-    pub retention_every: Duration,
-}
-
-impl WorkerSettings {
-    /// From the configuration.
-    pub fn from_config(config: &crate::config::Config) -> Self {
-        Self {
-            batch: config.grade_batch_size.max(1),
-            concurrency: config.grade_concurrency.max(1),
-            lease: Duration::from_secs(config.grade_lease_seconds.max(1)),
-            retry_base: Duration::from_millis(config.grade_retry_base_ms.max(1)),
-            retry_max: Duration::from_secs(3600),
-            probe_max: Duration::from_secs(config.grade_probe_max_seconds.max(1)),
-            poll: Duration::from_millis(config.grade_poll_ms.max(10)),
-            retention_every: Duration::from_secs(config.retention_interval_seconds.max(1)),
-        }
-    }
-}
 
 /// What became of one score.
 #[derive(Debug, Clone)]
@@ -75,7 +35,7 @@ enum Outcome {
 /// Per platform: while it fails, one score probes it at growing intervals (at most the settings'
 /// `probe_max`) and the others wait for the probe instead of each retrying on its own.
 #[derive(Debug, Default)]
-struct Circuits {
+pub(super) struct Circuits {
     open: HashMap<i64, Open>,
 }
 
@@ -99,12 +59,13 @@ impl Circuits {
         platform: i64,
         settings: &WorkerSettings,
         retry_after: Option<Duration>,
+        now_ms: i64,
     ) -> i64 {
         let failures = self.open.get(&platform).map_or(0, |open| open.failures) + 1;
         let delay = retry_after
             .unwrap_or_else(|| backoff(settings, failures - 1))
             .min(settings.probe_max);
-        let probe_at_ms = super::now_ms() + delay.as_millis() as i64;
+        let probe_at_ms = now_ms + delay.as_millis() as i64;
         self.open.insert(
             platform,
             Open {
@@ -137,27 +98,18 @@ impl std::ops::AddAssign for Settled {
     }
 }
 
-/// The delay before attempt `attempts + 1`, doubling from the base up to the maximum, with jitter.
-fn backoff(settings: &WorkerSettings, attempts: i32) -> Duration {
-    let exponent = attempts.clamp(0, 20) as u32;
-    settings
-        .retry_base
-        .saturating_mul(1u32 << exponent)
-        .min(settings.retry_max)
-        .mul_f64(jitter())
-}
-
 /// Records one score's outcome under the worker's claim.
 async fn settle_row(
     db: &DatabaseConnection,
     worker: &str,
     settings: &WorkerSettings,
+    clock: &Clock,
     row: &score_outbox::Model,
     outcome: Outcome,
 ) -> Result<Settled, DbErr> {
     match outcome {
         Outcome::Sent => {
-            store::grades::mark_sent(db, worker, vec![row.id], super::now_ms()).await?;
+            store::grades::mark_sent(db, worker, vec![row.id], clock.now_ms()).await?;
             Ok(Settled {
                 sent: 1,
                 ..Settled::default()
@@ -176,7 +128,7 @@ async fn settle_row(
             let delay = after.unwrap_or_else(|| backoff(settings, row.attempts));
             tracing::info!(outbox = row.id, attempts = row.attempts + 1,
                 retry_in_ms = delay.as_millis() as u64, %error, "score not delivered; will retry");
-            let next = super::now_ms() + delay.as_millis() as i64;
+            let next = clock.now_ms() + delay.as_millis() as i64;
             store::grades::retry_later(db, worker, row.id, next, &error).await?;
             Ok(Settled {
                 retried: 1,
@@ -184,32 +136,6 @@ async fn settle_row(
             })
         }
     }
-}
-
-/// What one pass over the outbox did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Drained {
-    /// Rows claimed.
-    pub claimed: usize,
-    /// Accepted by the platform.
-    pub sent: usize,
-    /// Refused for good.
-    pub not_gradable: usize,
-    /// Put back for later.
-    pub retried: usize,
-    /// Webhook events claimed.
-    pub events: usize,
-}
-
-/// One worker. Several may run against one database (in several processes too).
-pub struct Worker {
-    db: DatabaseConnection,
-    http: crate::outbound::Outbound,
-    tokens: Arc<TokenCache>,
-    settings: WorkerSettings,
-    id: String,
-    circuits: Arc<Mutex<Circuits>>,
-    line_items: Mutex<HashMap<(i64, String), String>>,
 }
 
 /// Everything needed to talk to one context's platform.
@@ -269,43 +195,7 @@ fn tag_of(resource_id: &str) -> &'static str {
     }
 }
 
-/// A random fraction in [0.5, 1): full jitter would sometimes retry at once; half keeps a floor.
-fn jitter() -> f64 {
-    use aws_lc_rs::rand::SecureRandom;
-    let mut byte = [0u8; 2];
-    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut byte);
-    0.5 + f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX) / 2.0
-}
-
 impl Worker {
-    /// A worker with its own name (for claims) on `db`.
-    pub fn new(
-        db: DatabaseConnection,
-        http: crate::outbound::Outbound,
-        tokens: Arc<TokenCache>,
-        settings: WorkerSettings,
-    ) -> Self {
-        Self {
-            db,
-            http,
-            tokens,
-            settings,
-            id: lti::random_token(9),
-            line_items: Mutex::default(),
-            circuits: Arc::default(),
-        }
-    }
-
-    /// The name this worker claims rows under.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The delay before attempt `attempts + 1`, with jitter.
-    pub fn backoff(&self, attempts: i32) -> Duration {
-        backoff(&self.settings, attempts)
-    }
-
     fn cached_line_item(&self, key: &(i64, String)) -> Option<String> {
         match self.line_items.lock() {
             Ok(map) => map.get(key).cloned(),
@@ -320,67 +210,7 @@ impl Worker {
         };
     }
 
-    /// Runs until `shutdown` completes, then gives back whatever it still holds.
-    pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
-        tracing::info!(worker = %self.id, "grade worker started");
-        tokio::pin!(shutdown);
-        let mut retention_due = tokio::time::Instant::now();
-        loop {
-            if tokio::time::Instant::now() >= retention_due {
-                retention_due += self.settings.retention_every;
-                if let Err(err) = crate::admin::retention::run(&self.db, lti::now_unix()).await {
-                    tracing::warn!(worker = %self.id, error = %err, "applying retention rules failed");
-                }
-            }
-            let idle = match self.drain_once().await {
-                Ok(drained) => drained.claimed == 0 && drained.events == 0,
-                Err(err) => {
-                    tracing::warn!(worker = %self.id, error = %err, "grade worker pass failed");
-                    true
-                }
-            };
-            if idle {
-                tokio::select! {
-                    () = &mut shutdown => break,
-                    () = tokio::time::sleep(self.settings.poll) => {}
-                }
-            } else if futures_ready(&mut shutdown).await {
-                break;
-            }
-        }
-        if let Err(err) = store::webhooks::release(&self.db, &self.id).await {
-            tracing::warn!(worker = %self.id, error = %err, "releasing webhook claims failed");
-        }
-        match store::grades::release(&self.db, &self.id).await {
-            Ok(released) => {
-                tracing::info!(worker = %self.id, released, "grade worker stopped")
-            }
-            Err(err) => tracing::warn!(worker = %self.id, error = %err, "releasing claims failed"),
-        }
-    }
-
-    /// One pass: webhook events due, then a batch of scores: claim, post, record the answers.
-    pub async fn drain_once(&self) -> Result<Drained, DbErr> {
-        let now = super::now_ms();
-        let lease_until = now + self.settings.lease.as_millis() as i64;
-        let events = super::webhooks::deliver_once(
-            &self.id,
-            &|attempts| self.backoff(attempts),
-            &self.db,
-            &self.http,
-            now,
-            lease_until,
-            self.settings.batch,
-        )
-        .await?;
-        let drained = self.drain_scores(now, lease_until).await?;
-        Ok(Drained {
-            events: events.claimed,
-            ..drained
-        })
-    }
-
-    async fn drain_scores(&self, now: i64, lease_until: i64) -> Result<Drained, DbErr> {
+    pub(super) async fn drain_scores(&self, now: i64, lease_until: i64) -> Result<Drained, DbErr> {
         let rows =
             store::grades::claim(&self.db, &self.id, now, lease_until, self.settings.batch).await?;
         let mut drained = Drained {
@@ -392,22 +222,9 @@ impl Worker {
         }
         // The claims stay short and are renewed while the batch is worked on: a killed worker's
         // scores are free again within one lease, not after the whole batch's worst case.
-        let renewer = {
-            let db = self.db.clone();
-            let id = self.id.clone();
-            let lease = self.settings.lease;
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(lease / 3).await;
-                    let until = super::now_ms() + lease.as_millis() as i64;
-                    if let Err(err) = store::grades::renew(&db, &id, until).await {
-                        tracing::warn!(worker = %id, error = %err, "renewing score claims failed");
-                    }
-                }
-            })
-        };
+        let renewal = self.renewing::<score_outbox::Entity>();
         let settled = self.post_all(rows).await;
-        renewer.abort();
+        drop(renewal);
         let settled = settled?;
         drained.sent = settled.sent;
         drained.not_gradable = settled.not_gradable;
@@ -418,7 +235,15 @@ impl Worker {
     /// Records one score's outcome, as soon as it is known: a crash then repeats at most the
     /// scores in flight.
     async fn settle(&self, row: &score_outbox::Model, outcome: Outcome) -> Result<Settled, DbErr> {
-        settle_row(&self.db, &self.id, &self.settings, row, outcome).await
+        settle_row(
+            &self.db,
+            &self.id,
+            &self.settings,
+            &self.clock,
+            row,
+            outcome,
+        )
+        .await
     }
 
     async fn routes(
@@ -484,7 +309,7 @@ impl Worker {
         }
         // A platform that stopped answering gets one probe when it is due; its other scores wait
         // for the probe's answer instead of each trying on its own.
-        let now = super::now_ms();
+        let now = self.clock.now_ms();
         let mut posting = Vec::new();
         let mut probing = std::collections::HashSet::new();
         for (row, route, url) in to_post {
@@ -512,14 +337,16 @@ impl Worker {
             let worker = self.id.clone();
             let settings = self.settings.clone();
             let circuits = self.circuits.clone();
+            let clock = self.clock.clone();
             tasks.spawn(async move {
                 let _permit = permit.acquire_owned().await;
                 let platform = route.platform.id;
                 let outcome = match post(&http, &tokens, &route, &key, &url, &row).await {
                     Outcome::RetryLater { after, error } => {
                         // The next try is the platform's next probe, not the row's own backoff.
-                        let probe_at = lock(&circuits).failed(platform, &settings, after);
-                        let wait = (probe_at - super::now_ms()).max(0) as u64;
+                        let now_ms = clock.now_ms();
+                        let probe_at = lock(&circuits).failed(platform, &settings, after, now_ms);
+                        let wait = (probe_at - now_ms).max(0) as u64;
                         Outcome::RetryLater {
                             after: Some(Duration::from_millis(wait)),
                             error,
@@ -529,7 +356,7 @@ impl Worker {
                         if lock(&circuits).answered(platform) {
                             // Back after an outage: everything waiting for it goes out now.
                             let woken =
-                                store::grades::due_now_for_platform(&db, platform, super::now_ms())
+                                store::grades::due_now_for_platform(&db, platform, clock.now_ms())
                                     .await?;
                             tracing::info!(platform, woken, "the gradebook answers again");
                         }
@@ -537,7 +364,7 @@ impl Worker {
                     }
                     other => other,
                 };
-                settle_row(&db, &worker, &settings, &row, outcome).await
+                settle_row(&db, &worker, &settings, &clock, &row, outcome).await
             });
         }
         let mut failed = None;
@@ -595,7 +422,7 @@ impl Worker {
                 row.context_id,
                 &row.resource_id,
                 &url,
-                lti::now_unix(),
+                self.clock.now_unix(),
             )
             .await
             .map_err(db_error)?;
@@ -651,15 +478,6 @@ impl Worker {
     }
 }
 
-/// Whether `shutdown` has completed, without waiting for it.
-async fn futures_ready(shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
-    tokio::select! {
-        biased;
-        () = shutdown.as_mut() => true,
-        () = std::future::ready(()) => false,
-    }
-}
-
 /// Posts one score; a 401 renews the token once.
 async fn post(
     http: &crate::outbound::Outbound,
@@ -691,13 +509,6 @@ async fn post(
     Outcome::RetryLater {
         after: None,
         error: "the platform refused the renewed token".to_owned(),
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
     }
 }
 

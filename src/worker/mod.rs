@@ -1,0 +1,240 @@
+//! The worker: one loop that delivers what the service owes other systems, and keeps the
+//! schedule of what it does by itself. Each pass claims due rows under a short lease that is
+//! renewed while it works on them (`store::lease`, one query for both queues), so several workers
+//! in several processes share the queues and a killed one holds nothing for longer than a lease:
+//! - completion scores to the LMS gradebooks (`scores`);
+//! - completion events to organisations' webhooks (`webhooks`);
+//! - the retention rules, every `retention_every` (`admin::retention`).
+//!
+//! Failed deliveries back off exponentially with jitter. Every time it reads comes from the
+//! application's one clock, so tests move time instead of waiting.
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::{
+    lti::{self, clock::Clock, token::TokenCache},
+    store,
+};
+
+pub mod scores;
+pub mod webhooks;
+
+/// How the worker paces itself.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// Rows claimed at once.
+    pub batch: u64,
+    /// Scores posted at the same time.
+    pub concurrency: usize,
+    /// How long a claim holds; a worker that dies releases its rows after this.
+    pub lease: Duration,
+    /// First retry delay; doubles with each attempt.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// The longest a failing platform waits for its next probe.
+    pub probe_max: Duration,
+    /// Wait between looks at an empty outbox.
+    pub poll: Duration,
+    /// How often retention rules are applied.
+    pub retention_every: Duration,
+}
+
+impl WorkerSettings {
+    /// From the configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            batch: config.grade_batch_size.max(1),
+            concurrency: config.grade_concurrency.max(1),
+            lease: Duration::from_secs(config.grade_lease_seconds.max(1)),
+            retry_base: Duration::from_millis(config.grade_retry_base_ms.max(1)),
+            retry_max: Duration::from_secs(3600),
+            probe_max: Duration::from_secs(config.grade_probe_max_seconds.max(1)),
+            poll: Duration::from_millis(config.grade_poll_ms.max(10)),
+            retention_every: Duration::from_secs(config.retention_interval_seconds.max(1)),
+        }
+    }
+}
+
+/// The delay before attempt `attempts + 1`, doubling from the base up to the maximum, with jitter.
+fn backoff(settings: &WorkerSettings, attempts: i32) -> Duration {
+    let exponent = attempts.clamp(0, 20) as u32;
+    settings
+        .retry_base
+        .saturating_mul(1u32 << exponent)
+        .min(settings.retry_max)
+        .mul_f64(jitter())
+}
+
+/// A random fraction in [0.5, 1): full jitter would sometimes retry at once; half keeps a floor.
+fn jitter() -> f64 {
+    use aws_lc_rs::rand::SecureRandom;
+    let mut byte = [0u8; 2];
+    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut byte);
+    0.5 + f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX) / 2.0
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    /// Rows claimed.
+    pub claimed: usize,
+    /// Accepted by the platform.
+    pub sent: usize,
+    /// Refused for good.
+    pub not_gradable: usize,
+    /// Put back for later.
+    pub retried: usize,
+    /// Webhook events claimed.
+    pub events: usize,
+}
+
+/// One worker. Several may run against one database (in several processes too).
+pub struct Worker {
+    db: DatabaseConnection,
+    http: crate::outbound::Outbound,
+    tokens: Arc<TokenCache>,
+    clock: Clock,
+    settings: WorkerSettings,
+    id: String,
+    circuits: Arc<Mutex<scores::Circuits>>,
+    line_items: Mutex<HashMap<(i64, String), String>>,
+}
+
+impl Worker {
+    /// A worker with its own name (for claims) on `db`, reading time from `clock`.
+    pub fn new(
+        db: DatabaseConnection,
+        http: crate::outbound::Outbound,
+        tokens: Arc<TokenCache>,
+        clock: Clock,
+        settings: WorkerSettings,
+    ) -> Self {
+        Self {
+            db,
+            http,
+            tokens,
+            clock,
+            settings,
+            id: lti::random_token(9),
+            line_items: Mutex::default(),
+            circuits: Arc::default(),
+        }
+    }
+
+    /// The name this worker claims rows under.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The delay before attempt `attempts + 1`, with jitter.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        backoff(&self.settings, attempts)
+    }
+
+    /// Runs until `shutdown` completes, then gives back whatever it still holds.
+    pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
+        tracing::info!(worker = %self.id, "worker started");
+        tokio::pin!(shutdown);
+        let mut retention_due_ms = self.clock.now_ms();
+        loop {
+            retention_due_ms = self.apply_retention_when_due(retention_due_ms).await;
+            let idle = match self.drain_once().await {
+                Ok(drained) => drained.claimed == 0 && drained.events == 0,
+                Err(err) => {
+                    tracing::warn!(worker = %self.id, error = %err, "worker pass failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(self.settings.poll) => {}
+                }
+            } else if futures_ready(&mut shutdown).await {
+                break;
+            }
+        }
+        if let Err(err) = store::webhooks::release(&self.db, &self.id).await {
+            tracing::warn!(worker = %self.id, error = %err, "releasing webhook claims failed");
+        }
+        match store::grades::release(&self.db, &self.id).await {
+            Ok(released) => {
+                tracing::info!(worker = %self.id, released, "worker stopped")
+            }
+            Err(err) => tracing::warn!(worker = %self.id, error = %err, "releasing claims failed"),
+        }
+    }
+
+    /// Applies the retention rules when `due_ms` has come; returns when they are due next.
+    async fn apply_retention_when_due(&self, due_ms: i64) -> i64 {
+        let now_ms = self.clock.now_ms();
+        if now_ms < due_ms {
+            return due_ms;
+        }
+        if let Err(err) = crate::admin::retention::run(&self.db, now_ms.div_euclid(1000)).await {
+            tracing::warn!(worker = %self.id, error = %err, "applying retention rules failed");
+        }
+        now_ms + self.settings.retention_every.as_millis() as i64
+    }
+
+    /// One pass: webhook events due, then a batch of scores: claim, post, record the answers.
+    pub async fn drain_once(&self) -> Result<Drained, DbErr> {
+        let now = self.clock.now_ms();
+        let lease_until = now + self.settings.lease.as_millis() as i64;
+        let events = webhooks::deliver_once(self, now, lease_until).await?;
+        let drained = self.drain_scores(now, lease_until).await?;
+        Ok(Drained {
+            events: events.claimed,
+            ..drained
+        })
+    }
+
+    /// Keeps this worker's lease on the rows of `Q` it holds while the returned guard lives.
+    fn renewing<Q: store::lease::Queue>(&self) -> Renewal {
+        let db = self.db.clone();
+        let id = self.id.clone();
+        let clock = self.clock.clone();
+        let lease = self.settings.lease;
+        Renewal(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                let until = clock.now_ms() + lease.as_millis() as i64;
+                if let Err(err) = store::lease::renew::<Q>(&db, &id, until).await {
+                    tracing::warn!(worker = %id, error = %err, "renewing a lease failed");
+                }
+            }
+        }))
+    }
+}
+
+/// Renews a lease until dropped.
+struct Renewal(tokio::task::JoinHandle<()>);
+
+impl Drop for Renewal {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Whether `shutdown` has completed, without waiting for it.
+async fn futures_ready(shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
+    tokio::select! {
+        biased;
+        () = shutdown.as_mut() => true,
+        () = std::future::ready(()) => false,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
