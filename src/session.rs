@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_tampered_or_expired_ones_do_not() {
         let keys = SessionKeys::from_secret(&SessionKeys::generate_secret()).unwrap();
-        let now = crate::lti::now_unix();
+        let now = crate::lti::clock::Clock::default().now_unix();
         let token = keys.issue(&session(now + 60)).unwrap();
         assert_eq!(keys.verify(&token, now).unwrap(), session(now + 60));
 

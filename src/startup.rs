@@ -45,8 +45,8 @@ impl Application {
         let address = listener.local_addr()?;
         let public_base = config.public_base(address)?;
         let db = open_database(&config.database_url).await?;
-        ensure_tool_key(&db).await?;
-        crate::admin::courses::ensure_demo(&db)
+        ensure_tool_key(&db, &clock).await?;
+        crate::admin::courses::ensure_demo(&db, &clock)
             .await
             .context("cannot import the demo course")?;
         let secret = store::tool_setting::get_or_create(
@@ -71,6 +71,7 @@ impl Application {
         let state = AppState(Arc::new(App {
             db,
             courses: crate::learning::context::CourseCache::new(clock.clone()),
+            tokens: Arc::new(crate::lti::token::TokenCache::new(clock.clone())),
             clock,
             config,
             public_base,
@@ -78,7 +79,6 @@ impl Application {
             sessions,
             http,
             registry: crate::registry::Registry::default(),
-            tokens: Arc::default(),
             contacts: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             admin_roles: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
             occasions: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
@@ -116,7 +116,10 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_used_logins(self.state.db.clone()));
+        let purge = tokio::spawn(purge_used_logins(
+            self.state.db.clone(),
+            self.state.clock.clone(),
+        ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = self.state.config.grade_worker.then(|| {
             let worker = Arc::new(self.grade_worker());
@@ -171,10 +174,14 @@ pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
 }
 
 /// Generates the tool's first signing key when there is none.
-pub async fn ensure_tool_key(db: &DatabaseConnection) -> anyhow::Result<()> {
+pub async fn ensure_tool_key(
+    db: &DatabaseConnection,
+    clock: &crate::lti::clock::Clock,
+) -> anyhow::Result<()> {
     if store::tool_key::current(db).await?.is_none() {
         let pem = lti::keys::generate_private_key_pem()?;
-        let key = store::tool_key::insert(db, &lti::keys::new_kid(), &pem, lti::now_unix()).await?;
+        let key =
+            store::tool_key::insert(db, &lti::keys::new_kid(), &pem, clock.now_unix()).await?;
         tracing::info!(kid = %key.kid, "generated the tool's first signing key");
     }
     Ok(())
@@ -182,11 +189,11 @@ pub async fn ensure_tool_key(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// Deletes the records of used logins an hour after their states expired, every few minutes (until
 /// then a replayed id_token is named a replay rather than a mismatch).
-async fn purge_used_logins(db: DatabaseConnection) {
+async fn purge_used_logins(db: DatabaseConnection, clock: crate::lti::clock::Clock) {
     let mut interval = tokio::time::interval(Duration::from_secs(300));
     loop {
         interval.tick().await;
-        let cutoff = lti::now_unix() - 3600;
+        let cutoff = clock.now_unix() - 3600;
         match store::used_login::purge_expired(&db, cutoff).await {
             Ok(0) => {}
             Ok(deleted) => tracing::debug!(deleted, "purged records of expired logins"),

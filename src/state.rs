@@ -96,6 +96,7 @@ impl App {
             registry: &self.registry,
             http: &self.http,
             tokens: &self.tokens,
+            clock: &self.clock,
         }
     }
 

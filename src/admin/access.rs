@@ -1,7 +1,10 @@
 //! Who is acting in an administrative request, and what they may see. The same rules serve API
 //! tokens and people granted a role inside the tool: a system principal sees everything, an
 //! organisation principal its own organisation's data and nothing else, not even counts.
-use crate::store::{self, admin::AuditEntry};
+use crate::{
+    lti::clock::Clock,
+    store::{self, admin::AuditEntry},
+};
 use sea_orm::{ConnectionTrait, DbErr};
 
 /// What a principal may do.
@@ -57,6 +60,8 @@ pub struct Principal {
     pub scope: Scope,
     /// The organisation they are limited to; `None` for system principals.
     pub organisation: Option<String>,
+    /// The clock their acts are stamped by: the application's, which tests move.
+    pub clock: Clock,
 }
 
 impl Principal {
@@ -80,27 +85,40 @@ impl Principal {
             origin: "cli".to_owned(),
             scope: Scope::Admin,
             organisation: None,
+            clock: Clock::default(),
         }
     }
 
     /// The service itself, acting on its own at `what` (the demo course imported on start).
-    pub fn service(what: &str) -> Self {
+    pub fn service(what: &str, clock: &Clock) -> Self {
         Self {
             actor: what.to_owned(),
             origin: "server".to_owned(),
             scope: Scope::Admin,
             organisation: None,
+            clock: clock.clone(),
         }
     }
 
     /// The worker applying retention rules.
-    pub fn retention() -> Self {
+    pub fn retention(clock: &Clock) -> Self {
         Self {
             actor: "retention".to_owned(),
             origin: "worker".to_owned(),
             scope: Scope::Admin,
             organisation: None,
+            clock: clock.clone(),
         }
+    }
+
+    /// Unix seconds now, by the principal's clock.
+    pub fn now_unix(&self) -> i64 {
+        self.clock.now_unix()
+    }
+
+    /// Unix milliseconds now, by the principal's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Fails unless the principal has `scope`.
@@ -162,7 +180,7 @@ impl Principal {
                 organisation,
                 origin: &self.origin,
                 detail: &detail.to_string(),
-                at_ms: crate::lti::now_ms(),
+                at_ms: self.now_ms(),
             },
         )
         .await

@@ -79,7 +79,7 @@ pub async fn build(
     principal
         .require_organisation(cohort.deployment.organisation.as_deref())
         .map_err(|_| ArchiveError::NotFound)?;
-    let now_ms = crate::lti::now_ms();
+    let now_ms = principal.now_ms();
     let created = iso8601_utc_ms(now_ms);
     let stamp: String = created
         .chars()

@@ -11,7 +11,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::{
     admin::access::Principal,
     course::{self, CoursePackage, PackageFiles, Problem},
-    lti,
+    lti::clock::Clock,
     store::{
         self, StoreError,
         course::{CHUNK_BYTES, VersionImport},
@@ -316,7 +316,7 @@ pub async fn import(
         &course.version,
         (&course.title.sv, &course.title.en),
         json,
-        lti::now_unix(),
+        principal.now_unix(),
     )
     .await
     .map_err(|err| match err {
@@ -422,14 +422,14 @@ async fn store_chunks(
 }
 
 /// Imports the embedded demo course unless this version of it is stored already.
-pub async fn ensure_demo(db: &DatabaseConnection) -> Result<(), ImportError> {
+pub async fn ensure_demo(db: &DatabaseConnection, clock: &Clock) -> Result<(), ImportError> {
     let files = Package::from(course::demo_files());
     let package = check(&files)?;
     if store::course::find_version(db, &package.slug, &package.version)
         .await?
         .is_none()
     {
-        match import(db, &Principal::service("startup"), &files).await {
+        match import(db, &Principal::service("startup", clock), &files).await {
             Ok(stored) => {
                 tracing::info!(slug = %stored.slug, version = %stored.version, "imported the demo course")
             }
@@ -448,7 +448,7 @@ mod tests {
     #[test]
     fn a_file_over_the_limit_is_refused_with_its_name_and_size() {
         use std::io::Write;
-        let path = std::env::temp_dir().join(format!("cb-big-{}.zip", lti::random_token(6)));
+        let path = std::env::temp_dir().join(format!("cb-big-{}.zip", crate::lti::random_token(6)));
         {
             let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
             let options = zip::write::SimpleFileOptions::default()
@@ -473,7 +473,7 @@ mod tests {
 
     #[test]
     fn a_large_file_outside_files_is_refused_as_text_with_the_advice_to_move_it() {
-        let root = std::env::temp_dir().join(format!("cb-text-{}", lti::random_token(6)));
+        let root = std::env::temp_dir().join(format!("cb-text-{}", crate::lti::random_token(6)));
         for (path, bytes) in course::demo_files() {
             let target = root.join(path);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();

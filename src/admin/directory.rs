@@ -214,7 +214,7 @@ pub async fn set_deployment_status(
     principal
         .require_organisation(existing.organisation.as_deref())
         .map_err(|_| AdminError::NotFound("deployment"))?;
-    let now = crate::lti::now_unix();
+    let now = principal.now_unix();
     let txn = crate::store::begin_write(db).await?;
     if let Some(organisation) = organisation {
         store::organisations::ensure(&txn, organisation, now).await?;
@@ -261,7 +261,7 @@ pub async fn disable_platform(
         .into_iter()
         .filter(|d| d.platform_id == platform.id && d.status != store::deployment::DISABLED)
         .collect();
-    let now = crate::lti::now_unix();
+    let now = principal.now_unix();
     let txn = crate::store::begin_write(db).await?;
     store::platform::stop_auto_approval(&txn, platform.id).await?;
     for d in &deployments {
@@ -293,7 +293,7 @@ pub async fn close_cohort(
     principal.require(Scope::Admin)?;
     let cohort = visible_cohort(db, principal, id).await?;
     let txn = crate::store::begin_write(db).await?;
-    store::people::close_context(&txn, id, closed.then(crate::lti::now_unix)).await?;
+    store::people::close_context(&txn, id, closed.then(|| principal.now_unix())).await?;
     principal
         .audit(
             &txn,
@@ -325,7 +325,7 @@ pub async fn retry_delivery(
         .await
         .map_err(|_| AdminError::NotFound("grade delivery"))?;
     let txn = crate::store::begin_write(db).await?;
-    if store::grades::retry(&txn, Some(id), crate::lti::now_ms()).await? == 0 {
+    if store::grades::retry(&txn, Some(id), principal.now_ms()).await? == 0 {
         return Err(AdminError::Conflict(format!(
             "The delivery is {}; only refused or waiting ones can be retried.",
             row.state
@@ -375,7 +375,7 @@ pub async fn grant_role(
     store::platform::get(db, platform_id)
         .await?
         .ok_or(AdminError::NotFound("registration"))?;
-    let now = crate::lti::now_unix();
+    let now = principal.now_unix();
     let txn = crate::store::begin_write(db).await?;
     if organisation != "*" {
         store::organisations::ensure(&txn, &organisation, now).await?;
@@ -464,7 +464,7 @@ pub async fn add_organisation(
     }
     let txn = store::begin_write(db).await?;
     let existed = store::organisations::find(&txn, name).await?.is_some();
-    let row = store::organisations::ensure(&txn, name, crate::lti::now_unix()).await?;
+    let row = store::organisations::ensure(&txn, name, principal.now_unix()).await?;
     if !existed {
         principal
             .audit(
@@ -563,6 +563,7 @@ pub async fn person_principal(
     user_id: i64,
     origin: &str,
     wanted: Option<&str>,
+    clock: &crate::lti::clock::Clock,
 ) -> Result<Option<(Principal, Vec<String>)>, DbErr> {
     let Some(user) = store::people::get(db, user_id).await? else {
         return Ok(None);
@@ -576,6 +577,7 @@ pub async fn person_principal(
                 origin: origin.to_owned(),
                 scope: Scope::Admin,
                 organisation: None,
+                clock: clock.clone(),
             },
             Vec::new(),
         )));
@@ -598,6 +600,7 @@ pub async fn person_principal(
             origin: origin.to_owned(),
             scope: Scope::Admin,
             organisation: Some(chosen),
+            clock: clock.clone(),
         },
         organisations,
     )))

@@ -174,7 +174,7 @@ pub async fn export(
         .map(|c| (c.id, c.title.clone()))
         .collect();
     let export = PersonExport {
-        exported_at: iso8601_utc_ms(crate::lti::now_ms()),
+        exported_at: iso8601_utc_ms(principal.now_ms()),
         person: ExportedPerson {
             id: data.user.id,
             sub: data.user.sub.clone(),
@@ -298,7 +298,7 @@ pub async fn revoke_sessions(
 ) -> Result<(), PersonError> {
     visible_person(db, principal, id).await?;
     let txn = crate::store::begin_write(db).await?;
-    store::people::revoke_sessions(&txn, id, crate::lti::now_unix()).await?;
+    store::people::revoke_sessions(&txn, id, principal.now_unix()).await?;
     principal
         .audit(
             &txn,
@@ -330,7 +330,7 @@ pub async fn erase(
     let erased = store::people::erase(&txn, &user, contexts.as_deref(), how, &pseudonym).await?;
     // An erased person's open sessions end too, also where their identity stays for another
     // organisation.
-    store::people::revoke_sessions(&txn, id, crate::lti::now_unix()).await?;
+    store::people::revoke_sessions(&txn, id, principal.now_unix()).await?;
     let mode = match how {
         Erasure::Anonymise => "anonymise",
         Erasure::Delete => "delete",

@@ -29,7 +29,7 @@ pub async fn register(
 ) -> Result<platform::Model, AdminError> {
     principal.require_system()?;
     let txn = store::begin_write(db).await?;
-    let created = store::platform::insert(&txn, new, lti::now_unix())
+    let created = store::platform::insert(&txn, new, principal.now_unix())
         .await
         .map_err(conflict_or_db)?;
     principal
@@ -92,7 +92,7 @@ pub async fn add_deployment(
         .organisation
         .map(|o| o.trim().to_owned())
         .filter(|o| !o.is_empty());
-    let now = lti::now_unix();
+    let now = principal.now_unix();
     let txn = store::begin_write(db).await?;
     if let Some(organisation) = &organisation {
         store::organisations::ensure(&txn, organisation, now).await?;
@@ -176,7 +176,7 @@ pub async fn grant_contact(
 ) -> Result<(), AdminError> {
     principal.require_system()?;
     let txn = store::begin_write(db).await?;
-    store::contact::grant(&txn, platform_id, sub, organisation, lti::now_unix())
+    store::contact::grant(&txn, platform_id, sub, organisation, principal.now_unix())
         .await
         .map_err(conflict_or_db)?;
     principal
@@ -207,7 +207,7 @@ pub async fn rotate_key(
         &txn,
         &lti::keys::new_kid(),
         &pem,
-        lti::now_unix(),
+        principal.now_unix(),
         overlap_seconds,
     )
     .await?;
@@ -250,7 +250,7 @@ pub async fn retry_all_deliveries(
 ) -> Result<u64, AdminError> {
     principal.require_system()?;
     let txn = store::begin_write(db).await?;
-    let queued = store::grades::retry(&txn, None, crate::lti::now_ms()).await?;
+    let queued = store::grades::retry(&txn, None, principal.now_ms()).await?;
     principal
         .audit(
             &txn,
@@ -274,7 +274,7 @@ pub async fn register_development_platform(
     organisation: &str,
 ) -> Result<(), AdminError> {
     principal.require_system()?;
-    let now = lti::now_unix();
+    let now = principal.now_unix();
     let txn = store::begin_write(db).await?;
     let registered = store::platform::upsert(&txn, registration, now)
         .await

@@ -89,7 +89,7 @@ pub async fn invite(
         ));
     }
     principal.require_organisation(Some(organisation))?;
-    let now = lti::now_unix();
+    let now = principal.now_unix();
     if expires_at <= now || expires_at > now + MAX_INVITATION_SECONDS {
         return Err(AdminError::Invalid(
             "an invitation must expire within 90 days".into(),
@@ -171,7 +171,7 @@ pub async fn register_dynamically(
     configuration_url: Option<&str>,
     registration_token: Option<&str>,
 ) -> Result<Registered, DynamicError> {
-    let now = lti::now_unix();
+    let now = app.clock.now_unix();
     let invitation = match invitation_token {
         // A token of another shape cannot be one the tool made; it is not even looked up.
         Some(token) if (20..=100).contains(&token.len()) => {
@@ -208,7 +208,7 @@ pub async fn register_dynamically(
         Some(product) => format!("{product} ({issuer})"),
         None => issuer.clone(),
     };
-    let now = lti::now_unix();
+    let now = app.clock.now_unix();
     let conflict = |err| match err {
         StoreError::Conflict(what) => DynamicError::AlreadyRegistered(what),
         StoreError::Db(err) => DynamicError::Db(err),

@@ -20,9 +20,13 @@ pub struct RetentionRun {
 const MONTH_SECONDS: i64 = 30 * 86_400 + 10 * 3_600;
 
 /// Applies every organisation's retention rule once.
-pub async fn run(db: &DatabaseConnection, now: i64) -> Result<RetentionRun, DbErr> {
+pub async fn run(
+    db: &DatabaseConnection,
+    clock: &crate::lti::clock::Clock,
+) -> Result<RetentionRun, DbErr> {
     let mut run = RetentionRun::default();
-    let principal = Principal::retention();
+    let principal = Principal::retention(clock);
+    let now = clock.now_unix();
     for organisation in store::organisations::list(db).await? {
         let Some(months) = organisation.retention_months else {
             continue;

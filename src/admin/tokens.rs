@@ -98,7 +98,7 @@ pub async fn issue(
         organisation,
         label,
         expires_at,
-        crate::lti::now_unix(),
+        principal.now_unix(),
     )
     .await?;
     principal
@@ -131,7 +131,7 @@ pub async fn revoke(
 ) -> Result<(), AdminError> {
     principal.require_system()?;
     let txn = store::begin_write(db).await?;
-    if !store::admin::revoke_token(&txn, id, crate::lti::now_unix()).await? {
+    if !store::admin::revoke_token(&txn, id, principal.now_unix()).await? {
         return Err(AdminError::NotFound("active token"));
     }
     principal
@@ -152,8 +152,9 @@ pub async fn authenticate(
     db: &impl ConnectionTrait,
     presented: Option<&str>,
     origin: &str,
-    now: i64,
+    clock: &crate::lti::clock::Clock,
 ) -> Result<Result<Principal, TokenRefused>, DbErr> {
+    let now = clock.now_unix();
     let Some(presented) = presented else {
         return Ok(Err(TokenRefused::Missing));
     };
@@ -178,6 +179,7 @@ pub async fn authenticate(
         origin: origin.to_owned(),
         scope,
         organisation: row.organisation,
+        clock: clock.clone(),
     }))
 }
 

@@ -37,7 +37,7 @@ pub async fn run_downloads_bench(config: Config, args: DownloadsBenchArgs) -> an
     {
         let mut files = crate::course::demo_files();
         let toml = String::from_utf8(files["course.toml"].clone())?;
-        let version = format!("1.0.{}", crate::lti::now_unix());
+        let version = format!("1.0.{}", crate::lti::clock::Clock::default().now_unix());
         files.insert(
             "course.toml".into(),
             toml.replacen(

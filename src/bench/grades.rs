@@ -36,7 +36,7 @@ pub async fn run_grades_bench(config: Config, args: GradesBenchArgs) -> anyhow::
         bail!("--scores must be at least 2 and --workers at least 1");
     }
     let db = startup::open_database(&config.database_url).await?;
-    startup::ensure_tool_key(&db).await?;
+    startup::ensure_tool_key(&db, &lti::clock::Clock::default()).await?;
     let tool = ToolUrls::below(&url::Url::parse("http://127.0.0.1:9/")?)?;
     let platform = DevPlatform::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -48,8 +48,10 @@ pub async fn run_grades_bench(config: Config, args: GradesBenchArgs) -> anyhow::
     .await?;
     // The platform checks the tool's client assertion against the tool's published key set; the
     // workers run no HTTP server, so hand it the key set directly.
-    platform.trust_tool_keys(store::tool_key::published(&db, lti::now_unix()).await?)?;
-    let now = lti::now_unix();
+    platform.trust_tool_keys(
+        store::tool_key::published(&db, crate::lti::clock::Clock::default().now_unix()).await?,
+    )?;
+    let now = crate::lti::clock::Clock::default().now_unix();
     let (registered, deployment) = super::register(&db, &platform).await?;
     let run = lti::random_token(6);
     let recorded = launch_record::record(
@@ -86,7 +88,7 @@ pub async fn run_grades_bench(config: Config, args: GradesBenchArgs) -> anyhow::
         .map(|i| format!("bench-{run}-{i:06}"))
         .collect();
     let people = launch_record::insert_people(&db, registered.id, &subs, now).await?;
-    let scored_at = crate::lti::now_ms();
+    let scored_at = crate::lti::clock::Clock::default().now_ms();
     for chunk in people.chunks(1000) {
         store::grades::enqueue(
             &db,

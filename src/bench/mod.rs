@@ -11,7 +11,7 @@ pub use launch::{LaunchBenchArgs, run_launch_bench};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{devplatform::DevPlatform, lti, store};
+use crate::{devplatform::DevPlatform, store};
 
 /// Registers the benchmark's development platform and approves its deployment (both kept from
 /// earlier runs on the same database).
@@ -19,7 +19,7 @@ async fn register(
     db: &DatabaseConnection,
     platform: &DevPlatform,
 ) -> anyhow::Result<(entity::platform::Model, entity::deployment::Model)> {
-    let now = lti::now_unix();
+    let now = crate::lti::clock::Clock::default().now_unix();
     let registered = store::platform::upsert(db, platform.registration(), now).await?;
     let deployment =
         match store::deployment::find(db, registered.id, platform.deployment_id()).await? {

@@ -14,7 +14,7 @@ use crate::{
         registrations::InvitationState,
     },
     config::Config,
-    lti, startup,
+    startup,
 };
 
 /// `admin …`
@@ -273,7 +273,7 @@ pub async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError
 
 /// `token …`
 pub async fn token(config: Config, command: TokenCommand) -> Result<(), CliError> {
-    let now = lti::now_unix();
+    let now = Principal::cli().now_unix();
     match command {
         TokenCommand::Create {
             scope,
@@ -564,7 +564,7 @@ pub async fn export(config: Config, command: ExportCommand) -> Result<(), CliErr
 pub async fn retention(config: Config, command: RetentionCommand) -> Result<(), CliError> {
     let RetentionCommand::Run = command;
     let db = startup::open_database(&config.database_url).await?;
-    let run = admin::retention::run(&db, lti::now_unix()).await?;
+    let run = admin::retention::run(&db, &Principal::cli().clock).await?;
     println!(
         "retention applied: {} organisations, {} cohorts, {} people",
         run.organisations, run.cohorts, run.people
@@ -577,7 +577,7 @@ pub(super) async fn registration(
     command: RegistrationCommand,
 ) -> Result<(), CliError> {
     let db = startup::open_database(&config.database_url).await?;
-    let now = lti::now_unix();
+    let now = Principal::cli().now_unix();
     match command {
         RegistrationCommand::Invite {
             organisation,

@@ -132,7 +132,7 @@ pub async fn token(State(inner): State<Arc<Inner>>, Form(request): Form<TokenReq
     }
     let access_token = lti::random_token(24);
     let scope = granted.iter().cloned().collect::<Vec<_>>().join(" ");
-    lock(&inner.services.tokens).insert(access_token.clone(), (granted, lti::now_unix() + 3600));
+    lock(&inner.services.tokens).insert(access_token.clone(), (granted, super::wall_unix() + 3600));
     Json(json!({
         "access_token": access_token,
         "token_type": "Bearer",
@@ -205,7 +205,9 @@ fn authorised(inner: &Inner, headers: &HeaderMap, scope: &str) -> Result<(), Sta
         });
     let tokens = lock(&inner.services.tokens);
     match token.and_then(|t| tokens.get(t)) {
-        Some((scopes, expires)) if *expires > lti::now_unix() && scopes.contains(scope) => Ok(()),
+        Some((scopes, expires)) if *expires > super::wall_unix() && scopes.contains(scope) => {
+            Ok(())
+        }
         Some(_) => Err(StatusCode::FORBIDDEN),
         None => Err(StatusCode::UNAUTHORIZED),
     }

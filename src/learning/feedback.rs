@@ -26,6 +26,8 @@ pub struct Feedback {
     pub message: String,
     /// How to answer them, if they want an answer.
     pub contact: Option<String>,
+    /// When it was sent (Unix seconds, by the application's clock).
+    pub now: i64,
 }
 
 /// Stores feedback, with the deployment of the person's launch when there is one.
@@ -42,7 +44,7 @@ pub async fn record(
             page: feedback.page,
             message: feedback.message,
             contact: feedback.contact,
-            now: crate::lti::now_unix(),
+            now: feedback.now,
         },
     )
     .await

@@ -2,7 +2,6 @@
 //! platform's Names and Role Provisioning Service.
 use crate::{
     lti::{
-        self,
         claims::tool_role,
         nrps::{self, RosterError},
     },
@@ -20,6 +19,8 @@ pub struct RosterReach<'a> {
     pub http: &'a crate::outbound::Outbound,
     /// Platform access tokens.
     pub tokens: &'a crate::lti::token::TokenCache,
+    /// The application's clock, which stamps the sync.
+    pub clock: &'a crate::lti::clock::Clock,
 }
 
 /// Why a sync did not happen.
@@ -63,7 +64,7 @@ pub async fn sync(app: RosterReach<'_>, context_id: i64) -> Result<usize, SyncEr
     };
     let endpoint = crate::registry::token_endpoint(&platform);
     let members = nrps::fetch_roster(app.http, app.tokens, &endpoint, &key, &url).await?;
-    let now = lti::now_unix();
+    let now = app.clock.now_unix();
     let mut listed = 0;
     for member in &members {
         if matches!(member.status.as_deref(), Some("Deleted" | "Inactive"))

@@ -26,22 +26,6 @@ pub mod nrps;
 pub mod registration;
 pub mod token;
 
-/// Seconds since the Unix epoch, the unit of every JWT time claim.
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
-/// Unix milliseconds now: the wall time rows are stamped with.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
 /// A fresh random value, base64url without padding: `bytes` of entropy from the system RNG.
 pub fn random_token(bytes: usize) -> String {
     use aws_lc_rs::rand::SecureRandom;

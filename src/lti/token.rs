@@ -112,10 +112,12 @@ pub async fn request_access_token(
 
 /// Access tokens per (registration, scope set), reused until shortly before they expire: platforms
 /// rate-limit their token endpoints (Canvas does), and a token per call would hit that.
+/// Expiry is read from the application's clock, so a test that moves time sees tokens expire.
 #[derive(Default)]
 pub struct TokenCache {
-    tokens:
-        std::sync::Mutex<std::collections::HashMap<(i64, String), (String, std::time::Instant)>>,
+    clock: super::clock::Clock,
+    /// The token and until when it is used (Unix ms).
+    tokens: std::sync::Mutex<std::collections::HashMap<(i64, String), (String, i64)>>,
 }
 
 /// Renew this long before the platform's expiry, so a token never expires mid-request.
@@ -135,6 +137,14 @@ pub struct TokenEndpoint<'a> {
 }
 
 impl TokenCache {
+    /// An empty cache on `clock`.
+    pub fn new(clock: super::clock::Clock) -> Self {
+        Self {
+            clock,
+            tokens: std::sync::Mutex::default(),
+        }
+    }
+
     fn key(registration: i64, scopes: &[&str]) -> (i64, String) {
         let mut sorted: Vec<&str> = scopes.to_vec();
         sorted.sort_unstable();
@@ -144,10 +154,7 @@ impl TokenCache {
 
     fn lock(
         &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        std::collections::HashMap<(i64, String), (String, std::time::Instant)>,
-    > {
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(i64, String), (String, i64)>> {
         match self.tokens.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -164,7 +171,7 @@ impl TokenCache {
     ) -> Result<String, TokenError> {
         let cache_key = Self::key(endpoint.registration, scopes);
         if let Some((token, until)) = self.lock().get(&cache_key)
-            && std::time::Instant::now() < *until
+            && self.clock.now_ms() < *until
         {
             return Ok(token.clone());
         }
@@ -175,7 +182,7 @@ impl TokenCache {
             endpoint.client_id,
             key,
             scopes,
-            super::now_unix(),
+            self.clock.now_unix(),
         )
         .await?;
         if !granted.token_type.eq_ignore_ascii_case("bearer") {
@@ -185,7 +192,7 @@ impl TokenCache {
             });
         }
         let lifetime = std::time::Duration::from_secs(granted.expires_in.unwrap_or(3600));
-        let until = std::time::Instant::now() + lifetime.saturating_sub(EXPIRY_MARGIN);
+        let until = self.clock.now_ms() + lifetime.saturating_sub(EXPIRY_MARGIN).as_millis() as i64;
         self.lock()
             .insert(cache_key, (granted.access_token.clone(), until));
         Ok(granted.access_token)

@@ -169,6 +169,7 @@ pub async fn send_feedback(
             page,
             message,
             contact,
+            now: app.clock.now_unix(),
         },
     )
     .await

@@ -22,7 +22,6 @@ use crate::{
     },
     i18n::Lang,
     lti::{
-        self,
         claims::ToolRole,
         deep_linking::{self, LineItem, Parties, ResourceLink, Settings},
     },
@@ -356,9 +355,14 @@ pub async fn choose(
         platform_issuer: &pending.issuer,
         deployment_id: &pending.deployment_id,
     };
-    let jwt =
-        deep_linking::sign_response(&key, &parties, &pending.settings, &items, lti::now_unix())
-            .map_err(|err| AppError::Internal(err.into()))?;
+    let jwt = deep_linking::sign_response(
+        &key,
+        &parties,
+        &pending.settings,
+        &items,
+        app.clock.now_unix(),
+    )
+    .map_err(|err| AppError::Internal(err.into()))?;
     tracing::info!(
         items = items.len(),
         instructor = pending.session.uid,

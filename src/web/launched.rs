@@ -83,10 +83,16 @@ pub(crate) async fn has_admin_role(app: &App, session: &Session) -> Result<bool,
     if let Some(found) = app.admin_roles.get(&session.uid) {
         return Ok(found);
     }
-    let found =
-        crate::admin::directory::person_principal(&app.db, session.pid, session.uid, "", None)
-            .await?
-            .is_some();
+    let found = crate::admin::directory::person_principal(
+        &app.db,
+        session.pid,
+        session.uid,
+        "",
+        None,
+        &app.clock,
+    )
+    .await?
+    .is_some();
     app.admin_roles.insert(session.uid, found);
     Ok(found)
 }

@@ -11,7 +11,7 @@ use crate::{
     admission::{self, AdmissionError, LaunchForm},
     error::{AppError, render},
     i18n::Lang,
-    lti::{self, claims::MessageType, launch, login::LoginInitiation},
+    lti::{claims::MessageType, launch, login::LoginInitiation},
     state::AppState,
 };
 
@@ -19,7 +19,7 @@ use super::{cookies, language::accept_language, pages};
 
 /// `GET /.well-known/jwks.json`: every published public key of the tool.
 pub async fn jwks(State(app): State<AppState>) -> Result<Response, AppError> {
-    let now = lti::now_unix();
+    let now = app.clock.now_unix();
     let jwks = crate::tool_key::published_jwks(&app.db, now).await?;
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=300")],

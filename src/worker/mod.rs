@@ -178,7 +178,7 @@ impl Worker {
         if now_ms < due_ms {
             return due_ms;
         }
-        if let Err(err) = crate::admin::retention::run(&self.db, now_ms.div_euclid(1000)).await {
+        if let Err(err) = crate::admin::retention::run(&self.db, &self.clock).await {
             tracing::warn!(worker = %self.id, error = %err, "applying retention rules failed");
         }
         now_ms + self.settings.retention_every.as_millis() as i64

@@ -33,7 +33,7 @@ const UMEA: &str = "Umeå kommun";
 const SKELLEFTEA: &str = "Skellefteå kommun";
 
 async fn token(app: &TestApp, scope: Scope, organisation: Option<&str>, expires_in: i64) -> String {
-    let now = lti::now_unix();
+    let now = crate::helpers::wall_unix();
     if let Some(organisation) = organisation {
         store::organisations::ensure(&app.db, organisation, now)
             .await
@@ -821,7 +821,7 @@ async fn webhooks_deliver_signed_events_in_order_and_retry_after_failure(backend
             .unwrap()
             .parse()
             .unwrap();
-        assert!((lti::now_unix() - timestamp).abs() < 60);
+        assert!((crate::helpers::wall_unix() - timestamp).abs() < 60);
         assert_eq!(
             signature,
             &coursebridge::worker::webhooks::signature(&secret, timestamp, body)
@@ -1054,9 +1054,13 @@ async fn retention_anonymises_people_after_their_cohort_closed(backend: Backend)
         "retain-1"
     );
     // Closed seven months ago: anonymised, once.
-    store::people::close_context(&app.db, cohort, Some(lti::now_unix() - 7 * 31 * 86_400))
-        .await
-        .unwrap();
+    store::people::close_context(
+        &app.db,
+        cohort,
+        Some(crate::helpers::wall_unix() - 7 * 31 * 86_400),
+    )
+    .await
+    .unwrap();
     let due = run();
     assert!(
         String::from_utf8_lossy(&due.stdout).contains("1 cohorts, 1 people"),
@@ -1087,7 +1091,7 @@ async fn retention_anonymises_people_after_their_cohort_closed(backend: Backend)
 async fn the_worker_applies_retention_rules_on_its_own(backend: Backend) {
     let app = crate::helpers::spawn_app_with(backend, |c| c.retention_interval_seconds = 1).await;
     let (cohort, person) = umea_with_progress(&app, "retain-worker").await;
-    let umea = store::organisations::ensure(&app.db, UMEA, lti::now_unix())
+    let umea = store::organisations::ensure(&app.db, UMEA, crate::helpers::wall_unix())
         .await
         .unwrap();
     store::organisations::change(
@@ -1100,9 +1104,13 @@ async fn the_worker_applies_retention_rules_on_its_own(backend: Backend) {
     )
     .await
     .unwrap();
-    store::people::close_context(&app.db, cohort, Some(lti::now_unix() - 2 * 31 * 86_400))
-        .await
-        .unwrap();
+    store::people::close_context(
+        &app.db,
+        cohort,
+        Some(crate::helpers::wall_unix() - 2 * 31 * 86_400),
+    )
+    .await
+    .unwrap();
     // No command: the worker inside the server gets there within its interval.
     for _ in 0..100 {
         if store::completions::get(&app.db, cohort, person)
@@ -1430,7 +1438,7 @@ async fn the_admin_page_sets_an_organisations_webhook_and_retention_rule(backend
     use crate::helpers::link_containing;
     let app = spawn_app(backend).await;
     import_small_course(&app).await;
-    store::organisations::ensure(&app.db, SKELLEFTEA, lti::now_unix())
+    store::organisations::ensure(&app.db, SKELLEFTEA, crate::helpers::wall_unix())
         .await
         .unwrap();
     grant(&app, "umea-admin", "organisation", Some(UMEA));
@@ -1583,7 +1591,7 @@ async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organi
     import_small_course(&app).await;
     // Skellefteå has its own deployment and LMS course on the same platform.
     let platform = store::platform::list(&app.db).await.unwrap().remove(0);
-    store::organisations::ensure(&app.db, SKELLEFTEA, lti::now_unix())
+    store::organisations::ensure(&app.db, SKELLEFTEA, crate::helpers::wall_unix())
         .await
         .unwrap();
     store::deployment::add(
@@ -1592,7 +1600,7 @@ async fn admin_pages_follow_roles_granted_in_the_tool_and_stay_within_the_organi
         "deployment-skelleftea",
         Some(SKELLEFTEA.into()),
         None,
-        lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await
     .unwrap();

@@ -25,18 +25,14 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
         platform.id,
         "browser-contact",
         "Umeå kommun",
-        coursebridge::lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await
     .unwrap();
     // Umeå's organisation (its settings are edited on the admin page).
-    coursebridge::store::organisations::ensure(
-        &app.db,
-        "Umeå kommun",
-        coursebridge::lti::now_unix(),
-    )
-    .await
-    .unwrap();
+    coursebridge::store::organisations::ensure(&app.db, "Umeå kommun", crate::helpers::wall_unix())
+        .await
+        .unwrap();
     // Administrators, granted in the tool: one for the whole service, one for Umeå.
     for (sub, role, organisation) in [
         ("browser-admin", "system", "*"),
@@ -49,7 +45,7 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
             role,
             organisation,
             "test",
-            coursebridge::lti::now_unix(),
+            crate::helpers::wall_unix(),
         )
         .await
         .unwrap();

@@ -86,7 +86,7 @@ async fn missing_lti_claims(backend: Backend) {
 
 async fn timestamps_incorrect(backend: Backend) {
     let app = spawn_app(backend).await;
-    let now = coursebridge::lti::now_unix();
+    let now = crate::helpers::wall_unix();
     let spec = learner()
         .set("iat", json!(now - 7200))
         .set("exp", json!(now - 3600));

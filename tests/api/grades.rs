@@ -5,7 +5,7 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use coursebridge::{
     devplatform::{ClaimEdit, LaunchSpec},
-    lti::{self, claims},
+    lti::claims,
     store::{self, grades::NewScore},
     worker::{Worker, WorkerSettings},
 };
@@ -530,7 +530,7 @@ async fn queue_scores(app: &TestApp, count: usize) -> (i64, Vec<String>) {
     app.launch(LaunchSpec::learner("queue-owner")).await;
     let context = context::Entity::find().one(&app.db).await.unwrap().unwrap();
     let platform_id = store::platform::list(&app.db).await.unwrap()[0].id;
-    let now = lti::now_unix();
+    let now = crate::helpers::wall_unix();
     let subs: Vec<String> = (0..count).map(|i| format!("bulk-{i:04}")).collect();
     lti_user::Entity::insert_many(subs.iter().map(|sub| lti_user::ActiveModel {
         platform_id: Set(platform_id),
@@ -574,7 +574,7 @@ fn worker_for(app: &TestApp, batch: u64) -> Arc<Worker> {
     Arc::new(Worker::new(
         app.db.clone(),
         coursebridge::outbound::Outbound::new(Duration::from_secs(10), true).unwrap(),
-        Arc::default(),
+        Arc::new(coursebridge::lti::token::TokenCache::new(app.clock.clone())),
         app.clock.clone(),
         WorkerSettings {
             batch,

@@ -65,6 +65,12 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Unix seconds by the wall clock, for what the test harness itself stamps (as an LMS or an
+/// operator outside the service would); the service's own time is `TestApp::clock`.
+pub fn wall_unix() -> i64 {
+    coursebridge::lti::clock::Clock::default().now_unix()
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -176,7 +182,7 @@ async fn spawn(
     )
     .await
     .unwrap();
-    let registered = store::platform::insert(&db, platform.registration(), lti::now_unix())
+    let registered = store::platform::insert(&db, platform.registration(), wall_unix())
         .await
         .unwrap();
     store::deployment::add(
@@ -185,7 +191,7 @@ async fn spawn(
         "deployment-1",
         Some("Umeå kommun".into()),
         None,
-        lti::now_unix(),
+        wall_unix(),
     )
     .await
     .unwrap();

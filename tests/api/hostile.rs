@@ -88,7 +88,7 @@ async fn missing_exp_is_refused(backend: Backend) {
 
 async fn iat_in_the_future_beyond_leeway_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let now = lti::now_unix();
+    let now = crate::helpers::wall_unix();
     app.launch(learner().set("iat", json!(now + 60)))
         .await
         .assert_refused(400, "LTI_IAT_IN_FUTURE");
@@ -96,7 +96,7 @@ async fn iat_in_the_future_beyond_leeway_is_refused(backend: Backend) {
 
 async fn iat_within_the_leeway_is_accepted(backend: Backend) {
     let app = spawn_app(backend).await;
-    let now = lti::now_unix();
+    let now = crate::helpers::wall_unix();
     // A platform clock 3 s ahead is within the default 5 s leeway.
     app.launch(learner().set("iat", json!(now + 3)))
         .await
@@ -272,7 +272,7 @@ async fn a_login_writes_nothing_and_its_launch_is_recorded_once(backend: Backend
     let nonce = lti::launch::unverified_nonce(&forms[2].fields["id_token"]).unwrap();
     assert_eq!(used.len(), 1, "{used:?}");
     assert_eq!(used[0].nonce, nonce);
-    assert!(used[0].expires_at > lti::now_unix());
+    assert!(used[0].expires_at > crate::helpers::wall_unix());
     // The other logins are still open.
     app.post_launch(&forms[4])
         .await
@@ -373,9 +373,14 @@ async fn unregistered_deployment_is_recorded_pending_until_approved(backend: Bac
             .is_empty()
     );
 
-    store::deployment::approve(&app.db, platform.id, "skelleftea-new", lti::now_unix())
-        .await
-        .unwrap();
+    store::deployment::approve(
+        &app.db,
+        platform.id,
+        "skelleftea-new",
+        crate::helpers::wall_unix(),
+    )
+    .await
+    .unwrap();
     app.launch(spec).await.assert_landed_as("deltagare");
 }
 
@@ -383,7 +388,7 @@ async fn auto_approving_registration_admits_a_new_deployment(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut registration = app.platform.registration();
     registration.auto_approve_deployments = true;
-    store::platform::upsert(&app.db, registration, lti::now_unix())
+    store::platform::upsert(&app.db, registration, crate::helpers::wall_unix())
         .await
         .unwrap();
     let mut spec = learner();

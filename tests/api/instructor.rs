@@ -1,6 +1,6 @@
 //! Instructors: the dashboard, the review loop with its trail, workshop occasions, and who may see
 //! what (participants get 403; instructors of another LMS course, deployment or platform see nothing).
-use coursebridge::{devplatform::LaunchSpec, lti, store};
+use coursebridge::{devplatform::LaunchSpec, store};
 use entity::submission;
 use sea_orm::EntityTrait;
 
@@ -226,7 +226,7 @@ async fn an_instructor_of_another_course_deployment_or_platform_sees_and_changes
         "deployment-2",
         None,
         None,
-        lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await
     .unwrap();
@@ -282,16 +282,17 @@ async fn second_platform_instructor_token(app: &TestApp) -> String {
     )
     .await
     .unwrap();
-    let registered = store::platform::insert(&app.db, other.registration(), lti::now_unix())
-        .await
-        .unwrap();
+    let registered =
+        store::platform::insert(&app.db, other.registration(), crate::helpers::wall_unix())
+            .await
+            .unwrap();
     store::deployment::add(
         &app.db,
         registered.id,
         "deployment-1",
         None,
         None,
-        lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await
     .unwrap();
@@ -542,7 +543,7 @@ async fn a_contact_person_sees_only_their_own_organisation(backend: Backend) {
         "skelleftea",
         Some("Skellefteå kommun".into()),
         None,
-        lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await
     .unwrap();

@@ -239,7 +239,7 @@ async fn a_launch_without_locale_uses_the_deployments_default_language(backend: 
         "english-by-default",
         None,
         Some("en".into()),
-        coursebridge::lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await
     .unwrap();

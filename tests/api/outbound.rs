@@ -241,7 +241,7 @@ async fn webhook_deliveries_follow_no_redirect(backend: Backend) {
     let app: TestApp = spawn_app(backend).await;
     import_small_course(&app).await;
     let service = inside().await;
-    let row = store::organisations::ensure(&app.db, "Umeå kommun", coursebridge::lti::now_unix())
+    let row = store::organisations::ensure(&app.db, "Umeå kommun", crate::helpers::wall_unix())
         .await
         .unwrap();
     coursebridge::admin::directory::change_organisation(

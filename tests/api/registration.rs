@@ -47,7 +47,7 @@ pub async fn invitation(app: &TestApp, organisation: &str, auto_approve: bool) -
         &app.base,
         &Principal::cli(),
         organisation,
-        lti::now_unix() + 7 * 86_400,
+        crate::helpers::wall_unix() + 7 * 86_400,
         auto_approve,
     )
     .await
@@ -269,7 +269,7 @@ async fn registration_without_a_usable_invitation_is_refused_and_fetches_nothing
         &app.base,
         &Principal::cli(),
         "Umeå kommun",
-        lti::now_unix() + 3600,
+        crate::helpers::wall_unix() + 3600,
         true,
     )
     .await
@@ -278,7 +278,7 @@ async fn registration_without_a_usable_invitation_is_refused_and_fetches_nothing
         use sea_orm::{ActiveModelTrait, ActiveValue::Set};
         entity::registration_invitation::ActiveModel {
             id: Set(expired.row.id),
-            expires_at: Set(lti::now_unix() - 1),
+            expires_at: Set(crate::helpers::wall_unix() - 1),
             ..Default::default()
         }
         .update(&app.db)
@@ -367,7 +367,7 @@ async fn invitations_come_from_the_command_line(backend: Backend) {
     assert_ne!(rows[0].token_hash, token);
     assert!(!rows[0].token_hash.contains(token));
     assert_eq!(rows[0].organisation, "Vindelns kommun");
-    let days = (rows[0].expires_at - lti::now_unix()) as f64 / 86_400.0;
+    let days = (rows[0].expires_at - crate::helpers::wall_unix()) as f64 / 86_400.0;
     assert!((2.9..=3.0).contains(&days), "{days}");
     let listed = app.cli(["registration", "list"]);
     let listed = String::from_utf8(listed.stdout).unwrap();

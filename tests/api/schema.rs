@@ -3,7 +3,7 @@
 //! documented, no 5xx, and no route that answers without a token.
 use std::{process::Command, time::Duration};
 
-use coursebridge::{admin::access::Scope, devplatform::LaunchSpec, lti};
+use coursebridge::{admin::access::Scope, devplatform::LaunchSpec};
 
 use crate::{
     grades::{decide, import_small_course, submit},
@@ -33,7 +33,7 @@ async fn every_api_answer_matches_the_openapi_document(backend: Backend) {
     let learner = app.launch(LaunchSpec::learner("schema-1")).await;
     submit(&app, &learner, "forsta", "forsta-svar").await;
     decide(&app, "return").await;
-    let now = lti::now_unix();
+    let now = crate::helpers::wall_unix();
     let token =
         coursebridge::admin::tokens::create(&app.db, Scope::Admin, None, "schema", now + 3600, now)
             .await

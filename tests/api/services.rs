@@ -34,7 +34,7 @@ async fn platform_services_accept_the_tools_signed_assertion(backend: Backend) {
         app.platform.client_id(),
         &key,
         &scopes,
-        lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await
     .unwrap();
@@ -50,7 +50,7 @@ async fn platform_services_accept_the_tools_signed_assertion(backend: Backend) {
         app.platform.client_id(),
         &foreign,
         &scopes,
-        lti::now_unix(),
+        crate::helpers::wall_unix(),
     )
     .await;
     assert!(

@@ -266,7 +266,7 @@ pub async fn create_invitation(
         &app.public_base,
         &admin.principal,
         &form.organisation,
-        crate::lti::now_unix() + days * 86_400,
+        app.clock.now_unix() + days * 86_400,
         form.auto_approve_deployments.as_deref() == Some("true"),
     )
     .await

@@ -193,7 +193,7 @@ pub async fn show_home(
     } else {
         Vec::new()
     };
-    let now = crate::lti::now_unix();
+    let now = app.clock.now_unix();
     let invitations = admin::registrations::invitations(&app.db, &admin.principal)
         .await
         .in_lang(lang)?

@@ -110,6 +110,7 @@ async fn admin_of(
         session.uid,
         &origin.ip().to_string(),
         query.org.as_deref(),
+        &app.clock,
     )
     .await
     .in_lang(lang)?;

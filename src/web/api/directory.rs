@@ -730,7 +730,7 @@ pub async fn create_registration_invitation(
         &app.public_base,
         &principal,
         &new.organisation,
-        crate::lti::now_unix() + days * 86_400,
+        principal.now_unix() + days * 86_400,
         new.auto_approve_deployments.unwrap_or(false),
     )
     .await?;

@@ -276,13 +276,7 @@ impl FromRequestParts<AppState> for ApiPrincipal {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_string())
             .unwrap_or_else(|| "unknown".to_owned());
-        match tokens::authenticate(
-            &state.db,
-            bearer(&parts.headers),
-            &origin,
-            crate::lti::now_unix(),
-        )
-        .await?
+        match tokens::authenticate(&state.db, bearer(&parts.headers), &origin, &state.clock).await?
         {
             Ok(principal) => Ok(ApiPrincipal(principal)),
             Err(refused) => Err(ApiError::unauthorized(refused)),
