@@ -6,6 +6,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+use crate::web::page::{PageContext, page_template};
 use crate::{admission::AdmissionError, i18n::Lang};
 
 /// An error answered with an HTML page.
@@ -83,9 +84,7 @@ pub enum AppError {
 #[derive(Template)]
 #[template(path = "message.html")]
 pub(crate) struct MessagePage<'a> {
-    pub lang: Lang,
-    pub assets_base: &'a str,
-    pub accessibility_url: String,
+    pub page: PageContext,
     pub title: &'a str,
     pub message: &'a str,
     pub code: Option<&'a str>,
@@ -319,9 +318,7 @@ impl IntoResponse for AppError {
             tracing::warn!(code = code.unwrap_or("-"), error = %self, status = status.as_u16(), "request refused");
         }
         let page = MessagePage {
-            lang,
-            assets_base: "/",
-            accessibility_url: "/accessibility".into(),
+            page: PageContext::relative(lang),
             title: lang.t("error-title"),
             message: &message,
             code,
@@ -395,3 +392,5 @@ mod tests {
         }
     }
 }
+
+page_template!(MessagePage<'a>);

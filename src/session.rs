@@ -66,6 +66,13 @@ pub trait Expiring {
     fn exp(&self) -> i64;
 }
 
+impl Session {
+    /// The language the session's pages speak: the launch's locale, Swedish by default.
+    pub fn page_language(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_locale(Some(&self.lang))
+    }
+}
+
 impl Expiring for Session {
     fn exp(&self) -> i64 {
         self.exp

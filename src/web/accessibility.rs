@@ -11,6 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::launched::{PageQuery, page_url};
+use crate::web::page::{PageContext, page_template};
 use crate::{
     error::{AppError, form_or_400, render},
     i18n::Lang,
@@ -21,8 +22,7 @@ use crate::{
 #[derive(Template)]
 #[template(path = "accessibility.html")]
 struct StatementPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
+    page: PageContext,
     overview_url: Option<String>,
     feedback_url: String,
     intro: String,
@@ -32,7 +32,8 @@ struct StatementPage<'a> {
     thanked: bool,
     error: bool,
     message: String,
-    page: String,
+    /// The page the feedback is about, as typed.
+    page_reported: String,
 }
 
 /// The session when the request carries a valid one; the statement is public either way.
@@ -45,7 +46,7 @@ async fn optional_session(app: &AppState, token: Option<&str>) -> Option<Session
 
 fn language(session: Option<&Session>, headers: &HeaderMap) -> Lang {
     match session {
-        Some(session) => Lang::from_locale(Some(&session.lang)),
+        Some(session) => session.page_language(),
         None => super::language::browser_language(headers),
     }
 }
@@ -72,9 +73,8 @@ async fn statement(
         Lang::Sv => &config.accessibility_known_issues_sv,
         Lang::En => &config.accessibility_known_issues_en,
     };
-    let page = StatementPage {
-        lang,
-        assets_base: app.public_base.as_str(),
+    let view = StatementPage {
+        page: PageContext::public(app, lang),
         overview_url: session
             .and(token)
             .map(|token| page_url(app, "course", token)),
@@ -95,9 +95,9 @@ async fn statement(
         thanked,
         error,
         message,
-        page,
+        page_reported: page,
     };
-    Ok(render(&page, status))
+    Ok(render(&view, status))
 }
 
 /// `GET /accessibility`.
@@ -185,3 +185,5 @@ pub async fn send_feedback(
     }
     Ok(Redirect::to(target.as_str()).into_response())
 }
+
+page_template!(StatementPage<'a>);

@@ -12,6 +12,7 @@ use super::{
     instructor::{Instructor, course_of},
     launched::page_url,
 };
+use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{AssessmentRound, Framework},
     error::{AppError, InLang, render},
@@ -49,9 +50,7 @@ struct RoundView {
 #[derive(Template)]
 #[template(path = "instructor_assessments.html")]
 struct AggregatesPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     dashboard_url: String,
     csv_url: String,
     course_title: &'a str,
@@ -116,7 +115,7 @@ async fn figures(
     ),
     AppError,
 > {
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let course = course_of(app, session).await?;
     let rounds = aggregates::of_course(&app.db, &course, app.config.aggregate_min_respondents)
         .await
@@ -230,9 +229,7 @@ pub async fn show_aggregates(
         .await
         .in_lang(lang)?;
     let page = AggregatesPage {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &token),
+        page: PageContext::launched(&app, lang, &token),
         dashboard_url: page_url(&app, "instructor", &token),
         csv_url: page_url(&app, "instructor/assessments.csv", &token),
         course_title: course.package.title.get(lang),
@@ -290,3 +287,5 @@ pub async fn download_aggregates(
     )
         .into_response())
 }
+
+page_template!(AggregatesPage<'a>);

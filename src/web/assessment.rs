@@ -9,6 +9,7 @@ use axum::{
 };
 
 use super::launched::{Launched, PageQuery, course_error, page_url, require_session};
+use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{AssessmentRound, Block},
     error::{AppError, InLang, form_or_400, render},
@@ -55,9 +56,7 @@ struct Notice {
 #[derive(Template)]
 #[template(path = "course_assessment.html")]
 struct AssessmentPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     overview_url: String,
     action_url: String,
     course_title: &'a str,
@@ -118,7 +117,7 @@ async fn page(
 ) -> Result<Response, AppError> {
     let session = require_session(app, token, headers).await?;
     let token = session.link_token.as_str();
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let round = checked_round(app, &session, round_name, lang).await?;
     let course = app
         .courses
@@ -209,9 +208,7 @@ async fn page(
     ));
     let chart_height = rows.len() * 56 + 8;
     let page = AssessmentPage {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(app, "accessibility", token),
+        page: PageContext::launched(app, lang, token),
         overview_url: page_url(app, "course", token),
         action_url: page_url(app, &format!("course/assessment/{round_name}"), token),
         course_title: course.package.title.get(lang),
@@ -266,11 +263,10 @@ pub async fn save_assessment(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(round_name): Path<String>,
-    Launched(session): Launched,
+    Launched { session, lang }: Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
     let token = session.link_token.clone();
-    let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
     let round = checked_round(&app, &session, &round_name, lang).await?;
     let course = app
@@ -361,3 +357,5 @@ pub async fn save_assessment(
         .append_pair("notice", if submit { "submitted" } else { "saved" });
     Ok(Redirect::to(target.as_str()).into_response())
 }
+
+page_template!(AssessmentPage<'a>);

@@ -10,6 +10,7 @@ use axum::{
 };
 
 use super::launched::{Launched, PageQuery, course_error, page_url, welcome};
+use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{
         Block, Module, ReflectionTask,
@@ -45,9 +46,7 @@ struct ModuleCard {
 #[derive(Template)]
 #[template(path = "course_overview.html")]
 struct OverviewPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     course_title: &'a str,
     welcome: String,
     context_title: Option<&'a str>,
@@ -83,8 +82,9 @@ fn role_label(lang: Lang, role: ToolRole) -> &'static str {
 }
 
 /// Renders the course overview.
-pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Response, AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
+pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppError> {
+    let Launched { session, lang } = launched;
+    let (lang, token) = (*lang, launched.token());
     let course = app
         .courses
         .for_session(&app.db, session)
@@ -150,9 +150,7 @@ pub async fn overview(app: &App, session: &Session, token: &str) -> Result<Respo
         })
         .collect();
     let page = OverviewPage {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(app, "accessibility", token),
+        page: launched.page(app),
         course_title: package.title.get(lang),
         welcome: welcome(lang, session.name.as_deref()),
         context_title: session.ctx.as_deref(),
@@ -228,9 +226,7 @@ enum BlockView {
 #[derive(Template)]
 #[template(path = "course_module.html")]
 struct ModulePage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     overview_url: String,
     course_title: &'a str,
     module_title: &'a str,
@@ -277,7 +273,7 @@ impl<'a> PageCtx<'a> {
             app,
             session,
             token,
-            lang: Lang::from_locale(Some(&session.lang)),
+            lang: session.page_language(),
         }
     }
 }
@@ -413,9 +409,7 @@ async fn module_page(
         });
     }
     let page = ModulePage {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(app, "accessibility", token),
+        page: PageContext::launched(app, lang, token),
         overview_url: page_url(app, "course", token),
         course_title: course.package.title.get(lang),
         module_title: module.title.get(lang),
@@ -429,13 +423,12 @@ async fn module_page(
 /// `GET /course` (and `/home`).
 pub async fn show_overview(
     State(app): State<AppState>,
-    Launched(session): Launched,
+    launched: Launched,
 ) -> Result<Response, AppError> {
-    let token = session.link_token.clone();
-    if session.cid.is_none() {
-        return Ok(super::pages::landing(&app, &session, &token));
+    if launched.session.cid.is_none() {
+        return Ok(super::pages::landing(&app, &launched.session, launched.token()));
     }
-    overview(&app, &session, &token).await
+    overview(&app, &launched).await
 }
 
 /// `GET /course/m/{module}`.
@@ -443,10 +436,9 @@ pub async fn show_module(
     State(app): State<AppState>,
     Path(slug): Path<String>,
     Query(query): Query<PageQuery>,
-    Launched(session): Launched,
+    Launched { session, lang }: Launched,
 ) -> Result<Response, AppError> {
     let token = session.link_token.clone();
-    let lang = Lang::from_locale(Some(&session.lang));
     let notice = match (query.notice.as_deref(), query.task.as_deref()) {
         (Some("saved"), Some(_)) => Some(Notice {
             kind: "info",
@@ -515,7 +507,7 @@ async fn save(
     form: &TaskForm,
     action: SaveAction,
 ) -> Result<(ContextCourse, SaveOutcome), AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let course = app
         .courses
         .for_session(&app.db, session)
@@ -553,11 +545,10 @@ async fn save(
 pub async fn save_task(
     State(app): State<AppState>,
     Path((module_slug, task_slug)): Path<(String, String)>,
-    Launched(session): Launched,
+    Launched { session, lang }: Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
     let token = session.link_token.clone();
-    let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
     let form = read_form(fields);
     let action = match form.action.as_deref() {
@@ -631,10 +622,9 @@ pub async fn save_task(
 pub async fn autosave_task(
     State(app): State<AppState>,
     Path((module_slug, task_slug)): Path<(String, String)>,
-    Launched(session): Launched,
+    Launched { session, lang }: Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
     let fields = form_or_400(form, lang)?;
     let form = read_form(fields);
     let (_, outcome) = save(
@@ -670,9 +660,8 @@ pub async fn download(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(path): Path<String>,
-    Launched(session): Launched,
+    Launched { session, lang }: Launched,
 ) -> Result<Response, AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
     let course = app
         .courses
         .for_session(&app.db, &session)
@@ -834,3 +823,5 @@ mod tests {
         assert_eq!(file_size(3_400_000, Lang::Sv), "3,4 MB");
     }
 }
+
+page_template!(OverviewPage<'a>, ModulePage<'a>);

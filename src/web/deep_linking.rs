@@ -6,12 +6,14 @@ use askama::Template;
 use axum::{
     body::Bytes,
     extract::{Query, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::web::language::BrowserLanguage;
+use crate::web::page::{PageContext, page_template};
 use crate::{
     admission::Admitted,
     course::CoursePackage,
@@ -53,7 +55,7 @@ const PURPOSE: &str = "deep-linking";
 /// The launch's answer: a 303 to the picker, or a page saying why there is none.
 pub fn begin(app: &App, admitted: &Admitted) -> Response {
     let session = &admitted.session;
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     if session.role != ToolRole::Instructor {
         tracing::warn!(
             user = session.uid,
@@ -101,9 +103,7 @@ pub fn begin(app: &App, admitted: &Admitted) -> Response {
 fn message(app: &App, lang: Lang, title: &str, text: &str, status: StatusCode) -> Response {
     render(
         &MessagePage {
-            lang,
-            assets_base: app.public_base.as_str(),
-            accessibility_url: app.url("accessibility").to_string(),
+            page: PageContext::public(app, lang),
             title: lang.t(title),
             message: lang.t(text),
             code: None,
@@ -147,9 +147,7 @@ fn choices(lang: Lang, course: &CoursePackage) -> Vec<Choice> {
 #[derive(Template)]
 #[template(path = "deep_linking.html")]
 struct PickerPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     action: String,
     token: &'a str,
     multiple: bool,
@@ -203,12 +201,10 @@ fn picker(
     problem: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
-    let lang = Lang::from_locale(Some(&pending.session.lang));
+    let lang = pending.session.page_language();
     render(
         &PickerPage {
-            lang,
-            assets_base: app.public_base.as_str(),
-            accessibility_url: app.url("accessibility").to_string(),
+            page: PageContext::public(app, lang),
             action: app.url("lti/deep-linking").to_string(),
             token,
             multiple: pending.settings.accept_multiple,
@@ -223,12 +219,11 @@ fn picker(
 /// `GET /lti/deep-linking?dl=…`: the picker.
 pub async fn show_picker(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    BrowserLanguage(browser): BrowserLanguage,
     Query(query): Query<PickerQuery>,
 ) -> Result<Response, AppError> {
-    let lang = super::language::browser_language(&headers);
-    let pending = pending_of(&app, query.dl.as_deref(), lang)?;
-    let lang = Lang::from_locale(Some(&pending.session.lang));
+    let pending = pending_of(&app, query.dl.as_deref(), browser)?;
+    let lang = pending.session.page_language();
     let course = course_of(&app, &pending.session, lang).await?;
     let token = query.dl.unwrap_or_default();
     Ok(picker(
@@ -244,9 +239,7 @@ pub async fn show_picker(
 #[derive(Template)]
 #[template(path = "deep_linking_return.html")]
 struct ReturnPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     return_url: &'a str,
     jwt: String,
     text: String,
@@ -306,7 +299,7 @@ fn resource_links(
 /// `POST /lti/deep-linking`: the instructor's choice, signed and sent back to the LMS.
 pub async fn choose(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    BrowserLanguage(browser): BrowserLanguage,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let mut token = None;
@@ -318,10 +311,9 @@ pub async fn choose(
             _ => {}
         }
     }
-    let lang = super::language::browser_language(&headers);
-    let pending = pending_of(&app, token.as_deref(), lang)?;
+    let pending = pending_of(&app, token.as_deref(), browser)?;
     let token = token.unwrap_or_default();
-    let lang = Lang::from_locale(Some(&pending.session.lang));
+    let lang = pending.session.page_language();
     let course = course_of(&app, &pending.session, lang).await?;
     chosen.dedup();
     if chosen.is_empty() {
@@ -377,9 +369,7 @@ pub async fn choose(
     );
     let mut page = render(
         &ReturnPage {
-            lang,
-            assets_base: app.public_base.as_str(),
-            accessibility_url: app.url("accessibility").to_string(),
+            page: PageContext::public(&app, lang),
             return_url: &pending.settings.return_url,
             jwt,
             text: lang.tf(
@@ -395,3 +385,5 @@ pub async fn choose(
     }
     Ok(page)
 }
+
+page_template!(PickerPage<'a>, ReturnPage<'a>);

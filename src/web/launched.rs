@@ -17,9 +17,26 @@ pub struct PageQuery {
     pub task: Option<String>,
 }
 
-/// A page request's verified session; a request without a usable one gets the 401 page before
-/// its body is read.
-pub struct Launched(pub Session);
+/// A page request's verified session and the language its pages speak; a request without a
+/// usable session gets the 401 page before its body is read.
+pub struct Launched {
+    /// The session.
+    pub session: Session,
+    /// The launch's language.
+    pub lang: Lang,
+}
+
+impl Launched {
+    /// The token the page's links carry.
+    pub fn token(&self) -> &str {
+        &self.session.link_token
+    }
+
+    /// The frame of a page of this session.
+    pub fn page(&self, app: &App) -> super::page::PageContext {
+        super::page::PageContext::launched(app, self.lang, self.token())
+    }
+}
 
 impl axum::extract::FromRequestParts<crate::state::AppState> for Launched {
     type Rejection = axum::response::Response;
@@ -33,10 +50,13 @@ impl axum::extract::FromRequestParts<crate::state::AppState> for Launched {
             axum::extract::Query::<PageQuery>::from_request_parts(parts, app)
                 .await
                 .map_err(IntoResponse::into_response)?;
-        require_session(app, query.session.as_deref(), &parts.headers)
+        let session = require_session(app, query.session.as_deref(), &parts.headers)
             .await
-            .map(Launched)
-            .map_err(IntoResponse::into_response)
+            .map_err(IntoResponse::into_response)?;
+        Ok(Launched {
+            lang: session.page_language(),
+            session,
+        })
     }
 }
 

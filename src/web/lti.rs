@@ -8,14 +8,16 @@ use axum::{
 };
 
 use crate::{
-    admission::{self, AdmissionError, LaunchForm},
+    admission::{self, LaunchForm},
     error::{AppError, render},
     i18n::Lang,
     lti::{claims::MessageType, launch, login::LoginInitiation},
     state::AppState,
 };
 
-use super::{cookies, language::accept_language, pages};
+use super::{cookies, pages};
+use crate::web::language::BrowserLanguage;
+use crate::web::page::{PageContext, page_template};
 
 /// `GET /.well-known/jwks.json`: every published public key of the tool.
 pub async fn jwks(State(app): State<AppState>) -> Result<Response, AppError> {
@@ -32,19 +34,21 @@ pub async fn jwks(State(app): State<AppState>) -> Result<Response, AppError> {
 pub async fn login_initiation_query(
     State(app): State<AppState>,
     headers: HeaderMap,
+    BrowserLanguage(lang): BrowserLanguage,
     Query(initiation): Query<LoginInitiation>,
 ) -> Response {
-    login_initiation(&app, &headers, initiation).await
+    login_initiation(&app, &headers, lang, initiation).await
 }
 
 /// `POST /lti/login`.
 pub async fn login_initiation_form(
     State(app): State<AppState>,
     headers: HeaderMap,
+    BrowserLanguage(lang): BrowserLanguage,
     form: Result<Form<LoginInitiation>, FormRejection>,
 ) -> Response {
-    match crate::error::form_or_400(form, Lang::from_accept_language(accept_language(&headers))) {
-        Ok(initiation) => login_initiation(&app, &headers, initiation).await,
+    match crate::error::form_or_400(form, lang) {
+        Ok(initiation) => login_initiation(&app, &headers, lang, initiation).await,
         Err(refused) => refused.into_response(),
     }
 }
@@ -52,6 +56,7 @@ pub async fn login_initiation_form(
 async fn login_initiation(
     app: &AppState,
     headers: &HeaderMap,
+    lang: Lang,
     initiation: LoginInitiation,
 ) -> Response {
     // Browsers say where a navigation lands: a login inside the LMS's frame may need storage.
@@ -64,8 +69,7 @@ async fn login_initiation(
                 // platform. The cookie is still set; whichever arrives at the launch counts.
                 Some(storage) => render(
                     &LoginStoragePage {
-                        lang: Lang::from_accept_language(accept_language(headers)),
-                        assets_base: app.public_base.as_str(),
+                        page: PageContext::public(app, lang),
                         frame: &storage.frame,
                         origin: &storage.origin,
                         key: &storage.key,
@@ -87,11 +91,7 @@ async fn login_initiation(
             }
             response
         }
-        Err(error) => AppError::Admission {
-            error,
-            lang: Lang::from_accept_language(accept_language(headers)),
-        }
-        .into_response(),
+        Err(error) => AppError::Admission { error, lang }.into_response(),
     }
 }
 
@@ -99,12 +99,10 @@ async fn login_initiation(
 pub async fn launch(
     State(app): State<AppState>,
     headers: HeaderMap,
+    BrowserLanguage(browser): BrowserLanguage,
     form: Result<Form<LaunchForm>, FormRejection>,
 ) -> Response {
-    let form = match crate::error::form_or_400(
-        form,
-        Lang::from_accept_language(accept_language(&headers)),
-    ) {
+    let form = match crate::error::form_or_400(form, browser) {
         Ok(form) => form,
         Err(refused) => return refused.into_response(),
     };
@@ -119,7 +117,7 @@ pub async fn launch(
         // No cookie (third-party cookies blocked) and no proof yet: read it from platform storage,
         // or offer the new window.
         match admission::proof_missing(&app, state).await {
-            Ok(Some(missing)) => return proof_page(&app, &headers, &form, missing),
+            Ok(Some(missing)) => return proof_page(&app, browser, &form, missing),
             Ok(None) => {}
             Err(err) => return AppError::Internal(err.into()).into_response(),
         }
@@ -134,7 +132,7 @@ pub async fn launch(
                 deployment = admitted.session.did,
                 "launch admitted"
             );
-            let lang = Lang::from_locale(Some(&admitted.session.lang));
+            let lang = admitted.session.page_language();
             match admitted.message_type {
                 MessageType::ResourceLink => match app.sessions.issue(&admitted.session) {
                     Ok(token) => entry_page(&app, &admitted, &token).await,
@@ -147,7 +145,7 @@ pub async fn launch(
             }
         }
         Err(error) => {
-            let lang = launch_error_language(&form, &headers, &error);
+            let lang = launch_language(&form, browser);
             AppError::Admission { error, lang }.into_response()
         }
     };
@@ -163,8 +161,7 @@ pub async fn launch(
 #[derive(Template)]
 #[template(path = "login_storage.html")]
 struct LoginStoragePage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
+    page: PageContext,
     frame: &'a str,
     origin: &'a str,
     key: &'a str,
@@ -175,9 +172,7 @@ struct LoginStoragePage<'a> {
 #[derive(Template)]
 #[template(path = "launch_proof.html")]
 struct LaunchProofPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     action: String,
     id_token: &'a str,
     state: &'a str,
@@ -189,25 +184,18 @@ struct LaunchProofPage<'a> {
 /// storage and posts the launch again, or offers to open the course in a window of its own.
 fn proof_page(
     app: &AppState,
-    headers: &HeaderMap,
+    browser: Lang,
     form: &LaunchForm,
     missing: admission::ProofMissing,
 ) -> Response {
-    let lang = form
-        .id_token
-        .as_deref()
-        .and_then(launch::unverified_locale)
-        .map(|locale| Lang::from_locale(Some(&locale)))
-        .unwrap_or_else(|| Lang::from_accept_language(accept_language(headers)));
+    let lang = launch_language(form, browser);
     tracing::info!(
         storage = missing.storage.is_some(),
         "launch without a cookie: asking platform storage or offering a new window"
     );
     render(
         &LaunchProofPage {
-            lang,
-            assets_base: app.public_base.as_str(),
-            accessibility_url: app.url("accessibility").to_string(),
+            page: PageContext::public(app, lang),
             action: app.url("lti/launch").to_string(),
             id_token: form.id_token.as_deref().unwrap_or_default(),
             state: form.state.as_deref().unwrap_or_default(),
@@ -249,14 +237,14 @@ async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str)
     Redirect::to(target.as_str()).into_response()
 }
 
-/// The language of a refused launch: the token's locale when it has one (read unverified, for the
-/// language alone), else the browser's.
-fn launch_error_language(form: &LaunchForm, headers: &HeaderMap, _error: &AdmissionError) -> Lang {
+/// The language of a launch's own pages (a refusal, the proof page): the token's locale when it
+/// has one (read unverified, for the language alone), else the browser's.
+fn launch_language(form: &LaunchForm, browser: Lang) -> Lang {
     form.id_token
         .as_deref()
         .and_then(launch::unverified_locale)
         .map(|locale| Lang::from_locale(Some(&locale)))
-        .unwrap_or_else(|| Lang::from_accept_language(accept_language(headers)))
+        .unwrap_or(browser)
 }
 
 /// Starts a roster sync in the background when the roster is stale, so an instructor's launch
@@ -276,3 +264,5 @@ async fn sync_roster_if_stale(app: &AppState, session: &crate::session::Session)
         });
     }
 }
+
+page_template!(LoginStoragePage<'a>, LaunchProofPage<'a>);

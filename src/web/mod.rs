@@ -28,6 +28,7 @@ mod launched;
 pub mod limits;
 mod lti;
 mod organisation;
+pub(crate) mod page;
 mod pages;
 mod registration;
 

@@ -8,10 +8,10 @@ use super::{
     aggregates::median_label,
     launched::{Launched, page_url},
 };
+use crate::web::page::{PageContext, page_template};
 use crate::{
     course::AssessmentRound,
     error::{AppError, InLang, render},
-    i18n::Lang,
     learning::{
         aggregates::{self, RoundFigures},
         review,
@@ -33,10 +33,8 @@ struct OrganisationView {
 
 #[derive(Template)]
 #[template(path = "organisation.html")]
-struct OrganisationPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct OrganisationPage {
+    page: PageContext,
     overview_url: String,
     organisations: Vec<OrganisationView>,
 }
@@ -44,10 +42,9 @@ struct OrganisationPage<'a> {
 /// `GET /organisation`.
 pub async fn show_organisation(
     State(app): State<AppState>,
-    Launched(session): Launched,
+    Launched { session, lang }: Launched,
 ) -> Result<Response, AppError> {
     let token = session.link_token.clone();
-    let lang = Lang::from_locale(Some(&session.lang));
     let names = review::contact_organisations(&app.db, &session)
         .await
         .in_lang(lang)?;
@@ -152,11 +149,11 @@ pub async fn show_organisation(
         organisations.push(OrganisationView { name, courses });
     }
     let page = OrganisationPage {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &token),
+        page: PageContext::launched(&app, lang, &token),
         overview_url: page_url(&app, "course", &token),
         organisations,
     };
     Ok(render(&page, StatusCode::OK))
 }
+
+page_template!(OrganisationPage);

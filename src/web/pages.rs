@@ -3,10 +3,12 @@
 use askama::Template;
 use axum::{
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 
+use crate::web::language::BrowserLanguage;
+use crate::web::page::{PageContext, page_template};
 use crate::{
     error::{AppError, MessagePage, render},
     i18n::Lang,
@@ -17,8 +19,8 @@ use crate::{
 
 #[derive(Template)]
 #[template(path = "index.html")]
-struct IndexPage<'a> {
-    assets_base: &'a str,
+struct IndexPage {
+    page: PageContext,
     register_url: String,
     login_url: String,
     launch_url: String,
@@ -29,7 +31,7 @@ struct IndexPage<'a> {
 pub async fn show_index(State(app): State<AppState>) -> Response {
     render(
         &IndexPage {
-            assets_base: app.public_base.as_str(),
+            page: PageContext::public(&app, Lang::En),
             register_url: app.url("lti/register/").to_string(),
             login_url: app.url("lti/login").to_string(),
             launch_url: app.url("lti/launch").to_string(),
@@ -42,9 +44,7 @@ pub async fn show_index(State(app): State<AppState>) -> Response {
 #[derive(Template)]
 #[template(path = "landing.html")]
 struct LandingPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     welcome: String,
     context_title: Option<&'a str>,
     role_label: &'static str,
@@ -53,14 +53,12 @@ struct LandingPage<'a> {
 
 /// The page a launch lands on: context, name and role, in the launch's language.
 pub fn landing(app: &App, session: &Session, token: &str) -> Response {
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let mut home = app.url("home");
     home.query_pairs_mut().append_pair("session", token);
     render(
         &LandingPage {
-            lang,
-            assets_base: app.public_base.as_str(),
-            accessibility_url: super::launched::page_url(app, "accessibility", token),
+            page: PageContext::launched(app, lang, token),
             welcome: super::launched::welcome(lang, session.name.as_deref()),
             context_title: session.ctx.as_deref(),
             role_label: lang.t(match session.role {
@@ -77,9 +75,7 @@ pub fn landing(app: &App, session: &Session, token: &str) -> Response {
 pub fn not_available(app: &App, lang: Lang, message_key: &str) -> Response {
     render(
         &MessagePage {
-            lang,
-            assets_base: app.public_base.as_str(),
-            accessibility_url: app.url("accessibility").to_string(),
+            page: PageContext::public(app, lang),
             title: lang.t("not-available-title"),
             message: lang.t(message_key),
             code: None,
@@ -90,8 +86,8 @@ pub fn not_available(app: &App, lang: Lang, message_key: &str) -> Response {
 }
 
 /// Anything else.
-pub async fn not_found(headers: HeaderMap) -> impl IntoResponse {
-    AppError::NotFound {
-        lang: super::language::browser_language(&headers),
-    }
+pub async fn not_found(BrowserLanguage(lang): BrowserLanguage) -> impl IntoResponse {
+    AppError::NotFound { lang }
 }
+
+page_template!(IndexPage, LandingPage<'a>);

@@ -5,11 +5,13 @@
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::Response,
 };
 use serde::Deserialize;
 
+use crate::web::language::BrowserLanguage;
+use crate::web::page::{PageContext, page_template};
 use crate::{
     admin::registrations::{self, DynamicError},
     error::{MessagePage, render},
@@ -27,42 +29,40 @@ pub struct RegisterQuery {
 
 #[derive(Template)]
 #[template(path = "registered.html")]
-struct RegisteredPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct RegisteredPage {
+    page: PageContext,
     text: String,
 }
 
 /// `GET /lti/register`: no invitation, so no registration.
-pub async fn register_uninvited(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    run(app, headers, None, None).await
+pub async fn register_uninvited(
+    State(app): State<AppState>,
+    BrowserLanguage(lang): BrowserLanguage,
+) -> Response {
+    run(app, lang, None, None).await
 }
 
 /// `GET /lti/register/{invitation}?openid_configuration=…&registration_token=…`.
 pub async fn register(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    BrowserLanguage(lang): BrowserLanguage,
     Path(invitation): Path<String>,
     query: Result<Query<RegisterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    run(app, headers, Some(invitation), query.ok().map(|Query(q)| q)).await
+    run(app, lang, Some(invitation), query.ok().map(|Query(q)| q)).await
 }
 
 async fn run(
     app: AppState,
-    headers: HeaderMap,
+    lang: Lang,
     invitation: Option<String>,
     query: Option<RegisterQuery>,
 ) -> Response {
-    let lang = super::language::browser_language(&headers);
     let failed = |status: StatusCode, key: &str, code: &'static str, detail: String| {
         tracing::warn!(code, %detail, "dynamic registration failed");
         render(
             &MessagePage {
-                lang,
-                assets_base: app.public_base.as_str(),
-                accessibility_url: app.url("accessibility").to_string(),
+                page: PageContext::public(&app, lang),
                 title: lang.t("registration-failed-title"),
                 message: lang.t(key),
                 code: Some(code),
@@ -94,9 +94,7 @@ async fn run(
     {
         Ok(registered) => render(
             &RegisteredPage {
-                lang,
-                assets_base: app.public_base.as_str(),
-                accessibility_url: app.url("accessibility").to_string(),
+                page: PageContext::public(&app, lang),
                 text: lang.tf(
                     "registration-done",
                     &[("platform", registered.platform_name.as_str())],
@@ -143,3 +141,5 @@ async fn run(
         }
     }
 }
+
+page_template!(RegisteredPage);

@@ -1,12 +1,11 @@
 //! The audit log as an administrator may read it.
 use super::*;
+use crate::web::page::{PageContext, page_template};
 
 #[derive(Template)]
 #[template(path = "admin_audit.html")]
-struct AdminAudit<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct AdminAudit {
+    page: PageContext,
     nav: Nav,
     scope_line: String,
     entries: Vec<[String; 5]>,
@@ -34,12 +33,12 @@ pub async fn show_audit(State(app): State<AppState>, admin: Admin) -> Result<Res
         })
         .collect();
     let page = AdminAudit {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         scope_line: scope_line(&admin),
         entries,
     };
     Ok(render(&page, StatusCode::OK))
 }
+
+page_template!(AdminAudit);

@@ -1,6 +1,7 @@
 //! The admin pages' forms: approving and disabling deployments, closing cohorts, granting roles,
 //! an organisation's webhook and retention rule, registration invitations.
 use super::*;
+use crate::web::page::{PageContext, page_template};
 
 /// The approval form.
 #[derive(Debug, Deserialize)]
@@ -122,10 +123,8 @@ pub struct OrganisationForm {
 
 #[derive(Template)]
 #[template(path = "admin_secret.html")]
-struct AdminSecret<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct AdminSecret {
+    page: PageContext,
     nav: Nav,
     intro: String,
     secret: String,
@@ -198,9 +197,7 @@ pub async fn change_organisation(
         return Ok(back(&app, &admin, "admin", "organisation"));
     };
     let page = AdminSecret {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         intro: lang.tf(
             "admin-secret-intro",
@@ -230,10 +227,8 @@ pub struct InvitationForm {
 
 #[derive(Template)]
 #[template(path = "admin_invitation.html")]
-struct AdminInvitation<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct AdminInvitation {
+    page: PageContext,
     nav: Nav,
     intro: String,
     url: String,
@@ -272,9 +267,7 @@ pub async fn create_invitation(
     .await
     .in_lang(lang)?;
     let page = AdminInvitation {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         intro: lang.tf(
             "admin-invitation-intro",
@@ -292,3 +285,5 @@ pub async fn create_invitation(
     // Not cached: every page without a cache rule of its own is `no-store` (web::security_headers).
     Ok(render(&page, StatusCode::OK))
 }
+
+page_template!(AdminSecret, AdminInvitation);

@@ -1,5 +1,6 @@
 //! Scores the LMS refused or has not received yet, and sending one again.
 use super::*;
+use crate::web::page::{PageContext, page_template};
 
 struct DeliveryRow {
     cohort: String,
@@ -12,10 +13,8 @@ struct DeliveryRow {
 
 #[derive(Template)]
 #[template(path = "admin_deliveries.html")]
-struct AdminDeliveries<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct AdminDeliveries {
+    page: PageContext,
     nav: Nav,
     scope_line: String,
     notice: Option<&'static str>,
@@ -65,9 +64,7 @@ pub async fn show_deliveries(
     let pending = rows_of.pop().unwrap_or_default();
     let failed = rows_of.pop().unwrap_or_default();
     let page = AdminDeliveries {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         scope_line: scope_line(&admin),
         notice: notice_text(lang, query.notice.as_deref()),
@@ -88,3 +85,5 @@ pub async fn retry_delivery(
         .in_lang(admin.lang)?;
     Ok(back(&app, &admin, "admin/deliveries", "retried"))
 }
+
+page_template!(AdminDeliveries);

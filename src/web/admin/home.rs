@@ -1,6 +1,7 @@
 //! `GET /admin`: registrations, deployments, organisations with their settings and contact persons,
 //! cohorts, and the grant form.
 use super::*;
+use crate::web::page::{PageContext, page_template};
 
 struct DeploymentRow {
     id: i64,
@@ -36,10 +37,8 @@ struct CohortRow {
 
 #[derive(Template)]
 #[template(path = "admin_home.html")]
-struct AdminHome<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct AdminHome {
+    page: PageContext,
     nav: Nav,
     scope_line: String,
     notice: Option<&'static str>,
@@ -213,9 +212,7 @@ pub async fn show_home(
         })
         .collect();
     let page = AdminHome {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         scope_line: scope_line(&admin),
         notice: notice_text(lang, query.notice.as_deref()),
@@ -233,3 +230,5 @@ pub async fn show_home(
     };
     Ok(render(&page, StatusCode::OK))
 }
+
+page_template!(AdminHome);

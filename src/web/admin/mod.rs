@@ -103,7 +103,7 @@ async fn admin_of(
     origin: SocketAddr,
 ) -> Result<Admin, AppError> {
     let session = require_session(app, query.session.as_deref(), headers).await?;
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let found = person_principal(
         &app.db,
         session.pid,

@@ -1,5 +1,6 @@
 //! The completion report and its downloads (CSV, JSON, archive package).
 use super::*;
+use crate::web::page::{PageContext, page_template};
 
 struct ReportRow {
     name: String,
@@ -11,10 +12,8 @@ struct ReportRow {
 
 #[derive(Template)]
 #[template(path = "admin_report.html")]
-struct AdminReport<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct AdminReport {
+    page: PageContext,
     nav: Nav,
     scope_line: String,
     cohorts: Vec<(String, String, bool)>,
@@ -85,9 +84,7 @@ pub async fn show_report(
         .map(|c| format!("&cohort={c}"))
         .unwrap_or_default();
     let page = AdminReport {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(&app, "accessibility", &admin.token),
+        page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         scope_line: scope_line(&admin),
         cohorts: cohorts
@@ -208,3 +205,5 @@ pub async fn download_archive(
     )
         .into_response())
 }
+
+page_template!(AdminReport);

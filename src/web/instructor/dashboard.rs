@@ -1,6 +1,7 @@
 //! `GET /instructor`: the dashboard of an LMS course: who stands where in every module, filters,
 //! submissions waiting, groups, occasions and versions.
 use super::*;
+use crate::web::page::{PageContext, page_template};
 
 const STATUSES: [ModuleStatus; 6] = [
     ModuleStatus::NotStarted,
@@ -26,9 +27,7 @@ struct Link {
 #[derive(Template)]
 #[template(path = "instructor_dashboard.html")]
 struct DashboardPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+    page: PageContext,
     overview_url: String,
     filter_action: String,
     occasion_action: String,
@@ -68,7 +67,7 @@ pub async fn dashboard(
     token: &str,
     query: &InstructorQuery,
 ) -> Result<Response, AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let course = course_of(app, session).await?;
     let review::InstructorDashboard {
         board,
@@ -197,9 +196,7 @@ pub async fn dashboard(
         })
         .collect();
     let page = DashboardPage {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(app, "accessibility", token),
+        page: PageContext::launched(app, lang, token),
         overview_url: page_url(app, "course", token),
         filter_action: app.url("instructor").to_string(),
         occasion_action: page_url(app, "instructor/occasions", token),
@@ -293,3 +290,5 @@ pub async fn show_dashboard(
 ) -> Result<Response, AppError> {
     dashboard(&app, &session, &token, &query).await
 }
+
+page_template!(DashboardPage<'a>);

@@ -52,7 +52,7 @@ async fn require_instructor(
     headers: &HeaderMap,
 ) -> Result<Session, AppError> {
     let session = require_session(app, token, headers).await?;
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     if session.role != ToolRole::Instructor || session.cid.is_none() {
         tracing::warn!(
             user = session.uid,
@@ -102,13 +102,13 @@ async fn instructor_request(
     headers: &HeaderMap,
 ) -> Result<(Session, String, Lang), AppError> {
     let session = require_instructor(app, query.session.as_deref(), headers).await?;
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let token = session.link_token.clone();
     Ok((session, token, lang))
 }
 
 pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCourse, AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     app.courses
         .for_session(&app.db, session)
         .await

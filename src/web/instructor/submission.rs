@@ -1,12 +1,11 @@
 //! One submission with its trail, and the instructor's decision on it.
 use super::{dashboard::owner_label, *};
+use crate::web::page::{PageContext, page_template};
 
 #[derive(Template)]
 #[template(path = "instructor_submission.html")]
-struct SubmissionPage<'a> {
-    lang: Lang,
-    assets_base: &'a str,
-    accessibility_url: String,
+struct SubmissionPage {
+    page: PageContext,
     dashboard_url: String,
     action_url: String,
     module_title: String,
@@ -31,7 +30,7 @@ async fn submission_page(
     notice: Option<(&'static str, &'static str)>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let lang = Lang::from_locale(Some(&session.lang));
+    let lang = session.page_language();
     let course = course_of(app, session).await?;
     let review::SubmissionTrail {
         submission: row,
@@ -68,9 +67,7 @@ async fn submission_page(
     };
     let answers = participant::answers_of(&row);
     let page = SubmissionPage {
-        lang,
-        assets_base: app.public_base.as_str(),
-        accessibility_url: page_url(app, "accessibility", token),
+        page: PageContext::launched(app, lang, token),
         dashboard_url: page_url(app, "instructor", token),
         action_url: page_url(app, &format!("instructor/submissions/{id}"), token),
         module_title: module.title.get(lang).to_owned(),
@@ -217,3 +214,5 @@ pub async fn review_submission(
     tracing::info!(submission = id, decision = ?decision, instructor = session.uid, "review decision");
     Ok(back_to_dashboard(&app, &token, "decided"))
 }
+
+page_template!(SubmissionPage);

@@ -1,0 +1,60 @@
+//! What every page shows around its own content: the language it speaks, where its stylesheet and
+//! scripts are, and the link to the accessibility statement (carrying the session on a launched
+//! page, so the statement and its feedback form keep the person's language and deployment).
+//!
+//! A page template holds one `PageContext` as its `page` field and reads it as its own (`lang`,
+//! `assets_base`, `accessibility_url` in `base.html` and `footer.html`) through `page_template!`.
+use crate::{i18n::Lang, state::App};
+
+/// The frame of a page.
+pub struct PageContext {
+    /// The page's language.
+    pub lang: Lang,
+    /// The tool's base URL, ending in `/`: assets are below it.
+    pub assets_base: String,
+    /// The accessibility statement.
+    pub accessibility_url: String,
+}
+
+impl PageContext {
+    /// A page reached without a session (login errors, registration, the statement itself).
+    pub fn public(app: &App, lang: Lang) -> Self {
+        Self {
+            lang,
+            assets_base: app.public_base.to_string(),
+            accessibility_url: app.url("accessibility").to_string(),
+        }
+    }
+
+    /// A page rendered without the application at hand (an error page): links relative to the
+    /// site's root.
+    pub fn relative(lang: Lang) -> Self {
+        Self {
+            lang,
+            assets_base: "/".to_owned(),
+            accessibility_url: "/accessibility".to_owned(),
+        }
+    }
+
+    /// A page reached with the session token `token`.
+    pub fn launched(app: &App, lang: Lang, token: &str) -> Self {
+        Self {
+            lang,
+            assets_base: app.public_base.to_string(),
+            accessibility_url: super::launched::page_url(app, "accessibility", token),
+        }
+    }
+}
+
+/// Lets a page template read its `page: PageContext` field's parts as its own.
+macro_rules! page_template {
+    ($($page:ident $(<$life:lifetime>)?),+ $(,)?) => {$(
+        impl $(<$life>)? std::ops::Deref for $page $(<$life>)? {
+            type Target = $crate::web::page::PageContext;
+            fn deref(&self) -> &Self::Target {
+                &self.page
+            }
+        }
+    )+};
+}
+pub(crate) use page_template;
