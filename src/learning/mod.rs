@@ -6,6 +6,7 @@
 pub mod aggregates;
 pub mod assessment;
 pub mod context;
+pub mod dashboard;
 pub mod feedback;
 pub mod files;
 pub mod participant;

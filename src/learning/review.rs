@@ -108,55 +108,6 @@ pub async fn create_group(
     Ok(())
 }
 
-/// Everything the instructor's dashboard shows of an LMS course, read in one place.
-pub struct InstructorDashboard {
-    /// Participants, their statuses and the submissions waiting.
-    pub board: Dashboard,
-    /// Each participant's latest score deliveries; `None` when the course sends no scores.
-    pub gradebook: Option<HashMap<i64, Vec<entity::score_outbox::Model>>>,
-    /// Who is in which instructor-made group (absent: the municipality's).
-    pub placements: HashMap<i64, i64>,
-    /// The instructor-made groups.
-    pub groups: Vec<entity::learner_group::Model>,
-    /// The people who wrote the submissions waiting, by id.
-    pub waiting_people: HashMap<i64, entity::lti_user::Model>,
-    /// Workshop occasions by module slug.
-    pub occasions: HashMap<String, entity::workshop_occasion::Model>,
-    /// The organisation of the instructor's deployment (the default group's name).
-    pub organisation: Option<String>,
-    /// The other stored versions of the course, which the LMS course may move to.
-    pub other_versions: Vec<entity::course_version::Model>,
-}
-
-/// Reads the instructor's dashboard of `course`, launched through deployment `deployment_id`.
-pub async fn instructor_dashboard(
-    db: &DatabaseConnection,
-    course: &ContextCourse,
-    deployment_id: i64,
-) -> Result<InstructorDashboard, DbErr> {
-    let board = dashboard(db, course, deployment_id).await?;
-    let gradebook = match store::grades::target(db, course.context_id).await? {
-        Some(_) => Some(store::grades::latest_in_context(db, course.context_id).await?),
-        None => None,
-    };
-    let waiting_people =
-        store::review::people(db, board.waiting.iter().map(|s| s.updated_by).collect()).await?;
-    Ok(InstructorDashboard {
-        gradebook,
-        placements: store::group::placements(db, course.context_id).await?,
-        groups: store::group::groups(db, course.context_id).await?,
-        waiting_people,
-        occasions: store::review::occasions(db, course.context_id).await?,
-        organisation: store::accessibility::organisation(db, deployment_id).await?,
-        other_versions: store::course::versions_of(db, &course.package.slug)
-            .await?
-            .into_iter()
-            .filter(|v| v.id != course.version_id)
-            .collect(),
-        board,
-    })
-}
-
 /// Whose submissions count for a person: their own and their group's (an instructor's group, else
 /// the municipality's).
 fn owners(person_id: i64, deployment_id: i64, group: Option<i64>) -> [String; 2] {

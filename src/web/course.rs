@@ -426,7 +426,11 @@ pub async fn show_overview(
     launched: Launched,
 ) -> Result<Response, AppError> {
     if launched.session.cid.is_none() {
-        return Ok(super::pages::landing(&app, &launched.session, launched.token()));
+        return Ok(super::pages::landing(
+            &app,
+            &launched.session,
+            launched.token(),
+        ));
     }
     overview(&app, &launched).await
 }

@@ -2,6 +2,12 @@
 //! submissions waiting, groups, occasions and versions.
 use super::*;
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    grades::Delivery,
+    learning::dashboard::{
+        self, DashboardFilter, DashboardRow, GroupMembers, InstructorDashboard, Owner, Waiting,
+    },
+};
 
 const STATUSES: [ModuleStatus; 6] = [
     ModuleStatus::NotStarted,
@@ -60,209 +66,216 @@ struct DashboardPage<'a> {
     occasions: Vec<String>,
 }
 
-/// Renders the dashboard of the session's context.
-pub async fn dashboard(
-    app: &App,
-    session: &Session,
-    token: &str,
-    query: &InstructorQuery,
+/// `GET /instructor`.
+pub async fn show_dashboard(
+    State(app): State<AppState>,
+    Query(query): Query<InstructorQuery>,
+    instructor: Instructor,
 ) -> Result<Response, AppError> {
-    let lang = session.page_language();
-    let course = course_of(app, session).await?;
-    let review::InstructorDashboard {
-        board,
-        gradebook,
-        placements,
-        groups: group_rows,
-        waiting_people: people,
-        occasions,
-        organisation,
-        other_versions,
-    } = review::instructor_dashboard(&app.db, &course, session.did)
+    let lang = instructor.lang;
+    let course = course_of(&app, &instructor.session).await?;
+    let filter = DashboardFilter {
+        module: query.module.clone().unwrap_or_default(),
+        status: query.status.clone().unwrap_or_default(),
+        group: query.group.clone().unwrap_or_default(),
+    };
+    let board = dashboard::instructor_dashboard(&app.db, &course, instructor.session.did, &filter)
         .await
         .in_lang(lang)?;
-    let modules: Vec<(String, String)> = course
-        .package
-        .modules
-        .iter()
-        .map(|m| (m.slug.clone(), m.title.get(lang).to_owned()))
-        .collect();
-    let grades_sent = gradebook.is_some();
-    let deliveries = gradebook.unwrap_or_default();
-    let gradebook_of = |person: i64| {
-        grades_sent.then(|| {
-            let delivery = crate::grades::Delivery::of(
-                deliveries
-                    .get(&person)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-            );
-            let (key, slug) = delivery.label();
-            let text = match &delivery {
-                crate::grades::Delivery::NotGradable(why) => {
-                    lang.tf(key, &[("reason", why.as_str())])
+    let admin = crate::web::launched::has_admin_role(&app, &instructor.session)
+        .await
+        .in_lang(lang)?;
+    let view = DashboardView {
+        app: &app,
+        instructor: &instructor,
+        course: &course,
+        admin,
+    };
+    Ok(render(&view.page(board, filter, &query), StatusCode::OK))
+}
+
+/// What the page is built from besides the dashboard itself.
+struct DashboardView<'a> {
+    app: &'a App,
+    instructor: &'a Instructor,
+    course: &'a ContextCourse,
+    /// Whether the instructor also has an administrator role.
+    admin: bool,
+}
+
+impl<'a> DashboardView<'a> {
+    fn url(&self, path: &str) -> String {
+        page_url(self.app, path, &self.instructor.token)
+    }
+
+    fn page(
+        &self,
+        board: InstructorDashboard,
+        filter: DashboardFilter,
+        query: &InstructorQuery,
+    ) -> DashboardPage<'a> {
+        let (instructor, course): (&'a Instructor, &'a ContextCourse) =
+            (self.instructor, self.course);
+        let lang = instructor.lang;
+        let package = &course.package;
+        let modules: Vec<(String, String)> = package
+            .modules
+            .iter()
+            .map(|m| (m.slug.clone(), m.title.get(lang).to_owned()))
+            .collect();
+        let waiting = self.waiting(&board.waiting);
+        DashboardPage {
+            page: PageContext::launched(self.app, lang, &self.instructor.token),
+            overview_url: self.url("course"),
+            filter_action: self.app.url("instructor").to_string(),
+            occasion_action: self.url("instructor/occasions"),
+            session: &instructor.token,
+            course_title: package.title.get(lang),
+            grades_sent: board.grades_sent,
+            context_title: instructor.session.ctx.as_deref(),
+            welcome: crate::web::launched::welcome(lang, self.instructor.session.name.as_deref()),
+            notice: notice(lang, query),
+            roster_action: self.url("instructor/roster"),
+            aggregates_url: self.url("instructor/assessments"),
+            admin_url: self.admin.then(|| self.url("admin")),
+            group_action: self.url("instructor/groups"),
+            version_action: self.url("instructor/version"),
+            current_version: package.version.clone(),
+            other_versions: board
+                .other_versions
+                .into_iter()
+                .map(|v| (v.id, v.version))
+                .collect(),
+            move_action: self.url("instructor/groups/move"),
+            groups: groups(lang, board.groups, board.organisation),
+            people: board
+                .participants
+                .iter()
+                .map(|person| (person.id, person_name(lang, Some(person))))
+                .collect(),
+            waiting_text: lang.tf(
+                "instructor-waiting-count",
+                &[("count", &waiting.len().to_string())],
+            ),
+            waiting,
+            shown_modules: board
+                .shown_modules
+                .iter()
+                .filter_map(|&i| modules.get(i).cloned())
+                .collect(),
+            modules,
+            statuses: STATUSES
+                .iter()
+                .map(|s| (s.slug(), lang.t(s.label_key())))
+                .collect(),
+            filter_module: filter.module,
+            filter_status: filter.status,
+            filter_group: filter.group,
+            rows: board.rows.iter().map(|row| table_row(lang, row)).collect(),
+            occasions: board
+                .occasions
+                .iter()
+                .filter_map(|(index, o)| {
+                    let module = package.modules.get(*index)?;
+                    Some(format!(
+                        "{}: {} {}, {}",
+                        module.workshop.get(lang),
+                        format_date(o.starts_at),
+                        format_time(o.starts_at),
+                        o.place
+                    ))
+                })
+                .collect(),
+        }
+    }
+
+    fn waiting(&self, waiting: &[Waiting]) -> Vec<Link> {
+        let lang = self.instructor.lang;
+        waiting
+            .iter()
+            .map(|w| {
+                let module = self.course.module(&w.submission.module_slug).ok();
+                let owner = match &w.owner {
+                    Owner::Group => lang.t("instructor-group-answer").to_owned(),
+                    Owner::Person(person) => person_name(lang, person.as_ref()),
+                };
+                Link {
+                    url: self.url(&format!("instructor/submissions/{}", w.submission.id)),
+                    label: format!(
+                        "{} – {}, {}",
+                        owner,
+                        module.map(|m| m.title.get(lang)).unwrap_or_default(),
+                        lang.tf("task-heading", &[("n", &w.task_number.to_string())])
+                    ),
                 }
+            })
+            .collect()
+    }
+}
+
+fn table_row(lang: Lang, row: &DashboardRow) -> Row {
+    Row {
+        name: person_name(lang, Some(&row.person)),
+        cells: row
+            .statuses
+            .iter()
+            .map(|status| (lang.t(status.label_key()), status.slug()))
+            .collect(),
+        gradebook: row.delivery.as_ref().map(|delivery| {
+            let (key, slug) = delivery.label();
+            let text = match delivery {
+                Delivery::NotGradable(why) => lang.tf(key, &[("reason", why.as_str())]),
                 _ => lang.t(key).to_owned(),
             };
             (text, slug)
-        })
-    };
-    let filter_module = query.module.clone().unwrap_or_default();
-    let filter_status = query.status.clone().unwrap_or_default();
-    let module_index = modules.iter().position(|(slug, _)| *slug == filter_module);
-    let shown: Vec<usize> = match module_index {
-        Some(index) => vec![index],
-        None => (0..modules.len()).collect(),
-    };
-    let filter_group = query.group.clone().unwrap_or_default();
-    let in_group = |person: i64| match filter_group.as_str() {
-        "" => true,
-        "municipality" => !placements.contains_key(&person),
-        id => id
-            .parse::<i64>()
-            .is_ok_and(|id| placements.get(&person) == Some(&id)),
-    };
-    let rows = board
-        .rows
-        .iter()
-        .filter(|row| in_group(row.person.id))
-        .filter(|row| {
-            filter_status.is_empty()
-                || shown.iter().any(|&i| {
-                    row.statuses
-                        .get(i)
-                        .is_some_and(|s| s.slug() == filter_status)
-                })
-        })
-        .map(|row| Row {
-            name: person_name(lang, Some(&row.person)),
-            cells: shown
+        }),
+    }
+}
+
+fn groups(
+    lang: Lang,
+    groups: Vec<GroupMembers>,
+    organisation: Option<String>,
+) -> Vec<(String, String, Vec<String>)> {
+    let mut organisation = organisation;
+    groups
+        .into_iter()
+        .map(|g| {
+            let members = g
+                .members
                 .iter()
-                .filter_map(|&i| row.statuses.get(i))
-                .map(|status| (lang.t(status.label_key()), status.slug()))
-                .collect(),
-            gradebook: gradebook_of(row.person.id),
-        })
-        .collect();
-    let waiting = board
-        .waiting
-        .iter()
-        .map(|row| {
-            let module = course.module(&row.module_slug).ok();
-            let task_number = module
-                .and_then(|m| m.tasks().position(|t| t.slug == row.task_slug))
-                .map(|i| i + 1)
-                .unwrap_or(0);
-            Link {
-                url: page_url(app, &format!("instructor/submissions/{}", row.id), token),
-                label: format!(
-                    "{} – {}, {}",
-                    owner_label(lang, row, &people),
-                    module.map(|m| m.title.get(lang)).unwrap_or_default(),
-                    lang.tf("task-heading", &[("n", &task_number.to_string())])
+                .map(|person| person_name(lang, Some(person)))
+                .collect();
+            match g.group {
+                Some(group) => (group.id.to_string(), group.name, members),
+                None => (
+                    String::new(),
+                    organisation
+                        .take()
+                        .unwrap_or_else(|| lang.t("groups-municipality").to_owned()),
+                    members,
                 ),
             }
         })
-        .collect::<Vec<_>>();
-    let default_group = organisation.unwrap_or_else(|| lang.t("groups-municipality").to_owned());
-    let members_of = |group: Option<i64>| -> Vec<String> {
-        board
-            .rows
-            .iter()
-            .filter(|row| placements.get(&row.person.id).copied() == group)
-            .map(|row| person_name(lang, Some(&row.person)))
-            .collect()
-    };
-    let mut groups = vec![(String::new(), default_group, members_of(None))];
-    groups.extend(
-        group_rows
-            .iter()
-            .map(|g| (g.id.to_string(), g.name.clone(), members_of(Some(g.id)))),
-    );
-    let occasions = course
-        .package
-        .modules
-        .iter()
-        .filter_map(|m| {
-            occasions.get(&m.slug).map(|o| {
-                format!(
-                    "{}: {} {}, {}",
-                    m.workshop.get(lang),
-                    format_date(o.starts_at),
-                    format_time(o.starts_at),
-                    o.place
-                )
-            })
-        })
-        .collect();
-    let page = DashboardPage {
-        page: PageContext::launched(app, lang, token),
-        overview_url: page_url(app, "course", token),
-        filter_action: app.url("instructor").to_string(),
-        occasion_action: page_url(app, "instructor/occasions", token),
-        session: token,
-        course_title: course.package.title.get(lang),
-        grades_sent,
-        context_title: session.ctx.as_deref(),
-        welcome: crate::web::launched::welcome(lang, session.name.as_deref()),
-        notice: match query.notice.as_deref() {
-            Some("occasion") => Some(("info", lang.t("instructor-occasion-saved").to_owned())),
-            Some("decided") => Some(("info", lang.t("instructor-decided").to_owned())),
-            Some("synced") => Some((
-                "info",
-                lang.tf(
-                    "instructor-roster-synced",
-                    &[("count", &query.count.unwrap_or(0).to_string())],
-                ),
-            )),
-            Some("not-offered") => Some((
-                "warning",
-                lang.t("instructor-roster-not-offered").to_owned(),
-            )),
-            Some("sync-failed") => Some(("warning", lang.t("instructor-roster-failed").to_owned())),
-            _ => None,
-        },
-        roster_action: page_url(app, "instructor/roster", token),
-        aggregates_url: page_url(app, "instructor/assessments", token),
-        admin_url: crate::web::launched::has_admin_role(app, session)
-            .await
-            .in_lang(lang)?
-            .then(|| page_url(app, "admin", token)),
-        group_action: page_url(app, "instructor/groups", token),
-        version_action: page_url(app, "instructor/version", token),
-        current_version: course.package.version.clone(),
-        other_versions: other_versions
-            .into_iter()
-            .map(|v| (v.id, v.version))
-            .collect(),
-        move_action: page_url(app, "instructor/groups/move", token),
-        groups,
-        people: board
-            .rows
-            .iter()
-            .map(|row| (row.person.id, person_name(lang, Some(&row.person))))
-            .collect(),
-        waiting_text: lang.tf(
-            "instructor-waiting-count",
-            &[("count", &waiting.len().to_string())],
-        ),
-        waiting,
-        shown_modules: shown
-            .iter()
-            .filter_map(|&i| modules.get(i).cloned())
-            .collect(),
-        modules,
-        statuses: STATUSES
-            .iter()
-            .map(|s| (s.slug(), lang.t(s.label_key())))
-            .collect(),
-        filter_module,
-        filter_status,
-        filter_group,
-        rows,
-        occasions,
-    };
-    Ok(render(&page, StatusCode::OK))
+        .collect()
+}
+
+fn notice(lang: Lang, query: &InstructorQuery) -> Option<(&'static str, String)> {
+    let text = |key: &str| lang.t(key).to_owned();
+    match query.notice.as_deref()? {
+        "occasion" => Some(("info", text("instructor-occasion-saved"))),
+        "decided" => Some(("info", text("instructor-decided"))),
+        "synced" => Some((
+            "info",
+            lang.tf(
+                "instructor-roster-synced",
+                &[("count", &query.count.unwrap_or(0).to_string())],
+            ),
+        )),
+        "not-offered" => Some(("warning", text("instructor-roster-not-offered"))),
+        "sync-failed" => Some(("warning", text("instructor-roster-failed"))),
+        _ => None,
+    }
 }
 
 pub(super) fn owner_label(
@@ -280,15 +293,6 @@ pub(super) fn owner_label(
             .unwrap_or(row.updated_by);
         person_name(lang, people.get(&id))
     }
-}
-
-/// `GET /instructor`.
-pub async fn show_dashboard(
-    State(app): State<AppState>,
-    Query(query): Query<InstructorQuery>,
-    Instructor { session, token, .. }: Instructor,
-) -> Result<Response, AppError> {
-    dashboard(&app, &session, &token, &query).await
 }
 
 page_template!(DashboardPage<'a>);

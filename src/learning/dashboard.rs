@@ -1,0 +1,223 @@
+//! What the instructor's dashboard of an LMS course shows, filtered as the instructor asked:
+//! participants × the modules shown, whether each gradebook has the latest scores, the
+//! submissions waiting for review and whose they are, the groups and their members, the workshop
+//! occasions, and the versions the course may move to. The page only puts it into words.
+use std::collections::HashMap;
+
+use entity::{course_version, learner_group, lti_user, submission, workshop_occasion};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use super::{context::ContextCourse, review};
+use crate::{course::completion::ModuleStatus, grades::Delivery, store};
+
+/// Which rows and columns the instructor asked for.
+#[derive(Debug, Default, Clone)]
+pub struct DashboardFilter {
+    /// One module's column (its slug); all when empty or unknown.
+    pub module: String,
+    /// Rows with this status in a shown module (`ModuleStatus::slug`); all when empty.
+    pub status: String,
+    /// Rows of one group: a group's id, `municipality` for those in no instructor-made group;
+    /// all when empty.
+    pub group: String,
+}
+
+/// One participant's row.
+pub struct DashboardRow {
+    /// The person.
+    pub person: lti_user::Model,
+    /// Their status in each shown module, in course order.
+    pub statuses: Vec<ModuleStatus>,
+    /// Whether their gradebook has the latest scores; `None` when the course sends no scores.
+    pub delivery: Option<Delivery>,
+}
+
+/// Whose a waiting submission is.
+pub enum Owner {
+    /// A group's answer.
+    Group,
+    /// A person's (absent when the person is gone).
+    Person(Option<lti_user::Model>),
+}
+
+/// A submission waiting for review.
+pub struct Waiting {
+    /// The submission.
+    pub submission: submission::Model,
+    /// Whose it is.
+    pub owner: Owner,
+    /// The task's number in its module (from 1; 0 when the task is gone).
+    pub task_number: usize,
+}
+
+/// A group and who is in it.
+pub struct GroupMembers {
+    /// The instructor-made group; `None` for the municipality's (everyone not placed).
+    pub group: Option<learner_group::Model>,
+    /// Its members, in name order.
+    pub members: Vec<lti_user::Model>,
+}
+
+/// Everything the dashboard shows.
+pub struct InstructorDashboard {
+    /// Indexes of the modules shown (into the course's modules).
+    pub shown_modules: Vec<usize>,
+    /// The rows the filter lets through.
+    pub rows: Vec<DashboardRow>,
+    /// Every participant, for the form that moves one to a group.
+    pub participants: Vec<lti_user::Model>,
+    /// Submissions waiting for review, oldest first.
+    pub waiting: Vec<Waiting>,
+    /// The municipality's group first, then the instructor-made ones.
+    pub groups: Vec<GroupMembers>,
+    /// The organisation of the instructor's deployment (the municipality group's name).
+    pub organisation: Option<String>,
+    /// Workshop occasions in course order: (module index, occasion).
+    pub occasions: Vec<(usize, workshop_occasion::Model)>,
+    /// The other stored versions of the course.
+    pub other_versions: Vec<course_version::Model>,
+    /// Whether the LMS course receives scores.
+    pub grades_sent: bool,
+}
+
+/// Reads the dashboard of `course`, launched through deployment `deployment_id`, as `filter` asks.
+pub async fn instructor_dashboard(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    deployment_id: i64,
+    filter: &DashboardFilter,
+) -> Result<InstructorDashboard, DbErr> {
+    let board = review::dashboard(db, course, deployment_id).await?;
+    let gradebook = match store::grades::target(db, course.context_id).await? {
+        Some(_) => Some(store::grades::latest_in_context(db, course.context_id).await?),
+        None => None,
+    };
+    let placements = store::group::placements(db, course.context_id).await?;
+    let modules = &course.package.modules;
+    let shown_modules: Vec<usize> = match modules.iter().position(|m| m.slug == filter.module) {
+        Some(index) => vec![index],
+        None => (0..modules.len()).collect(),
+    };
+    let rows = board
+        .rows
+        .iter()
+        .filter(|row| in_group(&filter.group, placements.get(&row.person.id)))
+        .filter(|row| {
+            filter.status.is_empty()
+                || shown_modules.iter().any(|&i| {
+                    row.statuses
+                        .get(i)
+                        .is_some_and(|s| s.slug() == filter.status)
+                })
+        })
+        .map(|row| DashboardRow {
+            person: row.person.clone(),
+            statuses: shown_modules
+                .iter()
+                .filter_map(|&i| row.statuses.get(i).copied())
+                .collect(),
+            delivery: gradebook.as_ref().map(|latest| {
+                Delivery::of(
+                    latest
+                        .get(&row.person.id)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                )
+            }),
+        })
+        .collect();
+    let mut people =
+        store::review::people(db, board.waiting.iter().map(|s| s.updated_by).collect()).await?;
+    let waiting = board
+        .waiting
+        .into_iter()
+        .map(|submission| {
+            let task_number = course
+                .module(&submission.module_slug)
+                .ok()
+                .and_then(|m| m.tasks().position(|t| t.slug == submission.task_slug))
+                .map_or(0, |i| i + 1);
+            let owner = if submission.owner_key.starts_with("g:") {
+                Owner::Group
+            } else {
+                let id = submission
+                    .owner_key
+                    .trim_start_matches("u:")
+                    .parse::<i64>()
+                    .unwrap_or(submission.updated_by);
+                Owner::Person(people.remove(&id))
+            };
+            Waiting {
+                submission,
+                owner,
+                task_number,
+            }
+        })
+        .collect();
+    let participants: Vec<lti_user::Model> = board.rows.into_iter().map(|row| row.person).collect();
+    let members_of = |group: Option<i64>| -> Vec<lti_user::Model> {
+        participants
+            .iter()
+            .filter(|person| placements.get(&person.id).copied() == group)
+            .cloned()
+            .collect()
+    };
+    let mut groups = vec![GroupMembers {
+        group: None,
+        members: members_of(None),
+    }];
+    for group in store::group::groups(db, course.context_id).await? {
+        groups.push(GroupMembers {
+            members: members_of(Some(group.id)),
+            group: Some(group),
+        });
+    }
+    let mut by_module: HashMap<String, workshop_occasion::Model> =
+        store::review::occasions(db, course.context_id).await?;
+    let occasions = modules
+        .iter()
+        .enumerate()
+        .filter_map(|(index, m)| by_module.remove(&m.slug).map(|o| (index, o)))
+        .collect();
+    Ok(InstructorDashboard {
+        shown_modules,
+        rows,
+        participants,
+        waiting,
+        groups,
+        organisation: store::accessibility::organisation(db, deployment_id).await?,
+        occasions,
+        other_versions: store::course::versions_of(db, &course.package.slug)
+            .await?
+            .into_iter()
+            .filter(|v| v.id != course.version_id)
+            .collect(),
+        grades_sent: gradebook.is_some(),
+    })
+}
+
+/// Whether a person placed in `placed` (absent: the municipality's group) passes the group filter.
+fn in_group(filter: &str, placed: Option<&i64>) -> bool {
+    match filter {
+        "" => true,
+        "municipality" => placed.is_none(),
+        id => id.parse::<i64>().is_ok_and(|id| placed == Some(&id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_group_filter_lets_through_what_it_names() {
+        assert!(in_group("", Some(&3)));
+        assert!(in_group("", None));
+        assert!(in_group("municipality", None));
+        assert!(!in_group("municipality", Some(&3)));
+        assert!(in_group("3", Some(&3)));
+        assert!(!in_group("3", Some(&4)));
+        assert!(!in_group("3", None));
+        assert!(!in_group("x", Some(&3)));
+    }
+}
