@@ -6,6 +6,7 @@ pub mod access;
 pub mod archive;
 pub mod courses;
 pub mod directory;
+pub mod overview;
 pub mod people;
 pub mod platforms;
 pub mod registrations;

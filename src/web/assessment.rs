@@ -4,22 +4,18 @@ use askama::Template;
 use axum::{
     Form,
     extract::{Path, Query, State, rejection::FormRejection},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::launched::{Launched, PageQuery, course_error, page_url, require_session};
+use super::launched::{Launched, PageQuery, course_error, page_url};
 use crate::web::page::{PageContext, page_template};
 use crate::{
-    course::{AssessmentRound, Block},
+    course::{AssessmentRound, Framework},
     error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
-    learning::{
-        assessment::{self, Ratings},
-        context::CourseError,
-        standing::Standing,
-    },
-    state::AppState,
+    learning::assessment::{self, Ratings, RoundError, RoundSaved, RoundStanding},
+    state::{App, AppState},
 };
 
 struct FieldView {
@@ -71,73 +67,151 @@ struct AssessmentPage<'a> {
     chart_height: usize,
 }
 
-fn ratings_of(row: Option<&entity::self_assessment::Model>) -> Ratings {
-    row.and_then(|r| serde_json::from_str(&r.ratings).ok())
-        .unwrap_or_default()
-}
-
 /// `GET /course/assessment/{round}`.
 pub async fn show_assessment(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(round): Path<String>,
     Query(query): Query<PageQuery>,
+    launched: Launched,
 ) -> Result<Response, AppError> {
     let notice = match query.notice.as_deref() {
-        Some("saved") => Some(Notice {
-            kind: "info",
-            text: "task-saved",
-        }),
-        Some("submitted") => Some(Notice {
-            kind: "info",
-            text: "assessment-submitted",
-        }),
+        Some("saved") => Some(notice("info", "task-saved")),
+        Some("submitted") => Some(notice("info", "assessment-submitted")),
         _ => None,
     };
-    page(
-        &app,
-        &headers,
-        &round,
-        query.session.as_deref(),
-        None,
-        notice,
-        StatusCode::OK,
-    )
-    .await
+    let standing = assessment::round_standing(&app.db, &app.courses, &launched.session, &round)
+        .await
+        .in_lang(launched.lang)?;
+    let page = assessment_page(&app, &launched, &round, &standing, None, notice);
+    Ok(render(&page, StatusCode::OK))
 }
 
-async fn page(
-    app: &AppState,
-    headers: &HeaderMap,
+/// `POST /course/assessment/{round}`.
+pub async fn save_assessment(
+    State(app): State<AppState>,
+    Path(round): Path<String>,
+    launched: Launched,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, AppError> {
+    let (session, lang) = (&launched.session, launched.lang);
+    let fields = form_or_400(form, lang)?;
+    let now_ms = app.clock.now_ms();
+    let (saved, typed) =
+        assessment::save_answers(&app.db, &app.courses, session, &round, fields, now_ms)
+            .await
+            .map_err(|err| round_error(err, lang))?;
+    let (status, notice_key, missing) = match saved {
+        RoundSaved::Saved => return Ok(back_to_round(&app, &launched, &round, "saved")),
+        RoundSaved::Submitted => return Ok(back_to_round(&app, &launched, &round, "submitted")),
+        RoundSaved::Locked => (StatusCode::CONFLICT, "assessment-locked", None),
+        RoundSaved::Incomplete(missing) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "assessment-incomplete",
+            Some((typed, missing)),
+        ),
+    };
+    let standing = assessment::round_standing(&app.db, &app.courses, session, &round)
+        .await
+        .in_lang(lang)?;
+    let notice = Some(notice("warning", notice_key));
+    let page = assessment_page(&app, &launched, &round, &standing, missing, notice);
+    Ok(render(&page, status))
+}
+
+fn notice(kind: &'static str, text: &'static str) -> Notice {
+    Notice { kind, text }
+}
+
+fn round_error(err: RoundError, lang: Lang) -> AppError {
+    match err {
+        RoundError::Course(err) => course_error(err, lang),
+        RoundError::NotOnScale(name) => AppError::BadRequest {
+            detail: format!("{name}: not a value of the scale"),
+            lang,
+        },
+    }
+}
+
+fn back_to_round(app: &App, launched: &Launched, round: &str, notice: &str) -> Response {
+    let mut target = app.url(&format!("course/assessment/{round}"));
+    target
+        .query_pairs_mut()
+        .append_pair("session", launched.token())
+        .append_pair("notice", notice);
+    Redirect::to(target.as_str()).into_response()
+}
+
+/// The round's page: the form (with what was typed and the fields missing, after a refused
+/// submit), or the submitted answers as a table and a chart.
+fn assessment_page<'a>(
+    app: &App,
+    launched: &Launched,
     round_name: &str,
-    token: Option<&str>,
+    standing: &'a RoundStanding,
     typed: Option<(Ratings, Vec<(String, &'static str)>)>,
     notice: Option<Notice>,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let session = require_session(app, token, headers).await?;
-    let token = session.link_token.as_str();
-    let lang = session.page_language();
-    let round = checked_round(app, &session, round_name, lang).await?;
-    let course = app
-        .courses
-        .for_session(&app.db, &session)
-        .await
-        .in_lang(lang)?;
-    let standing = Standing::load(&app.db, &course, &session)
-        .await
-        .in_lang(lang)?;
-    let framework = &course.package.framework;
-    let submitted = standing.assessment_submitted(round);
-    let baseline = (round == AssessmentRound::Final)
-        .then(|| standing.assessment(AssessmentRound::Baseline))
-        .flatten()
-        .filter(|row| row.submitted_at.is_some());
-    let baseline_ratings = ratings_of(baseline);
-    let (ratings, missing) = match typed {
-        Some(typed) => typed,
-        None => (ratings_of(standing.assessment(round)), Vec::new()),
-    };
+) -> AssessmentPage<'a> {
+    let (lang, token) = (launched.lang, launched.token());
+    let framework = &standing.course.package.framework;
+    let (ratings, missing) = typed.unwrap_or_else(|| (standing.ratings.clone(), Vec::new()));
+    let rows = rows(
+        lang,
+        framework,
+        &ratings,
+        standing.baseline.as_ref(),
+        &missing,
+    );
+    let mut options: Vec<(String, String)> = framework
+        .phases
+        .iter()
+        .map(|p| (p.slug.clone(), p.label.get(lang).to_owned()))
+        .collect();
+    options.insert(
+        0,
+        (
+            assessment::NOT_STARTED.into(),
+            lang.t("assessment-not-started").into(),
+        ),
+    );
+    options.push((
+        assessment::NOT_RELEVANT.into(),
+        lang.t("assessment-not-relevant").into(),
+    ));
+    AssessmentPage {
+        page: launched.page(app),
+        overview_url: page_url(app, "course", token),
+        action_url: page_url(app, &format!("course/assessment/{round_name}"), token),
+        course_title: standing.course.package.title.get(lang),
+        framework_title: framework.title.get(lang),
+        title: lang.t(match standing.round {
+            AssessmentRound::Baseline => "assessment-baseline",
+            AssessmentRound::Final => "assessment-final",
+        }),
+        notice,
+        phases: framework
+            .phases
+            .iter()
+            .map(|p| PhaseView {
+                label: p.label.get(lang).to_owned(),
+                description: p.description.get(lang).to_owned(),
+            })
+            .collect(),
+        options,
+        submitted: standing.submitted,
+        show_baseline: standing.baseline.is_some(),
+        chart_height: rows.len() * 56 + 8,
+        rows,
+    }
+}
+
+/// One row per sub-area: the form's fields, and the chart's bars.
+fn rows(
+    lang: Lang,
+    framework: &Framework,
+    ratings: &Ratings,
+    baseline: Option<&Ratings>,
+    missing: &[(String, &'static str)],
+) -> Vec<RowView> {
     let value_text = |value: &str| -> String {
         match value {
             "" => lang.t("assessment-unanswered").to_owned(),
@@ -154,15 +228,14 @@ async fn page(
     // Bars: 30 px for "not started", then 120 px per phase; not relevant draws none.
     let width =
         |value: &str| assessment::level(framework, value).map_or(0, |level| 30 + level * 120);
-    let rows = framework
+    framework
         .subareas
         .iter()
         .enumerate()
         .map(|(index, subarea)| {
             let rating = ratings.get(&subarea.slug).cloned().unwrap_or_default();
-            let base = baseline_ratings
-                .get(&subarea.slug)
-                .cloned()
+            let base = baseline
+                .and_then(|b| b.get(&subarea.slug).cloned())
                 .unwrap_or_default();
             let field = |part: &'static str, label: &'static str, value: &str| FieldView {
                 id: format!("{part}-{}", subarea.slug),
@@ -189,173 +262,7 @@ async fn page(
                 y: index * 56 + 4,
             }
         })
-        .collect::<Vec<_>>();
-    let mut options: Vec<(String, String)> = framework
-        .phases
-        .iter()
-        .map(|p| (p.slug.clone(), p.label.get(lang).to_owned()))
-        .collect();
-    options.insert(
-        0,
-        (
-            assessment::NOT_STARTED.into(),
-            lang.t("assessment-not-started").into(),
-        ),
-    );
-    options.push((
-        assessment::NOT_RELEVANT.into(),
-        lang.t("assessment-not-relevant").into(),
-    ));
-    let chart_height = rows.len() * 56 + 8;
-    let page = AssessmentPage {
-        page: PageContext::launched(app, lang, token),
-        overview_url: page_url(app, "course", token),
-        action_url: page_url(app, &format!("course/assessment/{round_name}"), token),
-        course_title: course.package.title.get(lang),
-        framework_title: framework.title.get(lang),
-        title: lang.t(match round {
-            AssessmentRound::Baseline => "assessment-baseline",
-            AssessmentRound::Final => "assessment-final",
-        }),
-        notice,
-        phases: framework
-            .phases
-            .iter()
-            .map(|p| PhaseView {
-                label: p.label.get(lang).to_owned(),
-                description: p.description.get(lang).to_owned(),
-            })
-            .collect(),
-        options,
-        submitted,
-        show_baseline: baseline.is_some(),
-        rows,
-        chart_height,
-    };
-    Ok(render(&page, status))
-}
-
-/// The round, when the context's course has it.
-async fn checked_round(
-    app: &AppState,
-    session: &crate::session::Session,
-    name: &str,
-    lang: Lang,
-) -> Result<AssessmentRound, AppError> {
-    let not_found = || course_error(CourseError::NoModule(name.chars().take(32).collect()), lang);
-    let round = assessment::parse_round(name).ok_or_else(not_found)?;
-    let course = app
-        .courses
-        .for_session(&app.db, session)
-        .await
-        .in_lang(lang)?;
-    let offered = course
-        .package
-        .modules
-        .iter()
-        .flat_map(|m| &m.blocks)
-        .any(|block| matches!(block, Block::SelfAssessment { round: r } if *r == round));
-    if offered { Ok(round) } else { Err(not_found()) }
-}
-
-/// `POST /course/assessment/{round}`.
-pub async fn save_assessment(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Path(round_name): Path<String>,
-    Launched { session, lang }: Launched,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Response, AppError> {
-    let token = session.link_token.clone();
-    let fields = form_or_400(form, lang)?;
-    let round = checked_round(&app, &session, &round_name, lang).await?;
-    let course = app
-        .courses
-        .for_session(&app.db, &session)
-        .await
-        .in_lang(lang)?;
-    let framework = &course.package.framework;
-    let mut ratings = Ratings::new();
-    let mut submit = false;
-    for (name, value) in fields {
-        if name == "action" {
-            submit = value == "submit";
-            continue;
-        }
-        let Some((part, slug)) = name.split_once('_') else {
-            continue;
-        };
-        if !framework.subareas.iter().any(|s| s.slug == slug) {
-            continue;
-        }
-        if !assessment::valid_value(framework, &value) {
-            return Err(AppError::BadRequest {
-                detail: format!("{name}: not a value of the scale"),
-                lang,
-            });
-        }
-        let rating = ratings.entry(slug.to_owned()).or_default();
-        match part {
-            "current" => rating.current = value,
-            "target" => rating.target = value,
-            _ => {}
-        }
-    }
-    let missing = if submit {
-        assessment::missing(framework, &ratings)
-    } else {
-        Vec::new()
-    };
-    let json = serde_json::to_string(&ratings).unwrap_or_else(|_| "{}".into());
-    let stored = assessment::save_round(
-        &app.db,
-        &course,
-        session.uid,
-        round,
-        json,
-        submit && missing.is_empty(),
-        app.clock.now_ms(),
-    )
-    .await
-    .in_lang(lang)?;
-    if !stored {
-        let notice = Some(Notice {
-            kind: "warning",
-            text: "assessment-locked",
-        });
-        return page(
-            &app,
-            &headers,
-            &round_name,
-            Some(&token),
-            None,
-            notice,
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    if !missing.is_empty() {
-        let notice = Some(Notice {
-            kind: "warning",
-            text: "assessment-incomplete",
-        });
-        return page(
-            &app,
-            &headers,
-            &round_name,
-            Some(&token),
-            Some((ratings, missing)),
-            notice,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let mut target = app.url(&format!("course/assessment/{round_name}"));
-    target
-        .query_pairs_mut()
-        .append_pair("session", &token)
-        .append_pair("notice", if submit { "submitted" } else { "saved" });
-    Ok(Redirect::to(target.as_str()).into_response())
+        .collect()
 }
 
 page_template!(AssessmentPage<'a>);
