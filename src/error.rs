@@ -336,6 +336,8 @@ impl IntoResponse for AppError {
     }
 }
 
+page_template!(MessagePage<'a>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,5 +394,3 @@ mod tests {
         }
     }
 }
-
-page_template!(MessagePage<'a>);

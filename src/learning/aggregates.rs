@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::assessment::{self, NOT_RELEVANT, Ratings};
-use crate::course::Framework;
+use crate::course::{AssessmentRound, Framework};
 
 /// One sub-area in one round.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,8 +109,7 @@ pub async fn of_course(
     db: &sea_orm::DatabaseConnection,
     course: &crate::learning::context::ContextCourse,
     k: usize,
-) -> Result<Vec<(crate::course::AssessmentRound, RoundFigures)>, sea_orm::DbErr> {
-    use crate::course::AssessmentRound;
+) -> Result<Vec<(AssessmentRound, RoundFigures)>, sea_orm::DbErr> {
     let rows = crate::store::self_assessment::submitted_in_context(db, course.context_id).await?;
     let framework = &course.package.framework;
     Ok([AssessmentRound::Baseline, AssessmentRound::Final]
@@ -124,6 +123,48 @@ pub async fn of_course(
             (round, self::round(framework, &answers, k))
         })
         .collect())
+}
+
+/// Every value of the answer scale, in order.
+pub fn scale(framework: &Framework) -> Vec<&str> {
+    let mut values = vec![super::assessment::NOT_STARTED];
+    values.extend(framework.phases.iter().map(|p| p.slug.as_str()));
+    values.push(super::assessment::NOT_RELEVANT);
+    values
+}
+
+/// The figures as CSV, one line per round, sub-area, measure and value. A suppressed round says
+/// so and nothing more: not even its count (with k = 3, "2 answered" plus a colleague's knowledge
+/// is too much).
+pub fn csv(framework: &Framework, rounds: &[(AssessmentRound, RoundFigures)]) -> String {
+    let mut csv = String::from("round,subarea,respondents,measure,value,count,median_level\n");
+    for (round, figures) in rounds {
+        let round = round.name();
+        match figures {
+            RoundFigures::Suppressed { .. } => {
+                csv.push_str(&format!("{round},,,suppressed,,,\n"));
+            }
+            RoundFigures::Shown { subareas, .. } => {
+                for figures in subareas {
+                    for (measure, counts, median) in [
+                        ("current", &figures.current, figures.current_median),
+                        ("target", &figures.target, figures.target_median),
+                    ] {
+                        for value in scale(framework) {
+                            csv.push_str(&format!(
+                                "{round},{},{},{measure},{value},{},{}\n",
+                                figures.subarea,
+                                figures.respondents,
+                                counts.get(value).copied().unwrap_or(0),
+                                median.map(|m| m.to_string()).unwrap_or_default()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    csv
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod aggregates;
 pub mod assessment;
+pub mod contact;
 pub mod context;
 pub mod dashboard;
 pub mod feedback;

@@ -32,7 +32,6 @@ pub struct Dashboard {
     pub submissions: Vec<submission::Model>,
 }
 
-pub use crate::store::review::Decision as DecisionRecord;
 
 /// A submission with its review trail: events, earlier versions, and the people they name.
 pub struct SubmissionTrail {
@@ -223,6 +222,79 @@ pub async fn decide(
     crate::learning::records::progress_changed(&txn, course, &row.owner_key, now_ms).await?;
     txn.commit().await?;
     Ok(Some(row))
+}
+
+/// An instructor's review as sent: the decision's name, the feedback, the version read.
+pub struct ReviewRequest<'a> {
+    /// `return` or `approve`.
+    pub decision: Option<&'a str>,
+    /// Feedback for the participant (needed to return an answer).
+    pub feedback: Option<&'a str>,
+    /// The version of the answer the instructor read.
+    pub version: Option<i64>,
+    /// The longest feedback kept, in characters.
+    pub max_chars: usize,
+    /// The instructor.
+    pub actor_id: i64,
+}
+
+/// What became of a review.
+pub enum Reviewed {
+    /// Recorded (and the scores it moves queued).
+    Decided(Decision),
+    /// A return without feedback: nothing recorded.
+    FeedbackNeeded,
+    /// Not in this LMS course, or changed since the instructor read it: nothing recorded.
+    Stale,
+}
+
+/// Why a review is not understood.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// Neither `return` nor `approve`.
+    #[error("decision must be return or approve")]
+    UnknownDecision,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Returns or approves submission `submission_id` of `course`, as the instructor asked.
+pub async fn review(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    submission_id: i64,
+    request: ReviewRequest<'_>,
+    now_ms: i64,
+) -> Result<Reviewed, ReviewError> {
+    let decision = match request.decision {
+        Some("return") => Decision::Return,
+        Some("approve") => Decision::Approve,
+        _ => return Err(ReviewError::UnknownDecision),
+    };
+    let feedback: String = request
+        .feedback
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(request.max_chars)
+        .collect();
+    if decision == Decision::Return && feedback.is_empty() {
+        return Ok(Reviewed::FeedbackNeeded);
+    }
+    let record = store::review::Decision {
+        context_id: course.context_id,
+        submission_id,
+        version: request.version.unwrap_or(-1),
+        to_status: decision.status().as_str(),
+        feedback: Some(feedback).filter(|f| !f.is_empty()),
+        actor_id: request.actor_id,
+        now: now_ms.div_euclid(1000),
+    };
+    Ok(match decide(db, course, record, now_ms).await? {
+        Some(_) => Reviewed::Decided(decision),
+        None => Reviewed::Stale,
+    })
 }
 
 /// Why a participant was not placed in a group.

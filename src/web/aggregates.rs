@@ -84,14 +84,6 @@ fn level_label(framework: &Framework, lang: Lang, level: usize) -> String {
     }
 }
 
-/// Every value of the answer scale, in order.
-fn scale(framework: &Framework) -> Vec<&str> {
-    let mut values = vec![assessment::NOT_STARTED];
-    values.extend(framework.phases.iter().map(|p| p.slug.as_str()));
-    values.push(assessment::NOT_RELEVANT);
-    values
-}
-
 /// A median as words: a phase, or "between two phases" for a half step; "–" when none.
 pub(crate) fn median_label(framework: &Framework, lang: Lang, median: Option<f64>) -> String {
     match median {
@@ -133,101 +125,10 @@ pub async fn show_aggregates(
     }: Instructor,
 ) -> Result<Response, AppError> {
     let (course, rounds) = figures(&app, &session).await?;
-    let framework = &course.package.framework;
-    let k = app.config.aggregate_min_respondents;
-    let baseline_medians: Vec<Option<f64>> = match rounds.first() {
-        Some((_, RoundFigures::Shown { subareas, .. })) => {
-            subareas.iter().map(|s| s.current_median).collect()
-        }
-        _ => Vec::new(),
-    };
-    let width = |median: Option<f64>| median.map_or(0, |m| 30 + (m * 120.0) as usize);
-    let views = rounds
-        .iter()
-        .map(|(round, figures)| {
-            let (key, title) = match round {
-                AssessmentRound::Baseline => ("baseline", lang.t("assessment-baseline")),
-                AssessmentRound::Final => ("final", lang.t("assessment-final")),
-            };
-            match figures {
-                RoundFigures::Suppressed { respondents } => RoundView {
-                    key,
-                    title,
-                    suppressed: true,
-                    suppressed_text: lang.tf(
-                        "aggregates-suppressed",
-                        &[("count", &respondents.to_string()), ("k", &k.to_string())],
-                    ),
-                    respondents_text: String::new(),
-                    compare: false,
-                    rows: Vec::new(),
-                    chart_height: 0,
-                },
-                RoundFigures::Shown {
-                    respondents,
-                    subareas,
-                } => {
-                    let compare = *round == AssessmentRound::Final && !baseline_medians.is_empty();
-                    let rows: Vec<RowView> = subareas
-                        .iter()
-                        .enumerate()
-                        .map(|(index, figures)| {
-                            let label = framework
-                                .subareas
-                                .iter()
-                                .find(|s| s.slug == figures.subarea)
-                                .map(|s| s.label.get(lang).to_owned())
-                                .unwrap_or_default();
-                            // In the order of the scale, not of the alphabet.
-                            let distribution = scale(framework)
-                                .into_iter()
-                                .filter_map(|value| {
-                                    figures.current.get(value).map(|count| {
-                                        format!("{} {count}", value_label(framework, lang, value))
-                                    })
-                                })
-                                .collect::<Vec<_>>()
-                                .join(", ");
-                            RowView {
-                                label,
-                                distribution,
-                                baseline_median: median_label(
-                                    framework,
-                                    lang,
-                                    baseline_medians.get(index).copied().flatten(),
-                                ),
-                                current_median: median_label(
-                                    framework,
-                                    lang,
-                                    figures.current_median,
-                                ),
-                                target_median: median_label(framework, lang, figures.target_median),
-                                current_width: width(figures.current_median),
-                                target_width: width(figures.target_median),
-                                y: index * 50 + 4,
-                            }
-                        })
-                        .collect();
-                    RoundView {
-                        key,
-                        title,
-                        suppressed: false,
-                        suppressed_text: String::new(),
-                        respondents_text: lang.tf(
-                            "aggregates-respondents",
-                            &[("count", &respondents.to_string())],
-                        ),
-                        compare,
-                        chart_height: rows.len() * 50 + 8,
-                        rows,
-                    }
-                }
-            }
-        })
-        .collect();
     let organisation = crate::learning::feedback::organisation_of(&app.db, Some(&session))
         .await
         .in_lang(lang)?;
+    let k = app.config.aggregate_min_respondents;
     let page = AggregatesPage {
         page: PageContext::launched(&app, lang, &token),
         dashboard_url: page_url(&app, "instructor", &token),
@@ -235,9 +136,108 @@ pub async fn show_aggregates(
         course_title: course.package.title.get(lang),
         organisation,
         intro: lang.tf("aggregates-intro", &[("k", &k.to_string())]),
-        rounds: views,
+        rounds: round_views(lang, &course.package.framework, k, &rounds),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+/// Each round's table and chart; a final round beside the baseline's medians.
+fn round_views(
+    lang: Lang,
+    framework: &Framework,
+    k: usize,
+    rounds: &[(AssessmentRound, RoundFigures)],
+) -> Vec<RoundView> {
+    let baseline_medians: Vec<Option<f64>> = match rounds.first() {
+        Some((_, RoundFigures::Shown { subareas, .. })) => {
+            subareas.iter().map(|s| s.current_median).collect()
+        }
+        _ => Vec::new(),
+    };
+    rounds
+        .iter()
+        .map(|(round, figures)| {
+            let (key, title) = match round {
+                AssessmentRound::Baseline => ("baseline", lang.t("assessment-baseline")),
+                AssessmentRound::Final => ("final", lang.t("assessment-final")),
+            };
+            let mut view = RoundView {
+                key,
+                title,
+                suppressed: true,
+                suppressed_text: String::new(),
+                respondents_text: String::new(),
+                compare: false,
+                rows: Vec::new(),
+                chart_height: 0,
+            };
+            match figures {
+                RoundFigures::Suppressed { respondents } => {
+                    view.suppressed_text = lang.tf(
+                        "aggregates-suppressed",
+                        &[("count", &respondents.to_string()), ("k", &k.to_string())],
+                    );
+                }
+                RoundFigures::Shown {
+                    respondents,
+                    subareas,
+                } => {
+                    view.suppressed = false;
+                    view.compare = *round == AssessmentRound::Final && !baseline_medians.is_empty();
+                    view.respondents_text = lang.tf(
+                        "aggregates-respondents",
+                        &[("count", &respondents.to_string())],
+                    );
+                    view.rows = subareas
+                        .iter()
+                        .enumerate()
+                        .map(|(index, figures)| {
+                            let baseline = baseline_medians.get(index).copied().flatten();
+                            row_view(lang, framework, index, figures, baseline)
+                        })
+                        .collect();
+                    view.chart_height = view.rows.len() * 50 + 8;
+                }
+            }
+            view
+        })
+        .collect()
+}
+
+fn row_view(
+    lang: Lang,
+    framework: &Framework,
+    index: usize,
+    figures: &aggregates::SubareaFigures,
+    baseline_median: Option<f64>,
+) -> RowView {
+    let width = |median: Option<f64>| median.map_or(0, |m| 30 + (m * 120.0) as usize);
+    // In the order of the scale, not of the alphabet.
+    let distribution = aggregates::scale(framework)
+        .into_iter()
+        .filter_map(|value| {
+            figures
+                .current
+                .get(value)
+                .map(|count| format!("{} {count}", value_label(framework, lang, value)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    RowView {
+        label: framework
+            .subareas
+            .iter()
+            .find(|s| s.slug == figures.subarea)
+            .map(|s| s.label.get(lang).to_owned())
+            .unwrap_or_default(),
+        distribution,
+        baseline_median: median_label(framework, lang, baseline_median),
+        current_median: median_label(framework, lang, figures.current_median),
+        target_median: median_label(framework, lang, figures.target_median),
+        current_width: width(figures.current_median),
+        target_width: width(figures.target_median),
+        y: index * 50 + 4,
+    }
 }
 
 /// `GET /instructor/assessments.csv`: the same figures, one line per round, sub-area and value.
@@ -246,35 +246,6 @@ pub async fn download_aggregates(
     Instructor { session, .. }: Instructor,
 ) -> Result<Response, AppError> {
     let (course, rounds) = figures(&app, &session).await?;
-    let framework = &course.package.framework;
-    let mut csv = String::from("round,subarea,respondents,measure,value,count,median_level\n");
-    for (round, figures) in &rounds {
-        let round = assessment::round_name(*round);
-        match figures {
-            RoundFigures::Suppressed { .. } => {
-                // Not even the count: with k = 3, "2 answered" plus a colleague's knowledge is too much.
-                csv.push_str(&format!("{round},,,suppressed,,,\n"));
-            }
-            RoundFigures::Shown { subareas, .. } => {
-                for figures in subareas {
-                    for (measure, counts, median) in [
-                        ("current", &figures.current, figures.current_median),
-                        ("target", &figures.target, figures.target_median),
-                    ] {
-                        for value in scale(framework) {
-                            csv.push_str(&format!(
-                                "{round},{},{},{measure},{value},{},{}\n",
-                                figures.subarea,
-                                figures.respondents,
-                                counts.get(value).copied().unwrap_or(0),
-                                median.map(|m| m.to_string()).unwrap_or_default()
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-    }
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -283,7 +254,7 @@ pub async fn download_aggregates(
                 "attachment; filename=\"sjalvskattning.csv\"",
             ),
         ],
-        csv,
+        aggregates::csv(&course.package.framework, &rounds),
     )
         .into_response())
 }

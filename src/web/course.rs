@@ -763,6 +763,8 @@ fn byte_range(header: Option<&str>, total: u64) -> ByteRange {
     ByteRange::Part { first, last }
 }
 
+page_template!(OverviewPage<'a>, ModulePage<'a>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,5 +829,3 @@ mod tests {
         assert_eq!(file_size(3_400_000, Lang::Sv), "3,4 MB");
     }
 }
-
-page_template!(OverviewPage<'a>, ModulePage<'a>);

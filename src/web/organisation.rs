@@ -10,11 +10,12 @@ use super::{
 };
 use crate::web::page::{PageContext, page_template};
 use crate::{
-    course::AssessmentRound,
+    course::{AssessmentRound, Framework},
     error::{AppError, InLang, render},
+    i18n::Lang,
     learning::{
-        aggregates::{self, RoundFigures},
-        review,
+        aggregates::RoundFigures,
+        contact::{self, CohortFollowUp},
     },
     state::AppState,
 };
@@ -42,118 +43,123 @@ struct OrganisationPage {
 /// `GET /organisation`.
 pub async fn show_organisation(
     State(app): State<AppState>,
-    Launched { session, lang }: Launched,
+    launched: Launched,
 ) -> Result<Response, AppError> {
-    let token = session.link_token.clone();
-    let names = review::contact_organisations(&app.db, &session)
+    let (session, lang) = (&launched.session, launched.lang);
+    let k = app.config.aggregate_min_respondents;
+    let Some(organisations) = contact::follow_up(&app.db, &app.courses, session, k)
         .await
-        .in_lang(lang)?;
-    if names.is_empty() {
+        .in_lang(lang)?
+    else {
         tracing::warn!(
             user = session.uid,
             "organisation page refused to a non-contact person"
         );
         return Err(AppError::Forbidden { lang });
-    }
-    let k = app.config.aggregate_min_respondents;
-    let mut organisations = Vec::new();
-    for (name, contexts) in names {
-        let mut courses = Vec::new();
-        for context in contexts {
-            let course = app
-                .courses
-                .for_context(&app.db, context.id)
-                .await
-                .in_lang(lang)?;
-            let board = review::dashboard(&app.db, &course, context.deployment_id)
-                .await
-                .in_lang(lang)?;
-            let framework = &course.package.framework;
-            let aggregates = aggregates::of_course(&app.db, &course, k)
-                .await
-                .in_lang(lang)?
-                .into_iter()
-                .map(|(round, figures)| {
-                    let title = lang.t(match round {
-                        AssessmentRound::Baseline => "assessment-baseline",
-                        AssessmentRound::Final => "assessment-final",
-                    });
-                    match figures {
-                        RoundFigures::Suppressed { .. } => format!(
-                            "{title}: {}",
-                            lang.tf(
-                                "aggregates-suppressed",
-                                &[("count", "0"), ("k", &k.to_string())]
-                            )
-                        ),
-                        RoundFigures::Shown {
-                            respondents,
-                            subareas,
-                        } => {
-                            let medians = subareas
-                                .iter()
-                                .filter_map(|figures| {
-                                    let label = framework
-                                        .subareas
-                                        .iter()
-                                        .find(|s| s.slug == figures.subarea)?
-                                        .label
-                                        .get(lang);
-                                    Some(format!(
-                                        "{label} {} → {}",
-                                        median_label(framework, lang, figures.current_median),
-                                        median_label(framework, lang, figures.target_median)
-                                    ))
-                                })
-                                .collect::<Vec<_>>()
-                                .join("; ");
-                            format!(
-                                "{title}: {} {}: {medians}",
-                                lang.tf(
-                                    "aggregates-respondents",
-                                    &[("count", &respondents.to_string())]
-                                ),
-                                lang.t("organisation-medians")
-                            )
-                        }
-                    }
-                })
-                .collect();
-            courses.push(CourseView {
-                title: context
-                    .title
-                    .clone()
-                    .unwrap_or_else(|| course.package.title.get(lang).to_owned()),
-                modules: course
-                    .package
-                    .modules
-                    .iter()
-                    .map(|m| m.title.get(lang).to_owned())
-                    .collect(),
-                rows: board
-                    .rows
-                    .iter()
-                    .map(|row| {
-                        (
-                            row.person
-                                .name
-                                .clone()
-                                .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned()),
-                            row.statuses.iter().map(|s| lang.t(s.label_key())).collect(),
-                        )
-                    })
-                    .collect(),
-                aggregates,
-            });
-        }
-        organisations.push(OrganisationView { name, courses });
-    }
+    };
     let page = OrganisationPage {
-        page: PageContext::launched(&app, lang, &token),
-        overview_url: page_url(&app, "course", &token),
-        organisations,
+        page: launched.page(&app),
+        overview_url: page_url(&app, "course", launched.token()),
+        organisations: organisations
+            .into_iter()
+            .map(|org| OrganisationView {
+                name: org.name,
+                courses: org
+                    .cohorts
+                    .iter()
+                    .map(|cohort| course_view(lang, k, cohort))
+                    .collect(),
+            })
+            .collect(),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+fn course_view(lang: Lang, k: usize, cohort: &CohortFollowUp) -> CourseView {
+    let package = &cohort.course.package;
+    CourseView {
+        title: cohort
+            .context
+            .title
+            .clone()
+            .unwrap_or_else(|| package.title.get(lang).to_owned()),
+        modules: package
+            .modules
+            .iter()
+            .map(|m| m.title.get(lang).to_owned())
+            .collect(),
+        rows: cohort
+            .board
+            .rows
+            .iter()
+            .map(|row| {
+                (
+                    row.person
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned()),
+                    row.statuses.iter().map(|s| lang.t(s.label_key())).collect(),
+                )
+            })
+            .collect(),
+        aggregates: cohort
+            .rounds
+            .iter()
+            .map(|(round, figures)| round_line(lang, &package.framework, k, *round, figures))
+            .collect(),
+    }
+}
+
+/// One round's figures in a line: the medians per sub-area, or that they are withheld.
+fn round_line(
+    lang: Lang,
+    framework: &Framework,
+    k: usize,
+    round: AssessmentRound,
+    figures: &RoundFigures,
+) -> String {
+    let title = lang.t(match round {
+        AssessmentRound::Baseline => "assessment-baseline",
+        AssessmentRound::Final => "assessment-final",
+    });
+    let (respondents, subareas) = match figures {
+        RoundFigures::Suppressed { .. } => {
+            let withheld = lang.tf(
+                "aggregates-suppressed",
+                &[("count", "0"), ("k", &k.to_string())],
+            );
+            return format!("{title}: {withheld}");
+        }
+        RoundFigures::Shown {
+            respondents,
+            subareas,
+        } => (respondents, subareas),
+    };
+    let medians = subareas
+        .iter()
+        .filter_map(|figures| {
+            let label = framework
+                .subareas
+                .iter()
+                .find(|s| s.slug == figures.subarea)?
+                .label
+                .get(lang);
+            Some(format!(
+                "{label} {} → {}",
+                median_label(framework, lang, figures.current_median),
+                median_label(framework, lang, figures.target_median)
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!(
+        "{title}: {} {}: {medians}",
+        lang.tf(
+            "aggregates-respondents",
+            &[("count", &respondents.to_string())]
+        ),
+        lang.t("organisation-medians")
+    )
 }
 
 page_template!(OrganisationPage);

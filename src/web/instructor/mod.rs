@@ -27,7 +27,7 @@ use crate::{
     learning::{
         context::ContextCourse,
         participant,
-        review::{self, Decision},
+        review::{self},
     },
     lti::claims::ToolRole,
     session::Session,

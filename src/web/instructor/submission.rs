@@ -24,23 +24,35 @@ struct SubmissionPage {
 
 async fn submission_page(
     app: &App,
-    session: &Session,
-    token: &str,
+    instructor: &Instructor,
     id: i64,
     notice: Option<(&'static str, &'static str)>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let lang = session.page_language();
-    let course = course_of(app, session).await?;
+    let lang = instructor.lang;
+    let course = course_of(app, &instructor.session).await?;
+    let trail = review::submission_trail(&app.db, &course, id)
+        .await
+        .in_lang(lang)?
+        .ok_or(AppError::NotFound { lang })?;
+    let page = submission_view(app, instructor, &course, trail, notice)?;
+    Ok(render(&page, status))
+}
+
+fn submission_view(
+    app: &App,
+    instructor: &Instructor,
+    course: &ContextCourse,
+    trail: review::SubmissionTrail,
+    notice: Option<(&'static str, &'static str)>,
+) -> Result<SubmissionPage, AppError> {
+    let (lang, token) = (instructor.lang, instructor.token.as_str());
     let review::SubmissionTrail {
         submission: row,
         events,
         revisions,
         people,
-    } = review::submission_trail(&app.db, &course, id)
-        .await
-        .in_lang(lang)?
-        .ok_or(AppError::NotFound { lang })?;
+    } = trail;
     let module = course.module(&row.module_slug).in_lang(lang)?;
     let task = module
         .task(&row.task_slug)
@@ -57,19 +69,11 @@ async fn submission_page(
         Some(SubmissionStatus::Approved) => ("status-approved", "approved"),
         _ => ("status-draft", "in-progress"),
     };
-    let status_name = |value: &str| -> &'static str {
-        lang.t(match value {
-            "submitted" => "status-submitted",
-            "returned" => "status-returned",
-            "approved" => "status-approved",
-            _ => "status-draft",
-        })
-    };
     let answers = participant::answers_of(&row);
-    let page = SubmissionPage {
+    Ok(SubmissionPage {
         page: PageContext::launched(app, lang, token),
         dashboard_url: page_url(app, "instructor", token),
-        action_url: page_url(app, &format!("instructor/submissions/{id}"), token),
+        action_url: page_url(app, &format!("instructor/submissions/{}", row.id), token),
         module_title: module.title.get(lang).to_owned(),
         task_heading: lang.tf("task-heading", &[("n", &number.to_string())]),
         owner: owner_label(lang, &row, &people),
@@ -92,16 +96,7 @@ async fn submission_page(
         feedback: row.feedback.clone().unwrap_or_default(),
         history: events
             .iter()
-            .map(|e| {
-                format!(
-                    "{} {}: {} – {} → {}",
-                    format_date(e.at),
-                    format_time(e.at),
-                    person_name(lang, people.get(&e.actor_id)),
-                    status_name(&e.from_status),
-                    status_name(&e.to_status)
-                )
-            })
+            .map(|e| history_line(lang, e, &people))
             .collect(),
         versions: revisions
             .iter()
@@ -121,17 +116,40 @@ async fn submission_page(
                 )
             })
             .collect(),
+    })
+}
+
+/// "1 dec 2026 14:05: Åsa – Inlämnad → Godkänd".
+fn history_line(
+    lang: Lang,
+    event: &entity::submission_event::Model,
+    people: &std::collections::HashMap<i64, entity::lti_user::Model>,
+) -> String {
+    let status_name = |value: &str| -> &'static str {
+        lang.t(match value {
+            "submitted" => "status-submitted",
+            "returned" => "status-returned",
+            "approved" => "status-approved",
+            _ => "status-draft",
+        })
     };
-    Ok(render(&page, status))
+    format!(
+        "{} {}: {} – {} → {}",
+        format_date(event.at),
+        format_time(event.at),
+        person_name(lang, people.get(&event.actor_id)),
+        status_name(&event.from_status),
+        status_name(&event.to_status)
+    )
 }
 
 /// `GET /instructor/submissions/{id}`.
 pub async fn show_submission(
     State(app): State<AppState>,
     Path(id): Path<i64>,
-    Instructor { session, token, .. }: Instructor,
+    instructor: Instructor,
 ) -> Result<Response, AppError> {
-    submission_page(&app, &session, &token, id, None, StatusCode::OK).await
+    submission_page(&app, &instructor, id, None, StatusCode::OK).await
 }
 
 /// The review form.
@@ -146,73 +164,55 @@ pub struct ReviewForm {
 pub async fn review_submission(
     State(app): State<AppState>,
     Path(id): Path<i64>,
-    Instructor {
-        session,
-        token,
-        lang,
-    }: Instructor,
+    instructor: Instructor,
     form: Result<Form<ReviewForm>, FormRejection>,
 ) -> Result<Response, AppError> {
+    let lang = instructor.lang;
     let form = form_or_400(form, lang)?;
-    let decision = match form.decision.as_deref() {
-        Some("return") => Decision::Return,
-        Some("approve") => Decision::Approve,
-        _ => {
-            return Err(AppError::BadRequest {
-                detail: "decision must be return or approve".into(),
-                lang,
-            });
-        }
+    let course = course_of(&app, &instructor.session).await?;
+    let request = review::ReviewRequest {
+        decision: form.decision.as_deref(),
+        feedback: form.feedback.as_deref(),
+        version: form.version,
+        max_chars: app.config.max_answer_chars,
+        actor_id: instructor.session.uid,
     };
-    let feedback: String = form
-        .feedback
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(app.config.max_answer_chars)
-        .collect();
-    if decision == Decision::Return && feedback.is_empty() {
-        return submission_page(
-            &app,
-            &session,
-            &token,
-            id,
-            Some(("warning", lang.t("instructor-feedback-needed"))),
+    let (key, status) = match review::review(&app.db, &course, id, request, app.clock.now_ms())
+        .await
+        .map_err(|err| review_error(err, lang))?
+    {
+        review::Reviewed::Decided(decision) => {
+            tracing::info!(submission = id, decision = ?decision, instructor = instructor.session.uid, "review decision");
+            return Ok(back_to_dashboard(&app, &instructor.token, "decided"));
+        }
+        review::Reviewed::FeedbackNeeded => (
+            "instructor-feedback-needed",
             StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let course = course_of(&app, &session).await?;
-    let decided = crate::learning::review::decide(
-        &app.db,
-        &course,
-        review::DecisionRecord {
-            context_id: course.context_id,
-            submission_id: id,
-            version: form.version.unwrap_or(-1),
-            to_status: decision.status().as_str(),
-            feedback: Some(feedback).filter(|f| !f.is_empty()),
-            actor_id: session.uid,
-            now: app.clock.now_unix(),
-        },
-        app.clock.now_ms(),
+        ),
+        // Not in this context, or changed since the page was read: say so with the current state.
+        review::Reviewed::Stale => ("instructor-stale", StatusCode::CONFLICT),
+    };
+    submission_page(
+        &app,
+        &instructor,
+        id,
+        Some(("warning", lang.t(key))),
+        status,
     )
     .await
-    .in_lang(lang)?;
-    if decided.is_none() {
-        // Not in this context, or changed since the page was read: say so with the current state.
-        return submission_page(
-            &app,
-            &session,
-            &token,
-            id,
-            Some(("warning", lang.t("instructor-stale"))),
-            StatusCode::CONFLICT,
-        )
-        .await;
+}
+
+fn review_error(err: review::ReviewError, lang: Lang) -> AppError {
+    match err {
+        review::ReviewError::UnknownDecision => AppError::BadRequest {
+            detail: err.to_string(),
+            lang,
+        },
+        review::ReviewError::Db(err) => AppError::Course {
+            error: err.into(),
+            lang,
+        },
     }
-    tracing::info!(submission = id, decision = ?decision, instructor = session.uid, "review decision");
-    Ok(back_to_dashboard(&app, &token, "decided"))
 }
 
 page_template!(SubmissionPage);
