@@ -129,6 +129,53 @@ pub struct SaveRequest<'a> {
     pub now_ms: i64,
 }
 
+/// Answers to one task as a participant sent them, naming the task by its slugs.
+pub struct TaskAnswers<'a> {
+    /// The module's slug.
+    pub module: &'a str,
+    /// The task's slug.
+    pub task: &'a str,
+    /// One answer per prompt.
+    pub answers: Vec<String>,
+    /// The version the text was based on (0 when new).
+    pub base_version: i64,
+    /// Draft or submit.
+    pub action: SaveAction,
+}
+
+/// Saves the session's answers to a task of its course (see `save_answers`); not found when the
+/// course has no such module or task.
+pub async fn save_to_task(
+    db: &DatabaseConnection,
+    courses: &super::context::CourseCache,
+    session: &Session,
+    sent: TaskAnswers<'_>,
+    limits: AnswerLimits,
+    now_ms: i64,
+) -> Result<(ContextCourse, SaveOutcome), super::context::CourseError> {
+    let course = courses.for_session(db, session).await?;
+    let module = course.module(sent.module)?;
+    let task = module
+        .task(sent.task)
+        .ok_or_else(|| super::context::CourseError::NoTask(sent.task.chars().take(64).collect()))?;
+    let outcome = save_answers(
+        db,
+        SaveRequest {
+            course: &course,
+            session,
+            module,
+            task,
+            answers: sent.answers,
+            base_version: sent.base_version,
+            action: sent.action,
+            limits,
+            now_ms,
+        },
+    )
+    .await?;
+    Ok((course, outcome))
+}
+
 /// Saves (and, when asked and acceptable, submits) the answers to a task. Whatever happens, the
 /// typed text is stored: as the current draft, or as a kept conflict revision.
 pub async fn save_answers(

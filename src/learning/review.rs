@@ -32,7 +32,6 @@ pub struct Dashboard {
     pub submissions: Vec<submission::Model>,
 }
 
-
 /// A submission with its review trail: events, earlier versions, and the people they name.
 pub struct SubmissionTrail {
     /// The submission.

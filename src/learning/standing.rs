@@ -103,6 +103,15 @@ impl Standing {
         completion::module_status(module, &tasks)
     }
 
+    /// The module whose workshop comes next: the first one not complete. (Occasions with dates
+    /// come with the instructor's cohort settings.)
+    pub fn next_module<'a>(&self, course: &'a CoursePackage) -> Option<&'a Module> {
+        course
+            .modules
+            .iter()
+            .find(|module| self.module_status(module) != ModuleStatus::Complete)
+    }
+
     /// Progress in the completion rules' terms.
     pub fn progress<'a>(&self, course: &'a CoursePackage) -> Progress<'a> {
         let mut progress = Progress::default();

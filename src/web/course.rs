@@ -1,6 +1,8 @@
 //! The participant's pages inside the LMS iframe: course overview, module pages with reflection
 //! tasks, automatic draft saving, and package downloads. Every page carries the session token in
 //! its links and forms; no cookie is needed.
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::{
     Form, Json,
@@ -9,17 +11,17 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::launched::{Launched, PageQuery, course_error, page_url, welcome};
+use super::launched::{Launched, PageQuery, page_url, welcome};
 use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{
-        Block, Module, ReflectionTask,
-        completion::{self, ModuleStatus, SubmissionStatus},
+        Block, CoursePackage, Module, ReflectionTask,
+        completion::{self, SubmissionStatus},
     },
     error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::{
-        context::{ContextCourse, CourseError},
+        context::ContextCourse,
         participant::{self, AnswerLimits, FieldProblem, SaveAction, SaveOutcome},
         standing::Standing,
     },
@@ -83,8 +85,7 @@ fn role_label(lang: Lang, role: ToolRole) -> &'static str {
 
 /// Renders the course overview.
 pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppError> {
-    let Launched { session, lang } = launched;
-    let (lang, token) = (*lang, launched.token());
+    let (session, lang) = (&launched.session, launched.lang);
     let course = app
         .courses
         .for_session(&app.db, session)
@@ -93,88 +94,127 @@ pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppErr
     let standing = Standing::load(&app.db, &course, session)
         .await
         .in_lang(lang)?;
-    let package = &course.package;
-    let progress = standing.progress(package);
-    let (done, total) = completion::required_modules_complete(package, &progress);
-    // Occasions with dates come with the instructor's cohort settings; until then the next
-    // workshop is the one of the first module that is not complete.
-    let occasions = match app.occasions.get(&course.context_id) {
-        Some(cached) => cached,
-        None => {
-            let read = crate::learning::review::occasions(&app.db, course.context_id)
-                .await
-                .in_lang(lang)?;
-            app.occasions.insert(course.context_id, read.clone());
-            read
+    let occasions = occasions_of(app, course.context_id).await.in_lang(lang)?;
+    let contact = !contact_organisations(app, session.uid)
+        .await
+        .in_lang(lang)?
+        .is_empty();
+    let admin = super::launched::has_admin_role(app, session)
+        .await
+        .in_lang(lang)?;
+    let view = OverviewView {
+        app,
+        launched,
+        course: &course,
+        standing: &standing,
+    };
+    Ok(render(
+        &view.page(&occasions, contact, admin),
+        StatusCode::OK,
+    ))
+}
+
+/// Workshop occasions of a context, briefly cached: every overview shows the next one.
+async fn occasions_of(
+    app: &App,
+    context_id: i64,
+) -> Result<HashMap<String, entity::workshop_occasion::Model>, sea_orm::DbErr> {
+    if let Some(cached) = app.occasions.get(&context_id) {
+        return Ok(cached);
+    }
+    let read = crate::learning::review::occasions(&app.db, context_id).await?;
+    app.occasions.insert(context_id, read.clone());
+    Ok(read)
+}
+
+/// What the overview is built from.
+struct OverviewView<'a> {
+    app: &'a App,
+    launched: &'a Launched,
+    course: &'a ContextCourse,
+    standing: &'a Standing,
+}
+
+impl<'a> OverviewView<'a> {
+    fn url(&self, path: &str) -> String {
+        page_url(self.app, path, self.launched.token())
+    }
+
+    fn page(
+        &self,
+        occasions: &HashMap<String, entity::workshop_occasion::Model>,
+        contact: bool,
+        admin: bool,
+    ) -> OverviewPage<'a> {
+        let (launched, package): (&'a Launched, &'a CoursePackage) =
+            (self.launched, &self.course.package);
+        let lang = launched.lang;
+        let progress = self.standing.progress(package);
+        let (done, total) = completion::required_modules_complete(package, &progress);
+        OverviewPage {
+            page: launched.page(self.app),
+            course_title: package.title.get(lang),
+            welcome: welcome(lang, launched.session.name.as_deref()),
+            context_title: launched.session.ctx.as_deref(),
+            role_label: role_label(lang, launched.session.role),
+            progress_text: lang.tf(
+                "overview-progress-text",
+                &[("done", &done.to_string()), ("total", &total.to_string())],
+            ),
+            required_done: done,
+            required_total: total.max(1),
+            course_complete: completion::course_complete(package, &progress),
+            next_workshop: self
+                .standing
+                .next_module(package)
+                .map(|module| next_workshop(lang, module, occasions.get(&module.slug))),
+            organisation_url: contact.then(|| self.url("organisation")),
+            admin_url: admin.then(|| self.url("admin")),
+            modules: package
+                .modules
+                .iter()
+                .map(|module| {
+                    let status = self.standing.module_status(module);
+                    ModuleCard {
+                        slug: module.slug.clone(),
+                        title: module.title.get(lang).to_owned(),
+                        workshop: module.workshop.get(lang).to_owned(),
+                        required: module.required,
+                        url: self.url(&format!("course/m/{}", module.slug)),
+                        status_label: lang.t(status.label_key()),
+                        status_class: status.slug(),
+                    }
+                })
+                .collect(),
         }
-    };
-    let next_workshop = package
-        .modules
-        .iter()
-        .find(|module| standing.module_status(module) != ModuleStatus::Complete)
-        .map(|module| {
-            let what = lang.tf(
-                "overview-next-workshop",
-                &[
-                    ("workshop", module.workshop.get(lang)),
-                    ("module", module.title.get(lang)),
-                ],
-            );
-            let when = match occasions.get(&module.slug) {
-                Some(occasion) => lang.tf(
-                    "overview-next-workshop-when",
-                    &[
-                        ("date", &crate::i18n::format_date(occasion.starts_at)),
-                        ("time", &crate::i18n::format_time(occasion.starts_at)),
-                        ("place", &occasion.place),
-                    ],
-                ),
-                None => lang.t("overview-next-workshop-date-pending").to_owned(),
-            };
-            format!("{what} {when}")
-        });
-    let modules = package
-        .modules
-        .iter()
-        .map(|module| {
-            let status = standing.module_status(module);
-            ModuleCard {
-                slug: module.slug.clone(),
-                title: module.title.get(lang).to_owned(),
-                workshop: module.workshop.get(lang).to_owned(),
-                required: module.required,
-                url: page_url(app, &format!("course/m/{}", module.slug), token),
-                status_label: lang.t(status.label_key()),
-                status_class: status.slug(),
-            }
-        })
-        .collect();
-    let page = OverviewPage {
-        page: launched.page(app),
-        course_title: package.title.get(lang),
-        welcome: welcome(lang, session.name.as_deref()),
-        context_title: session.ctx.as_deref(),
-        role_label: role_label(lang, session.role),
-        progress_text: lang.tf(
-            "overview-progress-text",
-            &[("done", &done.to_string()), ("total", &total.to_string())],
+    }
+}
+
+/// "Next: workshop 2 (Koordination), 3 March at 13:00, Umeå" or "…, date to be set".
+fn next_workshop(
+    lang: Lang,
+    module: &Module,
+    occasion: Option<&entity::workshop_occasion::Model>,
+) -> String {
+    let what = lang.tf(
+        "overview-next-workshop",
+        &[
+            ("workshop", module.workshop.get(lang)),
+            ("module", module.title.get(lang)),
+        ],
+    );
+    let when = match occasion {
+        Some(occasion) => lang.tf(
+            "overview-next-workshop-when",
+            &[
+                ("date", &crate::i18n::format_date(occasion.starts_at)),
+                ("time", &crate::i18n::format_time(occasion.starts_at)),
+                ("place", &occasion.place),
+            ],
         ),
-        required_done: done,
-        required_total: total.max(1),
-        course_complete: completion::course_complete(package, &progress),
-        next_workshop,
-        organisation_url: contact_organisations(app, session.uid)
-            .await
-            .in_lang(lang)?
-            .first()
-            .map(|_| page_url(app, "organisation", token)),
-        admin_url: super::launched::has_admin_role(app, session)
-            .await
-            .in_lang(lang)?
-            .then(|| page_url(app, "admin", token)),
-        modules,
+        None => lang.t("overview-next-workshop-date-pending").to_owned(),
     };
-    Ok(render(&page, StatusCode::OK))
+    format!("{what} {when}")
 }
 
 struct FieldView {
@@ -338,6 +378,67 @@ fn task_view(
     }
 }
 
+/// One block of a module page; a reflection task shows what its last save attempt left in
+/// `states`.
+fn block_view(
+    ctx: &PageCtx<'_>,
+    module: &Module,
+    standing: &Standing,
+    block: &Block,
+    number: &mut usize,
+    states: &mut Vec<(String, TaskState)>,
+) -> BlockView {
+    let (app, token, lang) = (ctx.app, ctx.token, ctx.lang);
+    let file_url = |path: &str| page_url(app, &format!("course/{path}"), token);
+    match block {
+        Block::Text { sv_html, en_html } => BlockView::Text(match lang {
+            Lang::Sv => sv_html.clone(),
+            Lang::En => en_html.clone(),
+        }),
+        Block::Download(download) => BlockView::Download {
+            title: download.title.get(lang).to_owned(),
+            url: file_url(&download.file),
+            format: download.format.clone(),
+            size: file_size(download.size, lang),
+        },
+        Block::Video(video) => {
+            let embedded = !video.source.starts_with("files/");
+            BlockView::Video {
+                title: video.title.get(lang).to_owned(),
+                src: if embedded {
+                    video.source.clone()
+                } else {
+                    file_url(&video.source)
+                },
+                captions: file_url(&video.captions),
+                transcript: video.transcript.get(lang).to_owned(),
+                embedded,
+            }
+        }
+        Block::SelfAssessment { round } => BlockView::Assessment {
+            label: lang
+                .t(match round {
+                    crate::course::AssessmentRound::Baseline => "assessment-baseline",
+                    crate::course::AssessmentRound::Final => "assessment-final",
+                })
+                .to_owned(),
+            url: file_url(&format!("assessment/{}", round.name())),
+            done: standing.assessment_submitted(*round),
+        },
+        Block::Reflection(task) => {
+            *number += 1;
+            let state = states
+                .iter()
+                .position(|(slug, _)| *slug == task.slug)
+                .map(|i| states.swap_remove(i).1)
+                .unwrap_or_default();
+            BlockView::Task(Box::new(task_view(
+                ctx, module, task, *number, standing, state,
+            )))
+        }
+    }
+}
+
 async fn module_page(
     ctx: &PageCtx<'_>,
     course: &ContextCourse,
@@ -351,63 +452,11 @@ async fn module_page(
         .await
         .in_lang(lang)?;
     let mut number = 0;
-    let mut blocks = Vec::new();
-    for block in &module.blocks {
-        blocks.push(match block {
-            Block::Text { sv_html, en_html } => BlockView::Text(match lang {
-                Lang::Sv => sv_html.clone(),
-                Lang::En => en_html.clone(),
-            }),
-            Block::Download(download) => BlockView::Download {
-                title: download.title.get(lang).to_owned(),
-                url: page_url(app, &format!("course/{}", download.file), token),
-                format: download.format.clone(),
-                size: file_size(download.size, lang),
-            },
-            Block::Video(video) => {
-                let embedded = !video.source.starts_with("files/");
-                BlockView::Video {
-                    title: video.title.get(lang).to_owned(),
-                    src: if embedded {
-                        video.source.clone()
-                    } else {
-                        page_url(app, &format!("course/{}", video.source), token)
-                    },
-                    captions: page_url(app, &format!("course/{}", video.captions), token),
-                    transcript: video.transcript.get(lang).to_owned(),
-                    embedded,
-                }
-            }
-            Block::SelfAssessment { round } => BlockView::Assessment {
-                label: lang
-                    .t(match round {
-                        crate::course::AssessmentRound::Baseline => "assessment-baseline",
-                        crate::course::AssessmentRound::Final => "assessment-final",
-                    })
-                    .to_owned(),
-                url: page_url(
-                    app,
-                    &format!(
-                        "course/assessment/{}",
-                        crate::learning::assessment::round_name(*round)
-                    ),
-                    token,
-                ),
-                done: standing.assessment_submitted(*round),
-            },
-            Block::Reflection(task) => {
-                number += 1;
-                let state = states
-                    .iter()
-                    .position(|(slug, _)| *slug == task.slug)
-                    .map(|i| states.swap_remove(i).1)
-                    .unwrap_or_default();
-                BlockView::Task(Box::new(task_view(
-                    ctx, module, task, number, &standing, state,
-                )))
-            }
-        });
-    }
+    let blocks = module
+        .blocks
+        .iter()
+        .map(|block| block_view(ctx, module, &standing, block, &mut number, &mut states))
+        .collect();
     let page = ModulePage {
         page: PageContext::launched(app, lang, token),
         overview_url: page_url(app, "course", token),
@@ -505,141 +554,114 @@ fn read_form(fields: Vec<(String, String)>) -> TaskForm {
 
 async fn save(
     app: &App,
-    session: &Session,
-    module_slug: &str,
-    task_slug: &str,
+    launched: &Launched,
+    (module, task): (&str, &str),
     form: &TaskForm,
     action: SaveAction,
 ) -> Result<(ContextCourse, SaveOutcome), AppError> {
-    let lang = session.page_language();
-    let course = app
-        .courses
-        .for_session(&app.db, session)
+    let sent = participant::TaskAnswers {
+        module,
+        task,
+        answers: form.answers.clone(),
+        base_version: form.version,
+        action,
+    };
+    let limits = AnswerLimits {
+        max_chars: app.config.max_answer_chars,
+    };
+    let (db, now_ms) = (&app.db, app.clock.now_ms());
+    participant::save_to_task(db, &app.courses, &launched.session, sent, limits, now_ms)
         .await
-        .in_lang(lang)?;
-    let module = course.module(module_slug).in_lang(lang)?;
-    let task = module.task(task_slug).ok_or_else(|| {
-        course_error(
-            CourseError::NoTask(task_slug.chars().take(64).collect()),
-            lang,
-        )
-    })?;
-    let outcome = participant::save_answers(
-        &app.db,
-        participant::SaveRequest {
-            course: &course,
-            session,
-            module,
-            task,
-            answers: form.answers.clone(),
-            base_version: form.version,
-            action,
-            limits: AnswerLimits {
-                max_chars: app.config.max_answer_chars,
-            },
-            now_ms: app.clock.now_ms(),
-        },
-    )
-    .await
-    .in_lang(lang)?;
-    Ok((course, outcome))
+        .in_lang(launched.lang)
 }
 
 /// `POST /course/m/{module}/t/{task}`: save as draft or submit.
 pub async fn save_task(
     State(app): State<AppState>,
     Path((module_slug, task_slug)): Path<(String, String)>,
-    Launched { session, lang }: Launched,
+    launched: Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let token = session.link_token.clone();
-    let fields = form_or_400(form, lang)?;
-    let form = read_form(fields);
+    let lang = launched.lang;
+    let form = read_form(form_or_400(form, lang)?);
     let action = match form.action.as_deref() {
         Some("submit") => SaveAction::Submit,
         _ => SaveAction::Draft,
     };
-    let (course, outcome) = save(&app, &session, &module_slug, &task_slug, &form, action).await?;
+    let slugs = (module_slug.as_str(), task_slug.as_str());
+    let (course, outcome) = save(&app, &launched, slugs, &form, action).await?;
+    let (status, state) = match refused(lang, outcome, &form) {
+        Ok(refused) => refused,
+        Err(submitted) => return Ok(back_to_task(&app, &launched, slugs, submitted)),
+    };
+    tracing::info!(module = %module_slug, task = %task_slug, status = status.as_u16(), "answer not stored as asked");
     let module = course.module(&module_slug).in_lang(lang)?;
-    let (status, state) = match outcome {
-        SaveOutcome::Saved { submitted, .. } => {
-            let mut target = app.url(&format!("course/m/{module_slug}"));
-            target
-                .query_pairs_mut()
-                .append_pair("session", &token)
-                .append_pair("notice", if submitted { "submitted" } else { "saved" })
-                .append_pair("task", &task_slug);
-            target.set_fragment(Some(&format!("task-{task_slug}")));
-            return Ok(Redirect::to(target.as_str()).into_response());
-        }
-        SaveOutcome::Invalid { problems, .. } => (
+    let ctx = PageCtx::new(&app, &launched.session, launched.token());
+    let states = vec![(task_slug, state)];
+    module_page(&ctx, &course, module, None, states, status).await
+}
+
+/// After a stored answer: back to the task on its module page, with what happened.
+fn back_to_task(
+    app: &App,
+    launched: &Launched,
+    (module, task): (&str, &str),
+    submitted: bool,
+) -> Response {
+    let mut target = app.url(&format!("course/m/{module}"));
+    target
+        .query_pairs_mut()
+        .append_pair("session", launched.token())
+        .append_pair("notice", if submitted { "submitted" } else { "saved" })
+        .append_pair("task", task);
+    target.set_fragment(Some(&format!("task-{task}")));
+    Redirect::to(target.as_str()).into_response()
+}
+
+/// What the task shows when the answer was not stored as asked; `Err(submitted)` when it was.
+fn refused(
+    lang: Lang,
+    outcome: SaveOutcome,
+    form: &TaskForm,
+) -> Result<(StatusCode, TaskState), bool> {
+    let warning = |key: &str| {
+        Some(Notice {
+            kind: "warning",
+            text: lang.t(key).to_owned(),
+        })
+    };
+    let kept = |key: &str| TaskState {
+        message: warning(key),
+        typed: None,
+        problems: Vec::new(),
+        kept: Some(form.answers.clone()),
+    };
+    match outcome {
+        SaveOutcome::Saved { submitted, .. } => Err(submitted),
+        SaveOutcome::Invalid { problems, .. } => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             TaskState {
-                message: Some(Notice {
-                    kind: "warning",
-                    text: lang.t("task-not-submitted").to_owned(),
-                }),
+                message: warning("task-not-submitted"),
                 typed: Some(form.answers.clone()),
                 problems,
                 kept: None,
             },
-        ),
-        SaveOutcome::Conflict { .. } => (
-            StatusCode::CONFLICT,
-            TaskState {
-                message: Some(Notice {
-                    kind: "warning",
-                    text: lang.t("task-conflict").to_owned(),
-                }),
-                typed: None,
-                problems: Vec::new(),
-                kept: Some(form.answers.clone()),
-            },
-        ),
-        SaveOutcome::Locked { .. } => (
-            StatusCode::CONFLICT,
-            TaskState {
-                message: Some(Notice {
-                    kind: "warning",
-                    text: lang.t("task-locked").to_owned(),
-                }),
-                typed: None,
-                problems: Vec::new(),
-                kept: Some(form.answers.clone()),
-            },
-        ),
-    };
-    tracing::info!(module = %module_slug, task = %task_slug, status = status.as_u16(), "answer not stored as asked");
-    let ctx = PageCtx::new(&app, &session, &token);
-    module_page(
-        &ctx,
-        &course,
-        module,
-        None,
-        vec![(task_slug, state)],
-        status,
-    )
-    .await
+        )),
+        SaveOutcome::Conflict { .. } => Ok((StatusCode::CONFLICT, kept("task-conflict"))),
+        SaveOutcome::Locked { .. } => Ok((StatusCode::CONFLICT, kept("task-locked"))),
+    }
 }
 
 /// `POST /course/m/{module}/t/{task}/draft`: the automatic save while typing (JSON).
 pub async fn autosave_task(
     State(app): State<AppState>,
     Path((module_slug, task_slug)): Path<(String, String)>,
-    Launched { session, lang }: Launched,
+    launched: Launched,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let fields = form_or_400(form, lang)?;
-    let form = read_form(fields);
-    let (_, outcome) = save(
-        &app,
-        &session,
-        &module_slug,
-        &task_slug,
-        &form,
-        SaveAction::Draft,
-    )
-    .await?;
+    let form = read_form(form_or_400(form, launched.lang)?);
+    let slugs = (module_slug.as_str(), task_slug.as_str());
+    let (_, outcome) = save(&app, &launched, slugs, &form, SaveAction::Draft).await?;
     let clock = |at: i64| crate::i18n::format_time(at);
     Ok(match outcome {
         SaveOutcome::Saved { row, .. } | SaveOutcome::Invalid { row: Some(row), .. } => {
@@ -676,11 +698,21 @@ pub async fn download(
         .await
         .in_lang(lang)?
         .ok_or(AppError::NotFound { lang })?;
-    let name = path.rsplit('/').next().unwrap_or("file").replace('"', "");
-    let total = file.size;
     let range = headers
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok());
+    Ok(file_response(&app, &path, file, range))
+}
+
+/// A course file as an attachment: whole, or the one range asked for (a video player seeking).
+fn file_response(
+    app: &App,
+    path: &str,
+    file: crate::learning::files::CourseFile,
+    range: Option<&str>,
+) -> Response {
+    let name = path.rsplit('/').next().unwrap_or("file").replace('"', "");
+    let total = file.size;
     let (status, content_range, span) = match byte_range(range, total) {
         ByteRange::Whole => (StatusCode::OK, None, (total > 0).then(|| (0, total - 1))),
         ByteRange::Part { first, last } => (
@@ -718,7 +750,7 @@ pub async fn download(
     {
         response.headers_mut().insert(header::CONTENT_RANGE, value);
     }
-    Ok(response)
+    response
 }
 
 /// Which bytes of a file a request asks for (RFC 9110 §14): one range is served as 206 (a video
