@@ -302,30 +302,49 @@ pub async fn choose(
     BrowserLanguage(browser): BrowserLanguage,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let mut token = None;
-    let mut chosen = Vec::new();
-    for (key, value) in url::form_urlencoded::parse(&body) {
-        match key.as_ref() {
-            "dl" => token = Some(value.into_owned()),
-            "item" => chosen.push(value.into_owned()),
-            _ => {}
-        }
-    }
+    let (token, mut chosen) = read_choice(&body);
     let pending = pending_of(&app, token.as_deref(), browser)?;
     let token = token.unwrap_or_default();
     let lang = pending.session.page_language();
     let course = course_of(&app, &pending.session, lang).await?;
     chosen.dedup();
     if chosen.is_empty() {
-        return Ok(picker(
-            &app,
-            &pending,
-            &token,
-            &course,
-            Some("deep-linking-choose-one"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+        let problem = Some("deep-linking-choose-one");
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(picker(&app, &pending, &token, &course, problem, status));
     }
+    let (jwt, count) = signed_choice(&app, &pending, &course, &chosen, lang).await?;
+    tracing::info!(
+        items = count,
+        instructor = pending.session.uid,
+        deployment = pending.session.did,
+        "deep linking response sent"
+    );
+    Ok(return_page(&app, &pending, jwt, count, lang).await)
+}
+
+/// The picker's form: the deep-linking token and the items chosen.
+fn read_choice(body: &[u8]) -> (Option<String>, Vec<String>) {
+    let mut token = None;
+    let mut chosen = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(body) {
+        match key.as_ref() {
+            "dl" => token = Some(value.into_owned()),
+            "item" => chosen.push(value.into_owned()),
+            _ => {}
+        }
+    }
+    (token, chosen)
+}
+
+/// The signed deep-linking response for the items chosen, and how many there are.
+async fn signed_choice(
+    app: &App,
+    pending: &PendingDeepLink,
+    course: &CoursePackage,
+    chosen: &[String],
+    lang: Lang,
+) -> Result<(String, usize), AppError> {
     if chosen.len() > 1 && !pending.settings.accept_multiple {
         return Err(AppError::BadRequest {
             detail: "the LMS accepts one item here".into(),
@@ -335,7 +354,7 @@ pub async fn choose(
     let mode = crate::admission::grade_mode_of(&app.db, pending.session.did)
         .await
         .map_err(|err| AppError::Internal(err.into()))?;
-    let items = resource_links(lang, &course, mode, &chosen).ok_or(AppError::BadRequest {
+    let items = resource_links(lang, course, mode, chosen).ok_or(AppError::BadRequest {
         detail: "unknown item".into(),
         lang,
     })?;
@@ -347,35 +366,32 @@ pub async fn choose(
         platform_issuer: &pending.issuer,
         deployment_id: &pending.deployment_id,
     };
-    let jwt = deep_linking::sign_response(
-        &key,
-        &parties,
-        &pending.settings,
-        &items,
-        app.clock.now_unix(),
-    )
-    .map_err(|err| AppError::Internal(err.into()))?;
-    tracing::info!(
-        items = items.len(),
-        instructor = pending.session.uid,
-        deployment = pending.session.did,
-        "deep linking response sent"
-    );
+    let now = app.clock.now_unix();
+    let jwt = deep_linking::sign_response(&key, &parties, &pending.settings, &items, now)
+        .map_err(|err| AppError::Internal(err.into()))?;
+    Ok((jwt, items.len()))
+}
+
+/// The page that posts the response back to the platform.
+async fn return_page(
+    app: &App,
+    pending: &PendingDeepLink,
+    jwt: String,
+    count: usize,
+    lang: Lang,
+) -> Response {
     // The auto-posted form goes to the platform's return URL, which may be on a host of its own.
     let return_origin = crate::lti::web_origin(&pending.settings.return_url);
     let csp = super::content_security_policy(
-        &super::framing_origins(&app).await,
+        &super::framing_origins(app).await,
         return_origin.as_slice(),
     );
     let mut page = render(
         &ReturnPage {
-            page: PageContext::public(&app, lang),
+            page: PageContext::public(app, lang),
             return_url: &pending.settings.return_url,
             jwt,
-            text: lang.tf(
-                "deep-linking-return-text",
-                &[("count", &items.len().to_string())],
-            ),
+            text: lang.tf("deep-linking-return-text", &[("count", &count.to_string())]),
         },
         StatusCode::OK,
     );
@@ -383,7 +399,7 @@ pub async fn choose(
         page.headers_mut()
             .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
     }
-    Ok(page)
+    page
 }
 
 page_template!(PickerPage<'a>, ReturnPage<'a>);

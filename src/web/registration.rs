@@ -58,81 +58,84 @@ async fn run(
     invitation: Option<String>,
     query: Option<RegisterQuery>,
 ) -> Response {
-    let failed = |status: StatusCode, key: &str, code: &'static str, detail: String| {
-        tracing::warn!(code, %detail, "dynamic registration failed");
-        render(
-            &MessagePage {
+    let query = query.unwrap_or_default();
+    let token = query.registration_token.filter(|t| !t.is_empty());
+    let registered = match invitation {
+        None => Err(DynamicError::NoInvitation),
+        Some(invitation) => {
+            let configuration = query.openid_configuration.as_deref();
+            registrations::register_dynamically(
+                &app,
+                Some(&invitation),
+                configuration,
+                token.as_deref(),
+            )
+            .await
+        }
+    };
+    match registered {
+        Ok(registered) => {
+            let platform = registered.platform_name.as_str();
+            let page = RegisteredPage {
+                page: PageContext::public(&app, lang),
+                text: lang.tf("registration-done", &[("platform", platform)]),
+            };
+            render(&page, StatusCode::OK)
+        }
+        Err(err) => {
+            let (status, key, code, detail) = failure(err);
+            tracing::warn!(code, %detail, "dynamic registration failed");
+            let page = MessagePage {
                 page: PageContext::public(&app, lang),
                 title: lang.t("registration-failed-title"),
                 message: lang.t(key),
                 code: Some(code),
                 detail: Some(detail),
-            },
-            status,
-        )
-    };
-    let no_invitation = || {
-        failed(
+            };
+            render(&page, status)
+        }
+    }
+}
+
+/// What a failed registration answers: status, message key, stable code and the detail shown.
+/// The page says what failed and what to do; what the platform answered is only logged.
+fn failure(err: DynamicError) -> (StatusCode, &'static str, &'static str, String) {
+    match err {
+        DynamicError::NoInvitation => (
             StatusCode::FORBIDDEN,
             "registration-no-invitation",
             "REG_NO_INVITATION",
             "the registration link is missing, used or expired".into(),
-        )
-    };
-    let Some(invitation) = invitation else {
-        return no_invitation();
-    };
-    let query = query.unwrap_or_default();
-    let token = query.registration_token.filter(|t| !t.is_empty());
-    match registrations::register_dynamically(
-        &app,
-        Some(&invitation),
-        query.openid_configuration.as_deref(),
-        token.as_deref(),
-    )
-    .await
-    {
-        Ok(registered) => render(
-            &RegisteredPage {
-                page: PageContext::public(&app, lang),
-                text: lang.tf(
-                    "registration-done",
-                    &[("platform", registered.platform_name.as_str())],
-                ),
-            },
-            StatusCode::OK,
         ),
-        Err(DynamicError::NoInvitation) => no_invitation(),
-        Err(DynamicError::NoConfiguration) => failed(
+        DynamicError::NoConfiguration => (
             StatusCode::BAD_REQUEST,
             "registration-no-configuration",
             "REG_NO_CONFIGURATION",
             "openid_configuration is missing".into(),
         ),
-        Err(DynamicError::AlreadyRegistered(what)) => failed(
+        DynamicError::AlreadyRegistered(what) => (
             StatusCode::CONFLICT,
             "registration-exists",
             "REG_EXISTS",
             what,
         ),
-        Err(DynamicError::Registration(
+        DynamicError::Registration(
             err @ (RegistrationError::BadUrl(_) | RegistrationError::BadConfiguration(_)),
-        )) => failed(
+        ) => (
             StatusCode::BAD_REQUEST,
             "registration-bad-configuration",
             "REG_BAD_CONFIGURATION",
             err.to_string(),
         ),
-        // The page says what failed and what to do; what the platform answered is only logged.
-        Err(DynamicError::Registration(err)) => failed(
+        DynamicError::Registration(err) => (
             StatusCode::BAD_GATEWAY,
             "registration-platform-failed",
             "REG_PLATFORM_FAILED",
             err.to_string(),
         ),
-        Err(DynamicError::Db(err)) => {
+        DynamicError::Db(err) => {
             tracing::error!(error = %err, "dynamic registration: database failed");
-            failed(
+            (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "registration-platform-failed",
                 "REG_STORAGE",

@@ -140,51 +140,7 @@ pub async fn change_organisation(
 ) -> Result<Response, AppError> {
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
-    let lang = admin.lang;
-    let invalid = |key: &str| AppError::Invalid {
-        message: lang.t(key).to_owned(),
-        lang,
-    };
-    let mut settings = admin::directory::OrganisationSettings::default();
-    // What the page shows is what is saved: an empty field removes the setting.
-    let url = form.webhook_url.trim();
-    settings.webhook_url = Some(if url.is_empty() {
-        None
-    } else {
-        Some(
-            admin::directory::webhook_url(url, app.config.outbound_allow_loopback).map_err(
-                |err| match err {
-                    admin::directory::WebhookUrlError::NotUrl => {
-                        invalid("admin-invalid-webhook-url")
-                    }
-                    admin::directory::WebhookUrlError::NotHttps => {
-                        invalid("admin-invalid-webhook-https")
-                    }
-                    admin::directory::WebhookUrlError::Inside => {
-                        invalid("admin-invalid-webhook-inside")
-                    }
-                },
-            )?,
-        )
-    });
-    let months = form.retention_months.trim();
-    settings.retention = Some(if months.is_empty() {
-        None
-    } else {
-        let months = months
-            .parse::<i32>()
-            .ok()
-            .filter(|m| admin::directory::RETENTION_MONTHS.contains(m))
-            .ok_or_else(|| invalid("admin-invalid-retention-months"))?;
-        let action = match form.retention_action.as_str() {
-            admin::directory::RETENTION_DELETE => admin::directory::RETENTION_DELETE,
-            _ => admin::directory::RETENTION_ANONYMISE,
-        };
-        Some(admin::directory::RetentionRule {
-            months: Some(months),
-            action: Some(action.to_owned()),
-        })
-    });
+    let settings = settings_of(&form, app.config.outbound_allow_loopback, admin.lang)?;
     let (updated, secret) = admin::directory::change_organisation(
         &app.db,
         &admin.principal,
@@ -192,13 +148,71 @@ pub async fn change_organisation(
         settings,
     )
     .await
-    .in_lang(lang)?;
-    let Some(secret) = secret else {
-        return Ok(back(&app, &admin, "admin", "organisation"));
+    .in_lang(admin.lang)?;
+    Ok(match secret {
+        None => back(&app, &admin, "admin", "organisation"),
+        Some(secret) => render(&secret_page(&app, &admin, &updated, secret), StatusCode::OK),
+    })
+}
+
+/// The settings the form asks for: what the page shows is what is saved, so an empty field
+/// removes the setting.
+fn settings_of(
+    form: &OrganisationForm,
+    allow_loopback: bool,
+    lang: Lang,
+) -> Result<admin::directory::OrganisationSettings, AppError> {
+    use admin::directory::{RETENTION_ANONYMISE, RETENTION_DELETE, WebhookUrlError};
+    let invalid = |key: &str| AppError::Invalid {
+        message: lang.t(key).to_owned(),
+        lang,
     };
-    let page = AdminSecret {
-        page: PageContext::launched(&app, lang, &admin.token),
-        nav: nav(&app, &admin),
+    let url = form.webhook_url.trim();
+    let webhook_url = match url {
+        "" => None,
+        url => Some(admin::directory::webhook_url(url, allow_loopback).map_err(
+            |err| match err {
+                WebhookUrlError::NotUrl => invalid("admin-invalid-webhook-url"),
+                WebhookUrlError::NotHttps => invalid("admin-invalid-webhook-https"),
+                WebhookUrlError::Inside => invalid("admin-invalid-webhook-inside"),
+            },
+        )?),
+    };
+    let retention = match form.retention_months.trim() {
+        "" => None,
+        months => Some(admin::directory::RetentionRule {
+            months: Some(
+                months
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|m| admin::directory::RETENTION_MONTHS.contains(m))
+                    .ok_or_else(|| invalid("admin-invalid-retention-months"))?,
+            ),
+            action: Some(
+                match form.retention_action.as_str() {
+                    RETENTION_DELETE => RETENTION_DELETE,
+                    _ => RETENTION_ANONYMISE,
+                }
+                .to_owned(),
+            ),
+        }),
+    };
+    Ok(admin::directory::OrganisationSettings {
+        webhook_url: Some(webhook_url),
+        retention: Some(retention),
+    })
+}
+
+fn secret_page(
+    app: &App,
+    admin: &Admin,
+    updated: &entity::organisation::Model,
+    secret: String,
+) -> AdminSecret {
+    let lang = admin.lang;
+    AdminSecret {
+        page: PageContext::launched(app, lang, &admin.token),
+        nav: nav(app, admin),
         intro: lang.tf(
             "admin-secret-intro",
             &[
@@ -207,9 +221,8 @@ pub async fn change_organisation(
             ],
         ),
         secret,
-        back_url: admin.url(&app, "admin"),
-    };
-    Ok(render(&page, StatusCode::OK))
+        back_url: admin.url(app, "admin"),
+    }
 }
 
 /// The registration link form.
@@ -244,46 +257,55 @@ pub async fn create_invitation(
 ) -> Result<Response, AppError> {
     // Checked after the person: a malformed form from someone without access is still a 401/403.
     let form = form_or_400(form, admin.lang)?;
-    let lang = admin.lang;
-    let days = match form.days.trim() {
-        "" => 7,
-        days => days
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (1..=90).contains(d))
-            .ok_or_else(|| AppError::Invalid {
-                message: lang.t("admin-invalid-invitation-days").to_owned(),
-                lang,
-            })?,
-    };
+    let days = invitation_days(&form.days).ok_or_else(|| AppError::Invalid {
+        message: admin.lang.t("admin-invalid-invitation-days").to_owned(),
+        lang: admin.lang,
+    })?;
     let invitation = admin::registrations::invite(
         &app.db,
         &app.public_base,
         &admin.principal,
         &form.organisation,
-        app.clock.now_unix() + days * 86_400,
+        admin.principal.now_unix() + days * 86_400,
         form.auto_approve_deployments.as_deref() == Some("true"),
     )
     .await
-    .in_lang(lang)?;
-    let page = AdminInvitation {
-        page: PageContext::launched(&app, lang, &admin.token),
-        nav: nav(&app, &admin),
+    .in_lang(admin.lang)?;
+    // Not cached: every page without a cache rule of its own is `no-store` (web::security_headers).
+    Ok(render(
+        &invitation_page(&app, &admin, &invitation),
+        StatusCode::OK,
+    ))
+}
+
+/// Days a link works: 7 when left empty, 1–90 when given.
+fn invitation_days(days: &str) -> Option<i64> {
+    match days.trim() {
+        "" => Some(7),
+        days => days.parse::<i64>().ok().filter(|d| (1..=90).contains(d)),
+    }
+}
+
+fn invitation_page(
+    app: &App,
+    admin: &Admin,
+    invitation: &admin::registrations::Invitation,
+) -> AdminInvitation {
+    let lang = admin.lang;
+    let expires = crate::i18n::time::format_date(invitation.row.expires_at);
+    AdminInvitation {
+        page: PageContext::launched(app, lang, &admin.token),
+        nav: nav(app, admin),
         intro: lang.tf(
             "admin-invitation-intro",
             &[
                 ("organisation", &invitation.row.organisation),
-                (
-                    "expires",
-                    &crate::i18n::time::format_date(invitation.row.expires_at),
-                ),
+                ("expires", &expires),
             ],
         ),
         url: invitation.url.to_string(),
-        back_url: admin.url(&app, "admin"),
-    };
-    // Not cached: every page without a cache rule of its own is `no-store` (web::security_headers).
-    Ok(render(&page, StatusCode::OK))
+        back_url: admin.url(app, "admin"),
+    }
 }
 
 page_template!(AdminSecret, AdminInvitation);

@@ -62,12 +62,23 @@ pub async fn show_report(
     Query(query): Query<AdminQuery>,
     admin: Admin,
 ) -> Result<Response, AppError> {
-    let lang = admin.lang;
     let records = report_records(&app, &admin, query.cohort).await?;
     let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
         .await
-        .in_lang(lang)?;
-    let title = match query.cohort {
+        .in_lang(admin.lang)?;
+    let page = report_page(&app, &admin, query.cohort, &cohorts, &records);
+    Ok(render(&page, StatusCode::OK))
+}
+
+fn report_page(
+    app: &App,
+    admin: &Admin,
+    cohort: Option<i64>,
+    cohorts: &[admin::directory::CohortSummary],
+    records: &[CompletionView],
+) -> AdminReport {
+    let lang = admin.lang;
+    let title = match cohort {
         Some(id) => cohorts
             .iter()
             .find(|c| c.context.id == id)
@@ -79,62 +90,59 @@ pub async fn show_report(
             .clone()
             .unwrap_or_else(|| lang.t("admin-all-organisations").to_owned()),
     };
-    let suffix = query
-        .cohort
-        .map(|c| format!("&cohort={c}"))
-        .unwrap_or_default();
-    let page = AdminReport {
-        page: PageContext::launched(&app, lang, &admin.token),
-        nav: nav(&app, &admin),
-        scope_line: scope_line(&admin),
+    let suffix = cohort.map(|c| format!("&cohort={c}")).unwrap_or_default();
+    let report_url = admin.url(app, "admin/completions");
+    AdminReport {
+        page: PageContext::launched(app, lang, &admin.token),
+        nav: nav(app, admin),
+        scope_line: scope_line(admin),
         cohorts: cohorts
             .iter()
             .map(|c| {
+                let title = c.context.title.clone();
                 (
-                    format!(
-                        "{}&cohort={}",
-                        admin.url(&app, "admin/completions"),
-                        c.context.id
-                    ),
-                    c.context
-                        .title
-                        .clone()
-                        .unwrap_or_else(|| c.context.lti_context_id.clone()),
-                    Some(c.context.id) == query.cohort,
+                    format!("{report_url}&cohort={}", c.context.id),
+                    title.unwrap_or_else(|| c.context.lti_context_id.clone()),
+                    Some(c.context.id) == cohort,
                 )
             })
             .collect(),
         title,
-        rows: records
-            .iter()
-            .map(|r| ReportRow {
-                name: r
-                    .person
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned()),
-                sub: r.person.sub.clone(),
-                modules: if r.modules.is_empty() {
-                    "–".to_owned()
-                } else {
-                    r.modules
-                        .iter()
-                        .map(|m| format!("{} ({})", m.slug, &m.completed_at[..10]))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-                completed: r
-                    .course_completed_at
-                    .as_deref()
-                    .map(|at| at[..10].to_owned())
-                    .unwrap_or_else(|| lang.t("admin-not-yet").to_owned()),
-                gradebook: gradebook_label(lang, r.gradebook.as_deref()),
-            })
-            .collect(),
-        csv_url: format!("{}{suffix}", admin.url(&app, "admin/completions.csv")),
-        json_url: format!("{}{suffix}", admin.url(&app, "admin/completions.json")),
-    };
-    Ok(render(&page, StatusCode::OK))
+        rows: records.iter().map(|r| report_row(lang, r)).collect(),
+        csv_url: format!("{}{suffix}", admin.url(app, "admin/completions.csv")),
+        json_url: format!("{}{suffix}", admin.url(app, "admin/completions.json")),
+    }
+}
+
+/// The date of an ISO 8601 time (`2026-12-01T…` → `2026-12-01`).
+fn date_part(at: &str) -> &str {
+    at.get(..10).unwrap_or(at)
+}
+
+fn report_row(lang: Lang, r: &CompletionView) -> ReportRow {
+    ReportRow {
+        name: r
+            .person
+            .name
+            .clone()
+            .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned()),
+        sub: r.person.sub.clone(),
+        modules: if r.modules.is_empty() {
+            "–".to_owned()
+        } else {
+            r.modules
+                .iter()
+                .map(|m| format!("{} ({})", m.slug, date_part(&m.completed_at)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        completed: r
+            .course_completed_at
+            .as_deref()
+            .map(|at| date_part(at).to_owned())
+            .unwrap_or_else(|| lang.t("admin-not-yet").to_owned()),
+        gradebook: gradebook_label(lang, r.gradebook.as_deref()),
+    }
 }
 
 /// `GET /admin/completions.csv`.

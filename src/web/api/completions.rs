@@ -103,6 +103,30 @@ pub async fn list_completions(
     principal.require(Scope::CompletionsRead)?;
     let csv = wants_csv(&query, &headers)?;
     let limit = page_limit(query.limit, 200, 1_000)?;
+    let filter = record_filter(&principal, &query)?;
+    if let Some(cohort) = query.cohort {
+        super::directory::visible_cohort(&app, &principal, cohort).await?;
+    }
+    let after_sequence = filter.after_sequence;
+    let (records, has_more, last) =
+        crate::admin::reports::page(&app.db, &principal, filter, limit).await?;
+    let next_cursor = encode_cursor(last.unwrap_or(after_sequence));
+    if csv {
+        return Ok(csv_page(&records, &next_cursor));
+    }
+    Ok(Json(CompletionPage {
+        records,
+        next_cursor,
+        has_more,
+    })
+    .into_response())
+}
+
+/// Which records the query asks for, within the principal's organisation.
+fn record_filter(
+    principal: &crate::admin::access::Principal,
+    query: &CompletionQuery,
+) -> Result<RecordFilter, ApiError> {
     let after_sequence = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => 0,
         Some(cursor) => decode_cursor(cursor).ok_or_else(|| {
@@ -119,44 +143,33 @@ pub async fn list_completions(
             )
         })?),
     };
-    if let Some(cohort) = query.cohort {
-        super::directory::visible_cohort(&app, &principal, cohort).await?;
-    }
-    let filter = RecordFilter {
+    Ok(RecordFilter {
         organisation: principal.organisation.clone(),
         context_id: query.cohort,
         updated_since_ms,
         after_sequence,
-    };
-    let (records, has_more, last) =
-        crate::admin::reports::page(&app.db, &principal, filter, limit).await?;
-    let next = last.unwrap_or(after_sequence);
-    let next_cursor = encode_cursor(next);
-    if csv {
-        let mut response = (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"completions.csv\"",
-                ),
-            ],
-            crate::admin::reports::completions_csv(&records),
-        )
-            .into_response();
-        if let Ok(value) = HeaderValue::from_str(&next_cursor) {
-            response
-                .headers_mut()
-                .insert("coursebridge-next-cursor", value);
-        }
-        return Ok(response);
-    }
-    Ok(Json(CompletionPage {
-        records,
-        next_cursor,
-        has_more,
     })
-    .into_response())
+}
+
+/// A page of records as CSV; the next page's cursor in a header.
+fn csv_page(records: &[crate::learning::records::CompletionView], next_cursor: &str) -> Response {
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"completions.csv\"",
+            ),
+        ],
+        crate::admin::reports::completions_csv(records),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(next_cursor) {
+        response
+            .headers_mut()
+            .insert("coursebridge-next-cursor", value);
+    }
+    response
 }
 
 #[cfg(test)]

@@ -144,7 +144,19 @@ pub async fn change_organisation(
     Path(name): Path<String>,
     ApiJson(patch): ApiJson<OrganisationPatch>,
 ) -> Result<Json<Organisation>, ApiError> {
-    // Every value given must be valid, also beside a removal.
+    let settings = settings_of(patch, app.config.outbound_allow_loopback)?;
+    let (updated, secret) =
+        admin::directory::change_organisation(&app.db, &principal, &name, settings).await?;
+    let mut view = Organisation::from_row(updated);
+    view.webhook_secret = secret;
+    Ok(Json(view))
+}
+
+/// The settings a patch asks for. Every value given must be valid, also beside a removal.
+fn settings_of(
+    patch: OrganisationPatch,
+    allow_loopback: bool,
+) -> Result<admin::directory::OrganisationSettings, ApiError> {
     if patch
         .retention_months
         .is_some_and(|months| !admin::directory::RETENTION_MONTHS.contains(&months))
@@ -156,7 +168,7 @@ pub async fn change_organisation(
     let webhook_url = patch
         .webhook_url
         .as_deref()
-        .map(|url| webhook_url_ok(url, app.config.outbound_allow_loopback))
+        .map(|url| webhook_url_ok(url, allow_loopback))
         .transpose()?;
     if patch.remove_webhook == Some(true) && webhook_url.is_some() {
         return Err(ApiError::bad_request(
@@ -190,11 +202,7 @@ pub async fn change_organisation(
             }),
         }));
     }
-    let (updated, secret) =
-        admin::directory::change_organisation(&app.db, &principal, &name, settings).await?;
-    let mut view = Organisation::from_row(updated);
-    view.webhook_secret = secret;
-    Ok(Json(view))
+    Ok(settings)
 }
 
 /// A platform registration.
