@@ -24,7 +24,6 @@ pub mod cli;
 pub mod config;
 pub mod course;
 pub mod devplatform;
-pub mod error;
 pub mod grades;
 pub mod i18n;
 pub mod learning;

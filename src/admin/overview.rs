@@ -75,3 +75,55 @@ pub async fn admin_overview(
             .collect(),
     })
 }
+
+/// A score delivery and who and where it is for.
+pub struct DeliveryEntry {
+    /// The outbox row.
+    pub delivery: entity::score_outbox::Model,
+    /// The person (absent when erased).
+    pub person: Option<entity::lti_user::Model>,
+    /// The cohort's title.
+    pub cohort: Option<String>,
+}
+
+/// Scores the LMS refused for good, and scores still on their way, in the principal's cohorts.
+pub struct DeliveriesOverview {
+    /// Refused for good (not gradable), newest first.
+    pub refused: Vec<DeliveryEntry>,
+    /// Waiting to be sent (or sent again), newest first.
+    pub pending: Vec<DeliveryEntry>,
+}
+
+/// How many deliveries of each kind the page lists.
+const DELIVERIES_SHOWN: u64 = 200;
+
+/// Reads the deliveries page for `principal`.
+pub async fn deliveries_overview(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> Result<DeliveriesOverview, AdminError> {
+    let cohorts = directory::cohorts(db, principal).await?;
+    let mut lists = Vec::new();
+    for state in [
+        directory::delivery_state::NOT_GRADABLE,
+        directory::delivery_state::PENDING,
+    ] {
+        let (rows, mut people) =
+            directory::deliveries(db, principal, Some(state), DELIVERIES_SHOWN).await?;
+        lists.push(
+            rows.into_iter()
+                .map(|delivery| DeliveryEntry {
+                    person: people.remove(&delivery.user_id),
+                    cohort: cohorts
+                        .iter()
+                        .find(|c| c.context.id == delivery.context_id)
+                        .and_then(|c| c.context.title.clone()),
+                    delivery,
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let pending = lists.pop().unwrap_or_default();
+    let refused = lists.pop().unwrap_or_default();
+    Ok(DeliveriesOverview { refused, pending })
+}

@@ -74,21 +74,49 @@ pub async fn submission_trail(
     }))
 }
 
-/// Sets when and where the workshop of module `module` of `course` meets.
+/// Why a workshop occasion was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum OccasionError {
+    /// No such module in the course.
+    #[error(transparent)]
+    Course(#[from] CourseError),
+    /// No valid date and time.
+    #[error("date must be YYYY-MM-DD and time HH:MM")]
+    BadTime,
+    /// Neither a place nor a meeting link.
+    #[error("place or meeting link is required")]
+    NoPlace,
+}
+
+impl From<DbErr> for OccasionError {
+    fn from(err: DbErr) -> Self {
+        Self::Course(err.into())
+    }
+}
+
+/// Sets when (`starts_at`, `None` when the form's date or time was not one) and where the
+/// workshop of module `module` of `course` meets; the place (or meeting link) is kept to 500
+/// characters.
 pub async fn set_occasion(
     db: &DatabaseConnection,
     course: &ContextCourse,
     module: &str,
-    starts_at: i64,
+    starts_at: Option<i64>,
     place: &str,
     now_ms: i64,
-) -> Result<(), DbErr> {
+) -> Result<(), OccasionError> {
+    course.module(module)?;
+    let starts_at = starts_at.ok_or(OccasionError::BadTime)?;
+    let place: String = place.trim().chars().take(500).collect();
+    if place.is_empty() {
+        return Err(OccasionError::NoPlace);
+    }
     store::review::set_occasion(
         db,
         course.context_id,
         module,
         starts_at,
-        place,
+        &place,
         now_ms.div_euclid(1000),
     )
     .await?;

@@ -13,10 +13,11 @@ use serde::Deserialize;
 use super::launched::{PageQuery, page_url};
 use crate::web::page::{PageContext, page_template};
 use crate::{
-    error::{AppError, form_or_400, render},
     i18n::Lang,
+    learning::feedback,
     session::Session,
-    state::AppState,
+    state::{App, AppState},
+    web::error::{AppError, form_or_400, render},
 };
 
 #[derive(Template)]
@@ -59,34 +60,43 @@ async fn statement(
     form: (bool, bool, String, String),
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let organisation = crate::learning::feedback::organisation_of(&app.db, session)
+    let organisation = feedback::organisation_of(&app.db, session)
         .await
-        .map_err(|err| AppError::Internal(err.into()))?;
-    let organisation = organisation.unwrap_or_else(|| app.config.accessibility_operator.clone());
-    let with_session = |path: &str| match token {
-        Some(token) if session.is_some() => page_url(app, path, token),
-        _ => app.url(path).to_string(),
-    };
-    let (thanked, error, message, page) = form;
+        .map_err(|err| AppError::Internal(err.into()))?
+        .unwrap_or_else(|| app.config.accessibility_operator.clone());
+    let token = token.filter(|_| session.is_some());
+    let page = statement_page(app, token, lang, &organisation, form);
+    Ok(render(&page, status))
+}
+
+/// The statement of `organisation`, with the feedback form as it was left.
+fn statement_page<'a>(
+    app: &'a App,
+    token: Option<&str>,
+    lang: Lang,
+    organisation: &str,
+    (thanked, error, message, page): (bool, bool, String, String),
+) -> StatementPage<'a> {
     let config = &app.config;
-    let known_issues = match lang {
-        Lang::Sv => &config.accessibility_known_issues_sv,
-        Lang::En => &config.accessibility_known_issues_en,
+    let with_session = |path: &str| match token {
+        Some(token) => page_url(app, path, token),
+        None => app.url(path).to_string(),
     };
-    let view = StatementPage {
+    StatementPage {
         page: PageContext::public(app, lang),
-        overview_url: session
-            .and(token)
-            .map(|token| page_url(app, "course", token)),
+        overview_url: token.map(|token| page_url(app, "course", token)),
         feedback_url: with_session("accessibility"),
         intro: lang.tf(
             "a11y-intro",
             &[
-                ("organisation", &organisation),
+                ("organisation", organisation),
                 ("operator", &config.accessibility_operator),
             ],
         ),
-        known_issues,
+        known_issues: match lang {
+            Lang::Sv => &config.accessibility_known_issues_sv,
+            Lang::En => &config.accessibility_known_issues_en,
+        },
         contact: &config.accessibility_contact,
         tested: lang.tf(
             "a11y-tested",
@@ -96,8 +106,7 @@ async fn statement(
         error,
         message,
         page_reported: page,
-    };
-    Ok(render(&view, status))
+    }
 }
 
 /// `GET /accessibility`.
@@ -128,8 +137,6 @@ pub struct FeedbackForm {
     contact: Option<String>,
 }
 
-const MAX_FEEDBACK_CHARS: usize = 4_000;
-
 /// `POST /accessibility`: stores a report.
 pub async fn send_feedback(
     State(app): State<AppState>,
@@ -140,50 +147,41 @@ pub async fn send_feedback(
     let session = optional_session(&app, query.session.as_deref()).await;
     let lang = language(session.as_ref(), &headers);
     let form = form_or_400(form, lang)?;
-    let clip = |text: Option<String>, limit: usize| -> String {
-        text.unwrap_or_default()
-            .trim()
-            .chars()
-            .take(limit)
-            .collect()
+    let feedback = feedback::Feedback {
+        lang: lang.code().to_owned(),
+        page: form.page,
+        message: form.message,
+        contact: form.contact,
+        now: app.clock.now_unix(),
     };
-    let message = clip(form.message, MAX_FEEDBACK_CHARS);
-    let page = clip(form.page, 500);
-    if message.is_empty() {
-        return statement(
-            &app,
-            session.as_ref(),
-            query.session.as_deref(),
-            lang,
-            (false, true, message, page),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let recorded = feedback::record(&app.db, session.as_ref(), feedback)
+        .await
+        .map_err(|err| AppError::Internal(err.into()))?;
+    let token = query.session.as_deref().filter(|_| session.is_some());
+    match recorded {
+        feedback::Recorded::Stored => {
+            tracing::info!(deployment = ?session.as_ref().map(|s| s.did), "accessibility feedback received");
+            Ok(thanks(&app, token))
+        }
+        feedback::Recorded::NoMessage { page } => {
+            let form = (false, true, String::new(), page);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            statement(&app, session.as_ref(), token, lang, form, status).await
+        }
     }
-    let contact = Some(clip(form.contact, 300)).filter(|c| !c.is_empty());
-    crate::learning::feedback::record(
-        &app.db,
-        session.as_ref(),
-        crate::learning::feedback::Feedback {
-            lang: lang.code().to_owned(),
-            page,
-            message,
-            contact,
-            now: app.clock.now_unix(),
-        },
-    )
-    .await
-    .map_err(|err| AppError::Internal(err.into()))?;
-    tracing::info!(deployment = ?session.as_ref().map(|s| s.did), "accessibility feedback received");
+}
+
+/// Back to the statement, thanked.
+fn thanks(app: &App, token: Option<&str>) -> Response {
     let mut target = app.url("accessibility");
     {
         let mut pairs = target.query_pairs_mut();
-        if let (Some(token), Some(_)) = (query.session.as_deref(), &session) {
+        if let Some(token) = token {
             pairs.append_pair("session", token);
         }
         pairs.append_pair("notice", "thanks");
     }
-    Ok(Redirect::to(target.as_str()).into_response())
+    Redirect::to(target.as_str()).into_response()
 }
 
 page_template!(StatementPage<'a>);

@@ -15,7 +15,6 @@ use super::{
 use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{AssessmentRound, Framework},
-    error::{AppError, InLang, render},
     i18n::Lang,
     learning::{
         aggregates::{self, RoundFigures},
@@ -23,6 +22,7 @@ use crate::{
     },
     session::Session,
     state::{App, AppState},
+    web::error::{AppError, InLang, render},
 };
 
 struct RowView {

@@ -12,10 +12,10 @@ use super::launched::{Launched, PageQuery, course_error, page_url};
 use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{AssessmentRound, Framework},
-    error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::assessment::{self, Ratings, RoundError, RoundSaved, RoundStanding},
     state::{App, AppState},
+    web::error::{AppError, InLang, form_or_400, render},
 };
 
 struct FieldView {

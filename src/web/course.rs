@@ -18,7 +18,6 @@ use crate::{
         Block, CoursePackage, Module, ReflectionTask,
         completion::{self, SubmissionStatus},
     },
-    error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::{
         context::ContextCourse,
@@ -28,6 +27,7 @@ use crate::{
     lti::claims::ToolRole,
     session::Session,
     state::{App, AppState},
+    web::error::{AppError, InLang, form_or_400, render},
 };
 
 struct Notice {

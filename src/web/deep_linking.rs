@@ -17,7 +17,6 @@ use crate::web::page::{PageContext, page_template};
 use crate::{
     admission::Admitted,
     course::CoursePackage,
-    error::{AppError, MessagePage, render},
     grades::{
         GradeMode,
         score::{COURSE_FRACTION, COURSE_PASS, COURSE_TAG, MODULE_TAG},
@@ -29,6 +28,7 @@ use crate::{
     },
     session::Session,
     state::{App, AppState},
+    web::error::{AppError, MessagePage, render},
 };
 
 /// What the picker carries between the launch and the choice.

@@ -4,7 +4,8 @@
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
-use crate::{error::AppError, i18n::Lang, learning::context, session::Session, state::App};
+pub(crate) use super::page::page_url;
+use crate::{i18n::Lang, learning::context, session::Session, state::App, web::error::AppError};
 
 /// The query every page carries.
 #[derive(Debug, Default, Deserialize)]
@@ -77,13 +78,6 @@ pub async fn require_session(
             }
             crate::admission::ResumeError::Storage(err) => AppError::Internal(err.into()),
         })
-}
-
-/// A URL of this tool carrying the session token.
-pub(crate) fn page_url(app: &App, path: &str, token: &str) -> String {
-    let mut url = app.url(path);
-    url.query_pairs_mut().append_pair("session", token);
-    url.to_string()
 }
 
 pub(crate) fn course_error(err: context::CourseError, lang: Lang) -> AppError {

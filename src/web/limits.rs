@@ -12,7 +12,7 @@ use axum::{
 use governor::clock::Clock;
 
 pub use crate::state::{PublicFormLimiter, public_form_limiter};
-use crate::{error::AppError, state::AppState};
+use crate::{state::AppState, web::error::AppError};
 
 /// Clients whose limiter state is kept before forgetting the ones that have waited long enough.
 const TRACKED_CLIENTS: usize = 10_000;
@@ -63,14 +63,13 @@ pub async fn limit_public_forms(
         Ok(()) => next.run(request).await,
         Err(not_until) => {
             let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-            let lang = super::language::browser_language(request.headers());
             tracing::warn!(
                 code = "RATE_LIMITED",
                 path = request.uri().path(),
                 "a public form was refused: too many requests from one client"
             );
             AppError::TooManyRequests {
-                lang,
+                lang: super::language::browser_language(request.headers()),
                 retry_after: wait.as_secs().max(1),
             }
             .into_response()

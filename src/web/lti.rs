@@ -9,10 +9,10 @@ use axum::{
 
 use crate::{
     admission::{self, LaunchForm},
-    error::{AppError, render},
     i18n::Lang,
     lti::{claims::MessageType, launch, login::LoginInitiation},
     state::AppState,
+    web::error::{AppError, render},
 };
 
 use super::{cookies, pages};
@@ -47,7 +47,7 @@ pub async fn login_initiation_form(
     BrowserLanguage(lang): BrowserLanguage,
     form: Result<Form<LoginInitiation>, FormRejection>,
 ) -> Response {
-    match crate::error::form_or_400(form, lang) {
+    match crate::web::error::form_or_400(form, lang) {
         Ok(initiation) => login_initiation(&app, &headers, lang, initiation).await,
         Err(refused) => refused.into_response(),
     }
@@ -62,37 +62,40 @@ async fn login_initiation(
     // Browsers say where a navigation lands: a login inside the LMS's frame may need storage.
     let framed = headers.get("sec-fetch-dest").and_then(|v| v.to_str().ok()) == Some("iframe");
     match admission::begin_login(app, &initiation, framed).await {
-        Ok(redirect) => {
-            let (name, value) = &redirect.binding_cookie;
-            let mut response = match &redirect.storage {
-                // The platform keeps the secret too: a page puts it there, then goes on to the
-                // platform. The cookie is still set; whichever arrives at the launch counts.
-                Some(storage) => render(
-                    &LoginStoragePage {
-                        page: PageContext::public(app, lang),
-                        frame: &storage.frame,
-                        origin: &storage.origin,
-                        key: &storage.key,
-                        value,
-                        next: redirect.location.as_str(),
-                    },
-                    StatusCode::OK,
-                ),
-                None => {
-                    let mut response = Redirect::to(redirect.location.as_str()).into_response();
-                    *response.status_mut() = StatusCode::FOUND;
-                    response
-                }
-            };
-            if let Some(cookie) =
-                cookies::login_binding(name, value, redirect.max_age, app.config.insecure_cookies)
-            {
-                response.headers_mut().insert(header::SET_COOKIE, cookie);
-            }
-            response
-        }
+        Ok(redirect) => to_platform(app, lang, &redirect),
         Err(error) => AppError::Admission { error, lang }.into_response(),
     }
+}
+
+/// On to the platform's authentication, with the cookie that binds the login to this browser.
+fn to_platform(app: &AppState, lang: Lang, redirect: &admission::LoginRedirect) -> Response {
+    let (name, value) = &redirect.binding_cookie;
+    let mut response = match &redirect.storage {
+        // The platform keeps the secret too: a page puts it there, then goes on to the
+        // platform. The cookie is still set; whichever arrives at the launch counts.
+        Some(storage) => render(
+            &LoginStoragePage {
+                page: PageContext::public(app, lang),
+                frame: &storage.frame,
+                origin: &storage.origin,
+                key: &storage.key,
+                value,
+                next: redirect.location.as_str(),
+            },
+            StatusCode::OK,
+        ),
+        None => {
+            let mut response = Redirect::to(redirect.location.as_str()).into_response();
+            *response.status_mut() = StatusCode::FOUND;
+            response
+        }
+    };
+    if let Some(cookie) =
+        cookies::login_binding(name, value, redirect.max_age, app.config.insecure_cookies)
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 /// `POST /lti/launch`: the platform's form post with the id_token.
@@ -102,7 +105,7 @@ pub async fn launch(
     BrowserLanguage(browser): BrowserLanguage,
     form: Result<Form<LaunchForm>, FormRejection>,
 ) -> Response {
-    let form = match crate::error::form_or_400(form, browser) {
+    let form = match crate::web::error::form_or_400(form, browser) {
         Ok(form) => form,
         Err(refused) => return refused.into_response(),
     };
@@ -112,38 +115,12 @@ pub async fn launch(
         .and_then(|name| cookies::read(&headers, name))
         .or_else(|| form.binding.clone().filter(|b| !b.is_empty()));
     if binding.is_none()
-        && let Some(state) = form.state.as_deref()
+        && let Some(page) = proof_needed(&app, browser, &form).await
     {
-        // No cookie (third-party cookies blocked) and no proof yet: read it from platform storage,
-        // or offer the new window.
-        match admission::proof_missing(&app, state).await {
-            Ok(Some(missing)) => return proof_page(&app, browser, &form, missing),
-            Ok(None) => {}
-            Err(err) => return AppError::Internal(err.into()).into_response(),
-        }
+        return page;
     }
-    let outcome = admission::complete_launch(&app, &form, binding.as_deref()).await;
-    let mut response = match outcome {
-        Ok(admitted) => {
-            tracing::info!(
-                message_type = admitted.message_type.as_str(),
-                role = admitted.session.role.as_str(),
-                platform = admitted.session.pid,
-                deployment = admitted.session.did,
-                "launch admitted"
-            );
-            let lang = admitted.session.page_language();
-            match admitted.message_type {
-                MessageType::ResourceLink => match app.sessions.issue(&admitted.session) {
-                    Ok(token) => entry_page(&app, &admitted, &token).await,
-                    Err(err) => AppError::Internal(anyhow::anyhow!(err)).into_response(),
-                },
-                MessageType::DeepLinking => super::deep_linking::begin(&app, &admitted),
-                MessageType::SubmissionReview => {
-                    pages::not_available(&app, lang, "not-available-submission-review")
-                }
-            }
-        }
+    let mut response = match admission::complete_launch(&app, &form, binding.as_deref()).await {
+        Ok(admitted) => admitted_page(&app, &admitted).await,
         Err(error) => {
             let lang = launch_language(&form, browser);
             AppError::Admission { error, lang }.into_response()
@@ -156,6 +133,39 @@ pub async fn launch(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// Without a cookie (third-party cookies blocked) and without the proof: the page that reads it
+/// from platform storage, or offers the new window. `None` when the launch can go on as it is.
+async fn proof_needed(app: &AppState, browser: Lang, form: &LaunchForm) -> Option<Response> {
+    let state = form.state.as_deref()?;
+    match admission::proof_missing(app, state).await {
+        Ok(Some(missing)) => Some(proof_page(app, browser, form, missing)),
+        Ok(None) => None,
+        Err(err) => Some(AppError::Internal(err.into()).into_response()),
+    }
+}
+
+/// Where an admitted launch goes, by its message type.
+async fn admitted_page(app: &AppState, admitted: &admission::Admitted) -> Response {
+    tracing::info!(
+        message_type = admitted.message_type.as_str(),
+        role = admitted.session.role.as_str(),
+        platform = admitted.session.pid,
+        deployment = admitted.session.did,
+        "launch admitted"
+    );
+    let lang = admitted.session.page_language();
+    match admitted.message_type {
+        MessageType::ResourceLink => match app.sessions.issue(&admitted.session) {
+            Ok(token) => entry_page(app, admitted, &token).await,
+            Err(err) => AppError::Internal(anyhow::anyhow!(err)).into_response(),
+        },
+        MessageType::DeepLinking => super::deep_linking::begin(app, admitted),
+        MessageType::SubmissionReview => {
+            pages::not_available(app, lang, "not-available-submission-review")
+        }
+    }
 }
 
 #[derive(Template)]

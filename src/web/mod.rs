@@ -21,6 +21,7 @@ mod assets;
 mod cookies;
 mod course;
 mod deep_linking;
+pub mod error;
 mod health;
 pub(crate) mod instructor;
 mod language;

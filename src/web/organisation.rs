@@ -11,13 +11,13 @@ use super::{
 use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{AssessmentRound, Framework},
-    error::{AppError, InLang, render},
     i18n::Lang,
     learning::{
         aggregates::RoundFigures,
         contact::{self, CohortFollowUp},
     },
     state::AppState,
+    web::error::{AppError, InLang, render},
 };
 
 struct CourseView {

@@ -41,9 +41,16 @@ impl PageContext {
         Self {
             lang,
             assets_base: app.public_base.to_string(),
-            accessibility_url: super::launched::page_url(app, "accessibility", token),
+            accessibility_url: page_url(app, "accessibility", token),
         }
     }
+}
+
+/// A URL of this tool carrying the session token.
+pub(crate) fn page_url(app: &App, path: &str, token: &str) -> String {
+    let mut url = app.url(path);
+    url.query_pairs_mut().append_pair("session", token);
+    url.to_string()
 }
 
 /// Lets a page template read its `page: PageContext` field's parts as its own.

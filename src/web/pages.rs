@@ -10,11 +10,11 @@ use axum::{
 use crate::web::language::BrowserLanguage;
 use crate::web::page::{PageContext, page_template};
 use crate::{
-    error::{AppError, MessagePage, render},
     i18n::Lang,
     lti::claims::ToolRole,
     session::Session,
     state::{App, AppState},
+    web::error::{AppError, MessagePage, render},
 };
 
 #[derive(Template)]

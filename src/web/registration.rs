@@ -14,10 +14,10 @@ use crate::web::language::BrowserLanguage;
 use crate::web::page::{PageContext, page_template};
 use crate::{
     admin::registrations::{self, DynamicError},
-    error::{MessagePage, render},
     i18n::Lang,
     lti::registration::RegistrationError,
     state::AppState,
+    web::error::{MessagePage, render},
 };
 
 /// The platform's parameters.
@@ -82,19 +82,22 @@ async fn run(
             };
             render(&page, StatusCode::OK)
         }
-        Err(err) => {
-            let (status, key, code, detail) = failure(err);
-            tracing::warn!(code, %detail, "dynamic registration failed");
-            let page = MessagePage {
-                page: PageContext::public(&app, lang),
-                title: lang.t("registration-failed-title"),
-                message: lang.t(key),
-                code: Some(code),
-                detail: Some(detail),
-            };
-            render(&page, status)
-        }
+        Err(err) => failed(&app, lang, err),
     }
+}
+
+/// The page of a failed registration, and its log line.
+fn failed(app: &crate::state::App, lang: Lang, err: DynamicError) -> Response {
+    let (status, key, code, detail) = failure(err);
+    tracing::warn!(code, %detail, "dynamic registration failed");
+    let page = MessagePage {
+        page: PageContext::public(app, lang),
+        title: lang.t("registration-failed-title"),
+        message: lang.t(key),
+        code: Some(code),
+        detail: Some(detail),
+    };
+    render(&page, status)
 }
 
 /// What a failed registration answers: status, message key, stable code and the detail shown.

@@ -288,6 +288,60 @@ fn adapters_name_no_store_and_the_protocol_names_no_framework() {
     }
 }
 
+/// The longest a request handler in `web/` may be, in lines of its body: it extracts, calls a
+/// use case and renders; the page's data comes from the domain and its words from a view function.
+const HANDLER_LINES: usize = 30;
+
+/// Every `pub async fn` of `code` (the handlers and what the router calls) with its body's length.
+fn async_fn_lengths(code: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut found = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let Some(rest) = trimmed.strip_prefix("pub async fn ") else {
+            continue;
+        };
+        let indent = line.len() - trimmed.len();
+        let name = identifier(rest).to_owned();
+        let Some(open) = (at..lines.len()).find(|&i| lines[i].trim_end().ends_with('{')) else {
+            continue;
+        };
+        let close = (open + 1..lines.len())
+            .find(|&i| {
+                let l = lines[i];
+                l.len() - l.trim_start().len() == indent && l.trim_start().starts_with('}')
+            })
+            .unwrap_or(lines.len());
+        found.push((name, close - open - 1));
+    }
+    found
+}
+
+#[test]
+fn web_handlers_stay_short() {
+    let mut long = Vec::new();
+    for source in sources() {
+        if source.module[0] != "web" {
+            continue;
+        }
+        for (name, length) in async_fn_lengths(&source.code) {
+            if length > HANDLER_LINES {
+                long.push(format!(
+                    "{}::{name}: {length} lines",
+                    source.module.join("::")
+                ));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "handlers over {HANDLER_LINES} lines: {long:?}"
+    );
+    // The measure itself, on a known case.
+    let code = "pub async fn a(\n    x: u8,\n) -> u8 {\n    let y = x;\n    y\n}\n";
+    assert_eq!(async_fn_lengths(code), vec![("a".to_owned(), 2)]);
+}
+
 #[test]
 fn the_cycle_finder_sees_a_cycle_through_a_use_tree() {
     // The checks above are only as good as the path reading; this proves it on a known case.

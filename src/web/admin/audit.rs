@@ -16,29 +16,25 @@ pub async fn show_audit(State(app): State<AppState>, admin: Admin) -> Result<Res
     let lang = admin.lang;
     let entries = admin::directory::audit_entries(&app.db, &admin.principal, None, 200)
         .await
-        .in_lang(lang)?
-        .into_iter()
-        .map(|e| {
-            [
-                format!(
-                    "{} {}",
-                    crate::i18n::time::format_date(e.at_ms / 1000),
-                    crate::i18n::time::format_time(e.at_ms / 1000)
-                ),
-                e.actor,
-                e.action,
-                e.target,
-                e.origin,
-            ]
-        })
-        .collect();
+        .in_lang(lang)?;
     let page = AdminAudit {
         page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         scope_line: scope_line(&admin),
-        entries,
+        entries: entries.into_iter().map(audit_row).collect(),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+/// When, who, what, on what, from where.
+fn audit_row(e: entity::audit_log::Model) -> [String; 5] {
+    let at = e.at_ms / 1000;
+    let when = format!(
+        "{} {}",
+        crate::i18n::time::format_date(at),
+        crate::i18n::time::format_time(at)
+    );
+    [when, e.actor, e.action, e.target, e.origin]
 }
 
 page_template!(AdminAudit);

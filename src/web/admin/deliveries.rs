@@ -29,49 +29,34 @@ pub async fn show_deliveries(
     admin: Admin,
 ) -> Result<Response, AppError> {
     let lang = admin.lang;
-    let cohorts = admin::directory::cohorts(&app.db, &admin.principal)
+    let overview = admin::overview::deliveries_overview(&app.db, &admin.principal)
         .await
         .in_lang(lang)?;
-    let mut rows_of = Vec::new();
-    for state in [
-        admin::directory::delivery_state::NOT_GRADABLE,
-        admin::directory::delivery_state::PENDING,
-    ] {
-        let (rows, people) =
-            admin::directory::deliveries(&app.db, &admin.principal, Some(state), 200)
-                .await
-                .in_lang(lang)?;
-        rows_of.push(
-            rows.into_iter()
-                .map(|r| DeliveryRow {
-                    cohort: cohorts
-                        .iter()
-                        .find(|c| c.context.id == r.context_id)
-                        .and_then(|c| c.context.title.clone())
-                        .unwrap_or_default(),
-                    person: people
-                        .get(&r.user_id)
-                        .map(|u| u.name.clone().unwrap_or_else(|| u.sub.clone()))
-                        .unwrap_or_default(),
-                    line_item: r.resource_id.clone(),
-                    attempts: r.attempts,
-                    error: r.last_error.clone().unwrap_or_default(),
-                    retry_action: admin.url(&app, &format!("admin/deliveries/{}/retry", r.id)),
-                })
-                .collect::<Vec<_>>(),
-        );
-    }
-    let pending = rows_of.pop().unwrap_or_default();
-    let failed = rows_of.pop().unwrap_or_default();
+    let row = |entry| delivery_row(&app, &admin, entry);
     let page = AdminDeliveries {
         page: PageContext::launched(&app, lang, &admin.token),
         nav: nav(&app, &admin),
         scope_line: scope_line(&admin),
         notice: notice_text(lang, query.notice.as_deref()),
-        failed,
-        pending,
+        failed: overview.refused.into_iter().map(row).collect(),
+        pending: overview.pending.into_iter().map(row).collect(),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+fn delivery_row(app: &App, admin: &Admin, entry: admin::overview::DeliveryEntry) -> DeliveryRow {
+    let r = entry.delivery;
+    DeliveryRow {
+        cohort: entry.cohort.unwrap_or_default(),
+        person: entry
+            .person
+            .map(|u| u.name.unwrap_or(u.sub))
+            .unwrap_or_default(),
+        retry_action: admin.url(app, &format!("admin/deliveries/{}/retry", r.id)),
+        line_item: r.resource_id,
+        attempts: r.attempts,
+        error: r.last_error.unwrap_or_default(),
+    }
 }
 
 /// `POST /admin/deliveries/{id}/retry`.

@@ -36,10 +36,10 @@ use crate::{
         access::Principal,
         directory::{AdminError, person_principal},
     },
-    error::{AppError, InLang, form_or_400, render},
     i18n::Lang,
     learning::records::CompletionView,
     state::{App, AppState},
+    web::error::{AppError, InLang, form_or_400, render},
 };
 
 /// Query of every admin page.

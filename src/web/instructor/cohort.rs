@@ -14,48 +14,29 @@ pub struct OccasionForm {
 /// `POST /instructor/occasions`.
 pub async fn set_occasion(
     State(app): State<AppState>,
-    Instructor {
-        session,
-        token,
-        lang,
-    }: Instructor,
+    instructor: Instructor,
     form: Result<Form<OccasionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let bad = |detail: &str| AppError::BadRequest {
-        detail: detail.to_owned(),
-        lang,
-    };
-    let form = crate::error::form_or_400(form, lang)?;
-    let course = course_of(&app, &session).await?;
-    let module = form.module.unwrap_or_default();
-    course.module(&module).in_lang(lang)?;
-    let starts_at = crate::i18n::parse_local(
-        &form.date.unwrap_or_default(),
-        &form.time.unwrap_or_default(),
-    )
-    .ok_or_else(|| bad("date must be YYYY-MM-DD and time HH:MM"))?;
-    let place: String = form
-        .place
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(500)
-        .collect();
-    if place.is_empty() {
-        return Err(bad("place or meeting link is required"));
+    let lang = instructor.lang;
+    let form = crate::web::error::form_or_400(form, lang)?;
+    let course = course_of(&app, &instructor.session).await?;
+    let (date, time) = (form.date.unwrap_or_default(), form.time.unwrap_or_default());
+    let starts_at = crate::i18n::parse_local(&date, &time);
+    let (module, place) = (
+        form.module.unwrap_or_default(),
+        form.place.unwrap_or_default(),
+    );
+    let now_ms = app.clock.now_ms();
+    match review::set_occasion(&app.db, &course, &module, starts_at, &place, now_ms).await {
+        Ok(()) => {}
+        Err(review::OccasionError::Course(error)) => return Err(AppError::Course { error, lang }),
+        Err(err) => {
+            let detail = err.to_string();
+            return Err(AppError::BadRequest { detail, lang });
+        }
     }
-    review::set_occasion(
-        &app.db,
-        &course,
-        &module,
-        starts_at,
-        &place,
-        app.clock.now_ms(),
-    )
-    .await
-    .in_lang(lang)?;
     app.occasions.remove(&course.context_id);
-    Ok(back_to_dashboard(&app, &token, "occasion"))
+    Ok(back_to_dashboard(&app, &instructor.token, "occasion"))
 }
 
 /// `POST /instructor/roster`: reads the roster from the platform now.

@@ -22,7 +22,6 @@ use serde::Deserialize;
 use super::launched::{page_url, require_session};
 use crate::{
     course::completion::{ModuleStatus, SubmissionStatus},
-    error::{AppError, InLang, form_or_400, render},
     i18n::{Lang, format_date, format_time},
     learning::{
         context::ContextCourse,
@@ -32,6 +31,7 @@ use crate::{
     lti::claims::ToolRole,
     session::Session,
     state::{App, AppState},
+    web::error::{AppError, InLang, form_or_400, render},
 };
 
 /// The query of the instructor's pages.

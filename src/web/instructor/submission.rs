@@ -177,29 +177,36 @@ pub async fn review_submission(
         max_chars: app.config.max_answer_chars,
         actor_id: instructor.session.uid,
     };
-    let (key, status) = match review::review(&app.db, &course, id, request, app.clock.now_ms())
+    let reviewed = review::review(&app.db, &course, id, request, app.clock.now_ms())
         .await
-        .map_err(|err| review_error(err, lang))?
-    {
-        review::Reviewed::Decided(decision) => {
-            tracing::info!(submission = id, decision = ?decision, instructor = instructor.session.uid, "review decision");
-            return Ok(back_to_dashboard(&app, &instructor.token, "decided"));
-        }
+        .map_err(|err| review_error(err, lang))?;
+    if let review::Reviewed::Decided(decision) = reviewed {
+        let by = instructor.session.uid;
+        tracing::info!(
+            submission = id,
+            ?decision,
+            instructor = by,
+            "review decision"
+        );
+        return Ok(back_to_dashboard(&app, &instructor.token, "decided"));
+    }
+    let (key, status) = refusal(&reviewed);
+    let notice = Some(("warning", lang.t(key)));
+    submission_page(&app, &instructor, id, notice, status).await
+}
+
+/// What the page says when a review was not recorded.
+fn refusal(reviewed: &review::Reviewed) -> (&'static str, StatusCode) {
+    match reviewed {
         review::Reviewed::FeedbackNeeded => (
             "instructor-feedback-needed",
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         // Not in this context, or changed since the page was read: say so with the current state.
-        review::Reviewed::Stale => ("instructor-stale", StatusCode::CONFLICT),
-    };
-    submission_page(
-        &app,
-        &instructor,
-        id,
-        Some(("warning", lang.t(key))),
-        status,
-    )
-    .await
+        review::Reviewed::Stale | review::Reviewed::Decided(_) => {
+            ("instructor-stale", StatusCode::CONFLICT)
+        }
+    }
 }
 
 fn review_error(err: review::ReviewError, lang: Lang) -> AppError {
