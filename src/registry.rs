@@ -4,39 +4,38 @@
 //! seconds instead of asking the database on every login and launch. Only positive answers are
 //! cached: a platform or deployment registered or approved a moment ago is seen at once, and a
 //! change to an existing one is seen within [`TTL`] on every instance.
-use std::{
-    collections::HashMap,
-    hash::Hash,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, hash::Hash, sync::Mutex, time::Duration};
 
 use entity::{deployment, platform};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::store;
+use crate::{lti::clock::Clock, store};
 
 /// How long a cached registration or deployment is used.
 pub const TTL: Duration = Duration::from_secs(30);
 
-/// A small map whose entries expire.
+/// A small map whose entries expire, by the application's clock (so a test moves time past a TTL
+/// instead of waiting it out).
 pub struct TtlCache<K, V> {
-    ttl: Duration,
+    ttl_ms: i64,
     capacity: usize,
-    entries: Mutex<HashMap<K, (Instant, V)>>,
+    clock: Clock,
+    /// Each value with when it was stored (Unix ms).
+    entries: Mutex<HashMap<K, (i64, V)>>,
 }
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
-    /// A cache keeping entries for `ttl`, holding at most `capacity` of them.
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
+    /// A cache keeping entries for `ttl` of `clock`'s time, holding at most `capacity` of them.
+    pub fn new(ttl: Duration, capacity: usize, clock: &Clock) -> Self {
         Self {
-            ttl,
+            ttl_ms: ttl.as_millis() as i64,
             capacity,
+            clock: clock.clone(),
             entries: Mutex::default(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (Instant, V)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (i64, V)>> {
         match self.entries.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -47,7 +46,7 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     pub fn get(&self, key: &K) -> Option<V> {
         let entries = self.lock();
         let (at, value) = entries.get(key)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        (self.clock.now_ms() - at < self.ttl_ms).then(|| value.clone())
     }
 
     /// Drops the entry for `key`.
@@ -58,14 +57,15 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// Stores `value`; when full, expired entries go first, then everything.
     pub fn insert(&self, key: K, value: V) {
         let mut entries = self.lock();
+        let now = self.clock.now_ms();
         if entries.len() >= self.capacity {
-            let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            let ttl_ms = self.ttl_ms;
+            entries.retain(|_, (at, _)| now - *at < ttl_ms);
             if entries.len() >= self.capacity {
                 entries.clear();
             }
         }
-        entries.insert(key, (Instant::now(), value));
+        entries.insert(key, (now, value));
     }
 }
 
@@ -76,12 +76,13 @@ pub struct Registry {
     approved: TtlCache<(i64, String), deployment::Model>,
 }
 
-impl Default for Registry {
-    fn default() -> Self {
+impl Registry {
+    /// An empty registry cache on `clock`.
+    pub fn new(clock: &Clock) -> Self {
         Self {
-            by_issuer_client: TtlCache::new(TTL, 10_000),
-            by_id: TtlCache::new(TTL, 10_000),
-            approved: TtlCache::new(TTL, 100_000),
+            by_issuer_client: TtlCache::new(TTL, 10_000, clock),
+            by_id: TtlCache::new(TTL, 10_000, clock),
+            approved: TtlCache::new(TTL, 100_000, clock),
         }
     }
 }
@@ -207,10 +208,11 @@ mod tests {
 
     #[test]
     fn entries_expire_and_capacity_is_bounded() {
-        let cache = TtlCache::new(Duration::from_millis(30), 2);
+        let clock = Clock::default();
+        let cache = TtlCache::new(Duration::from_millis(30), 2, &clock);
         cache.insert(1, "a");
         assert_eq!(cache.get(&1), Some("a"));
-        std::thread::sleep(Duration::from_millis(40));
+        clock.advance(Duration::from_millis(40));
         assert_eq!(cache.get(&1), None);
         cache.insert(2, "b");
         cache.insert(3, "c");

@@ -160,7 +160,7 @@ pub(super) async fn platform(config: Config, command: PlatformCommand) -> Result
             let db = startup::open_database(&config.database_url).await?;
             let disabled = crate::admin::directory::disable_platform(
                 &db,
-                &crate::registry::Registry::default(),
+                &crate::registry::Registry::new(&crate::lti::clock::Clock::default()),
                 &Principal::cli(),
                 issuer.trim_end_matches('/'),
                 &client_id,
@@ -247,7 +247,7 @@ pub(super) async fn deployment(config: Config, command: DeploymentCommand) -> Re
             let (platform, deployment) = deployment_of(&db, &operator, &target).await?;
             let approved = crate::admin::directory::set_deployment_status(
                 &db,
-                &crate::registry::Registry::default(),
+                &crate::registry::Registry::new(&crate::lti::clock::Clock::default()),
                 &operator,
                 deployment.id,
                 crate::admin::directory::APPROVED,

@@ -27,9 +27,9 @@ impl CourseCache {
     /// An empty cache; a context's first use is stamped by `clock`.
     pub fn new(clock: Clock) -> Self {
         Self {
-            clock,
             packages: Mutex::default(),
-            pins: crate::registry::TtlCache::new(crate::registry::TTL, 100_000),
+            pins: crate::registry::TtlCache::new(crate::registry::TTL, 100_000, &clock),
+            clock,
         }
     }
 }

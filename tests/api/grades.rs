@@ -10,7 +10,7 @@ use coursebridge::{
     worker::{Worker, WorkerSettings},
 };
 use entity::{context, lti_user, score_outbox};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -34,19 +34,30 @@ on_both_databases!(
 );
 
 async fn after_an_outage_waiting_scores_go_out_within_the_probe_interval(backend: Backend) {
-    // Scores back off 100 ms, 200 ms, … doubling; the gradebook is probed at least every 2 s.
-    let app = spawn_app_with(backend, |c| c.grade_probe_max_seconds = 2).await;
+    // Scores back off 100 ms, 200 ms, … doubling; the gradebook is probed at least every 2 s. The
+    // worker runs a pass every 100 ms of the application's clock, which the test moves.
+    let app = spawn_app_with(backend, |c| {
+        c.grade_probe_max_seconds = 2;
+        c.grade_worker = false;
+    })
+    .await;
     import_small_course(&app).await;
     app.platform.set_scores_down(true);
     let (_, subs) = queue_scores(&app, 40).await;
+    let worker = app_worker(&app);
+    let step = Duration::from_millis(100);
     // Down long enough that each score's own backoff would have grown past 6 s.
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    for _ in 0..70 {
+        worker.drain_once().await.unwrap();
+        app.clock.advance(step);
+    }
     let posts_while_down = app.platform.score_posts_total();
     assert!(app.platform.received_scores().is_empty());
     app.platform.set_scores_down(false);
-    let recovered = std::time::Instant::now();
+    let mut waited = Duration::ZERO;
     let mut last = None;
     while last.is_none() {
+        worker.drain_once().await.unwrap();
         let delivered: HashSet<String> = app
             .platform
             .received_scores()
@@ -54,15 +65,16 @@ async fn after_an_outage_waiting_scores_go_out_within_the_probe_interval(backend
             .map(|s| s["userId"].as_str().unwrap().to_owned())
             .collect();
         if delivered.len() == subs.len() {
-            last = Some(recovered.elapsed());
+            last = Some(waited);
         }
         assert!(
-            recovered.elapsed() < Duration::from_secs(20),
+            waited < Duration::from_secs(20),
             "{} of {} scores after 20 s",
             delivered.len(),
             subs.len()
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        app.clock.advance(step);
+        waited += step;
     }
     let last = last.unwrap();
     eprintln!("outage: {posts_while_down} posts while down, last score {last:?} after recovery");
@@ -268,7 +280,7 @@ async fn course_fraction_scores_follow_the_participant_in_order(backend: Backend
             .all(|agent| agent.starts_with("coursebridge/"))
     );
     // Nothing more: the instructor's launches and decisions give instructors no scores.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(settled_scores(&app).await.len(), 5);
     assert_eq!(app.platform.received_scores().len(), 5);
 
     let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
@@ -467,7 +479,9 @@ async fn a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried(backend:
     );
     assert!(!error.contains(refusal), "{row:?}");
     // Far longer than the retry delay (100 ms): no second attempt.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.clock.advance(Duration::from_secs(3600));
+    app_worker(&app).drain_once().await.unwrap();
+    settled_scores(&app).await;
     assert_eq!(app.platform.score_posts(), 1);
     assert!(app.platform.received_scores().is_empty());
 
@@ -507,6 +521,23 @@ async fn a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried(backend:
     }
     assert_eq!(app.platform.score_posts(), 2);
     loop_until_state(&app, "not_gradable").await;
+}
+
+/// Until a worker holds claimed scores (their posts wait on the stalled gradebook).
+async fn held_by_a_worker(app: &TestApp) {
+    for _ in 0..200 {
+        let held = score_outbox::Entity::find()
+            .filter(score_outbox::Column::ClaimedBy.is_not_null())
+            .filter(score_outbox::Column::State.eq("pending"))
+            .count(&app.db)
+            .await
+            .unwrap();
+        if held > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no worker held a score in flight");
 }
 
 async fn loop_until_state(app: &TestApp, state: &str) -> score_outbox::Model {
@@ -568,6 +599,28 @@ async fn queue_scores(app: &TestApp, count: usize) -> (i64, Vec<String>) {
     .await
     .unwrap();
     (context.id, subs)
+}
+
+/// A worker as the service would run it, on the test's clock: a test calls its passes itself.
+fn app_worker(app: &TestApp) -> Worker {
+    Worker::new(
+        app.db.clone(),
+        coursebridge::outbound::Outbound::new(Duration::from_secs(10), true).unwrap(),
+        Arc::new(coursebridge::lti::token::TokenCache::new(app.clock.clone())),
+        app.clock.clone(),
+        WorkerSettings::from_config(&app.config),
+    )
+}
+
+/// No score is waiting or held any more, so no further post can come; the rows there are.
+async fn settled_scores(app: &TestApp) -> Vec<score_outbox::Model> {
+    let rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.state != "pending" && r.claimed_by.is_none()),
+        "{rows:?}"
+    );
+    rows
 }
 
 fn worker_for(app: &TestApp, batch: u64) -> Arc<Worker> {
@@ -648,11 +701,11 @@ async fn two_workers_on_one_queue_post_each_score_exactly_once(backend: Backend)
         })
         .collect();
     let scores = scores_arrived(&app, 400).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     stop.send(true).unwrap();
     for worker in workers {
         worker.await.unwrap();
     }
+    settled_scores(&app).await;
     let scores_after = app.platform.received_scores();
     assert_eq!(scores_after.len(), 400, "no score posted twice");
     assert_eq!(app.platform.score_posts(), 400);
@@ -691,7 +744,7 @@ async fn a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed(back
     scores_arrived(&app, 60).await;
     // The gradebook stalls, so the worker is surely holding a batch in flight when it dies.
     app.platform.set_score_delay(Duration::from_secs(5));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    held_by_a_worker(&app).await;
     first.kill().unwrap(); // SIGKILL: no chance to give anything back.
     first.wait().unwrap();
     let at_kill = app.platform.received_scores().len();
@@ -767,7 +820,7 @@ async fn no_scores_without_the_ags_claim_and_its_score_scope(backend: Backend) {
         let learner = app.launch(spec).await;
         submit(&app, &learner, "andra", "andra-svar").await;
     }
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app_worker(&app).drain_once().await.unwrap();
     assert_eq!(app.platform.score_posts(), 0);
     assert!(
         score_outbox::Entity::find()
