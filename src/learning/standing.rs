@@ -9,7 +9,7 @@ use super::context::ContextCourse;
 use crate::{
     course::{
         CoursePackage, Module, TaskKind,
-        completion::{self, ModuleStatus, Progress, SubmissionStatus},
+        completion::{self, ModuleStatus, Progress, SubmissionStatus, TaskStatuses},
     },
     session::Session,
     store,
@@ -91,16 +91,20 @@ impl Standing {
             .and_then(|row| SubmissionStatus::parse(&row.status))
     }
 
-    /// The status of a module.
-    pub fn module_status(&self, module: &Module) -> ModuleStatus {
-        let tasks = module
+    /// The status of each task of a module that has one.
+    fn task_statuses<'a>(&self, module: &'a Module) -> TaskStatuses<'a> {
+        module
             .tasks()
             .filter_map(|task| {
                 self.status(&module.slug, &task.slug)
                     .map(|s| (task.slug.as_str(), s))
             })
-            .collect();
-        completion::module_status(module, &tasks)
+            .collect()
+    }
+
+    /// The status of a module.
+    pub fn module_status(&self, module: &Module) -> ModuleStatus {
+        completion::module_status(module, &self.task_statuses(module))
     }
 
     /// The module whose workshop comes next: the first one not complete. (Occasions with dates
@@ -116,14 +120,9 @@ impl Standing {
     pub fn progress<'a>(&self, course: &'a CoursePackage) -> Progress<'a> {
         let mut progress = Progress::default();
         for module in &course.modules {
-            let tasks = module
-                .tasks()
-                .filter_map(|task| {
-                    self.status(&module.slug, &task.slug)
-                        .map(|s| (task.slug.as_str(), s))
-                })
-                .collect();
-            progress.modules.insert(module.slug.as_str(), tasks);
+            progress
+                .modules
+                .insert(module.slug.as_str(), self.task_statuses(module));
         }
         progress.baseline_submitted =
             self.assessment_submitted(crate::course::AssessmentRound::Baseline);

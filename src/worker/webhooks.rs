@@ -45,6 +45,9 @@ pub(super) async fn deliver_once(
         claimed: rows.len(),
         ..Delivered::default()
     };
+    if rows.is_empty() {
+        return Ok(delivered);
+    }
     let _renewal = worker.renewing::<entity::webhook_delivery::Entity>();
     // An organisation whose delivery failed in this pass gets no later event in this pass.
     let mut stalled = std::collections::HashSet::new();
