@@ -1,0 +1,320 @@
+//! `GET /course/m/{module}`: a module's blocks, each reflection task with where its answer stands.
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::Response,
+};
+
+use super::Notice;
+use crate::{
+    course::{Block, Module, ReflectionTask, completion::SubmissionStatus},
+    i18n::Lang,
+    learning::{
+        context::ContextCourse,
+        participant::{self, FieldProblem},
+        standing::Standing,
+    },
+    session::Session,
+    state::{App, AppState},
+    web::{
+        error::{AppError, InLang, render},
+        launched::{Launched, PageQuery, page_url},
+        page::{PageContext, page_template},
+    },
+};
+
+struct FieldView {
+    id: String,
+    label: String,
+    value: String,
+    error: Option<String>,
+    kept: Option<String>,
+}
+
+struct TaskView {
+    slug: String,
+    heading: String,
+    group: bool,
+    status_label: &'static str,
+    status_class: &'static str,
+    locked: bool,
+    feedback: Option<String>,
+    message: Option<Notice>,
+    version: i64,
+    fields: Vec<FieldView>,
+    action_url: String,
+    autosave_url: String,
+}
+
+enum BlockView {
+    Text(String),
+    Download {
+        title: String,
+        url: String,
+        format: String,
+        size: String,
+    },
+    Video {
+        title: String,
+        src: String,
+        captions: String,
+        transcript: String,
+        embedded: bool,
+    },
+    Assessment {
+        label: String,
+        url: String,
+        done: bool,
+    },
+    Task(Box<TaskView>),
+}
+
+#[derive(Template)]
+#[template(path = "course_module.html")]
+struct ModulePage<'a> {
+    page: PageContext,
+    overview_url: String,
+    course_title: &'a str,
+    module_title: &'a str,
+    workshop: &'a str,
+    notice: Option<Notice>,
+    blocks: Vec<BlockView>,
+}
+
+/// Human file size: "12 kB", "3.4 MB" (Swedish uses a decimal comma).
+fn file_size(bytes: u64, lang: Lang) -> String {
+    let text = if bytes < 1000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{} kB", bytes.div_ceil(1000))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    };
+    match lang {
+        Lang::Sv => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+/// What one task shows after a save attempt.
+#[derive(Default)]
+pub(super) struct TaskState {
+    pub(super) message: Option<Notice>,
+    pub(super) typed: Option<Vec<String>>,
+    pub(super) problems: Vec<FieldProblem>,
+    pub(super) kept: Option<Vec<String>>,
+}
+
+/// What every part of a page needs.
+pub(super) struct PageCtx<'a> {
+    app: &'a App,
+    session: &'a Session,
+    token: &'a str,
+    lang: Lang,
+}
+
+impl<'a> PageCtx<'a> {
+    pub(super) fn new(app: &'a App, session: &'a Session, token: &'a str) -> Self {
+        Self {
+            app,
+            session,
+            token,
+            lang: session.page_language(),
+        }
+    }
+}
+
+fn task_view(
+    ctx: &PageCtx<'_>,
+    module: &Module,
+    task: &ReflectionTask,
+    number: usize,
+    standing: &Standing,
+    state: TaskState,
+) -> TaskView {
+    let (app, lang, token) = (ctx.app, ctx.lang, ctx.token);
+    let row = standing.submission(&module.slug, &task.slug);
+    let status = row.and_then(|r| SubmissionStatus::parse(&r.status));
+    let stored = row.map(participant::answers_of).unwrap_or_default();
+    let values = state.typed.clone().unwrap_or(stored);
+    let (status_key, status_class) = match status {
+        None => ("status-not-started", "not-started"),
+        Some(SubmissionStatus::Draft) => ("status-draft", "in-progress"),
+        Some(SubmissionStatus::Submitted) => ("status-submitted", "submitted"),
+        Some(SubmissionStatus::Returned) => ("status-returned", "returned"),
+        Some(SubmissionStatus::Approved) => ("status-approved", "approved"),
+    };
+    let fields = task
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(index, prompt)| FieldView {
+            id: format!("answer-{}-{}", task.slug, index),
+            label: prompt.get(lang).to_owned(),
+            value: values.get(index).cloned().unwrap_or_default(),
+            error: state
+                .problems
+                .iter()
+                .find(|p| p.field == index)
+                .map(|p| lang.tf(p.key, &[("n", &p.number.to_string())])),
+            kept: state
+                .kept
+                .as_ref()
+                .and_then(|kept| kept.get(index).cloned())
+                .filter(|text| !text.is_empty()),
+        })
+        .collect();
+    let base = format!("course/m/{}/t/{}", module.slug, task.slug);
+    TaskView {
+        slug: task.slug.clone(),
+        heading: lang.tf("task-heading", &[("n", &number.to_string())]),
+        group: task.kind == crate::course::TaskKind::Group,
+        status_label: lang.t(status_key),
+        status_class,
+        locked: matches!(
+            status,
+            Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)
+        ),
+        feedback: row.and_then(|r| r.feedback.clone()),
+        message: state.message,
+        version: row.map(|r| r.version).unwrap_or(0),
+        fields,
+        action_url: page_url(app, &base, token),
+        autosave_url: page_url(app, &format!("{base}/draft"), token),
+    }
+}
+
+/// One block of a module page; a reflection task shows what its last save attempt left in
+/// `states`.
+fn block_view(
+    ctx: &PageCtx<'_>,
+    module: &Module,
+    standing: &Standing,
+    block: &Block,
+    number: &mut usize,
+    states: &mut Vec<(String, TaskState)>,
+) -> BlockView {
+    let (app, token, lang) = (ctx.app, ctx.token, ctx.lang);
+    let file_url = |path: &str| page_url(app, &format!("course/{path}"), token);
+    match block {
+        Block::Text { sv_html, en_html } => BlockView::Text(match lang {
+            Lang::Sv => sv_html.clone(),
+            Lang::En => en_html.clone(),
+        }),
+        Block::Download(download) => BlockView::Download {
+            title: download.title.get(lang).to_owned(),
+            url: file_url(&download.file),
+            format: download.format.clone(),
+            size: file_size(download.size, lang),
+        },
+        Block::Video(video) => {
+            let embedded = !video.source.starts_with("files/");
+            BlockView::Video {
+                title: video.title.get(lang).to_owned(),
+                src: if embedded {
+                    video.source.clone()
+                } else {
+                    file_url(&video.source)
+                },
+                captions: file_url(&video.captions),
+                transcript: video.transcript.get(lang).to_owned(),
+                embedded,
+            }
+        }
+        Block::SelfAssessment { round } => BlockView::Assessment {
+            label: lang
+                .t(match round {
+                    crate::course::AssessmentRound::Baseline => "assessment-baseline",
+                    crate::course::AssessmentRound::Final => "assessment-final",
+                })
+                .to_owned(),
+            url: file_url(&format!("assessment/{}", round.name())),
+            done: standing.assessment_submitted(*round),
+        },
+        Block::Reflection(task) => {
+            *number += 1;
+            let state = states
+                .iter()
+                .position(|(slug, _)| *slug == task.slug)
+                .map(|i| states.swap_remove(i).1)
+                .unwrap_or_default();
+            BlockView::Task(Box::new(task_view(
+                ctx, module, task, *number, standing, state,
+            )))
+        }
+    }
+}
+
+pub(super) async fn module_page(
+    ctx: &PageCtx<'_>,
+    course: &ContextCourse,
+    module: &Module,
+    notice: Option<Notice>,
+    mut states: Vec<(String, TaskState)>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (app, session, token, lang) = (ctx.app, ctx.session, ctx.token, ctx.lang);
+    let standing = Standing::load(&app.db, course, session)
+        .await
+        .in_lang(lang)?;
+    let mut number = 0;
+    let blocks = module
+        .blocks
+        .iter()
+        .map(|block| block_view(ctx, module, &standing, block, &mut number, &mut states))
+        .collect();
+    let page = ModulePage {
+        page: PageContext::launched(app, lang, token),
+        overview_url: page_url(app, "course", token),
+        course_title: course.package.title.get(lang),
+        module_title: module.title.get(lang),
+        workshop: module.workshop.get(lang),
+        notice,
+        blocks,
+    };
+    Ok(render(&page, status))
+}
+
+/// `GET /course/m/{module}`.
+pub async fn show_module(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<PageQuery>,
+    Launched { session, lang }: Launched,
+) -> Result<Response, AppError> {
+    let token = session.link_token.clone();
+    let notice = match (query.notice.as_deref(), query.task.as_deref()) {
+        (Some("saved"), Some(_)) => Some(Notice {
+            kind: "info",
+            text: lang.t("task-saved").to_owned(),
+        }),
+        (Some("submitted"), Some(_)) => Some(Notice {
+            kind: "info",
+            text: lang.t("task-submitted").to_owned(),
+        }),
+        _ => None,
+    };
+    let course = app
+        .courses
+        .for_session(&app.db, &session)
+        .await
+        .in_lang(lang)?;
+    let module = course.module(&slug).in_lang(lang)?;
+    let ctx = PageCtx::new(&app, &session, &token);
+    module_page(&ctx, &course, module, notice, Vec::new(), StatusCode::OK).await
+}
+
+page_template!(ModulePage<'a>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_sizes_use_the_local_decimal_mark() {
+        assert_eq!(file_size(512, Lang::Sv), "512 B");
+        assert_eq!(file_size(1_500, Lang::En), "2 kB");
+        assert_eq!(file_size(3_400_000, Lang::Sv), "3,4 MB");
+    }
+}

@@ -1,0 +1,209 @@
+//! `GET /course`: the course overview, with the participant's progress and the next workshop.
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::{extract::State, http::StatusCode, response::Response};
+
+use super::contact_organisations;
+use crate::{
+    course::{
+        CoursePackage, Module,
+        completion::{self},
+    },
+    i18n::Lang,
+    learning::{context::ContextCourse, standing::Standing},
+    lti::claims::ToolRole,
+    state::{App, AppState},
+    web::{
+        error::{AppError, InLang, render},
+        launched::{Launched, page_url, welcome},
+        page::{PageContext, page_template},
+    },
+};
+
+struct ModuleCard {
+    slug: String,
+    title: String,
+    workshop: String,
+    required: bool,
+    url: String,
+    status_label: &'static str,
+    status_class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "course_overview.html")]
+struct OverviewPage<'a> {
+    page: PageContext,
+    course_title: &'a str,
+    welcome: String,
+    context_title: Option<&'a str>,
+    role_label: &'static str,
+    progress_text: String,
+    required_done: usize,
+    required_total: usize,
+    course_complete: bool,
+    next_workshop: Option<String>,
+    organisation_url: Option<String>,
+    admin_url: Option<String>,
+    modules: Vec<ModuleCard>,
+}
+
+/// The organisations a person is contact person for (cached for the registry TTL).
+fn role_label(lang: Lang, role: ToolRole) -> &'static str {
+    lang.t(match role {
+        ToolRole::Participant => "role-participant",
+        ToolRole::Instructor => "role-instructor",
+    })
+}
+
+/// Renders the course overview.
+pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppError> {
+    let (session, lang) = (&launched.session, launched.lang);
+    let course = app
+        .courses
+        .for_session(&app.db, session)
+        .await
+        .in_lang(lang)?;
+    let standing = Standing::load(&app.db, &course, session)
+        .await
+        .in_lang(lang)?;
+    let occasions = occasions_of(app, course.context_id).await.in_lang(lang)?;
+    let contact = !contact_organisations(app, session.uid)
+        .await
+        .in_lang(lang)?
+        .is_empty();
+    let admin = crate::web::launched::has_admin_role(app, session)
+        .await
+        .in_lang(lang)?;
+    let view = OverviewView {
+        app,
+        launched,
+        course: &course,
+        standing: &standing,
+    };
+    Ok(render(
+        &view.page(&occasions, contact, admin),
+        StatusCode::OK,
+    ))
+}
+
+/// Workshop occasions of a context, briefly cached: every overview shows the next one.
+async fn occasions_of(
+    app: &App,
+    context_id: i64,
+) -> Result<HashMap<String, entity::workshop_occasion::Model>, sea_orm::DbErr> {
+    if let Some(cached) = app.occasions.get(&context_id) {
+        return Ok(cached);
+    }
+    let read = crate::learning::review::occasions(&app.db, context_id).await?;
+    app.occasions.insert(context_id, read.clone());
+    Ok(read)
+}
+
+/// What the overview is built from.
+struct OverviewView<'a> {
+    app: &'a App,
+    launched: &'a Launched,
+    course: &'a ContextCourse,
+    standing: &'a Standing,
+}
+
+impl<'a> OverviewView<'a> {
+    fn url(&self, path: &str) -> String {
+        page_url(self.app, path, self.launched.token())
+    }
+
+    fn page(
+        &self,
+        occasions: &HashMap<String, entity::workshop_occasion::Model>,
+        contact: bool,
+        admin: bool,
+    ) -> OverviewPage<'a> {
+        let (launched, package): (&'a Launched, &'a CoursePackage) =
+            (self.launched, &self.course.package);
+        let lang = launched.lang;
+        let progress = self.standing.progress(package);
+        let (done, total) = completion::required_modules_complete(package, &progress);
+        OverviewPage {
+            page: launched.page(self.app),
+            course_title: package.title.get(lang),
+            welcome: welcome(lang, launched.session.name.as_deref()),
+            context_title: launched.session.ctx.as_deref(),
+            role_label: role_label(lang, launched.session.role),
+            progress_text: lang.tf(
+                "overview-progress-text",
+                &[("done", &done.to_string()), ("total", &total.to_string())],
+            ),
+            required_done: done,
+            required_total: total.max(1),
+            course_complete: completion::course_complete(package, &progress),
+            next_workshop: self
+                .standing
+                .next_module(package)
+                .map(|module| next_workshop(lang, module, occasions.get(&module.slug))),
+            organisation_url: contact.then(|| self.url("organisation")),
+            admin_url: admin.then(|| self.url("admin")),
+            modules: package
+                .modules
+                .iter()
+                .map(|module| {
+                    let status = self.standing.module_status(module);
+                    ModuleCard {
+                        slug: module.slug.clone(),
+                        title: module.title.get(lang).to_owned(),
+                        workshop: module.workshop.get(lang).to_owned(),
+                        required: module.required,
+                        url: self.url(&format!("course/m/{}", module.slug)),
+                        status_label: lang.t(status.label_key()),
+                        status_class: status.slug(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// "Next: workshop 2 (Koordination), 3 March at 13:00, Umeå" or "…, date to be set".
+fn next_workshop(
+    lang: Lang,
+    module: &Module,
+    occasion: Option<&entity::workshop_occasion::Model>,
+) -> String {
+    let what = lang.tf(
+        "overview-next-workshop",
+        &[
+            ("workshop", module.workshop.get(lang)),
+            ("module", module.title.get(lang)),
+        ],
+    );
+    let when = match occasion {
+        Some(occasion) => lang.tf(
+            "overview-next-workshop-when",
+            &[
+                ("date", &crate::i18n::format_date(occasion.starts_at)),
+                ("time", &crate::i18n::format_time(occasion.starts_at)),
+                ("place", &occasion.place),
+            ],
+        ),
+        None => lang.t("overview-next-workshop-date-pending").to_owned(),
+    };
+    format!("{what} {when}")
+}
+
+/// `GET /course` (and `/home`).
+pub async fn show_overview(
+    State(app): State<AppState>,
+    launched: Launched,
+) -> Result<Response, AppError> {
+    if launched.session.cid.is_none() {
+        return Ok(crate::web::pages::landing(
+            &app,
+            &launched.session,
+            launched.token(),
+        ));
+    }
+    overview(&app, &launched).await
+}
+
+page_template!(OverviewPage<'a>);
