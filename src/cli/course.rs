@@ -1,5 +1,14 @@
 //! `course …`: checking and importing course packages.
-use super::*;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::CliError;
+use crate::{
+    admin::access::Principal,
+    config::Config,
+    startup::{self},
+};
 
 /// `course …`
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,16 @@
 //! `grades …`: scores on their way to the LMS gradebooks, and sending refused ones again.
-use super::*;
+use clap::Subcommand;
+
+use super::{CliError, refused};
+use crate::{
+    admin::{
+        access::Principal,
+        directory::AdminError,
+        platforms::{self},
+    },
+    config::Config,
+    startup::{self},
+};
 
 /// `grades …`
 #[derive(Debug, Subcommand)]

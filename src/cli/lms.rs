@@ -1,6 +1,17 @@
 //! Commands for what a platform administrator sets up: registrations, deployments, contact
 //! persons and the tool's signing key.
-use super::*;
+use clap::{Args, Subcommand};
+
+use super::{CliError, checked_url, non_empty, refused};
+use crate::{
+    admin::{
+        access::Principal,
+        directory::AdminError,
+        platforms::{self, NewPlatform},
+    },
+    config::Config,
+    startup::{self},
+};
 
 /// `platform …`
 #[derive(Debug, Subcommand)]

@@ -21,7 +21,7 @@ use crate::{
     admin::{
         access::Principal,
         directory::AdminError,
-        platforms::{self, NewPlatform},
+        platforms::{self},
     },
     config::{Config, redact_url},
     devplatform::{DevPlatform, ToolUrls},

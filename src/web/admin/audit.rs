@@ -1,6 +1,14 @@
 //! The audit log as an administrator may read it.
-use super::*;
+use askama::Template;
+use axum::{extract::State, http::StatusCode, response::Response};
+
+use super::{Admin, Nav, nav, scope_line};
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    admin,
+    state::AppState,
+    web::error::{AppError, InLang, render},
+};
 
 #[derive(Template)]
 #[template(path = "admin_audit.html")]

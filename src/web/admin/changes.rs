@@ -1,7 +1,21 @@
 //! The admin pages' forms: approving and disabling deployments, closing cohorts, granting roles,
 //! an organisation's webhook and retention rule, registration invitations.
-use super::*;
+use askama::Template;
+use axum::{
+    extract::{Form, Path, State, rejection::FormRejection},
+    http::StatusCode,
+    response::Response,
+};
+use serde::Deserialize;
+
+use super::{Admin, Nav, back, nav};
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    admin,
+    i18n::Lang,
+    state::{App, AppState},
+    web::error::{AppError, InLang, form_or_400, render},
+};
 
 /// The approval form.
 #[derive(Debug, Deserialize)]

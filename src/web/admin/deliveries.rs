@@ -1,6 +1,18 @@
 //! Scores the LMS refused or has not received yet, and sending one again.
-use super::*;
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::Response,
+};
+
+use super::{Admin, AdminQuery, Nav, back, nav, notice_text, scope_line};
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    admin,
+    state::{App, AppState},
+    web::error::{AppError, InLang, render},
+};
 
 struct DeliveryRow {
     cohort: String,

@@ -1,11 +1,25 @@
 //! `GET /admin`: registrations, deployments, organisations with their settings and contact persons,
 //! cohorts, and the grant form.
-use super::*;
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::Response,
+};
+
+use super::{Admin, AdminQuery, Nav, nav, notice_text, scope_line};
 use crate::admin::{
     overview::{AdminOverview, OrganisationEntry},
     registrations::InvitationState,
 };
+use crate::web::launched::page_url;
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    admin,
+    i18n::Lang,
+    state::{App, AppState},
+    web::error::{AppError, InLang, render},
+};
 
 struct DeploymentRow {
     id: i64,

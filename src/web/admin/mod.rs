@@ -20,26 +20,23 @@ pub use reports::{download_archive, download_csv, download_json, show_report};
 
 use std::net::SocketAddr;
 
-use askama::Template;
 use axum::{
-    extract::{ConnectInfo, Form, Path, Query, State, rejection::FormRejection},
-    http::{HeaderMap, StatusCode, header},
+    extract::{ConnectInfo, Query},
+    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
 use super::launched::{course_error, page_url, require_session};
 use crate::{
-    admin::reports::RecordFilter,
     admin::{
         self,
         access::Principal,
         directory::{AdminError, person_principal},
     },
     i18n::Lang,
-    learning::records::CompletionView,
     state::{App, AppState},
-    web::error::{AppError, InLang, form_or_400, render},
+    web::error::{AppError, InLang},
 };
 
 /// Query of every admin page.

@@ -1,6 +1,22 @@
 //! The completion report and its downloads (CSV, JSON, archive package).
-use super::*;
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{Admin, AdminQuery, Nav, nav, scope_line};
+use crate::web::launched::course_error;
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    admin,
+    admin::reports::RecordFilter,
+    i18n::Lang,
+    learning::records::CompletionView,
+    state::{App, AppState},
+    web::error::{AppError, InLang, render},
+};
 
 struct ReportRow {
     name: String,

@@ -1,6 +1,18 @@
 //! The instructor's changes to the LMS course: workshop occasions, roster sync, groups and who is
 //! in them, the course version.
-use super::*;
+use axum::{
+    Form,
+    extract::{State, rejection::FormRejection},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{Instructor, back_to_dashboard, course_of};
+use crate::{
+    learning::review::{self},
+    state::AppState,
+    web::error::{AppError, InLang, form_or_400},
+};
 
 /// The workshop occasion form.
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,22 @@
 //! `GET /instructor`: the dashboard of an LMS course: who stands where in every module, filters,
 //! submissions waiting, groups, occasions and versions.
-use super::*;
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::Response,
+};
+
+use super::{Instructor, InstructorQuery, course_of, person_name};
+use crate::web::launched::page_url;
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    course::completion::ModuleStatus,
+    i18n::{Lang, format_date, format_time},
+    learning::context::ContextCourse,
+    state::{App, AppState},
+    web::error::{AppError, InLang, render},
+};
 use crate::{
     grades::Delivery,
     learning::dashboard::{

@@ -10,28 +10,21 @@ pub use cohort::{create_group, move_member, move_version, set_occasion, sync_ros
 pub use dashboard::show_dashboard;
 pub use submission::{review_submission, show_submission};
 
-use askama::Template;
 use axum::{
-    Form,
-    extract::{Path, Query, State, rejection::FormRejection},
-    http::{HeaderMap, StatusCode},
+    extract::Query,
+    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use super::launched::{page_url, require_session};
+use super::launched::require_session;
 use crate::{
-    course::completion::{ModuleStatus, SubmissionStatus},
-    i18n::{Lang, format_date, format_time},
-    learning::{
-        context::ContextCourse,
-        participant,
-        review::{self},
-    },
+    i18n::Lang,
+    learning::context::ContextCourse,
     lti::claims::ToolRole,
     session::Session,
     state::{App, AppState},
-    web::error::{AppError, InLang, form_or_400, render},
+    web::error::{AppError, InLang},
 };
 
 /// The query of the instructor's pages.

@@ -1,6 +1,28 @@
 //! One submission with its trail, and the instructor's decision on it.
-use super::{dashboard::owner_label, *};
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Path, State, rejection::FormRejection},
+    http::StatusCode,
+    response::Response,
+};
+use serde::Deserialize;
+
+use super::dashboard::owner_label;
+use super::{Instructor, back_to_dashboard, course_of, person_name};
+use crate::web::launched::page_url;
 use crate::web::page::{PageContext, page_template};
+use crate::{
+    course::completion::SubmissionStatus,
+    i18n::{Lang, format_date, format_time},
+    learning::{
+        context::ContextCourse,
+        participant,
+        review::{self},
+    },
+    state::{App, AppState},
+    web::error::{AppError, InLang, form_or_400, render},
+};
 
 #[derive(Template)]
 #[template(path = "instructor_submission.html")]
