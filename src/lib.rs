@@ -35,6 +35,7 @@ pub mod session;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod tool_key;
 pub mod web;

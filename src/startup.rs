@@ -117,10 +117,6 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_used_logins(
-            self.state.db.clone(),
-            self.state.clock.clone(),
-        ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = self.state.config.grade_worker.then(|| {
             let worker = Arc::new(self.grade_worker());
@@ -138,7 +134,6 @@ impl Application {
             let _ = stop.send(true);
         })
         .await;
-        purge.abort();
         if let Some(worker) = worker {
             // The worker finishes its batch and gives back what it holds.
             let _ = worker.await;
@@ -186,21 +181,6 @@ pub async fn ensure_tool_key(
         tracing::info!(kid = %key.kid, "generated the tool's first signing key");
     }
     Ok(())
-}
-
-/// Deletes the records of used logins an hour after their states expired, every few minutes (until
-/// then a replayed id_token is named a replay rather than a mismatch).
-async fn purge_used_logins(db: DatabaseConnection, clock: crate::lti::clock::Clock) {
-    let mut interval = tokio::time::interval(Duration::from_secs(300));
-    loop {
-        interval.tick().await;
-        let cutoff = clock.now_unix() - 3600;
-        match store::used_login::purge_expired(&db, cutoff).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::debug!(deleted, "purged records of expired logins"),
-            Err(err) => tracing::warn!(error = %err, "purging records of expired logins failed"),
-        }
-    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -213,12 +213,7 @@ impl Drop for DevPlatform {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
+pub(crate) use crate::sync::lock;
 
 impl DevPlatform {
     /// Starts the platform on `bind`. `public_url` is how browsers reach it (defaults to the bound

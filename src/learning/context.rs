@@ -158,9 +158,6 @@ impl CourseCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<CoursePackage>>> {
-        match self.packages.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        crate::sync::lock(&self.packages)
     }
 }

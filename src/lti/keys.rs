@@ -155,10 +155,7 @@ impl PlatformKeyCache {
     }
 
     fn entry(&self, jwks_url: &str) -> Arc<tokio::sync::Mutex<CachedKeySet>> {
-        let mut entries = match self.entries.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut entries = crate::sync::lock(&self.entries);
         entries.entry(jwks_url.to_owned()).or_default().clone()
     }
 

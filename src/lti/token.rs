@@ -155,10 +155,7 @@ impl TokenCache {
     fn lock(
         &self,
     ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(i64, String), (String, i64)>> {
-        match self.tokens.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        crate::sync::lock(&self.tokens)
     }
 
     /// A bearer token for `scopes`: the cached one, or a new one from the platform.

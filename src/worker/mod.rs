@@ -4,7 +4,8 @@
 //! in several processes share the queues and a killed one holds nothing for longer than a lease:
 //! - completion scores to the LMS gradebooks (`scores`);
 //! - completion events to organisations' webhooks (`webhooks`);
-//! - the retention rules, every `retention_every` (`admin::retention`).
+//! - the retention rules, every `retention_every` (`admin::retention`), and the purge of used
+//!   logins' records.
 //!
 //! Failed deliveries back off exponentially with jitter. Every time it reads comes from the
 //! application's one clock, so tests move time instead of waiting.
@@ -142,9 +143,9 @@ impl Worker {
     pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         tracing::info!(worker = %self.id, "worker started");
         tokio::pin!(shutdown);
-        let mut retention_due_ms = self.clock.now_ms();
+        let mut schedule = Schedule::from(self.clock.now_ms());
         loop {
-            retention_due_ms = self.apply_retention_when_due(retention_due_ms).await;
+            self.run_schedule(&mut schedule).await;
             let idle = match self.drain_once().await {
                 Ok(drained) => drained.claimed == 0 && drained.events == 0,
                 Err(err) => {
@@ -172,16 +173,28 @@ impl Worker {
         }
     }
 
-    /// Applies the retention rules when `due_ms` has come; returns when they are due next.
-    async fn apply_retention_when_due(&self, due_ms: i64) -> i64 {
+    /// Does what is due on the schedule: the retention rules (every `retention_every`), and
+    /// deleting the records of used logins an hour after their states expired (every 5 minutes;
+    /// until then a replayed id_token is named a replay rather than a mismatch).
+    async fn run_schedule(&self, schedule: &mut Schedule) {
         let now_ms = self.clock.now_ms();
-        if now_ms < due_ms {
-            return due_ms;
+        if now_ms >= schedule.retention_due_ms {
+            schedule.retention_due_ms = now_ms + self.settings.retention_every.as_millis() as i64;
+            if let Err(err) = crate::admin::retention::run(&self.db, &self.clock).await {
+                tracing::warn!(worker = %self.id, error = %err, "applying retention rules failed");
+            }
         }
-        if let Err(err) = crate::admin::retention::run(&self.db, &self.clock).await {
-            tracing::warn!(worker = %self.id, error = %err, "applying retention rules failed");
+        if now_ms >= schedule.purge_due_ms {
+            schedule.purge_due_ms = now_ms + PURGE_EVERY.as_millis() as i64;
+            let cutoff = now_ms.div_euclid(1000) - USED_LOGIN_KEPT.as_secs() as i64;
+            match store::used_login::purge_expired(&self.db, cutoff).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(deleted, "purged records of expired logins"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "purging records of expired logins failed")
+                }
+            }
         }
-        now_ms + self.settings.retention_every.as_millis() as i64
     }
 
     /// One pass: webhook events due, then a batch of scores: claim, post, record the answers.
@@ -214,6 +227,27 @@ impl Worker {
     }
 }
 
+/// How often the records of used logins are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(300);
+/// How long a used login's record is kept after its state expired.
+const USED_LOGIN_KEPT: Duration = Duration::from_secs(3600);
+
+/// When the worker's own jobs are due next (Unix ms of the application's clock).
+struct Schedule {
+    retention_due_ms: i64,
+    purge_due_ms: i64,
+}
+
+impl From<i64> for Schedule {
+    /// Everything due at once, at `now_ms`.
+    fn from(now_ms: i64) -> Self {
+        Self {
+            retention_due_ms: now_ms,
+            purge_due_ms: now_ms,
+        }
+    }
+}
+
 /// Renews a lease until dropped.
 struct Renewal(tokio::task::JoinHandle<()>);
 
@@ -232,9 +266,4 @@ async fn futures_ready(shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
+use crate::sync::lock;

@@ -197,17 +197,11 @@ fn tag_of(resource_id: &str) -> &'static str {
 
 impl Worker {
     fn cached_line_item(&self, key: &(i64, String)) -> Option<String> {
-        match self.line_items.lock() {
-            Ok(map) => map.get(key).cloned(),
-            Err(poisoned) => poisoned.into_inner().get(key).cloned(),
-        }
+        crate::sync::lock(&self.line_items).get(key).cloned()
     }
 
     fn cache_line_item(&self, key: (i64, String), url: String) {
-        match self.line_items.lock() {
-            Ok(mut map) => map.insert(key, url),
-            Err(poisoned) => poisoned.into_inner().insert(key, url),
-        };
+        crate::sync::lock(&self.line_items).insert(key, url);
     }
 
     pub(super) async fn drain_scores(&self, now: i64, lease_until: i64) -> Result<Drained, DbErr> {

@@ -25,6 +25,7 @@ on_both_databases!(
     export_and_erasure_leave_no_personal_data_behind,
     retention_anonymises_people_after_their_cohort_closed,
     the_worker_applies_retention_rules_on_its_own,
+    the_worker_purges_used_logins_an_hour_after_their_states_expire,
     archive_package_holds_what_its_manifest_claims,
     an_api_patch_with_the_same_webhook_url_keeps_its_secret,
 );
@@ -1086,6 +1087,30 @@ async fn retention_anonymises_people_after_their_cohort_closed(backend: Backend)
     assert_eq!(runs.len(), 1, "{log}");
     assert_eq!(runs[0]["detail"]["people"], 1);
     assert_eq!(runs[0]["origin"], "worker");
+}
+
+async fn the_worker_purges_used_logins_an_hour_after_their_states_expire(backend: Backend) {
+    use sea_orm::PaginatorTrait;
+    let app = spawn_app(backend).await;
+    import_small_course(&app).await;
+    app.launch(LaunchSpec::learner("purged-login")).await;
+    let used = || async {
+        entity::used_login::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(used().await, 1, "the admitted login is recorded");
+    // Two hours on the service's clock: past the state's expiry and the hour after it. The worker
+    // inside the server purges on its own schedule, every five minutes of that clock.
+    app.clock.advance(Duration::from_secs(2 * 3600 + 600));
+    for _ in 0..100 {
+        if used().await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(used().await, 0, "the expired login's record is still there");
 }
 
 async fn the_worker_applies_retention_rules_on_its_own(backend: Backend) {
