@@ -108,12 +108,12 @@ pub async fn deliveries_overview(
         directory::delivery_state::NOT_GRADABLE,
         directory::delivery_state::PENDING,
     ] {
-        let (rows, mut people) =
+        let (rows, people) =
             directory::deliveries(db, principal, Some(state), DELIVERIES_SHOWN).await?;
         lists.push(
             rows.into_iter()
                 .map(|delivery| DeliveryEntry {
-                    person: people.remove(&delivery.user_id),
+                    person: people.get(&delivery.user_id).cloned(),
                     cohort: cohorts
                         .iter()
                         .find(|c| c.context.id == delivery.context_id)

@@ -126,7 +126,7 @@ pub async fn instructor_dashboard(
             }),
         })
         .collect();
-    let mut people =
+    let people =
         store::review::people(db, board.waiting.iter().map(|s| s.updated_by).collect()).await?;
     let waiting = board
         .waiting
@@ -145,7 +145,7 @@ pub async fn instructor_dashboard(
                     .trim_start_matches("u:")
                     .parse::<i64>()
                     .unwrap_or(submission.updated_by);
-                Owner::Person(people.remove(&id))
+                Owner::Person(people.get(&id).cloned())
             };
             Waiting {
                 submission,

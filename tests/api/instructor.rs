@@ -18,6 +18,7 @@ on_both_databases!(
     instructors_make_groups_and_moved_members_answer_with_their_new_group,
     placing_a_member_of_another_course_is_refused_by_the_use_case,
     an_instructor_moves_the_course_to_a_new_version_and_answers_stay,
+    every_waiting_answer_names_its_author,
 );
 
 async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
@@ -41,6 +42,44 @@ async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
         .await;
     assert_eq!(posted.status.as_u16(), 303, "{}", posted.body);
     launch
+}
+
+async fn every_waiting_answer_names_its_author(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let learner = submit_first_task(&app, "two-answers").await;
+    let module = app
+        .get(&link_containing(
+            &learner.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let second = link_containing(&module.body, "/t/vems-beslut?session=");
+    let posted = app
+        .post_form(
+            &second,
+            &[
+                ("version", "0"),
+                ("answer_0", "Förvaltningen och nämnden tillsammans."),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status.as_u16(), 303, "{}", posted.body);
+    let dashboard = app
+        .launch(LaunchSpec::instructor("two-answers-teacher"))
+        .await;
+    assert!(
+        dashboard.body.contains("2 svar väntar på granskning."),
+        "{}",
+        dashboard.body
+    );
+    // One person, two answers waiting: both name her.
+    assert_eq!(
+        dashboard.body.matches("Astrid Lindqvist – ").count(),
+        2,
+        "{}",
+        dashboard.body
+    );
 }
 
 async fn the_review_loop_returns_revises_and_approves_with_a_trail(backend: Backend) {
