@@ -10,7 +10,8 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::launched::{PageQuery, page_url};
+use super::launched::PageQuery;
+use crate::web::page::page_url;
 use crate::web::page::{PageContext, page_template};
 use crate::{
     i18n::Lang,

@@ -10,7 +10,7 @@ use axum::{
 
 use super::{
     instructor::{Instructor, course_of},
-    launched::page_url,
+    page::page_url,
 };
 use crate::web::page::{PageContext, page_template};
 use crate::{

@@ -8,7 +8,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use super::launched::{Launched, PageQuery, course_error, page_url};
+use super::launched::{Launched, PageQuery, course_error};
+use crate::web::page::page_url;
 use crate::web::page::{PageContext, page_template};
 use crate::{
     course::{AssessmentRound, Framework},

@@ -4,7 +4,6 @@
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
-pub(crate) use super::page::page_url;
 use crate::{i18n::Lang, learning::context, session::Session, state::App, web::error::AppError};
 
 /// The query every page carries.

@@ -4,11 +4,8 @@
 use askama::Template;
 use axum::{extract::State, http::StatusCode, response::Response};
 
-use super::{
-    aggregates::median_label,
-    launched::{Launched, page_url},
-};
-use crate::web::page::{PageContext, page_template};
+use super::{aggregates::median_label, launched::Launched};
+use crate::web::page::{PageContext, page_template, page_url};
 use crate::{
     course::{AssessmentRound, Framework},
     i18n::Lang,

@@ -12,7 +12,7 @@ use crate::admin::{
     overview::{AdminOverview, OrganisationEntry},
     registrations::InvitationState,
 };
-use crate::web::launched::page_url;
+use crate::web::page::page_url;
 use crate::web::page::{PageContext, page_template};
 use crate::{
     admin,

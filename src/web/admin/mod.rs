@@ -27,7 +27,8 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::launched::{course_error, page_url, require_session};
+use super::launched::{course_error, require_session};
+use crate::web::page::page_url;
 use crate::{
     admin::{
         self,

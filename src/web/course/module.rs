@@ -19,8 +19,8 @@ use crate::{
     state::{App, AppState},
     web::{
         error::{AppError, InLang, render},
-        launched::{Launched, PageQuery, page_url},
-        page::{PageContext, page_template},
+        launched::{Launched, PageQuery},
+        page::{PageContext, page_template, page_url},
     },
 };
 

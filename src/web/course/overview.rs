@@ -16,8 +16,8 @@ use crate::{
     state::{App, AppState},
     web::{
         error::{AppError, InLang, render},
-        launched::{Launched, page_url, welcome},
-        page::{PageContext, page_template},
+        launched::{Launched, welcome},
+        page::{PageContext, page_template, page_url},
     },
 };
 

@@ -8,7 +8,7 @@ use axum::{
 };
 
 use super::{Instructor, InstructorQuery, course_of, person_name};
-use crate::web::launched::page_url;
+use crate::web::page::page_url;
 use crate::web::page::{PageContext, page_template};
 use crate::{
     course::completion::ModuleStatus,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::dashboard::owner_label;
 use super::{Instructor, back_to_dashboard, course_of, person_name};
-use crate::web::launched::page_url;
+use crate::web::page::page_url;
 use crate::web::page::{PageContext, page_template};
 use crate::{
     course::completion::SubmissionStatus,
