@@ -343,14 +343,40 @@ pub async fn due_now_for_platform(
         .rows_affected)
 }
 
+/// Retires row `id`, which `worker` holds, when a newer score for the same person and line item
+/// came in while it was in flight (the enqueue leaves a claimed row alone): only the newer one
+/// matters, and were the older one sent after it, the gradebook would end on the older.
+async fn retire_if_newer(db: &impl ConnectionTrait, worker: &str, id: i64) -> Result<(), DbErr> {
+    let newer = Alias::new("newer");
+    let newer_pending = Query::select()
+        .expr(Expr::val(1))
+        .from_as(score_outbox::Entity, newer.clone())
+        .cond_where(same_person_and_item("newer"))
+        .and_where(
+            Expr::col((newer.clone(), score_outbox::Column::Id))
+                .gt(Expr::col((score_outbox::Entity, score_outbox::Column::Id))),
+        )
+        .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
+        .to_owned();
+    lease::release_claim(score_outbox::Entity::update_many())
+        .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
+        .filter(score_outbox::Column::Id.eq(id))
+        .filter(score_outbox::Column::ClaimedBy.eq(worker))
+        .filter(Expr::exists(newer_pending))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Gives a row back unattempted, due at `next_attempt_at_ms` (its platform is not answering and
-/// another score is probing it).
+/// another score is probing it) — or retires it when a newer score came in meanwhile.
 pub async fn postpone(
     db: &impl ConnectionTrait,
     worker: &str,
     id: i64,
     next_attempt_at_ms: i64,
 ) -> Result<(), DbErr> {
+    retire_if_newer(db, worker, id).await?;
     lease::release_claim(score_outbox::Entity::update_many())
         .col_expr(
             score_outbox::Column::NextAttemptAtMs,
@@ -372,24 +398,7 @@ pub async fn retry_later(
     next_attempt_at_ms: i64,
     error: &str,
 ) -> Result<(), DbErr> {
-    let newer = Alias::new("newer");
-    let newer_pending = Query::select()
-        .expr(Expr::val(1))
-        .from_as(score_outbox::Entity, newer.clone())
-        .cond_where(same_person_and_item("newer"))
-        .and_where(
-            Expr::col((newer.clone(), score_outbox::Column::Id))
-                .gt(Expr::col((score_outbox::Entity, score_outbox::Column::Id))),
-        )
-        .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
-        .to_owned();
-    lease::release_claim(score_outbox::Entity::update_many())
-        .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
-        .filter(score_outbox::Column::Id.eq(id))
-        .filter(score_outbox::Column::ClaimedBy.eq(worker))
-        .filter(Expr::exists(newer_pending))
-        .exec(db)
-        .await?;
+    retire_if_newer(db, worker, id).await?;
     lease::settle::<score_outbox::Entity>(worker)
         .col_expr(
             score_outbox::Column::NextAttemptAtMs,

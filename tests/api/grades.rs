@@ -31,7 +31,51 @@ on_both_databases!(
     moving_a_participant_to_another_group_rescores_them,
     a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed,
     after_an_outage_waiting_scores_go_out_within_the_probe_interval,
+    a_score_postponed_after_a_newer_one_came_in_is_retired,
 );
+
+async fn a_score_postponed_after_a_newer_one_came_in_is_retired(backend: Backend) {
+    // Seen: a gradebook that was down ended on a participant's older score. The older score was
+    // in flight when the newer one came in (so the enqueue left it alone), then given back
+    // unattempted while the platform was probed, and sent after the newer one.
+    let app = spawn_app_with(backend, |c| c.grade_worker = false).await;
+    import_small_course(&app).await;
+    let (context_id, _) = queue_scores(&app, 1).await;
+    let now = app.clock.now_ms();
+    let claimed = store::grades::claim(&app.db, "w1", now, now + 30_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let older = claimed[0].clone();
+    store::grades::enqueue(
+        &app.db,
+        vec![NewScore {
+            context_id,
+            user_id: older.user_id,
+            resource_id: older.resource_id.clone(),
+            label: older.label.clone(),
+            score_maximum: older.score_maximum,
+            score: older.score.replace("InProgress", "Completed"),
+            scored_at_ms: now + 1,
+        }],
+    )
+    .await
+    .unwrap();
+    store::grades::postpone(&app.db, "w1", older.id, now + 5_000)
+        .await
+        .unwrap();
+    let mut rows: Vec<_> = score_outbox::Entity::find()
+        .filter(score_outbox::Column::UserId.eq(older.user_id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    rows.sort_by_key(|r| r.id);
+    let states: Vec<(&str, bool)> = rows
+        .iter()
+        .map(|r| (r.state.as_str(), r.claimed_by.is_some()))
+        .collect();
+    assert_eq!(states, [("superseded", false), ("pending", false)]);
+}
 
 async fn after_an_outage_waiting_scores_go_out_within_the_probe_interval(backend: Backend) {
     // Scores back off 100 ms, 200 ms, … doubling; the gradebook is probed at least every 2 s. The
