@@ -222,6 +222,21 @@ fn same_person_and_item(other: &str) -> Condition {
         )
 }
 
+/// A newer pending score for the same person and line item as the outbox row being updated.
+fn newer_pending() -> sea_orm::sea_query::SelectStatement {
+    let newer = Alias::new("newer");
+    Query::select()
+        .expr(Expr::val(1))
+        .from_as(score_outbox::Entity, newer.clone())
+        .cond_where(same_person_and_item("newer"))
+        .and_where(
+            Expr::col((newer.clone(), score_outbox::Column::Id))
+                .gt(Expr::col((score_outbox::Entity, score_outbox::Column::Id))),
+        )
+        .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
+        .to_owned()
+}
+
 fn not_claimed(now_ms: i64) -> Condition {
     Condition::any()
         .add(score_outbox::Column::ClaimedUntilMs.is_null())
@@ -232,22 +247,11 @@ fn not_claimed(now_ms: i64) -> Condition {
 /// person and line item, only the latest stays pending. Returns how many were superseded. (After a
 /// bulk `enqueue`, which does not look for older scores row by row.)
 pub async fn supersede_waiting(db: &impl ConnectionTrait, now_ms: i64) -> Result<u64, DbErr> {
-    let newer = Alias::new("newer");
-    let newer_pending = Query::select()
-        .expr(Expr::val(1))
-        .from_as(score_outbox::Entity, newer.clone())
-        .cond_where(same_person_and_item("newer"))
-        .and_where(
-            Expr::col((newer.clone(), score_outbox::Column::Id))
-                .gt(Expr::col((score_outbox::Entity, score_outbox::Column::Id))),
-        )
-        .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
-        .to_owned();
     let result = score_outbox::Entity::update_many()
         .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
         .filter(score_outbox::Column::State.eq(state::PENDING))
         .filter(not_claimed(now_ms))
-        .filter(Expr::exists(newer_pending))
+        .filter(Expr::exists(newer_pending()))
         .exec(db)
         .await?;
     Ok(result.rows_affected)
@@ -347,22 +351,11 @@ pub async fn due_now_for_platform(
 /// came in while it was in flight (the enqueue leaves a claimed row alone): only the newer one
 /// matters, and were the older one sent after it, the gradebook would end on the older.
 async fn retire_if_newer(db: &impl ConnectionTrait, worker: &str, id: i64) -> Result<(), DbErr> {
-    let newer = Alias::new("newer");
-    let newer_pending = Query::select()
-        .expr(Expr::val(1))
-        .from_as(score_outbox::Entity, newer.clone())
-        .cond_where(same_person_and_item("newer"))
-        .and_where(
-            Expr::col((newer.clone(), score_outbox::Column::Id))
-                .gt(Expr::col((score_outbox::Entity, score_outbox::Column::Id))),
-        )
-        .and_where(Expr::col((newer, score_outbox::Column::State)).eq(state::PENDING))
-        .to_owned();
     lease::release_claim(score_outbox::Entity::update_many())
         .col_expr(score_outbox::Column::State, Expr::value(state::SUPERSEDED))
         .filter(score_outbox::Column::Id.eq(id))
         .filter(score_outbox::Column::ClaimedBy.eq(worker))
-        .filter(Expr::exists(newer_pending))
+        .filter(Expr::exists(newer_pending()))
         .exec(db)
         .await
         .map(|_| ())
