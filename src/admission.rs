@@ -313,6 +313,9 @@ pub struct Admitted {
     /// The platform's issuer, the tool's client_id there, and the launch's `deployment_id` (what a
     /// deep linking response is addressed with).
     pub addressed: (String, String, String),
+    /// The organisations the person is asked to choose theirs from, before the course (empty: not
+    /// asked).
+    pub choose_organisation: Vec<String>,
 }
 
 /// Validates the launch end to end and records it. `binding_secret` is what the browser holds for
@@ -434,6 +437,20 @@ pub async fn complete_launch(
 
     let role = lti::claims::tool_role(&claims.roles);
     let recorded = record(app, platform.id, deployment.id, &claims, role, now).await?;
+    let belonging = crate::learning::organisation::at_launch(
+        &app.db,
+        &app.courses,
+        crate::learning::organisation::LaunchFacts {
+            user_id: recorded.user_id,
+            context_id: recorded.context_id,
+            cohort_id: recorded.cohort_id,
+            deployment_organisation: deployment.organisation.as_deref(),
+            role,
+            custom: &claims.custom,
+            now,
+        },
+    )
+    .await?;
     let lang = crate::i18n::Lang::from_locale(
         claims
             .locale
@@ -472,6 +489,7 @@ pub async fn complete_launch(
             claims.deployment_id.clone(),
         ),
         deep_linking: claims.deep_linking.clone(),
+        choose_organisation: belonging.choose_from,
     })
 }
 

@@ -24,6 +24,8 @@ pub struct Model {
     pub closed_at: Option<i64>,
     /// When the organisation's retention rule was applied to the cohort's people.
     pub retained_at: Option<i64>,
+    /// The cohort (course run) this LMS course is part of; none: it is a cohort of its own.
+    pub cohort_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

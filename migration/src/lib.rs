@@ -15,6 +15,7 @@ mod m20261201_000011_create_registration_invitation;
 mod m20261201_000012_login_state_in_state_parameter;
 mod m20261201_000013_add_session_revocation;
 mod m20261201_000014_create_course_file_chunk;
+mod m20261201_000015_create_cohort;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_login_state_in_state_parameter::Migration),
             Box::new(m20261201_000013_add_session_revocation::Migration),
             Box::new(m20261201_000014_create_course_file_chunk::Migration),
+            Box::new(m20261201_000015_create_cohort::Migration),
         ]
     }
 }

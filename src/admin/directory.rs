@@ -53,10 +53,10 @@ pub fn webhook_url(value: &str, allow_loopback: bool) -> Result<String, WebhookU
 }
 
 pub use crate::store::{
-    cohorts::CohortSummary,
     completions::Cohort,
     deployment::{APPROVED, DISABLED},
     grades::state as delivery_state,
+    lms_courses::LmsCourseSummary,
     organisations::{RETENTION_ANONYMISE, RETENTION_DELETE},
 };
 
@@ -517,9 +517,9 @@ pub async fn contact_persons(
 pub async fn cohorts(
     db: &DatabaseConnection,
     principal: &Principal,
-) -> Result<Vec<CohortSummary>, AdminError> {
+) -> Result<Vec<LmsCourseSummary>, AdminError> {
     principal.require(Scope::CompletionsRead)?;
-    Ok(store::cohorts::list(db, principal.organisation.as_deref()).await?)
+    Ok(store::lms_courses::list(db, principal.organisation.as_deref()).await?)
 }
 
 /// Score deliveries in the principal's cohorts, newest first, optionally in one state, with the

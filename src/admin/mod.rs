@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod archive;
+pub mod cohorts;
 pub mod courses;
 pub mod directory;
 pub mod overview;

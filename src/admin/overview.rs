@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{
     access::Principal,
-    directory::{self, AdminError, CohortSummary},
+    directory::{self, AdminError, LmsCourseSummary},
     platforms,
     registrations::{self, InvitationState},
 };
@@ -33,7 +33,7 @@ pub struct AdminOverview {
     /// Organisations the principal may see.
     pub organisations: Vec<OrganisationEntry>,
     /// Cohorts the principal may see.
-    pub cohorts: Vec<CohortSummary>,
+    pub cohorts: Vec<LmsCourseSummary>,
     /// The latest invitations and where each stands now.
     pub invitations: Vec<(registration_invitation::Model, InvitationState)>,
 }

@@ -2,6 +2,7 @@
 //! administrators' commands (`admin`, `token`, `organisation`, `person`, `export`, `retention`).
 //! Every command prints what it did. Bad input exits with code 2 and writes nothing.
 mod admin;
+mod cohort;
 mod course;
 mod grades;
 mod lms;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Course packages.
     #[command(subcommand)]
     Course(CourseCommand),
+    /// Cohorts: course runs that LMS courses of many platforms join, and where people belong.
+    #[command(subcommand)]
+    Cohort(cohort::CohortCommand),
     /// Contact persons: people who follow their own organisation's progress.
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -183,6 +187,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Deployment(command) => lms::deployment(config, command).await,
         Command::Key(KeyCommand::Rotate) => lms::rotate_key(config).await,
         Command::Course(command) => course::course(config, command).await,
+        Command::Cohort(command) => cohort::cohort(config, command).await,
         Command::Contact(ContactCommand::Grant {
             issuer,
             client_id,

@@ -1,5 +1,6 @@
 //! Which course version an LMS course (context) runs: the newest imported version is pinned at the
-//! context's first use and stays until an instructor moves it; parsed versions are cached.
+//! context's first use (the cohort's version, for a course in a cohort) and stays until an
+//! instructor moves it; parsed versions are cached.
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -103,10 +104,18 @@ impl CourseCache {
                 let pinned = match store::course::pinned(db, context_id).await? {
                     Some(pinned) => pinned,
                     None => {
-                        let latest = store::course::latest(db)
-                            .await?
-                            .ok_or(CourseError::NoCourse)?;
-                        store::course::pin_context(db, context_id, latest.id, self.clock.now_unix())
+                        // A course in a cohort runs the cohort's version; one of its own, the newest.
+                        let candidate =
+                            match store::cohorts::course_version_of(db, context_id).await? {
+                                Some(version) => version,
+                                None => {
+                                    store::course::latest(db)
+                                        .await?
+                                        .ok_or(CourseError::NoCourse)?
+                                        .id
+                                }
+                            };
+                        store::course::pin_context(db, context_id, candidate, self.clock.now_unix())
                             .await?
                     }
                 };

@@ -78,6 +78,8 @@ pub struct InstructorDashboard {
     pub other_versions: Vec<course_version::Model>,
     /// Whether the LMS course receives scores.
     pub grades_sent: bool,
+    /// The cohort (course run) the LMS course is part of.
+    pub course_run: Option<entity::cohort::Model>,
 }
 
 /// Reads the dashboard of `course`, launched through deployment `deployment_id`, as `filter` asks.
@@ -193,6 +195,10 @@ pub async fn instructor_dashboard(
             .filter(|v| v.id != course.version_id)
             .collect(),
         grades_sent: gradebook.is_some(),
+        course_run: match store::cohorts::of_context(db, course.context_id).await? {
+            Some(id) => store::cohorts::get(db, id).await?,
+            None => None,
+        },
     })
 }
 

@@ -5,11 +5,13 @@
 
 pub mod aggregates;
 pub mod assessment;
+pub mod cohort;
 pub mod contact;
 pub mod context;
 pub mod dashboard;
 pub mod feedback;
 pub mod files;
+pub mod organisation;
 pub mod participant;
 pub mod records;
 pub mod review;

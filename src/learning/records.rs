@@ -84,14 +84,30 @@ pub async fn progress_changed(
     if people.is_empty() {
         return Ok(());
     }
-    let webhook = match &cohort.deployment.organisation {
-        Some(name) => store::organisations::find(db, name)
-            .await?
-            .filter(|org| org.webhook_url.is_some()),
-        None => None,
-    };
+    let organisations = super::organisation::of_people(
+        db,
+        people.iter().map(|(id, _)| *id),
+        cohort.deployment.organisation.as_deref(),
+    )
+    .await?;
+    let mut webhooks: std::collections::HashMap<String, Option<entity::organisation::Model>> =
+        std::collections::HashMap::new();
     let mut scores = Vec::new();
     for (user_id, sub) in people {
+        let organisation = organisations.get(&user_id).cloned().flatten();
+        let webhook = match &organisation {
+            Some(name) => match webhooks.get(name) {
+                Some(known) => known.clone(),
+                None => {
+                    let found = store::organisations::find(db, name)
+                        .await?
+                        .filter(|org| org.webhook_url.is_some());
+                    webhooks.insert(name.clone(), found.clone());
+                    found
+                }
+            },
+            None => None,
+        };
         let standing = Standing::load_for(db, course, user_id, cohort.deployment.id).await?;
         if cohort.context.ags_scopes.is_some() {
             let progress = standing.progress(&course.package);
@@ -125,7 +141,7 @@ pub async fn progress_changed(
             RecordChange {
                 context_id: course.context_id,
                 user_id,
-                organisation: cohort.deployment.organisation.as_deref(),
+                organisation: organisation.as_deref(),
                 record: &record,
                 now_ms,
             },
@@ -159,7 +175,8 @@ pub struct CompletionView {
     pub updated_at: String,
     /// Who.
     pub person: PersonRef,
-    /// The organisation (municipality or region) of the deployment.
+    /// The person's organisation (municipality or region): where an administrator placed them,
+    /// what their LMS said, what they chose, else their deployment's.
     pub organisation: Option<String>,
     /// Which cohort (LMS course).
     pub cohort: CohortRef,
@@ -196,15 +213,28 @@ pub struct PersonRef {
     pub name: Option<String>,
 }
 
-/// A cohort: one LMS course.
+/// A cohort: one LMS course, and the course run it is part of.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CohortRef {
-    /// The tool's id of the cohort.
+    /// The tool's id of the LMS course (as `/api/v1/cohorts` lists it).
     pub id: i64,
     /// The LMS course's context id.
     pub context_id: String,
     /// The LMS course's title.
     pub title: Option<String>,
+    /// The course run (`/api/v1/course-runs`) the LMS course is linked to; absent when the LMS
+    /// course is a cohort of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_run: Option<CourseRunRef>,
+}
+
+/// A course run: one run of the course for a region, across LMS courses.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CourseRunRef {
+    /// The tool's id of the course run.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
 }
 
 /// One completed module.
@@ -245,6 +275,10 @@ impl CompletionView {
                 id: context.id,
                 context_id: context.lti_context_id.clone(),
                 title: context.title.clone(),
+                course_run: row.course_run.as_ref().map(|run| CourseRunRef {
+                    id: run.id,
+                    name: run.name.clone(),
+                }),
             },
             course_version: state.course_version,
             modules: state

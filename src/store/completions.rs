@@ -70,7 +70,7 @@ pub struct RecordChange<'a> {
     pub context_id: i64,
     /// Person row id.
     pub user_id: i64,
-    /// The deployment's organisation.
+    /// The person's organisation.
     pub organisation: Option<&'a str>,
     /// The record JSON.
     pub record: &'a str,
@@ -108,6 +108,39 @@ pub async fn store(db: &impl ConnectionTrait, change: RecordChange<'_>) -> Resul
     Ok(sequence)
 }
 
+/// Moves a person's records to another organisation, each under a new change number, so that sync
+/// clients that read by change number see the move. Returns how many moved.
+pub async fn move_person(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    organisation: &str,
+    now_ms: i64,
+) -> Result<usize, DbErr> {
+    let records = completion_record::Entity::find()
+        .filter(completion_record::Column::UserId.eq(user_id))
+        .all(db)
+        .await?;
+    let mut moved = 0;
+    for record in records {
+        if record.organisation.as_deref() == Some(organisation) {
+            continue;
+        }
+        store(
+            db,
+            RecordChange {
+                context_id: record.context_id,
+                user_id,
+                organisation: Some(organisation),
+                record: &record.record,
+                now_ms,
+            },
+        )
+        .await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
 /// Which records a reader may see and wants.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
@@ -132,6 +165,8 @@ pub struct RecordRow {
     pub cohort: Cohort,
     /// The platform.
     pub platform: platform::Model,
+    /// The cohort (course run) the LMS course is linked to.
+    pub course_run: Option<entity::cohort::Model>,
 }
 
 /// Up to `limit` records in change order.
@@ -192,6 +227,13 @@ pub async fn with_context(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    let runs: HashMap<i64, entity::cohort::Model> = entity::cohort::Entity::find()
+        .filter(entity::cohort::Column::Id.is_in(contexts.values().filter_map(|c| c.cohort_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
     Ok(records
         .into_iter()
         .filter_map(|record| {
@@ -199,7 +241,9 @@ pub async fn with_context(
             let context = contexts.get(&record.context_id)?.clone();
             let deployment = deployments.get(&context.deployment_id)?.clone();
             let platform = platforms.get(&deployment.platform_id)?.clone();
+            let course_run = context.cohort_id.and_then(|id| runs.get(&id).cloned());
             Some(RecordRow {
+                course_run,
                 record,
                 user,
                 cohort: Cohort {

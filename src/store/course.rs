@@ -253,3 +253,14 @@ pub async fn repin_context(
         .await
         .map(|_| ())
 }
+
+/// Every stored version `version` of any course.
+pub async fn with_version(
+    db: &impl ConnectionTrait,
+    version: &str,
+) -> Result<Vec<course_version::Model>, DbErr> {
+    course_version::Entity::find()
+        .filter(course_version::Column::Version.eq(version))
+        .all(db)
+        .await
+}

@@ -82,6 +82,8 @@ pub struct Recorded {
     pub context_id: Option<i64>,
     /// `resource_link.id`.
     pub resource_link_id: Option<i64>,
+    /// The cohort the context is linked to.
+    pub cohort_id: Option<i64>,
 }
 
 /// Upserts the person, context, resource link and membership. Run inside a transaction.
@@ -112,8 +114,8 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
     .exec_with_returning(db)
     .await?;
 
-    let context_id = match launch.context {
-        None => None,
+    let (context_id, cohort_id) = match launch.context {
+        None => (None, None),
         Some(ContextRecord {
             id: lti_context_id,
             label,
@@ -159,7 +161,15 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
             )
             .exec_with_returning(db)
             .await?;
-            Some(row.id)
+            // A course an administrator linked before anyone launched it joins at its first launch.
+            let cohort_id = match row.cohort_id {
+                Some(cohort) => Some(cohort),
+                None if row.created_at == launch.now => {
+                    link_if_linked_before_launch(db, launch.platform_id, &row).await?
+                }
+                None => None,
+            };
+            (Some(row.id), cohort_id)
         }
     };
 
@@ -228,7 +238,23 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
         user_id: user.id,
         context_id,
         resource_link_id,
+        cohort_id,
     })
+}
+
+async fn link_if_linked_before_launch(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    context: &context::Model,
+) -> Result<Option<i64>, DbErr> {
+    let Some(cohort) =
+        super::cohorts::linked_before_launch(db, platform_id, &context.lti_context_id).await?
+    else {
+        return Ok(None);
+    };
+    Ok(super::cohorts::link_context(db, context.id, cohort)
+        .await?
+        .then_some(cohort))
 }
 
 /// Inserts people known only by their `sub` (the outbox benchmark's participants), skipping any

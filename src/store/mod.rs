@@ -17,6 +17,7 @@ pub mod group;
 pub mod invitations;
 pub mod launch_record;
 pub mod lease;
+pub mod lms_courses;
 pub mod organisations;
 pub mod people;
 pub mod platform;

@@ -1,8 +1,10 @@
 //! Organisations: the municipalities and regions that own their people's records.
-use entity::{deployment, organisation};
+use entity::{deployment, organisation, person_organisation};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, sea_query::OnConflict,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 
 /// The organisation with this name.
@@ -96,4 +98,81 @@ pub async fn deployments_of(
         .filter(deployment::Column::Organisation.eq(name))
         .all(db)
         .await
+}
+
+/// Where a person's organisation came from: an administrator's or contact person's placement.
+pub const SOURCE_PLACEMENT: &str = "placement";
+/// … the LMS's custom parameter at the latest launch.
+pub const SOURCE_LMS: &str = "lms";
+/// … the person's own choice among the cohort's organisations.
+pub const SOURCE_CHOICE: &str = "choice";
+
+/// The organisation recorded for each of these people (absent: their deployment's).
+pub async fn of_people(
+    db: &impl ConnectionTrait,
+    user_ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, person_organisation::Model>, DbErr> {
+    Ok(person_organisation::Entity::find()
+        .filter(person_organisation::Column::UserId.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.user_id, row))
+        .collect())
+}
+
+/// The organisation recorded for a person.
+pub async fn of_person(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Option<person_organisation::Model>, DbErr> {
+    person_organisation::Entity::find()
+        .filter(person_organisation::Column::UserId.eq(user_id))
+        .one(db)
+        .await
+}
+
+/// Records a person's organisation from `source`. A placement replaces anything; the LMS's value
+/// or a choice never replaces a placement (a correction by an administrator holds for good).
+pub async fn set_for_person(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    organisation: &str,
+    source: &str,
+    set_by: Option<&str>,
+    now: i64,
+) -> Result<(), DbErr> {
+    let mut on_conflict = OnConflict::column(person_organisation::Column::UserId);
+    on_conflict.update_columns([
+        person_organisation::Column::Organisation,
+        person_organisation::Column::Source,
+        person_organisation::Column::SetBy,
+        person_organisation::Column::UpdatedAt,
+    ]);
+    if source != SOURCE_PLACEMENT {
+        on_conflict.action_and_where(
+            Expr::col((
+                person_organisation::Entity,
+                person_organisation::Column::Source,
+            ))
+            .ne(SOURCE_PLACEMENT),
+        );
+    }
+    person_organisation::Entity::insert(person_organisation::ActiveModel {
+        user_id: Set(user_id),
+        organisation: Set(organisation.to_owned()),
+        source: Set(source.to_owned()),
+        set_by: Set(set_by.map(str::to_owned)),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(on_conflict.to_owned())
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+    .or_else(|err| match err {
+        // The conflict's WHERE kept a placement: nothing was written, as meant.
+        DbErr::RecordNotInserted => Ok(()),
+        other => Err(other),
+    })
 }

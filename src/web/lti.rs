@@ -223,7 +223,9 @@ async fn entry_page(app: &AppState, admitted: &admission::Admitted, token: &str)
     // Post/Redirect/Get: the page after a launch is an ordinary GET, so reloading it never posts the
     // used id_token again (which would be refused as a replay).
     let mut target = app.url("course");
-    if session.cid.is_none() {
+    if !admitted.choose_organisation.is_empty() {
+        target = app.url("course/organisation");
+    } else if session.cid.is_none() {
         target = app.url("home");
     } else if let Some(slug) = &admitted.target_module {
         if let Ok(mut segments) = target.path_segments_mut() {

@@ -56,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/home", get(course::show_overview))
         .route("/course", get(course::show_overview))
+        .route(
+            "/course/organisation",
+            get(course::show_choice).post(course::choose),
+        )
         .route("/course/m/{module}", get(course::show_module))
         .route("/course/m/{module}/t/{task}", post(course::save_task))
         .route(
@@ -75,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/instructor/occasions", post(instructor::set_occasion))
         .route("/instructor/roster", post(instructor::sync_roster))
+        .route("/instructor/cohort", post(instructor::join_cohort))
         .route("/instructor/groups", post(instructor::create_group))
         .route("/instructor/version", post(instructor::move_version))
         .route("/instructor/groups/move", post(instructor::move_member))

@@ -26,6 +26,7 @@ mod architecture;
 mod browser;
 mod certification;
 mod cli;
+mod cohorts;
 mod connections;
 mod course;
 mod deep_linking;

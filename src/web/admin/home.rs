@@ -208,7 +208,7 @@ fn organisation_row(lang: Lang, index: usize, entry: OrganisationEntry) -> Organ
     }
 }
 
-fn cohort_row(app: &App, admin: &Admin, c: admin::directory::CohortSummary) -> CohortRow {
+fn cohort_row(app: &App, admin: &Admin, c: admin::directory::LmsCourseSummary) -> CohortRow {
     let lang = admin.lang;
     let id = c.context.id;
     CohortRow {

@@ -90,7 +90,7 @@ fn report_page(
     app: &App,
     admin: &Admin,
     cohort: Option<i64>,
-    cohorts: &[admin::directory::CohortSummary],
+    cohorts: &[admin::directory::LmsCourseSummary],
     records: &[CompletionView],
 ) -> AdminReport {
     let lang = admin.lang;

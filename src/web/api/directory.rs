@@ -411,6 +411,10 @@ pub struct Cohort {
     pub closed_at: Option<String>,
     /// When the organisation's retention rule was applied.
     pub retained_at: Option<String>,
+    /// The course run (`/api/v1/course-runs`) it is linked to; absent when it is a cohort of its
+    /// own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_run: Option<i64>,
 }
 
 /// List cohorts.
@@ -430,7 +434,7 @@ pub async fn list_cohorts(
     Ok(Json(rows.into_iter().map(cohort_view).collect()))
 }
 
-fn cohort_view(row: admin::directory::CohortSummary) -> Cohort {
+fn cohort_view(row: admin::directory::LmsCourseSummary) -> Cohort {
     Cohort {
         id: row.context.id,
         context_id: row.context.lti_context_id,
@@ -441,6 +445,7 @@ fn cohort_view(row: admin::directory::CohortSummary) -> Cohort {
         course_version_id: row.course_version_id,
         closed_at: row.context.closed_at.map(at),
         retained_at: row.context.retained_at.map(at),
+        course_run: row.context.cohort_id,
     }
 }
 

@@ -25,6 +25,7 @@ use crate::{
 
 mod archive;
 mod completions;
+mod course_runs;
 mod directory;
 mod docs;
 mod people;
@@ -54,6 +55,11 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::disable_deployment))
         .routes(routes!(directory::list_cohorts))
         .routes(routes!(directory::close_cohort))
+        .routes(routes!(
+            course_runs::list_course_runs,
+            course_runs::create_course_run
+        ))
+        .routes(routes!(course_runs::link_lms_course))
         .routes(routes!(archive::download_archive))
         .routes(routes!(directory::list_grade_deliveries))
         .routes(routes!(directory::retry_grade_delivery))

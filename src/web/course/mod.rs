@@ -3,11 +3,13 @@
 //! (`answers`), and package downloads (`files`). Every page carries the session token in its links
 //! and forms; no cookie is needed.
 mod answers;
+mod belonging;
 mod files;
 mod module;
 mod overview;
 
 pub use answers::{autosave_task, save_task};
+pub use belonging::{choose, show_choice};
 pub use files::download;
 pub use module::show_module;
 pub use overview::show_overview;

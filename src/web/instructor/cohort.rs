@@ -9,7 +9,10 @@ use serde::Deserialize;
 
 use super::{Instructor, back_to_dashboard, course_of};
 use crate::{
-    learning::review::{self},
+    learning::{
+        cohort::{self, JoinError},
+        review::{self},
+    },
     state::AppState,
     web::error::{AppError, InLang, form_or_400},
 };
@@ -182,4 +185,40 @@ pub async fn move_version(
         "course version moved"
     );
     Ok(back_to_dashboard(&app, &token, "version-moved"))
+}
+
+/// The cohort code form.
+#[derive(Debug, Deserialize)]
+pub struct CohortCodeForm {
+    code: Option<String>,
+}
+
+/// `POST /instructor/cohort`: joins the LMS course to the cohort whose code the instructor typed.
+pub async fn join_cohort(
+    State(app): State<AppState>,
+    instructor: Instructor,
+    form: Result<Form<CohortCodeForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let lang = instructor.lang;
+    let typed = form_or_400(form, lang)?.code.unwrap_or_default();
+    let now = app.clock.now_unix();
+    let notice = match cohort::join_with_code(
+        &app.db,
+        &app.courses,
+        &instructor.session,
+        &typed,
+        now,
+    )
+    .await
+    {
+        Ok(_) => "cohort-joined",
+        Err(JoinError::Db(err)) => return Err(AppError::Internal(err.into())),
+        Err(JoinError::UnknownCode) => "cohort-unknown",
+        Err(JoinError::OtherVersion) => "cohort-other-version",
+        Err(refused) => {
+            tracing::info!(code = "cohort.join_refused", reason = %refused, "cohort code refused");
+            "cohort-refused"
+        }
+    };
+    Ok(back_to_dashboard(&app, &instructor.token, notice))
 }

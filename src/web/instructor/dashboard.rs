@@ -79,6 +79,9 @@ struct DashboardPage<'a> {
     filter_group: String,
     rows: Vec<Row>,
     occasions: Vec<String>,
+    /// The course run the LMS course is part of; else the form that joins one.
+    course_run: Option<String>,
+    cohort_action: String,
 }
 
 /// `GET /instructor`.
@@ -151,6 +154,8 @@ impl<'a> DashboardView<'a> {
             welcome: crate::web::launched::welcome(lang, self.instructor.session.name.as_deref()),
             notice: notice(lang, query),
             roster_action: self.url("instructor/roster"),
+            course_run: board.course_run.as_ref().map(|run| run.name.clone()),
+            cohort_action: self.url("instructor/cohort"),
             aggregates_url: self.url("instructor/assessments"),
             admin_url: self.admin.then(|| self.url("admin")),
             group_action: self.url("instructor/groups"),
@@ -288,6 +293,10 @@ fn notice(lang: Lang, query: &InstructorQuery) -> Option<(&'static str, String)>
             ),
         )),
         "not-offered" => Some(("warning", text("instructor-roster-not-offered"))),
+        "cohort-joined" => Some(("info", text("instructor-cohort-joined"))),
+        "cohort-unknown" => Some(("warning", text("instructor-cohort-unknown"))),
+        "cohort-other-version" => Some(("warning", text("instructor-cohort-other-version"))),
+        "cohort-refused" => Some(("warning", text("instructor-cohort-refused"))),
         "sync-failed" => Some(("warning", text("instructor-roster-failed"))),
         _ => None,
     }

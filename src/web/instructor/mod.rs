@@ -6,7 +6,7 @@ mod cohort;
 mod dashboard;
 mod submission;
 
-pub use cohort::{create_group, move_member, move_version, set_occasion, sync_roster};
+pub use cohort::{create_group, join_cohort, move_member, move_version, set_occasion, sync_roster};
 pub use dashboard::show_dashboard;
 pub use submission::{review_submission, show_submission};
 

@@ -1,0 +1,451 @@
+//! Cohorts (course runs) as administrators make them: one run of a course for a region, the
+//! organisations taking part, its course leaders, and the LMS courses of many platforms linked to
+//! it. An LMS course linked to none stays a cohort of its own, as before cohorts existed.
+use entity::{cohort, context, course_version, lti_user};
+use sea_orm::DatabaseConnection;
+
+use super::{
+    access::{Principal, Scope},
+    directory::AdminError,
+};
+use crate::{
+    learning::{
+        cohort::{self as join_rules, JoinError},
+        context::CourseCache,
+    },
+    store::{self, StoreError},
+};
+
+/// What an administrator asks for in a new cohort.
+#[derive(Debug, Clone, Default)]
+pub struct CohortRequest {
+    /// Its name, as course leaders and participants see it.
+    pub name: String,
+    /// The course version: `1.2`, `slug@1.2` when several courses have it, or `#7` (row id).
+    pub course_version: String,
+    /// First and last day, `YYYY-MM-DD`.
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    /// The organisations taking part (made when new).
+    pub organisations: Vec<String>,
+}
+
+/// A cohort with what an administrator sees of it.
+#[derive(Debug, Clone)]
+pub struct CohortOverview {
+    pub cohort: cohort::Model,
+    /// The course version it runs.
+    pub version: Option<course_version::Model>,
+    /// The organisations taking part, by name.
+    pub organisations: Vec<String>,
+    /// The LMS courses linked to it.
+    pub lms_courses: Vec<context::Model>,
+    /// Participants across them.
+    pub participants: i64,
+    /// Its course leaders.
+    pub leaders: Vec<lti_user::Model>,
+}
+
+/// Which LMS course to link.
+#[derive(Debug, Clone)]
+pub enum LmsCourse {
+    /// A launched one, by row id.
+    Context(i64),
+    /// By its registration and LTI context id, launched or not yet.
+    Lti {
+        issuer: String,
+        client_id: String,
+        context_id: String,
+    },
+}
+
+/// Creates a cohort (system administrators). The code that links LMS courses is made here.
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    request: CohortRequest,
+) -> Result<cohort::Model, AdminError> {
+    principal.require_system()?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AdminError::Invalid(
+            "a cohort's name is 1 to 200 characters".into(),
+        ));
+    }
+    let starts_on = date(request.starts_on.as_deref(), "start")?;
+    let ends_on = date(request.ends_on.as_deref(), "end")?;
+    if let (Some(starts), Some(ends)) = (&starts_on, &ends_on)
+        && ends < starts
+    {
+        return Err(AdminError::Invalid(
+            "a cohort cannot end before it starts".into(),
+        ));
+    }
+    let version = course_version(db, &request.course_version).await?;
+    let mut organisations = Vec::new();
+    for organisation in &request.organisations {
+        let organisation = organisation.trim();
+        if organisation.is_empty() || organisation.chars().count() > 200 {
+            return Err(AdminError::Invalid(
+                "an organisation's name is 1 to 200 characters".into(),
+            ));
+        }
+        organisations.push(organisation.to_owned());
+    }
+    let now = principal.now_unix();
+    let txn = store::begin_write(db).await?;
+    // A code that is taken already (one in 10^11) is drawn again.
+    let mut made = None;
+    for _ in 0..5 {
+        let new = store::cohorts::NewCohort {
+            name: name.to_owned(),
+            code: join_rules::new_code(),
+            course_version_id: version.id,
+            starts_on: starts_on.clone(),
+            ends_on: ends_on.clone(),
+            created_by: principal.actor.clone(),
+        };
+        match store::cohorts::insert(&txn, new, now).await {
+            Ok(row) => {
+                made = Some(row);
+                break;
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(StoreError::Db(err)) => return Err(err.into()),
+        }
+    }
+    let cohort = made.ok_or_else(|| AdminError::Conflict("no free cohort code".into()))?;
+    for organisation in &organisations {
+        store::organisations::ensure(&txn, organisation, now).await?;
+        store::cohorts::add_organisation(&txn, cohort.id, organisation).await?;
+    }
+    principal
+        .audit(
+            &txn,
+            "cohort.create",
+            &format!("cohort:{}", cohort.id),
+            None,
+            serde_json::json!({
+                "name": cohort.name,
+                "course_version": version.id,
+                "organisations": organisations,
+            }),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(cohort)
+}
+
+/// Every cohort with its organisations, LMS courses, participants and leaders (administrators;
+/// one limited to an organisation sees the cohorts it takes part in).
+pub async fn list(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> Result<Vec<CohortOverview>, AdminError> {
+    principal.require(Scope::Admin)?;
+    let counts = store::cohorts::participant_counts(db).await?;
+    let mut overviews = Vec::new();
+    for cohort in store::cohorts::list(db).await? {
+        let organisations = store::cohorts::organisations(db, cohort.id).await?;
+        if let Some(own) = &principal.organisation
+            && !organisations.contains(own)
+        {
+            continue;
+        }
+        overviews.push(CohortOverview {
+            version: store::course::get(db, cohort.course_version_id).await?,
+            lms_courses: store::cohorts::contexts(db, cohort.id).await?,
+            participants: counts.get(&cohort.id).copied().unwrap_or(0),
+            leaders: store::cohorts::leaders(db, cohort.id).await?,
+            organisations,
+            cohort,
+        });
+    }
+    Ok(overviews)
+}
+
+/// One cohort, as `list` shows it.
+pub async fn get(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    cohort_id: i64,
+) -> Result<CohortOverview, AdminError> {
+    list(db, principal)
+        .await?
+        .into_iter()
+        .find(|overview| overview.cohort.id == cohort_id)
+        .ok_or(AdminError::NotFound("cohort"))
+}
+
+/// Links an LMS course to a cohort (system administrators). One not launched yet joins at its
+/// first launch.
+pub async fn link(
+    db: &DatabaseConnection,
+    courses: &CourseCache,
+    principal: &Principal,
+    cohort_id: i64,
+    course: LmsCourse,
+) -> Result<(), AdminError> {
+    principal.require_system()?;
+    let cohort = store::cohorts::get(db, cohort_id)
+        .await?
+        .ok_or(AdminError::NotFound("cohort"))?;
+    let now = principal.now_unix();
+    let target = match course {
+        LmsCourse::Context(context_id) => {
+            store::cohorts::context(db, context_id)
+                .await?
+                .ok_or(AdminError::NotFound("LMS course"))?;
+            join_rules::join(db, courses, context_id, &cohort, now)
+                .await
+                .map_err(refused)?;
+            format!("context:{context_id}")
+        }
+        LmsCourse::Lti {
+            issuer,
+            client_id,
+            context_id,
+        } => {
+            let context_id = context_id.trim();
+            if context_id.is_empty() || context_id.len() > 255 {
+                return Err(AdminError::Invalid(
+                    "the LTI context id must be 1 to 255 characters".into(),
+                ));
+            }
+            let platform = store::platform::find(db, issuer.trim(), client_id.trim())
+                .await?
+                .ok_or(AdminError::NotFound("registration"))?;
+            let txn = store::begin_write(db).await?;
+            if !store::cohorts::link_lms_course(
+                &txn,
+                cohort.id,
+                platform.id,
+                context_id,
+                &principal.actor,
+                now,
+            )
+            .await?
+            {
+                return Err(refused(JoinError::OtherCohort));
+            }
+            txn.commit().await?;
+            // Launched ones run the cohort's version from now on, as a link by row id does.
+            for context in store::cohorts::contexts(db, cohort.id).await? {
+                if context.lti_context_id == context_id {
+                    join_rules::join(db, courses, context.id, &cohort, now)
+                        .await
+                        .map_err(refused)?;
+                }
+            }
+            format!("platform:{}:context:{context_id}", platform.id)
+        }
+    };
+    principal
+        .audit(
+            db,
+            "cohort.link",
+            &format!("cohort:{}", cohort.id),
+            None,
+            serde_json::json!({ "lms_course": target }),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Adds an organisation to a cohort (system administrators).
+pub async fn add_organisation(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    cohort_id: i64,
+    organisation: &str,
+) -> Result<(), AdminError> {
+    principal.require_system()?;
+    let organisation = organisation.trim();
+    if organisation.is_empty() || organisation.chars().count() > 200 {
+        return Err(AdminError::Invalid(
+            "an organisation's name is 1 to 200 characters".into(),
+        ));
+    }
+    store::cohorts::get(db, cohort_id)
+        .await?
+        .ok_or(AdminError::NotFound("cohort"))?;
+    let txn = store::begin_write(db).await?;
+    store::organisations::ensure(&txn, organisation, principal.now_unix()).await?;
+    store::cohorts::add_organisation(&txn, cohort_id, organisation).await?;
+    principal
+        .audit(
+            &txn,
+            "cohort.organisation.add",
+            &format!("cohort:{cohort_id}"),
+            Some(organisation),
+            serde_json::json!({}),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Makes a person (by row id) a course leader of a cohort (system administrators).
+pub async fn add_leader(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    cohort_id: i64,
+    person_id: i64,
+) -> Result<(), AdminError> {
+    principal.require_system()?;
+    store::cohorts::get(db, cohort_id)
+        .await?
+        .ok_or(AdminError::NotFound("cohort"))?;
+    store::people::get(db, person_id)
+        .await?
+        .ok_or(AdminError::NotFound("person"))?;
+    let txn = store::begin_write(db).await?;
+    store::cohorts::add_leader(
+        &txn,
+        cohort_id,
+        person_id,
+        &principal.actor,
+        principal.now_unix(),
+    )
+    .await?;
+    principal
+        .audit(
+            &txn,
+            "cohort.leader.add",
+            &format!("cohort:{cohort_id}"),
+            None,
+            serde_json::json!({ "person": person_id }),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Places a person in an organisation for good: it wins over what an LMS sends or the person
+/// chose. An administrator limited to an organisation places only into their own.
+pub async fn place_person(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    person_id: i64,
+    organisation: &str,
+) -> Result<(), AdminError> {
+    principal.require(Scope::Admin)?;
+    principal.require_organisation(Some(organisation))?;
+    let known = store::organisations::find(db, organisation)
+        .await?
+        .ok_or(AdminError::NotFound("organisation"))?;
+    store::people::get(db, person_id)
+        .await?
+        .ok_or(AdminError::NotFound("person"))?;
+    let txn = store::begin_write(db).await?;
+    store::organisations::set_for_person(
+        &txn,
+        person_id,
+        &known.name,
+        store::organisations::SOURCE_PLACEMENT,
+        Some(&principal.actor),
+        principal.now_unix(),
+    )
+    .await?;
+    let moved =
+        store::completions::move_person(&txn, person_id, &known.name, principal.now_ms()).await?;
+    principal
+        .audit(
+            &txn,
+            "person.place",
+            &format!("person:{person_id}"),
+            Some(&known.name),
+            serde_json::json!({ "records_moved": moved }),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn refused(err: JoinError) -> AdminError {
+    match err {
+        JoinError::Db(err) => AdminError::Db(err),
+        JoinError::UnknownCode => AdminError::NotFound("cohort"),
+        other => AdminError::Conflict(other.to_string()),
+    }
+}
+
+/// A day as `YYYY-MM-DD`, checked to be a real date.
+fn date(value: Option<&str>, which: &str) -> Result<Option<String>, AdminError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let invalid = || AdminError::Invalid(format!("the {which} date must be YYYY-MM-DD"));
+    let parts: Vec<&str> = value.split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        return Err(invalid());
+    };
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return Err(invalid());
+    }
+    let (Ok(year), Ok(month), Ok(day)) = (
+        year.parse::<i32>(),
+        month.parse::<u32>(),
+        day.parse::<u32>(),
+    ) else {
+        return Err(invalid());
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(invalid()),
+    };
+    if day == 0 || day > days {
+        return Err(invalid());
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// The course version a request names: `#id`, `slug@version`, or a version only one course has.
+async fn course_version(
+    db: &DatabaseConnection,
+    named: &str,
+) -> Result<course_version::Model, AdminError> {
+    let named = named.trim();
+    let not_found = || AdminError::Invalid(format!("no stored course version {named:?}"));
+    if let Some(id) = named.strip_prefix('#') {
+        let id = id.parse::<i64>().map_err(|_| not_found())?;
+        return store::course::get(db, id).await?.ok_or_else(not_found);
+    }
+    if let Some((slug, version)) = named.split_once('@') {
+        return store::course::find_version(db, slug, version)
+            .await?
+            .ok_or_else(not_found);
+    }
+    let matching = store::course::with_version(db, named).await?;
+    match matching.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(not_found()),
+        _ => Err(AdminError::Invalid(format!(
+            "several courses have version {named:?}: name it as slug@version"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date;
+
+    #[test]
+    fn dates_are_real_days_or_refused() {
+        assert_eq!(
+            date(Some("2027-02-28"), "start").ok().flatten().as_deref(),
+            Some("2027-02-28")
+        );
+        assert!(date(Some("2028-02-29"), "start").is_ok());
+        assert!(date(Some("2027-02-29"), "start").is_err());
+        assert!(date(Some("2027-13-01"), "start").is_err());
+        assert!(date(Some("27-01-01"), "start").is_err());
+        assert!(date(Some("1 mars"), "start").is_err());
+        assert!(matches!(date(Some(" "), "start"), Ok(None)));
+        assert!(matches!(date(None, "start"), Ok(None)));
+    }
+}
