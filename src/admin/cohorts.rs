@@ -59,39 +59,105 @@ pub enum LmsCourse {
     },
 }
 
+/// What is wrong with a cohort request, field by field (the page puts each next to its field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CohortProblem {
+    /// The name is empty or over 200 characters.
+    #[error("a cohort's name is 1 to 200 characters")]
+    Name,
+    /// No stored course version by that name.
+    #[error("no stored course version by that name")]
+    UnknownVersion,
+    /// Several courses have that version.
+    #[error("several courses have that version: name it as slug@version")]
+    AmbiguousVersion,
+    /// The first day is not a date.
+    #[error("the start date must be YYYY-MM-DD")]
+    StartDate,
+    /// The last day is not a date.
+    #[error("the end date must be YYYY-MM-DD")]
+    EndDate,
+    /// It ends before it starts.
+    #[error("a cohort cannot end before it starts")]
+    EndsBeforeStart,
+    /// An organisation's name is empty or over 200 characters.
+    #[error("an organisation's name is 1 to 200 characters")]
+    OrganisationName,
+}
+
+/// Why a cohort was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The request has these problems.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Problems(Vec<CohortProblem>),
+    /// Not allowed, or storage.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+}
+
+impl From<sea_orm::DbErr> for CreateError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        CreateError::Admin(AdminError::Db(err))
+    }
+}
+
+impl From<CreateError> for AdminError {
+    fn from(err: CreateError) -> Self {
+        match err {
+            CreateError::Admin(err) => err,
+            problems => AdminError::Invalid(problems.to_string()),
+        }
+    }
+}
+
 /// Creates a cohort (system administrators). The code that links LMS courses is made here.
 pub async fn create(
     db: &DatabaseConnection,
     principal: &Principal,
     request: CohortRequest,
-) -> Result<cohort::Model, AdminError> {
-    principal.require_system()?;
+) -> Result<cohort::Model, CreateError> {
+    principal.require_system().map_err(AdminError::from)?;
+    let mut problems = Vec::new();
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(AdminError::Invalid(
-            "a cohort's name is 1 to 200 characters".into(),
-        ));
+        problems.push(CohortProblem::Name);
     }
-    let starts_on = date(request.starts_on.as_deref(), "start")?;
-    let ends_on = date(request.ends_on.as_deref(), "end")?;
+    let starts_on = date(request.starts_on.as_deref()).unwrap_or_else(|()| {
+        problems.push(CohortProblem::StartDate);
+        None
+    });
+    let ends_on = date(request.ends_on.as_deref()).unwrap_or_else(|()| {
+        problems.push(CohortProblem::EndDate);
+        None
+    });
     if let (Some(starts), Some(ends)) = (&starts_on, &ends_on)
         && ends < starts
     {
-        return Err(AdminError::Invalid(
-            "a cohort cannot end before it starts".into(),
-        ));
+        problems.push(CohortProblem::EndsBeforeStart);
     }
-    let version = course_version(db, &request.course_version).await?;
+    let version = match course_version(db, &request.course_version).await {
+        Ok(version) => Some(version),
+        Err(VersionLookup::Problem(problem)) => {
+            problems.push(problem);
+            None
+        }
+        Err(VersionLookup::Db(err)) => return Err(AdminError::Db(err).into()),
+    };
     let mut organisations = Vec::new();
     for organisation in &request.organisations {
         let organisation = organisation.trim();
         if organisation.is_empty() || organisation.chars().count() > 200 {
-            return Err(AdminError::Invalid(
-                "an organisation's name is 1 to 200 characters".into(),
-            ));
+            problems.push(CohortProblem::OrganisationName);
+            break;
         }
-        organisations.push(organisation.to_owned());
+        if !organisations.iter().any(|o| o == organisation) {
+            organisations.push(organisation.to_owned());
+        }
     }
+    let Some(version) = version.filter(|_| problems.is_empty()) else {
+        return Err(CreateError::Problems(problems));
+    };
     let now = principal.now_unix();
     let txn = store::begin_write(db).await?;
     // A code that is taken already (one in 10^11) is drawn again.
@@ -111,7 +177,7 @@ pub async fn create(
                 break;
             }
             Err(StoreError::Conflict(_)) => continue,
-            Err(StoreError::Db(err)) => return Err(err.into()),
+            Err(StoreError::Db(err)) => return Err(AdminError::Db(err).into()),
         }
     }
     let cohort = made.ok_or_else(|| AdminError::Conflict("no free cohort code".into()))?;
@@ -370,25 +436,24 @@ fn refused(err: JoinError) -> AdminError {
     }
 }
 
-/// A day as `YYYY-MM-DD`, checked to be a real date.
-fn date(value: Option<&str>, which: &str) -> Result<Option<String>, AdminError> {
+/// A day as `YYYY-MM-DD`, checked to be a real date; `None` when left empty.
+fn date(value: Option<&str>) -> Result<Option<String>, ()> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let invalid = || AdminError::Invalid(format!("the {which} date must be YYYY-MM-DD"));
     let parts: Vec<&str> = value.split('-').collect();
     let [year, month, day] = parts.as_slice() else {
-        return Err(invalid());
+        return Err(());
     };
     if year.len() != 4 || month.len() != 2 || day.len() != 2 {
-        return Err(invalid());
+        return Err(());
     }
     let (Ok(year), Ok(month), Ok(day)) = (
         year.parse::<i32>(),
         month.parse::<u32>(),
         day.parse::<u32>(),
     ) else {
-        return Err(invalid());
+        return Err(());
     };
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     let days = match month {
@@ -396,37 +461,46 @@ fn date(value: Option<&str>, which: &str) -> Result<Option<String>, AdminError> 
         4 | 6 | 9 | 11 => 30,
         2 if leap => 29,
         2 => 28,
-        _ => return Err(invalid()),
+        _ => return Err(()),
     };
     if day == 0 || day > days {
-        return Err(invalid());
+        return Err(());
     }
     Ok(Some(value.to_owned()))
+}
+
+enum VersionLookup {
+    Problem(CohortProblem),
+    Db(sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for VersionLookup {
+    fn from(err: sea_orm::DbErr) -> Self {
+        VersionLookup::Db(err)
+    }
 }
 
 /// The course version a request names: `#id`, `slug@version`, or a version only one course has.
 async fn course_version(
     db: &DatabaseConnection,
     named: &str,
-) -> Result<course_version::Model, AdminError> {
+) -> Result<course_version::Model, VersionLookup> {
     let named = named.trim();
-    let not_found = || AdminError::Invalid(format!("no stored course version {named:?}"));
+    let unknown = || VersionLookup::Problem(CohortProblem::UnknownVersion);
     if let Some(id) = named.strip_prefix('#') {
-        let id = id.parse::<i64>().map_err(|_| not_found())?;
-        return store::course::get(db, id).await?.ok_or_else(not_found);
+        let id = id.parse::<i64>().map_err(|_| unknown())?;
+        return store::course::get(db, id).await?.ok_or_else(unknown);
     }
     if let Some((slug, version)) = named.split_once('@') {
         return store::course::find_version(db, slug, version)
             .await?
-            .ok_or_else(not_found);
+            .ok_or_else(unknown);
     }
     let matching = store::course::with_version(db, named).await?;
     match matching.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(not_found()),
-        _ => Err(AdminError::Invalid(format!(
-            "several courses have version {named:?}: name it as slug@version"
-        ))),
+        [] => Err(unknown()),
+        _ => Err(VersionLookup::Problem(CohortProblem::AmbiguousVersion)),
     }
 }
 
@@ -437,15 +511,15 @@ mod tests {
     #[test]
     fn dates_are_real_days_or_refused() {
         assert_eq!(
-            date(Some("2027-02-28"), "start").ok().flatten().as_deref(),
+            date(Some("2027-02-28")).ok().flatten().as_deref(),
             Some("2027-02-28")
         );
-        assert!(date(Some("2028-02-29"), "start").is_ok());
-        assert!(date(Some("2027-02-29"), "start").is_err());
-        assert!(date(Some("2027-13-01"), "start").is_err());
-        assert!(date(Some("27-01-01"), "start").is_err());
-        assert!(date(Some("1 mars"), "start").is_err());
-        assert!(matches!(date(Some(" "), "start"), Ok(None)));
-        assert!(matches!(date(None, "start"), Ok(None)));
+        assert!(date(Some("2028-02-29")).is_ok());
+        assert!(date(Some("2027-02-29")).is_err());
+        assert!(date(Some("2027-13-01")).is_err());
+        assert!(date(Some("27-01-01")).is_err());
+        assert!(date(Some("1 mars")).is_err());
+        assert!(matches!(date(Some(" ")), Ok(None)));
+        assert!(matches!(date(None), Ok(None)));
     }
 }

@@ -441,6 +441,15 @@ pub async fn ensure_demo(db: &DatabaseConnection, clock: &Clock) -> Result<(), I
     Ok(())
 }
 
+/// Every stored course version, newest first (administrators choose one for a course run).
+pub async fn versions(
+    db: &DatabaseConnection,
+    principal: &crate::admin::access::Principal,
+) -> Result<Vec<entity::course_version::Model>, crate::admin::directory::AdminError> {
+    principal.require(crate::admin::access::Scope::Admin)?;
+    Ok(crate::store::course::all_versions(db).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,7 +102,7 @@ pub async fn cohort(config: Config, command: CohortCommand) -> Result<(), CliErr
             };
             let cohort = cohorts::create(&db, &operator, request)
                 .await
-                .map_err(refused)?;
+                .map_err(|err| refused(err.into()))?;
             println!("cohort {} created, code {}", cohort.id, cohort.code);
         }
         CohortCommand::List => {

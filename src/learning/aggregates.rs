@@ -110,7 +110,22 @@ pub async fn of_course(
     course: &crate::learning::context::ContextCourse,
     k: usize,
 ) -> Result<Vec<(AssessmentRound, RoundFigures)>, sea_orm::DbErr> {
-    let rows = crate::store::self_assessment::submitted_in_context(db, course.context_id).await?;
+    of_people(db, course, k, None).await
+}
+
+/// As `of_course`, from the answers of `people` only (one organisation's, in a course that serves
+/// several); k applies to them alone.
+pub async fn of_people(
+    db: &sea_orm::DatabaseConnection,
+    course: &crate::learning::context::ContextCourse,
+    k: usize,
+    people: Option<&std::collections::HashSet<i64>>,
+) -> Result<Vec<(AssessmentRound, RoundFigures)>, sea_orm::DbErr> {
+    let mut rows =
+        crate::store::self_assessment::submitted_in_context(db, course.context_id).await?;
+    if let Some(people) = people {
+        rows.retain(|row| people.contains(&row.user_id));
+    }
     let framework = &course.package.framework;
     Ok([AssessmentRound::Baseline, AssessmentRound::Final]
         .into_iter()

@@ -1,6 +1,6 @@
-//! What a contact person follows: for each organisation they are contact person of, its LMS
-//! courses (cohorts), where each participant stands per module, and the self-assessment figures
-//! (withheld below k respondents).
+//! What a contact person follows: for each organisation they are contact person of, the LMS
+//! courses its people take part in (its own, and regional ones), where each of its people stands per
+//! module, and the self-assessment figures of its people (withheld below k respondents).
 use entity::context;
 use sea_orm::DatabaseConnection;
 
@@ -48,8 +48,22 @@ pub async fn follow_up(
         let mut cohorts = Vec::new();
         for context in contexts {
             let course = courses.for_context(db, context.id).await?;
-            let board = review::dashboard(db, &course, context.deployment_id).await?;
-            let rounds = aggregates::of_course(db, &course, min_respondents).await?;
+            let mut board = review::dashboard(db, &course, context.deployment_id).await?;
+            // A course can serve several municipalities: the contact person follows their own
+            // organisation's people only, and figures only of their answers.
+            board
+                .rows
+                .retain(|row| row.organisation.as_deref() == Some(name.as_str()));
+            let own: std::collections::HashSet<i64> =
+                board.rows.iter().map(|row| row.person.id).collect();
+            board.waiting.clear();
+            board.submissions.retain(|row| {
+                row.owner_key
+                    .strip_prefix("u:")
+                    .and_then(|id| id.parse::<i64>().ok())
+                    .is_some_and(|id| own.contains(&id))
+            });
+            let rounds = aggregates::of_people(db, &course, min_respondents, Some(&own)).await?;
             cohorts.push(CohortFollowUp {
                 context,
                 course,

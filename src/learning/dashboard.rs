@@ -17,8 +17,8 @@ pub struct DashboardFilter {
     pub module: String,
     /// Rows with this status in a shown module (`ModuleStatus::slug`); all when empty.
     pub status: String,
-    /// Rows of one group: a group's id, `municipality` for those in no instructor-made group;
-    /// all when empty.
+    /// Rows of one group: a group's id, `municipality` for those in no instructor-made group,
+    /// `o:<organisation>` for those of them who belong to that organisation; all when empty.
     pub group: String,
 }
 
@@ -52,8 +52,10 @@ pub struct Waiting {
 
 /// A group and who is in it.
 pub struct GroupMembers {
-    /// The instructor-made group; `None` for the municipality's (everyone not placed).
+    /// The instructor-made group; `None` for a municipality's (everyone of it not placed).
     pub group: Option<learner_group::Model>,
+    /// The municipality of a municipality's group.
+    pub organisation: Option<String>,
     /// Its members, in name order.
     pub members: Vec<lti_user::Model>,
 }
@@ -68,7 +70,8 @@ pub struct InstructorDashboard {
     pub participants: Vec<lti_user::Model>,
     /// Submissions waiting for review, oldest first.
     pub waiting: Vec<Waiting>,
-    /// The municipality's group first, then the instructor-made ones.
+    /// The municipalities' groups first (the deployment's own first), then the instructor-made
+    /// ones.
     pub groups: Vec<GroupMembers>,
     /// The organisation of the instructor's deployment (the municipality group's name).
     pub organisation: Option<String>,
@@ -103,7 +106,13 @@ pub async fn instructor_dashboard(
     let rows = board
         .rows
         .iter()
-        .filter(|row| in_group(&filter.group, placements.get(&row.person.id)))
+        .filter(|row| {
+            in_group(
+                &filter.group,
+                placements.get(&row.person.id),
+                row.organisation.as_deref(),
+            )
+        })
         .filter(|row| {
             filter.status.is_empty()
                 || shown_modules.iter().any(|&i| {
@@ -156,24 +165,42 @@ pub async fn instructor_dashboard(
             }
         })
         .collect();
-    let participants: Vec<lti_user::Model> = board.rows.into_iter().map(|row| row.person).collect();
-    let members_of = |group: Option<i64>| -> Vec<lti_user::Model> {
-        participants
-            .iter()
-            .filter(|person| placements.get(&person.id).copied() == group)
-            .cloned()
-            .collect()
-    };
-    let mut groups = vec![GroupMembers {
-        group: None,
-        members: members_of(None),
-    }];
+    let own_organisation = store::accessibility::organisation(db, deployment_id).await?;
+    let mut municipalities: Vec<Option<String>> = vec![own_organisation.clone()];
+    for row in &board.rows {
+        if !placements.contains_key(&row.person.id) && !municipalities.contains(&row.organisation) {
+            municipalities.push(row.organisation.clone());
+        }
+    }
+    municipalities[1..].sort();
+    let mut groups: Vec<GroupMembers> = municipalities
+        .into_iter()
+        .map(|organisation| GroupMembers {
+            group: None,
+            members: board
+                .rows
+                .iter()
+                .filter(|row| {
+                    !placements.contains_key(&row.person.id) && row.organisation == organisation
+                })
+                .map(|row| row.person.clone())
+                .collect(),
+            organisation,
+        })
+        .collect();
     for group in store::group::groups(db, course.context_id).await? {
         groups.push(GroupMembers {
-            members: members_of(Some(group.id)),
+            members: board
+                .rows
+                .iter()
+                .filter(|row| placements.get(&row.person.id) == Some(&group.id))
+                .map(|row| row.person.clone())
+                .collect(),
+            organisation: None,
             group: Some(group),
         });
     }
+    let participants: Vec<lti_user::Model> = board.rows.into_iter().map(|row| row.person).collect();
     let mut by_module: HashMap<String, workshop_occasion::Model> =
         store::review::occasions(db, course.context_id).await?;
     let occasions = modules
@@ -187,7 +214,7 @@ pub async fn instructor_dashboard(
         participants,
         waiting,
         groups,
-        organisation: store::accessibility::organisation(db, deployment_id).await?,
+        organisation: own_organisation,
         occasions,
         other_versions: store::course::versions_of(db, &course.package.slug)
             .await?
@@ -202,11 +229,13 @@ pub async fn instructor_dashboard(
     })
 }
 
-/// Whether a person placed in `placed` (absent: the municipality's group) passes the group filter.
-fn in_group(filter: &str, placed: Option<&i64>) -> bool {
+/// Whether a person of `organisation` placed in `placed` (absent: their municipality's group)
+/// passes the group filter.
+fn in_group(filter: &str, placed: Option<&i64>, organisation: Option<&str>) -> bool {
     match filter {
         "" => true,
         "municipality" => placed.is_none(),
+        named if named.starts_with("o:") => placed.is_none() && organisation == Some(&named[2..]),
         id => id.parse::<i64>().is_ok_and(|id| placed == Some(&id)),
     }
 }
@@ -217,13 +246,18 @@ mod tests {
 
     #[test]
     fn the_group_filter_lets_through_what_it_names() {
-        assert!(in_group("", Some(&3)));
-        assert!(in_group("", None));
-        assert!(in_group("municipality", None));
-        assert!(!in_group("municipality", Some(&3)));
-        assert!(in_group("3", Some(&3)));
-        assert!(!in_group("3", Some(&4)));
-        assert!(!in_group("3", None));
-        assert!(!in_group("x", Some(&3)));
+        let umea = Some("Umeå kommun");
+        assert!(in_group("", Some(&3), umea));
+        assert!(in_group("", None, umea));
+        assert!(in_group("municipality", None, umea));
+        assert!(!in_group("municipality", Some(&3), umea));
+        assert!(in_group("o:Umeå kommun", None, umea));
+        assert!(!in_group("o:Umeå kommun", None, Some("Skellefteå kommun")));
+        assert!(!in_group("o:Umeå kommun", Some(&3), umea));
+        assert!(!in_group("o:Umeå kommun", None, None));
+        assert!(in_group("3", Some(&3), umea));
+        assert!(!in_group("3", Some(&4), umea));
+        assert!(!in_group("3", None, umea));
+        assert!(!in_group("x", Some(&3), umea));
     }
 }

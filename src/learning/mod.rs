@@ -11,6 +11,7 @@ pub mod context;
 pub mod dashboard;
 pub mod feedback;
 pub mod files;
+pub mod leader;
 pub mod organisation;
 pub mod participant;
 pub mod records;

@@ -251,6 +251,60 @@ pub async fn of_people(
         .collect())
 }
 
+/// A person's municipality group in an LMS course launched through `deployment_id`, as the owner
+/// key of its group answers: `g:d<deployment>` when the person belongs to the deployment's own
+/// organisation (every answer from before organisations per person is under it), else
+/// `g:o<organisation>`, so that a regional course has one municipality group per municipality.
+pub async fn municipality_group(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    deployment_id: i64,
+) -> Result<String, DbErr> {
+    Ok(municipality_groups(db, [user_id], deployment_id)
+        .await?
+        .remove(&user_id)
+        .map(|(key, _)| key)
+        .unwrap_or_else(|| format!("g:d{deployment_id}")))
+}
+
+/// The municipality group (owner key, organisation) of each of these people, as above.
+pub async fn municipality_groups(
+    db: &impl ConnectionTrait,
+    user_ids: impl IntoIterator<Item = i64>,
+    deployment_id: i64,
+) -> Result<HashMap<i64, (String, Option<String>)>, DbErr> {
+    let ids: Vec<i64> = user_ids.into_iter().collect();
+    let recorded = store::organisations::of_people(db, ids.iter().copied()).await?;
+    let own = if recorded.is_empty() {
+        None
+    } else {
+        store::accessibility::organisation(db, deployment_id).await?
+    };
+    let mut keys_by_name: HashMap<String, String> = HashMap::new();
+    let mut groups = HashMap::new();
+    for id in ids {
+        let group = match recorded.get(&id) {
+            Some(row) if own.as_deref() != Some(row.organisation.as_str()) => {
+                let key = match keys_by_name.get(&row.organisation) {
+                    Some(key) => key.clone(),
+                    None => {
+                        let key = match store::organisations::find(db, &row.organisation).await? {
+                            Some(org) => format!("g:o{}", org.id),
+                            None => format!("g:d{deployment_id}"),
+                        };
+                        keys_by_name.insert(row.organisation.clone(), key.clone());
+                        key
+                    }
+                };
+                (key, Some(row.organisation.clone()))
+            }
+            _ => (format!("g:d{deployment_id}"), None),
+        };
+        groups.insert(id, group);
+    }
+    Ok(groups)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,12 +11,17 @@ use crate::{
 };
 
 /// Whose answer a task holds: the participant's own, or the group's: the group an instructor placed
-/// them in, else the municipality's (everyone launching through the same deployment).
-pub fn owner_key(kind: TaskKind, session: &Session, group: Option<i64>) -> String {
+/// them in, else their municipality's (`organisation::municipality_group`).
+pub fn owner_key(
+    kind: TaskKind,
+    session: &Session,
+    group: Option<i64>,
+    municipality: &str,
+) -> String {
     match (kind, group) {
         (TaskKind::Individual, _) => format!("u:{}", session.uid),
         (TaskKind::Group, Some(group)) => format!("g:{group}"),
-        (TaskKind::Group, None) => format!("g:d{}", session.did),
+        (TaskKind::Group, None) => municipality.to_owned(),
     }
 }
 
@@ -199,7 +204,9 @@ pub async fn save_answers(
     let txn = crate::store::begin_write(db).await?;
     let db = &txn;
     let group = store::group::group_of(db, course.context_id, session.uid).await?;
-    let owner = owner_key(task.kind, session, group);
+    let municipality =
+        super::organisation::municipality_group(db, session.uid, session.did).await?;
+    let owner = owner_key(task.kind, session, group, &municipality);
     let key = store::submission::Key {
         context_id: course.context_id,
         owner_key: &owner,

@@ -18,6 +18,8 @@ use crate::{
 pub struct ParticipantRow {
     /// The person.
     pub person: lti_user::Model,
+    /// Their organisation (recorded for them, else the deployment's).
+    pub organisation: Option<String>,
     /// Status per module, in course order.
     pub statuses: Vec<ModuleStatus>,
 }
@@ -135,11 +137,11 @@ pub async fn create_group(
 }
 
 /// Whose submissions count for a person: their own and their group's (an instructor's group, else
-/// the municipality's).
-fn owners(person_id: i64, deployment_id: i64, group: Option<i64>) -> [String; 2] {
+/// their municipality's).
+fn owners(person_id: i64, municipality: &str, group: Option<i64>) -> [String; 2] {
     let group = match group {
         Some(group) => format!("g:{group}"),
-        None => format!("g:d{deployment_id}"),
+        None => municipality.to_owned(),
     };
     [format!("u:{person_id}"), group]
 }
@@ -153,6 +155,14 @@ pub async fn dashboard(
     let participants = store::review::participants(db, course.context_id).await?;
     let placements = store::group::placements(db, course.context_id).await?;
     let submissions = store::review::submissions(db, course.context_id).await?;
+    let municipalities = super::organisation::municipality_groups(
+        db,
+        participants.iter().map(|(_, person)| person.id),
+        deployment_id,
+    )
+    .await?;
+    let fallback = format!("g:d{deployment_id}");
+    let own_organisation = store::accessibility::organisation(db, deployment_id).await?;
     let mut by_owner: HashMap<&str, Vec<&submission::Model>> = HashMap::new();
     for row in &submissions {
         by_owner
@@ -163,11 +173,14 @@ pub async fn dashboard(
     let rows = participants
         .into_iter()
         .map(|(_, person)| {
-            let [own, group] = owners(
-                person.id,
-                deployment_id,
-                placements.get(&person.id).copied(),
-            );
+            let municipality = municipalities
+                .get(&person.id)
+                .map_or(fallback.as_str(), |(key, _)| key.as_str());
+            let organisation = municipalities
+                .get(&person.id)
+                .and_then(|(_, named)| named.clone())
+                .or_else(|| own_organisation.clone());
+            let [own, group] = owners(person.id, municipality, placements.get(&person.id).copied());
             let statuses = course
                 .package
                 .modules
@@ -191,7 +204,11 @@ pub async fn dashboard(
                     completion::module_status(module, &tasks)
                 })
                 .collect();
-            ParticipantRow { person, statuses }
+            ParticipantRow {
+                person,
+                organisation,
+                statuses,
+            }
         })
         .collect();
     let mut waiting: Vec<_> = submissions
@@ -378,7 +395,7 @@ pub async fn contact_organisations(
 ) -> Result<Vec<(String, Vec<entity::context::Model>)>, DbErr> {
     let mut organisations = Vec::new();
     for name in store::contact::organisations_of(db, session.uid).await? {
-        let contexts = store::contact::contexts_of(db, &name).await?;
+        let contexts = store::contact::contexts_with_people_of(db, &name).await?;
         organisations.push((name, contexts));
     }
     Ok(organisations)

@@ -39,8 +39,10 @@ impl Standing {
         deployment_id: i64,
     ) -> Result<Self, DbErr> {
         // The query already picks the person's own answers and their current group's.
+        let municipality =
+            super::organisation::municipality_group(db, user_id, deployment_id).await?;
         let rows =
-            store::submission::for_person(db, course.context_id, user_id, deployment_id).await?;
+            store::submission::for_person(db, course.context_id, user_id, &municipality).await?;
         let mut submissions = HashMap::new();
         for row in rows {
             // A task's kind decides whose answer counts; an answer under the other kind of owner

@@ -45,6 +45,46 @@ pub async fn organisations_of(
         .collect())
 }
 
+/// The LMS courses an organisation's people take part in: contexts of deployments that name it,
+/// and those where a member belongs to it of their own (a regional course).
+pub async fn contexts_with_people_of(
+    db: &impl ConnectionTrait,
+    organisation: &str,
+) -> Result<Vec<context::Model>, DbErr> {
+    use entity::{membership, person_organisation};
+    use sea_orm::{QuerySelect, sea_query::Query};
+    let own = contexts_of(db, organisation).await?;
+    let members = Query::select()
+        .column(person_organisation::Column::UserId)
+        .from(person_organisation::Entity)
+        .and_where(person_organisation::Column::Organisation.eq(organisation))
+        .to_owned();
+    let elsewhere: Vec<i64> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::ContextId)
+        .distinct()
+        .filter(membership::Column::UserId.in_subquery(members))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut contexts = own;
+    let known: Vec<i64> = contexts.iter().map(|c| c.id).collect();
+    let more: Vec<i64> = elsewhere
+        .into_iter()
+        .filter(|id| !known.contains(id))
+        .collect();
+    if !more.is_empty() {
+        contexts.extend(
+            context::Entity::find()
+                .filter(context::Column::Id.is_in(more))
+                .all(db)
+                .await?,
+        );
+        contexts.sort_by_key(|c| c.id);
+    }
+    Ok(contexts)
+}
+
 /// The LMS courses of an organisation: contexts of deployments that name it.
 pub async fn contexts_of(
     db: &impl ConnectionTrait,

@@ -264,3 +264,11 @@ pub async fn with_version(
         .all(db)
         .await
 }
+
+/// Every stored version of every course, newest first.
+pub async fn all_versions(db: &impl ConnectionTrait) -> Result<Vec<course_version::Model>, DbErr> {
+    course_version::Entity::find()
+        .order_by_desc(course_version::Column::Id)
+        .all(db)
+        .await
+}

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use super::lease;
 use entity::{
-    context, deployment, group_member, line_item, lti_user, membership, resource_link, score_outbox,
+    context, deployment, group_member, line_item, lti_user, membership, organisation,
+    person_organisation, resource_link, score_outbox,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -59,7 +60,9 @@ pub async fn target(
 }
 
 /// The people an answer belongs to, who take part (not instructors): `u:<id>` is one person,
-/// `g:<group>` the members of a group, `g:d<deployment>` everyone of the context in no group.
+/// `g:<group>` the members of a group, `g:d<deployment>` everyone of the context in no group who
+/// belongs to the deployment's organisation, `g:o<organisation>` everyone in no group who belongs to
+/// that other organisation.
 /// Returns (user id, LTI sub).
 pub async fn participants_owning(
     db: &impl ConnectionTrait,
@@ -79,8 +82,44 @@ pub async fn participants_owning(
             return Ok(Vec::new());
         };
         people = people.add(membership::Column::UserId.eq(user));
-    } else if owner_key.strip_prefix("g:d").is_some() {
-        people = people.add(membership::Column::UserId.not_in_subquery(placed()));
+    } else if let Some(deployment) = owner_key.strip_prefix("g:d") {
+        // The deployment's own municipality: no group, and no other organisation of their own.
+        let Ok(deployment) = deployment.parse::<i64>() else {
+            return Ok(Vec::new());
+        };
+        let own = deployment::Entity::find_by_id(deployment)
+            .one(db)
+            .await?
+            .and_then(|d| d.organisation);
+        let mut elsewhere = Query::select()
+            .column(person_organisation::Column::UserId)
+            .from(person_organisation::Entity)
+            .to_owned();
+        if let Some(own) = own {
+            elsewhere.and_where(person_organisation::Column::Organisation.ne(own));
+        }
+        people = people
+            .add(membership::Column::UserId.not_in_subquery(placed()))
+            .add(membership::Column::UserId.not_in_subquery(elsewhere));
+    } else if let Some(organisation) = owner_key.strip_prefix("g:o") {
+        // Another municipality's group in a regional course: no group, that organisation.
+        let Ok(organisation) = organisation.parse::<i64>() else {
+            return Ok(Vec::new());
+        };
+        let Some(named) = organisation::Entity::find_by_id(organisation)
+            .one(db)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let members = Query::select()
+            .column(person_organisation::Column::UserId)
+            .from(person_organisation::Entity)
+            .and_where(person_organisation::Column::Organisation.eq(named.name))
+            .to_owned();
+        people = people
+            .add(membership::Column::UserId.not_in_subquery(placed()))
+            .add(membership::Column::UserId.in_subquery(members));
     } else if let Some(group) = owner_key.strip_prefix("g:") {
         let Ok(group) = group.parse::<i64>() else {
             return Ok(Vec::new());

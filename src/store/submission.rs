@@ -65,12 +65,12 @@ pub async fn find(
 }
 
 /// A person's own submissions and their group's, in one statement: the group they were placed in,
-/// else the municipality's group (`g:d<deployment>`).
+/// else their municipality's group (owner key `municipality`).
 pub async fn for_person(
     db: &impl ConnectionTrait,
     context_id: i64,
     user_id: i64,
-    deployment_id: i64,
+    municipality: &str,
 ) -> Result<Vec<submission::Model>, DbErr> {
     use entity::group_member;
     use sea_orm::{
@@ -97,7 +97,7 @@ pub async fn for_person(
                 .add(submission::Column::OwnerKey.in_subquery(placed_group))
                 .add(
                     Condition::all()
-                        .add(submission::Column::OwnerKey.eq(format!("g:d{deployment_id}")))
+                        .add(submission::Column::OwnerKey.eq(municipality))
                         .add(Expr::exists(placed_anywhere).not()),
                 ),
         )

@@ -122,6 +122,7 @@ pub async fn show_aggregates(
         session,
         token,
         lang,
+        ..
     }: Instructor,
 ) -> Result<Response, AppError> {
     let (course, rounds) = figures(&app, &session).await?;

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/instructor/occasions", post(instructor::set_occasion))
         .route("/instructor/roster", post(instructor::sync_roster))
         .route("/instructor/cohort", post(instructor::join_cohort))
+        .route("/leader", get(instructor::show_run))
         .route("/instructor/groups", post(instructor::create_group))
         .route("/instructor/version", post(instructor::move_version))
         .route("/instructor/groups/move", post(instructor::move_member))
@@ -107,6 +108,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/deliveries", get(admin::show_deliveries))
         .route("/admin/deliveries/{id}/retry", post(admin::retry_delivery))
         .route("/admin/audit", get(admin::show_audit))
+        .route("/admin/runs", get(admin::show_runs).post(admin::create_run))
+        .route("/admin/runs/{id}/link", post(admin::link_run))
         .route(
             "/admin/deployments/{id}/approve",
             post(admin::approve_deployment),

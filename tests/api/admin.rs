@@ -1438,7 +1438,7 @@ async fn registration_links_come_from_the_api_and_the_admin_page_within_the_orga
     );
 }
 
-fn grant(app: &TestApp, sub: &str, role: &str, organisation: Option<&str>) {
+pub(crate) fn grant(app: &TestApp, sub: &str, role: &str, organisation: Option<&str>) {
     let mut args = vec![
         "admin".to_owned(),
         "grant".to_owned(),

@@ -15,6 +15,9 @@ use crate::{
 on_both_databases!(
     lms_courses_of_two_platforms_join_one_cohort_by_link_parameter_and_code,
     a_regional_lms_course_puts_each_person_in_their_own_municipality,
+    group_answers_and_contact_persons_follow_each_person_s_municipality,
+    a_course_leader_sees_and_reviews_every_participant_of_the_run,
+    administrators_create_runs_and_link_lms_courses_on_the_admin_page,
 );
 
 const UMEA: &str = "Umeå kommun";
@@ -450,4 +453,457 @@ async fn a_regional_lms_course_puts_each_person_in_their_own_municipality(backen
         "Atlantis",
     ]);
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+fn named(mut spec: LaunchSpec, full: &str) -> LaunchSpec {
+    let (given, family) = full.split_once(' ').unwrap();
+    spec.name = Some((full.into(), given.into(), family.into()));
+    spec
+}
+
+async fn group_answer_page(
+    app: &TestApp,
+    launch: &crate::helpers::Answer,
+) -> crate::helpers::Answer {
+    app.get(&link_containing(
+        &launch.body,
+        "/course/m/ledarskap?session=",
+    ))
+    .await
+}
+
+async fn save_group_answer(app: &TestApp, page: &crate::helpers::Answer, text: &str) -> u16 {
+    app.post_form(
+        &link_containing(&page.body, "/t/gemensam-mening?session="),
+        &[("version", "0"), ("answer_0", text), ("action", "save")],
+    )
+    .await
+    .status
+    .as_u16()
+}
+
+async fn group_answers_and_contact_persons_follow_each_person_s_municipality(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let row = deployment::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut region: deployment::ActiveModel = row.into();
+    region.organisation = Set(Some(REGION.to_owned()));
+    region.update(&app.db).await.unwrap();
+    let demo = store::course::latest(&app.db).await.unwrap().unwrap();
+    let (_, code) = create_cohort(&app, demo.id);
+    let mut teacher = LaunchSpec::instructor("region-teacher");
+    teacher.custom.insert("cohort".into(), json!(code));
+    assert_eq!(app.launch(teacher.clone()).await.status.as_u16(), 200);
+
+    let anna = app
+        .launch(named(learner_from("anna", Some("Umeå")), "Anna Umeå"))
+        .await;
+    let bo = app
+        .launch(named(learner_from("bo", Some("Umeå")), "Bo Umeå"))
+        .await;
+    let sara = app
+        .launch(named(
+            learner_from("sara", Some("Skellefteå")),
+            "Sara Skellefteå",
+        ))
+        .await;
+
+    // Umeå's two share one group answer; Skellefteå's is another, in the same LMS course.
+    let anna_page = group_answer_page(&app, &anna).await;
+    assert_eq!(
+        save_group_answer(&app, &anna_page, "Umeås gemensamma mening.").await,
+        303
+    );
+    let bo_page = group_answer_page(&app, &bo).await;
+    assert!(
+        bo_page
+            .body
+            .contains(">Umeås gemensamma mening.</textarea>")
+    );
+    let sara_page = group_answer_page(&app, &sara).await;
+    assert!(
+        !sara_page.body.contains("Umeås gemensamma mening"),
+        "another municipality's answer"
+    );
+    assert_eq!(
+        save_group_answer(&app, &sara_page, "Skellefteås gemensamma mening.").await,
+        303,
+        "a group answer of her own municipality, not a conflict with Umeå's"
+    );
+    assert!(
+        group_answer_page(&app, &anna)
+            .await
+            .body
+            .contains(">Umeås gemensamma mening.</textarea>")
+    );
+
+    // The instructor sees a group per municipality, and filters on one.
+    let dashboard = app.launch(teacher).await;
+    assert!(
+        dashboard
+            .body
+            .contains("<strong>Umeå kommun</strong>: Anna Umeå, Bo Umeå"),
+        "{}",
+        dashboard.body
+    );
+    assert!(
+        dashboard
+            .body
+            .contains("<strong>Skellefteå kommun</strong>: Sara Skellefteå")
+    );
+    let token = token_of(&dashboard.body);
+    let filtered = app
+        .get(&format!(
+            "/instructor?session={token}&group=o%3ASkellefte%C3%A5%20kommun"
+        ))
+        .await;
+    assert_eq!(filtered.status.as_u16(), 200);
+    let grid = &filtered.body[filtered.body.find("data-testid=\"grid\"").unwrap()..];
+    let grid = &grid[..grid.find("</table>").unwrap()];
+    assert!(grid.contains("Sara Skellefteå"));
+    assert!(!grid.contains("Anna Umeå"), "{grid}");
+
+    // Skellefteå's contact person follows Sara in the regional course, and nobody else.
+    let platform = app.platform.registration();
+    stdout(&app.cli([
+        "contact",
+        "grant",
+        "--issuer",
+        &platform.issuer,
+        "--client-id",
+        &platform.client_id,
+        "--sub",
+        "contact-skelleftea",
+        "--organisation",
+        SKELLEFTEA,
+    ]));
+    let contact = app
+        .launch(named(
+            learner_from("contact-skelleftea", Some("Skellefteå")),
+            "Siv Kontakt",
+        ))
+        .await;
+    let page = app
+        .get(&format!(
+            "/organisation?session={}",
+            token_of(&contact.body)
+        ))
+        .await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    assert!(
+        page.body.contains("<th scope=\"row\">Sara Skellefteå</th>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Anna Umeå"));
+    assert!(!page.body.contains("Bo Umeå"));
+}
+
+/// A second development LMS with a deployment of `organisation`.
+async fn second_lms(
+    app: &TestApp,
+    client_id: &str,
+    organisation: &str,
+) -> coursebridge::devplatform::DevPlatform {
+    let lms = coursebridge::devplatform::DevPlatform::start(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        client_id,
+        "deployment-2",
+        coursebridge::devplatform::ToolUrls::below(&app.base).unwrap(),
+    )
+    .await
+    .unwrap();
+    let registered = store::platform::insert(&app.db, lms.registration(), wall_unix())
+        .await
+        .unwrap();
+    store::deployment::add(
+        &app.db,
+        registered.id,
+        "deployment-2",
+        Some(organisation.into()),
+        None,
+        wall_unix(),
+    )
+    .await
+    .unwrap();
+    lms
+}
+
+async fn scores_at(lms: &coursebridge::devplatform::DevPlatform, count: usize) -> Vec<Value> {
+    for _ in 0..300 {
+        let scores = lms.received_scores();
+        if scores.len() >= count {
+            return scores;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "expected {count} scores, the LMS has {:?}",
+        lms.received_scores()
+    );
+}
+
+async fn a_course_leader_sees_and_reviews_every_participant_of_the_run(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let version = small_course_version(&app).await;
+    let (cohort, code) = create_cohort(&app, version);
+    let skelleftea = second_lms(&app, "skelleftea-client", SKELLEFTEA).await;
+
+    let mut leader_spec = named(
+        in_course("region-leader", "ctx-umea", LaunchSpec::instructor("x")),
+        "Lena Ledare",
+    );
+    leader_spec.custom.insert("cohort".into(), json!(code));
+    let first = app.launch(leader_spec.clone()).await;
+    assert!(
+        !first.body.contains("data-testid=\"leader-link\""),
+        "not a leader yet"
+    );
+    let mut linked = LaunchSpec::instructor("s-teacher");
+    linked.custom.insert("cohort".into(), json!(code));
+    app.launch_via(
+        &skelleftea,
+        in_course("s-teacher", "ctx-skelleftea", linked),
+    )
+    .await;
+
+    let umea = app
+        .launch(named(
+            in_course("u-1", "ctx-umea", LaunchSpec::learner("x")),
+            "Ulla Umeå",
+        ))
+        .await;
+    let sara = app
+        .launch_via(
+            &skelleftea,
+            named(
+                in_course("s-1", "ctx-skelleftea", LaunchSpec::learner("x")),
+                "Sara Skellefteå",
+            ),
+        )
+        .await;
+    submit(&app, &umea, "forsta", "forsta-svar").await;
+    submit(&app, &sara, "forsta", "forsta-svar").await;
+
+    // An instructor who leads no run is refused the run's page.
+    let teacher_token = token_of(&first.body);
+    app.get(&format!("/leader?session={teacher_token}"))
+        .await
+        .assert_refused(403, "FORBIDDEN");
+
+    let leader_id = person(&app, "region-leader").await.id;
+    stdout(&app.cli([
+        "cohort",
+        "add-leader",
+        "--cohort",
+        &cohort.to_string(),
+        "--person",
+        &leader_id.to_string(),
+    ]));
+    let dashboard = app.launch(leader_spec).await;
+    // Umeå's own dashboard, as before: only Umeå's LMS course.
+    assert!(dashboard.body.contains("Ulla Umeå"));
+    assert!(!dashboard.body.contains("Sara Skellefteå"));
+    let run = app
+        .get(&link_containing(&dashboard.body, "/leader?session="))
+        .await;
+    assert_eq!(run.status.as_u16(), 200, "{}", run.body);
+    assert!(
+        run.body
+            .contains("<th scope=\"row\">Ulla Umeå</th><td>Umeå kommun</td><td>Kurs ctx-umea</td>"),
+        "{}",
+        run.body
+    );
+    assert!(run.body.contains("<th scope=\"row\">Sara Skellefteå</th><td>Skellefteå kommun</td><td>Kurs ctx-skelleftea</td>"));
+    let token = token_of(&dashboard.body);
+    let filtered = app
+        .get(&format!(
+            "/leader?session={token}&organisation=Skellefte%C3%A5%20kommun"
+        ))
+        .await;
+    let grid = &filtered.body[filtered.body.find("data-testid=\"run-grid\"").unwrap()..];
+    let grid = &grid[..grid.find("</table>").unwrap()];
+    assert!(grid.contains("Sara Skellefteå"));
+    assert!(!grid.contains("Ulla Umeå"));
+
+    // Both answers wait in the run; the leader approves Sara's, from the other LMS.
+    let waiting = &run.body[run.body.find("data-testid=\"run-waiting\"").unwrap()..];
+    assert!(waiting.contains("Ulla Umeå – ") && waiting.contains("Sara Skellefteå – "));
+    let sara_at = waiting.find("Sara Skellefteå – ").unwrap();
+    let start = waiting[..sara_at].rfind("href=\"").unwrap() + 6;
+    let review_url =
+        waiting[start..start + waiting[start..].find('"').unwrap()].replace("&#38;", "&");
+    assert!(review_url.contains("&course="), "{review_url}");
+    let review = app.get(&review_url).await;
+    assert_eq!(review.status.as_u16(), 200, "{}", review.body);
+    assert!(review.body.contains("Sara Skellefteå"));
+    let decided = app
+        .post_form(
+            &link_containing(&review.body, "course=").replace("&#38;", "&"),
+            &[
+                ("version", &crate::helpers::version_of(&review, "")),
+                ("decision", "approve"),
+                ("feedback", "Tydligt och konkret."),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status.as_u16(), 303, "{}", decided.body);
+    assert!(
+        decided.headers["location"]
+            .to_str()
+            .unwrap()
+            .contains("/leader?session=")
+    );
+    // Her score goes to her own LMS, Skellefteå's; Umeå's LMS gets nothing of hers.
+    let scores = scores_at(&skelleftea, 1).await;
+    assert!(scores.iter().any(|s| s["userId"] == "s-1"), "{scores:?}");
+    assert!(
+        app.platform
+            .received_scores()
+            .iter()
+            .all(|s| s["userId"] != "s-1")
+    );
+
+    // A submission id from outside the run is not found, even for a leader.
+    let outside = app
+        .launch(in_course("o-1", "ctx-outside", LaunchSpec::learner("x")))
+        .await;
+    submit(&app, &outside, "forsta", "forsta-svar").await;
+    let outside_context = context_by_lti_id(&app, "ctx-outside").await[0].id;
+    let row = entity::submission::Entity::find()
+        .filter(entity::submission::Column::ContextId.eq(outside_context))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let probe = app
+        .get(&format!(
+            "/instructor/submissions/{}?session={token}&course={outside_context}",
+            row.id
+        ))
+        .await;
+    assert_eq!(probe.status.as_u16(), 404);
+}
+
+async fn administrators_create_runs_and_link_lms_courses_on_the_admin_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    crate::admin::grant(&app, "region-admin", "system", None);
+    let admin = app.launch(LaunchSpec::instructor("region-admin")).await;
+    let token = token_of(&admin.body);
+    let page = app.get(&format!("/admin/runs?session={token}")).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    assert!(page.body.contains("Ny kursomgång"));
+    let action = link_containing(&page.body, "/admin/runs?session=");
+    let demo = store::course::latest(&app.db).await.unwrap().unwrap();
+    let version = format!("#{}", demo.id);
+
+    // Two mistakes: both named next to their fields, what was typed kept, nothing made.
+    let refused = app
+        .post_form(
+            &action,
+            &[
+                ("name", " "),
+                ("course_version", &version),
+                ("starts_on", "2027-09-01"),
+                ("ends_on", "2027-08-01"),
+                ("organisations", "Umeå kommun\nSkellefteå kommun"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(refused.body.contains("data-testid=\"error-summary\""));
+    assert!(refused.body.contains("href=\"#run-name\""));
+    assert!(refused.body.contains("href=\"#run-ends\""));
+    assert!(
+        refused
+            .body
+            .contains("Sista dagen kan inte vara före den första.")
+    );
+    assert!(
+        refused
+            .body
+            .contains("aria-invalid=\"true\" aria-describedby=\"run-name-error\"")
+    );
+    assert!(
+        refused
+            .body
+            .contains(">Umeå kommun\nSkellefteå kommun</textarea>")
+    );
+    assert!(
+        entity::cohort::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let made = app
+        .post_form(
+            &action,
+            &[
+                ("name", "Att leda digital omställning VT28"),
+                ("course_version", &version),
+                ("starts_on", "2028-01-15"),
+                ("ends_on", "2028-06-10"),
+                ("organisations", "Umeå kommun\nSkellefteå kommun\n"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status.as_u16(), 303, "{}", made.body);
+    let shown = app.get(made.headers["location"].to_str().unwrap()).await;
+    assert!(shown.body.contains("Kursomgången är skapad"));
+    let run = entity::cohort::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        shown
+            .body
+            .contains(&format!("data-testid=\"run-code\">{}<", run.code))
+    );
+    assert!(shown.body.contains("Skellefteå kommun, Umeå kommun"));
+
+    // A launched LMS course is offered for linking, and linked.
+    let course = context::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let link = link_containing(
+        &shown.body,
+        &format!("/admin/runs/{}/link?session=", run.id),
+    );
+    let linked = app
+        .post_form(&link, &[("lms_course", &course.id.to_string())])
+        .await;
+    assert_eq!(linked.status.as_u16(), 303, "{}", linked.body);
+    let course = context::Entity::find_by_id(course.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(course.cohort_id, Some(run.id));
+
+    // An organisation administrator sees the runs their organisation takes part in, and cannot
+    // make one.
+    crate::admin::grant(&app, "norsjo-admin", "organisation", Some("Norsjö kommun"));
+    let norsjo = app.launch(LaunchSpec::learner("norsjo-admin")).await;
+    let norsjo_token = token_of(&norsjo.body);
+    let theirs = app
+        .get(&format!("/admin/runs?session={norsjo_token}"))
+        .await;
+    assert_eq!(theirs.status.as_u16(), 200);
+    assert!(
+        !theirs.body.contains(&run.code),
+        "not a run Norsjö takes part in"
+    );
+    assert!(!theirs.body.contains("Ny kursomgång"));
+    let forbidden = app
+        .post_form(
+            &format!("/admin/runs?session={norsjo_token}"),
+            &[("name", "X"), ("course_version", &version)],
+        )
+        .await;
+    assert_eq!(forbidden.status.as_u16(), 403);
 }

@@ -8,6 +8,7 @@ mod changes;
 mod deliveries;
 mod home;
 mod reports;
+mod runs;
 
 pub use audit::show_audit;
 pub use changes::{
@@ -17,6 +18,7 @@ pub use changes::{
 pub use deliveries::{retry_delivery, show_deliveries};
 pub use home::show_home;
 pub use reports::{download_archive, download_csv, download_json, show_report};
+pub use runs::{create_run, link_run, show_runs};
 
 use std::net::SocketAddr;
 
@@ -148,6 +150,7 @@ fn admin_error(error: AdminError, lang: Lang) -> AppError {
 
 struct Nav {
     home: String,
+    runs: String,
     report: String,
     deliveries: String,
     audit: String,
@@ -157,6 +160,7 @@ struct Nav {
 fn nav(app: &App, admin: &Admin) -> Nav {
     Nav {
         home: admin.url(app, "admin"),
+        runs: admin.url(app, "admin/runs"),
         report: admin.url(app, "admin/completions"),
         deliveries: admin.url(app, "admin/deliveries"),
         audit: admin.url(app, "admin/audit"),

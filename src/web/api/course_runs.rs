@@ -110,7 +110,9 @@ pub async fn create_course_run(
         ends_on: new.ends_on,
         organisations: new.organisations,
     };
-    let made = cohorts::create(&app.db, &principal, request).await?;
+    let made = cohorts::create(&app.db, &principal, request)
+        .await
+        .map_err(crate::admin::directory::AdminError::from)?;
     let overview = cohorts::get(&app.db, &principal, made.id).await?;
     Ok((StatusCode::CREATED, Json(view(overview))))
 }

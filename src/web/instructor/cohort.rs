@@ -92,6 +92,7 @@ pub async fn create_group(
         session,
         token,
         lang,
+        ..
     }: Instructor,
     form: Result<Form<GroupForm>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -130,6 +131,7 @@ pub async fn move_member(
         session,
         token,
         lang,
+        ..
     }: Instructor,
     form: Result<Form<MoveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -166,6 +168,7 @@ pub async fn move_version(
         session,
         token,
         lang,
+        ..
     }: Instructor,
     form: Result<Form<VersionForm>, FormRejection>,
 ) -> Result<Response, AppError> {

@@ -67,7 +67,7 @@ struct DashboardPage<'a> {
     version_action: String,
     current_version: String,
     other_versions: Vec<(i64, String)>,
-    groups: Vec<(String, String, Vec<String>)>,
+    groups: Vec<(String, String, Vec<String>, String)>,
     people: Vec<(i64, String)>,
     waiting_text: String,
     waiting: Vec<Link>,
@@ -82,6 +82,8 @@ struct DashboardPage<'a> {
     /// The course run the LMS course is part of; else the form that joins one.
     course_run: Option<String>,
     cohort_action: String,
+    /// The course run's page, for one of its course leaders.
+    leader_url: Option<String>,
 }
 
 /// `GET /instructor`.
@@ -103,11 +105,16 @@ pub async fn show_dashboard(
     let admin = crate::web::launched::has_admin_role(&app, &instructor.session)
         .await
         .in_lang(lang)?;
+    let leads_run = crate::learning::leader::led_run(&app.db, &instructor.session)
+        .await
+        .in_lang(lang)?
+        .is_some();
     let view = DashboardView {
         app: &app,
         instructor: &instructor,
         course: &course,
         admin,
+        leads_run,
     };
     Ok(render(&view.page(board, filter, &query), StatusCode::OK))
 }
@@ -119,6 +126,8 @@ struct DashboardView<'a> {
     course: &'a ContextCourse,
     /// Whether the instructor also has an administrator role.
     admin: bool,
+    /// Whether they lead the course run the LMS course is part of.
+    leads_run: bool,
 }
 
 impl<'a> DashboardView<'a> {
@@ -156,6 +165,7 @@ impl<'a> DashboardView<'a> {
             roster_action: self.url("instructor/roster"),
             course_run: board.course_run.as_ref().map(|run| run.name.clone()),
             cohort_action: self.url("instructor/cohort"),
+            leader_url: self.leads_run.then(|| self.url("leader")),
             aggregates_url: self.url("instructor/assessments"),
             admin_url: self.admin.then(|| self.url("admin")),
             group_action: self.url("instructor/groups"),
@@ -167,7 +177,7 @@ impl<'a> DashboardView<'a> {
                 .map(|v| (v.id, v.version))
                 .collect(),
             move_action: self.url("instructor/groups/move"),
-            groups: groups(lang, board.groups, board.organisation),
+            groups: groups(lang, board.groups),
             people: board
                 .participants
                 .iter()
@@ -252,12 +262,11 @@ fn table_row(lang: Lang, row: &DashboardRow) -> Row {
     }
 }
 
-fn groups(
-    lang: Lang,
-    groups: Vec<GroupMembers>,
-    organisation: Option<String>,
-) -> Vec<(String, String, Vec<String>)> {
-    let mut organisation = organisation;
+/// The groups as the page lists them: (form value for a move, name, members, filter value). A
+/// municipality's group moves a person back out of any instructor-made group (value ""); with
+/// several municipalities in the course, each is filtered on by its name.
+fn groups(lang: Lang, groups: Vec<GroupMembers>) -> Vec<(String, String, Vec<String>, String)> {
+    let municipalities = groups.iter().filter(|g| g.group.is_none()).count();
     groups
         .into_iter()
         .map(|g| {
@@ -266,15 +275,20 @@ fn groups(
                 .iter()
                 .map(|person| person_name(lang, Some(person)))
                 .collect();
-            match g.group {
-                Some(group) => (group.id.to_string(), group.name, members),
-                None => (
-                    String::new(),
-                    organisation
-                        .take()
-                        .unwrap_or_else(|| lang.t("groups-municipality").to_owned()),
-                    members,
-                ),
+            match (g.group, g.organisation) {
+                (Some(group), _) => {
+                    let id = group.id.to_string();
+                    (id.clone(), group.name, members, id)
+                }
+                (None, organisation) => {
+                    let filter = match (&organisation, municipalities) {
+                        (Some(name), 2..) => format!("o:{name}"),
+                        _ => "municipality".to_owned(),
+                    };
+                    let name =
+                        organisation.unwrap_or_else(|| lang.t("groups-municipality").to_owned());
+                    (String::new(), name, members, filter)
+                }
             }
         })
         .collect()

@@ -4,10 +4,12 @@
 //! session's context: an id from another LMS course is simply not found.
 mod cohort;
 mod dashboard;
+mod leader;
 mod submission;
 
 pub use cohort::{create_group, join_cohort, move_member, move_version, set_occasion, sync_roster};
 pub use dashboard::show_dashboard;
+pub use leader::show_run;
 pub use submission::{review_submission, show_submission};
 
 use axum::{
@@ -36,6 +38,8 @@ pub struct InstructorQuery {
     notice: Option<String>,
     count: Option<usize>,
     group: Option<String>,
+    /// Another LMS course of the course run, for a course leader's review (its row id).
+    course: Option<i64>,
 }
 
 /// The session of an instructor of the context, or 403.
@@ -65,6 +69,8 @@ pub struct Instructor {
     pub token: String,
     /// The page language.
     pub lang: Lang,
+    /// Another LMS course of the run the page is about (a course leader's review).
+    pub course: Option<i64>,
 }
 
 impl axum::extract::FromRequestParts<AppState> for Instructor {
@@ -84,6 +90,7 @@ impl axum::extract::FromRequestParts<AppState> for Instructor {
             session,
             token,
             lang,
+            course: query.course,
         })
     }
 }
@@ -106,6 +113,26 @@ pub(crate) async fn course_of(app: &App, session: &Session) -> Result<ContextCou
         .for_session(&app.db, session)
         .await
         .in_lang(lang)
+}
+
+/// The course a submission page is about: the session's own, or another LMS course of the run
+/// for one of its course leaders; anything else is not found.
+pub(crate) async fn course_in_view(
+    app: &App,
+    instructor: &Instructor,
+) -> Result<ContextCourse, AppError> {
+    let lang = instructor.lang;
+    crate::learning::leader::course_in_view(
+        &app.db,
+        &app.courses,
+        &instructor.session,
+        instructor.course,
+    )
+    .await
+    .map_err(|err| match err {
+        crate::learning::leader::LeaderError::Course(error) => AppError::Course { error, lang },
+        _ => AppError::NotFound { lang },
+    })
 }
 
 fn person_name(lang: Lang, person: Option<&entity::lti_user::Model>) -> String {

@@ -4,12 +4,12 @@ use axum::{
     Form,
     extract::{Path, State, rejection::FormRejection},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use super::dashboard::owner_label;
-use super::{Instructor, back_to_dashboard, course_of, person_name};
+use super::{Instructor, back_to_dashboard, course_in_view, person_name};
 use crate::web::page::page_url;
 use crate::web::page::{PageContext, page_template};
 use crate::{
@@ -52,7 +52,7 @@ async fn submission_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let lang = instructor.lang;
-    let course = course_of(app, &instructor.session).await?;
+    let course = course_in_view(app, instructor).await?;
     let trail = review::submission_trail(&app.db, &course, id)
         .await
         .in_lang(lang)?
@@ -94,8 +94,17 @@ fn submission_view(
     let answers = participant::answers_of(&row);
     Ok(SubmissionPage {
         page: PageContext::launched(app, lang, token),
-        dashboard_url: page_url(app, "instructor", token),
-        action_url: page_url(app, &format!("instructor/submissions/{}", row.id), token),
+        dashboard_url: match instructor.course {
+            Some(_) => page_url(app, "leader", token),
+            None => page_url(app, "instructor", token),
+        },
+        action_url: match instructor.course {
+            Some(course) => format!(
+                "{}&course={course}",
+                page_url(app, &format!("instructor/submissions/{}", row.id), token)
+            ),
+            None => page_url(app, &format!("instructor/submissions/{}", row.id), token),
+        },
         module_title: module.title.get(lang).to_owned(),
         task_heading: lang.tf("task-heading", &[("n", &number.to_string())]),
         owner: owner_label(lang, &row, &people),
@@ -191,7 +200,7 @@ pub async fn review_submission(
 ) -> Result<Response, AppError> {
     let lang = instructor.lang;
     let form = form_or_400(form, lang)?;
-    let course = course_of(&app, &instructor.session).await?;
+    let course = course_in_view(&app, &instructor).await?;
     let request = review::ReviewRequest {
         decision: form.decision.as_deref(),
         feedback: form.feedback.as_deref(),
@@ -210,11 +219,21 @@ pub async fn review_submission(
             instructor = by,
             "review decision"
         );
-        return Ok(back_to_dashboard(&app, &instructor.token, "decided"));
+        return Ok(after_decision(&app, &instructor));
     }
     let (key, status) = refusal(&reviewed);
     let notice = Some(("warning", lang.t(key)));
     submission_page(&app, &instructor, id, notice, status).await
+}
+
+/// Back to where the review began: the course run's dashboard for a course leader reviewing
+/// another LMS course of it, else the instructor's.
+fn after_decision(app: &App, instructor: &Instructor) -> Response {
+    if instructor.course.is_some() {
+        let run = page_url(app, "leader", &instructor.token);
+        return axum::response::Redirect::to(&format!("{run}&notice=decided")).into_response();
+    }
+    back_to_dashboard(app, &instructor.token, "decided")
 }
 
 /// What the page says when a review was not recorded.
