@@ -104,7 +104,10 @@ impl Registry {
         if let Some(found) = self.by_issuer_client.get(&key) {
             return Ok(Some(found));
         }
-        let found = store::platform::find(db, issuer, client_id).await?;
+        // A sign-in provider's row names people, never an LMS that launches.
+        let found = store::platform::find(db, issuer, client_id)
+            .await?
+            .filter(|platform| platform.kind == store::platform::KIND_LTI);
         if let Some(platform) = &found {
             self.remember(platform);
         }

@@ -90,6 +90,11 @@ impl Application {
             platform_origins: crate::registry::TtlCache::new(crate::registry::TTL, 1, &clock),
             frame_ancestors,
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000, &clock),
+            signin_metadata: crate::registry::TtlCache::new(
+                std::time::Duration::from_secs(600),
+                100,
+                &clock,
+            ),
             clock,
         }));
         Ok(Self { listener, state })

@@ -63,6 +63,8 @@ pub struct App {
     pub public_forms: PublicFormLimiter,
     /// What recent launches recorded, to skip rewriting identical rows.
     pub recent_launches: crate::registry::TtlCache<String, crate::store::launch_record::Recorded>,
+    /// Sign-in providers' discovery documents, by issuer, kept briefly.
+    pub signin_metadata: crate::registry::TtlCache<String, std::sync::Arc<crate::oidc::Discovered>>,
 }
 
 impl App {

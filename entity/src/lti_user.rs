@@ -17,6 +17,9 @@ pub struct Model {
     pub updated_at: i64,
     /// Sessions of this person that began before this are no longer accepted.
     pub sessions_revoked_at: Option<i64>,
+    /// For a person who signs in without an LMS: the LMS person an administrator linked them to,
+    /// whom they sign in as.
+    pub linked_to: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,9 @@ pub struct Model {
     /// The web origin the platform frames the tool from, when it is neither the issuer's nor the
     /// login URL's (recorded from a dynamic registration's configuration URL).
     pub frame_origin: Option<String>,
+    /// `lti` for a learning platform; `signin` for an OpenID Connect provider people sign in
+    /// through (never accepted for an LTI launch).
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261201_000012_login_state_in_state_parameter;
 mod m20261201_000013_add_session_revocation;
 mod m20261201_000014_create_course_file_chunk;
 mod m20261201_000015_create_cohort;
+mod m20261201_000016_create_signin;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_add_session_revocation::Migration),
             Box::new(m20261201_000014_create_course_file_chunk::Migration),
             Box::new(m20261201_000015_create_cohort::Migration),
+            Box::new(m20261201_000016_create_signin::Migration),
         ]
     }
 }

@@ -144,8 +144,18 @@ pub async fn build(
         })
         .collect();
 
+    let course_run = match cohort.context.cohort_id {
+        Some(run) => store::cohorts::get(db, run).await?,
+        None => None,
+    };
     let cohort_json = json!({
         "id": cohort.context.id,
+        "course_run": course_run.map(|run| json!({
+            "id": run.id,
+            "name": run.name,
+            "starts_on": run.starts_on,
+            "ends_on": run.ends_on,
+        })),
         "context_id": cohort.context.lti_context_id,
         "title": cohort.context.title,
         "organisation": cohort.deployment.organisation,

@@ -13,4 +13,5 @@ pub mod platforms;
 pub mod registrations;
 pub mod reports;
 pub mod retention;
+pub mod signin;
 pub mod tokens;

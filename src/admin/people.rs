@@ -361,3 +361,67 @@ pub async fn erase(
     tracing::info!(person = id, mode, actor = %principal.actor, "person erased");
     Ok(report)
 }
+
+/// Makes a person who signs in through a provider (named by the provider's issuer, client id and
+/// `sub`) one person with an LMS person (system administrators): from their next sign-in they act
+/// as the LMS person, with that person's courses, answers and roles. Never done on an email.
+pub async fn link(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    lms_person: i64,
+    signin: (&str, &str, &str),
+) -> Result<i64, crate::admin::directory::AdminError> {
+    use crate::admin::directory::AdminError;
+    principal.require_system()?;
+    let (issuer, client_id, sub) = signin;
+    let sub = sub.trim();
+    if sub.is_empty() || sub.len() > 255 {
+        return Err(AdminError::Invalid(
+            "the sub must be 1 to 255 characters".into(),
+        ));
+    }
+    let target = store::people::get(db, lms_person)
+        .await?
+        .ok_or(AdminError::NotFound("person"))?;
+    let target_platform = store::platform::get(db, target.platform_id)
+        .await?
+        .ok_or(AdminError::NotFound("person"))?;
+    if target_platform.kind != store::platform::KIND_LTI {
+        return Err(AdminError::Invalid(
+            "link a signed-in person to a person who came from an LMS".into(),
+        ));
+    }
+    let provider = store::platform::find(db, issuer.trim().trim_end_matches('/'), client_id.trim())
+        .await?
+        .filter(|p| p.kind == store::platform::KIND_SIGNIN)
+        .ok_or(AdminError::NotFound("sign-in provider"))?;
+    let now = principal.now_unix();
+    let txn = store::begin_write(db).await?;
+    let row = store::people::upsert_signed_in(
+        &txn,
+        provider.id,
+        store::people::SignedInPerson {
+            sub,
+            name: target.name.as_deref(),
+            given_name: target.given_name.as_deref(),
+            family_name: target.family_name.as_deref(),
+            email: None,
+        },
+        now,
+    )
+    .await?;
+    store::people::set_link(&txn, row.id, Some(target.id)).await?;
+    // Sessions the signed-in person had as themselves end.
+    store::people::revoke_sessions(&txn, row.id, now).await?;
+    principal
+        .audit(
+            &txn,
+            "person.link",
+            &format!("person:{}", target.id),
+            None,
+            serde_json::json!({ "signed_in_person": row.id, "provider": provider.id }),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}

@@ -152,6 +152,22 @@ pub enum PersonCommand {
         #[arg(long)]
         id: i64,
     },
+    /// Make a person who signs in through a provider one person with an LMS person: from their
+    /// next sign-in they act as the LMS person (never done on an email alone).
+    Link {
+        /// The LMS person's id.
+        #[arg(long)]
+        person: i64,
+        /// The sign-in provider's issuer.
+        #[arg(long)]
+        issuer: String,
+        /// The tool's client id at the provider.
+        #[arg(long)]
+        client_id: String,
+        /// How the provider names the person (shown to them when they signed in without a role).
+        #[arg(long)]
+        sub: String,
+    },
     /// Erase a person.
     Erase {
         /// The person's id.
@@ -494,6 +510,17 @@ pub async fn person(config: Config, command: PersonCommand) -> Result<(), CliErr
                 "{}",
                 serde_json::to_string_pretty(&export).map_err(anyhow::Error::from)?
             );
+        }
+        PersonCommand::Link {
+            person,
+            issuer,
+            client_id,
+            sub,
+        } => {
+            let linked = admin::people::link(&db, &principal, person, (&issuer, &client_id, &sub))
+                .await
+                .map_err(super::refused)?;
+            println!("person {linked} ({sub} at {issuer}) signs in as person {person}");
         }
         PersonCommand::Erase { id, mode } => {
             let how = match mode.as_str() {

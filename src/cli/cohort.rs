@@ -70,6 +70,24 @@ pub enum CohortCommand {
         #[arg(long)]
         person: i64,
     },
+    /// Invite people of an organisation to a cohort without an LMS; prints the invitation URL once.
+    Invite {
+        /// The cohort's id.
+        #[arg(long)]
+        cohort: i64,
+        /// The organisation they belong to (one taking part in the cohort).
+        #[arg(long)]
+        organisation: String,
+        /// How many people may use it.
+        #[arg(long, default_value_t = 1)]
+        uses: i32,
+        /// When it expires: `14d`, `12h` or a date (`2027-06-30`); at most 90 days.
+        #[arg(long, default_value = "14d")]
+        expires: String,
+        /// It makes its users course leaders of the cohort, not participants.
+        #[arg(long)]
+        leader: bool,
+    },
     /// Place a person in an organisation for good (it wins over what an LMS sends).
     Place {
         /// The person's id.
@@ -152,6 +170,45 @@ pub async fn cohort(config: Config, command: CohortCommand) -> Result<(), CliErr
                 .await
                 .map_err(refused)?;
             println!("person {person} is a course leader of cohort {cohort}");
+        }
+        CohortCommand::Invite {
+            cohort,
+            organisation,
+            uses,
+            expires,
+            leader,
+        } => {
+            let now = operator.now_unix();
+            let expires_at =
+                crate::admin::tokens::parse_expiry(&expires, now).ok_or_else(|| {
+                    CliError::Usage(
+                        "--expires must be days (14d), hours (12h) or a future date (2027-06-30)"
+                            .into(),
+                    )
+                })?;
+            let base = config.public_base(config.bind)?;
+            let role = if leader {
+                crate::admin::signin::ROLE_LEADER
+            } else {
+                crate::admin::signin::ROLE_PARTICIPANT
+            };
+            let request = crate::admin::signin::InvitationRequest {
+                cohort_id: cohort,
+                organisation: organisation.trim(),
+                role,
+                uses,
+                expires_at,
+            };
+            let invitation = crate::admin::signin::invite(&db, &operator, &base, request)
+                .await
+                .map_err(refused)?;
+            println!(
+                "invitation #{} to cohort {cohort} for {} ({role}, {uses} uses, until {}); shown once:",
+                invitation.row.id,
+                invitation.row.organisation,
+                crate::i18n::time::iso8601_utc_ms(expires_at * 1000)
+            );
+            println!("{}", invitation.url);
         }
         CohortCommand::Place {
             person,

@@ -6,6 +6,7 @@ mod cohort;
 mod course;
 mod grades;
 mod lms;
+mod oidc;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -65,6 +66,9 @@ pub enum Command {
     /// Cohorts: course runs that LMS courses of many platforms join, and where people belong.
     #[command(subcommand)]
     Cohort(cohort::CohortCommand),
+    /// OpenID Connect providers people sign in through without an LMS.
+    #[command(subcommand)]
+    Oidc(oidc::OidcCommand),
     /// Contact persons: people who follow their own organisation's progress.
     #[command(subcommand)]
     Contact(ContactCommand),
@@ -188,6 +192,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Key(KeyCommand::Rotate) => lms::rotate_key(config).await,
         Command::Course(command) => course::course(config, command).await,
         Command::Cohort(command) => cohort::cohort(config, command).await,
+        Command::Oidc(command) => oidc::oidc(config, command).await,
         Command::Contact(ContactCommand::Grant {
             issuer,
             client_id,

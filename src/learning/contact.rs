@@ -75,3 +75,94 @@ pub async fn follow_up(
     }
     Ok(Some(organisations))
 }
+
+/// Every organisation's name, for a placement.
+pub async fn organisation_names(db: &DatabaseConnection) -> Result<Vec<String>, sea_orm::DbErr> {
+    Ok(crate::store::organisations::list(db)
+        .await?
+        .into_iter()
+        .map(|o| o.name)
+        .collect())
+}
+
+/// Why a contact person's placement was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    /// The person is not one of the contact person's organisation's people.
+    #[error("not a person of an organisation you are contact person of")]
+    NotTheirs,
+    /// No organisation by that name.
+    #[error("no such organisation")]
+    UnknownOrganisation,
+    /// Storage.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// A contact person corrects where one of their organisation's people belongs: the person is
+/// placed in `organisation` for good (it wins over what an LMS sends), their completion records
+/// move with them, and the audit log names the contact person.
+pub async fn place(
+    db: &DatabaseConnection,
+    session: &Session,
+    person_id: i64,
+    organisation: &str,
+    now_ms: i64,
+) -> Result<(), PlaceError> {
+    let theirs = crate::store::contact::organisations_of(db, session.uid).await?;
+    let current = current_organisation(db, person_id).await?;
+    if !current.as_ref().is_some_and(|c| theirs.contains(c)) {
+        return Err(PlaceError::NotTheirs);
+    }
+    let target = crate::store::organisations::find(db, organisation.trim())
+        .await?
+        .ok_or(PlaceError::UnknownOrganisation)?;
+    let actor = format!("person:{}:{}", session.pid, session.uid);
+    let txn = crate::store::begin_write(db).await?;
+    crate::store::organisations::set_for_person(
+        &txn,
+        person_id,
+        &target.name,
+        crate::store::organisations::SOURCE_PLACEMENT,
+        Some(&actor),
+        now_ms / 1000,
+    )
+    .await?;
+    let moved =
+        crate::store::completions::move_person(&txn, person_id, &target.name, now_ms).await?;
+    let detail = serde_json::json!({ "from": current, "records_moved": moved }).to_string();
+    crate::store::admin::audit(
+        &txn,
+        crate::store::admin::AuditEntry {
+            actor: &actor,
+            action: "person.place",
+            target: &format!("person:{person_id}"),
+            organisation: Some(&target.name),
+            origin: "contact",
+            detail: &detail,
+            at_ms: now_ms,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A person's organisation: recorded for them, else their LMS course's deployment's.
+async fn current_organisation(
+    db: &DatabaseConnection,
+    person_id: i64,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    if let Some(recorded) = crate::store::organisations::of_person(db, person_id).await? {
+        return Ok(Some(recorded.organisation));
+    }
+    for membership in crate::store::people::memberships(db, person_id, None).await? {
+        if let Some(context) = crate::store::cohorts::context(db, membership.context_id).await?
+            && let Some(own) =
+                crate::store::accessibility::organisation(db, context.deployment_id).await?
+        {
+            return Ok(Some(own));
+        }
+    }
+    Ok(None)
+}

@@ -34,21 +34,57 @@ impl From<DbErr> for LeaderError {
     }
 }
 
-/// The run the session's LMS course is part of, when the session's person leads it.
+/// The run a course leader's page is about: the one asked for (`run`), else the one the
+/// session's LMS course is part of, else the newest they lead; `None` when they lead none of
+/// these.
 pub async fn led_run(
     db: &DatabaseConnection,
     session: &Session,
+    run: Option<i64>,
 ) -> Result<Option<cohort::Model>, DbErr> {
-    let Some(context_id) = session.cid else {
-        return Ok(None);
+    let wanted = match (run, session.cid) {
+        (Some(run), _) => Some(run),
+        (None, Some(context_id)) => store::cohorts::of_context(db, context_id).await?,
+        (None, None) => None,
     };
-    let Some(run) = store::cohorts::of_context(db, context_id).await? else {
-        return Ok(None);
-    };
-    if !store::cohorts::is_leader(db, run, session.uid).await? {
-        return Ok(None);
+    match wanted {
+        Some(run) if store::cohorts::is_leader(db, run, session.uid).await? => {
+            store::cohorts::get(db, run).await
+        }
+        Some(_) => Ok(None),
+        None => Ok(store::cohorts::led_by(db, session.uid)
+            .await?
+            .into_iter()
+            .next()),
     }
-    store::cohorts::get(db, run).await
+}
+
+/// Whether the session's person leads the run the session's LMS course is part of.
+pub async fn leads_course_run(db: &DatabaseConnection, session: &Session) -> Result<bool, DbErr> {
+    let Some(context_id) = session.cid else {
+        return Ok(false);
+    };
+    match store::cohorts::of_context(db, context_id).await? {
+        Some(run) => store::cohorts::is_leader(db, run, session.uid).await,
+        None => Ok(false),
+    }
+}
+
+/// What a signed-in person can open besides their course: the runs they lead, and whether they
+/// follow an organisation as its contact person.
+pub struct Places {
+    pub runs: Vec<cohort::Model>,
+    pub contact: bool,
+}
+
+/// The places of the session's person.
+pub async fn places_of(db: &DatabaseConnection, session: &Session) -> Result<Places, DbErr> {
+    Ok(Places {
+        runs: store::cohorts::led_by(db, session.uid).await?,
+        contact: !store::contact::organisations_of(db, session.uid)
+            .await?
+            .is_empty(),
+    })
 }
 
 /// The course of the session's own LMS course, or, for a course leader, of `context_id` when it is
@@ -121,6 +157,8 @@ pub struct RunDashboard {
     pub rows: Vec<RunRow>,
     /// Everything waiting for review, oldest first.
     pub waiting: Vec<RunWaiting>,
+    /// The workshop occasions set for the whole run.
+    pub occasions: Vec<entity::cohort_occasion::Model>,
 }
 
 /// The dashboard of the run the session's person leads.
@@ -128,9 +166,12 @@ pub async fn run_dashboard(
     db: &DatabaseConnection,
     courses: &CourseCache,
     session: &Session,
+    run: Option<i64>,
     filter: &RunFilter,
 ) -> Result<RunDashboard, LeaderError> {
-    let run = led_run(db, session).await?.ok_or(LeaderError::NotLeader)?;
+    let run = led_run(db, session, run)
+        .await?
+        .ok_or(LeaderError::NotLeader)?;
     let contexts = store::cohorts::contexts(db, run.id).await?;
     let mut rows = Vec::new();
     let mut waiting = Vec::new();
@@ -203,6 +244,7 @@ pub async fn run_dashboard(
     waiting.sort_by_key(|w| (w.submission.submitted_at, w.submission.id));
     Ok(RunDashboard {
         organisations: store::cohorts::organisations(db, run.id).await?,
+        occasions: store::review::run_occasions(db, run.id).await?,
         run,
         course,
         lms_courses,
@@ -210,4 +252,120 @@ pub async fn run_dashboard(
         rows,
         waiting,
     })
+}
+
+/// The self-assessment figures of the whole run (or of one organisation's people in it, when
+/// `organisation` is given), each round shown only when at least `k` people answered it.
+pub async fn run_aggregates(
+    db: &DatabaseConnection,
+    courses: &CourseCache,
+    session: &Session,
+    run: Option<i64>,
+    organisation: Option<&str>,
+    k: usize,
+) -> Result<
+    (
+        cohort::Model,
+        ContextCourse,
+        Vec<(
+            crate::course::AssessmentRound,
+            super::aggregates::RoundFigures,
+        )>,
+    ),
+    LeaderError,
+> {
+    use super::assessment::Ratings;
+    use crate::course::AssessmentRound;
+    let run = led_run(db, session, run)
+        .await?
+        .ok_or(LeaderError::NotLeader)?;
+    let mut rows = Vec::new();
+    let mut course = None;
+    for context in store::cohorts::contexts(db, run.id).await? {
+        let this = courses.for_context(db, context.id).await?;
+        if this.version_id != run.course_version_id {
+            continue;
+        }
+        let mut answers = store::self_assessment::submitted_in_context(db, context.id).await?;
+        if let Some(wanted) = organisation {
+            let own = store::accessibility::organisation(db, context.deployment_id).await?;
+            let of = super::organisation::of_people(
+                db,
+                answers.iter().map(|row| row.user_id),
+                own.as_deref(),
+            )
+            .await?;
+            answers
+                .retain(|row| of.get(&row.user_id).cloned().flatten().as_deref() == Some(wanted));
+        }
+        rows.extend(answers);
+        course.get_or_insert(this);
+    }
+    let course = match course {
+        Some(course) => course,
+        None => ContextCourse {
+            context_id: 0,
+            version_id: run.course_version_id,
+            package: courses.package(db, run.course_version_id).await?,
+        },
+    };
+    let framework = &course.package.framework;
+    let rounds = [AssessmentRound::Baseline, AssessmentRound::Final]
+        .into_iter()
+        .map(|round| {
+            let answers: Vec<Ratings> = rows
+                .iter()
+                .filter(|row| row.round == super::assessment::round_name(round))
+                .filter_map(|row| serde_json::from_str(&row.ratings).ok())
+                .collect();
+            (round, super::aggregates::round(framework, &answers, k))
+        })
+        .collect();
+    Ok((run, course, rounds))
+}
+
+/// Sets when and where the workshop of `module` meets for the whole run the session's person
+/// leads; every linked LMS course shows it. Returns the run's LMS courses (whose cached occasions
+/// the caller forgets).
+pub async fn set_run_occasion(
+    db: &DatabaseConnection,
+    courses: &CourseCache,
+    session: &Session,
+    run: Option<i64>,
+    occasion: (&str, Option<i64>, &str),
+    now_ms: i64,
+) -> Result<Vec<i64>, super::review::OccasionError> {
+    use super::review::OccasionError;
+    let (module, starts_at, place) = occasion;
+    let run = led_run(db, session, run)
+        .await?
+        .ok_or(OccasionError::NotLeader)?;
+    let package = courses
+        .package(db, run.course_version_id)
+        .await
+        .map_err(OccasionError::Course)?;
+    if !package.modules.iter().any(|m| m.slug == module) {
+        return Err(OccasionError::Course(CourseError::NoModule(
+            module.chars().take(64).collect(),
+        )));
+    }
+    let starts_at = starts_at.ok_or(OccasionError::BadTime)?;
+    let place: String = place.trim().chars().take(500).collect();
+    if place.is_empty() {
+        return Err(OccasionError::NoPlace);
+    }
+    store::review::set_run_occasion(
+        db,
+        run.id,
+        module,
+        starts_at,
+        &place,
+        now_ms.div_euclid(1000),
+    )
+    .await?;
+    Ok(store::cohorts::contexts(db, run.id)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
 }

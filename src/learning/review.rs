@@ -88,6 +88,9 @@ pub enum OccasionError {
     /// Neither a place nor a meeting link.
     #[error("place or meeting link is required")]
     NoPlace,
+    /// Not a course leader of the run.
+    #[error("not a course leader of this course run")]
+    NotLeader,
 }
 
 impl From<DbErr> for OccasionError {

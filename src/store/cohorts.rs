@@ -329,3 +329,24 @@ pub async fn context(
 ) -> Result<Option<context::Model>, DbErr> {
     context::Entity::find_by_id(context_id).one(db).await
 }
+
+/// Whether a person leads any cohort.
+pub async fn leads_any(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, DbErr> {
+    Ok(!led_by(db, user_id).await?.is_empty())
+}
+
+/// The cohorts a person leads, newest first.
+pub async fn led_by(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<cohort::Model>, DbErr> {
+    let ids: Vec<i64> = cohort_leader::Entity::find()
+        .select_only()
+        .column(cohort_leader::Column::CohortId)
+        .filter(cohort_leader::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    cohort::Entity::find()
+        .filter(cohort::Column::Id.is_in(ids))
+        .order_by_desc(cohort::Column::Id)
+        .all(db)
+        .await
+}

@@ -125,3 +125,19 @@ pub async fn of_organisation(
     }
     Ok(people)
 }
+
+/// The organisations a person (by registration and `sub`) is contact person for.
+pub async fn organisations_of_sub(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    sub: &str,
+) -> Result<Vec<String>, DbErr> {
+    Ok(contact_person::Entity::find()
+        .filter(contact_person::Column::PlatformId.eq(platform_id))
+        .filter(contact_person::Column::Sub.eq(sub))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.organisation)
+        .collect())
+}

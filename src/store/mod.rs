@@ -24,6 +24,7 @@ pub mod platform;
 pub mod review;
 pub mod roster;
 pub mod self_assessment;
+pub mod signin;
 pub mod submission;
 pub mod tool_key;
 pub mod tool_setting;

@@ -372,3 +372,94 @@ pub async fn revoke_sessions(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// A person by their registration and `sub`.
+pub async fn by_sub(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    sub: &str,
+) -> Result<Option<lti_user::Model>, DbErr> {
+    lti_user::Entity::find()
+        .filter(lti_user::Column::PlatformId.eq(platform_id))
+        .filter(lti_user::Column::Sub.eq(sub))
+        .one(db)
+        .await
+}
+
+/// A person as their sign-in provider names them.
+pub struct SignedInPerson<'a> {
+    pub sub: &'a str,
+    pub name: Option<&'a str>,
+    pub given_name: Option<&'a str>,
+    pub family_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+}
+
+/// Stores or updates a person who signed in, returning their row.
+pub async fn upsert_signed_in(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    person: SignedInPerson<'_>,
+    now: i64,
+) -> Result<lti_user::Model, DbErr> {
+    use sea_orm::{ActiveValue::Set, sea_query::OnConflict};
+    lti_user::Entity::insert(lti_user::ActiveModel {
+        platform_id: Set(platform_id),
+        sub: Set(person.sub.to_owned()),
+        name: Set(person.name.map(str::to_owned)),
+        given_name: Set(person.given_name.map(str::to_owned)),
+        family_name: Set(person.family_name.map(str::to_owned)),
+        email: Set(person.email.map(str::to_owned)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([lti_user::Column::PlatformId, lti_user::Column::Sub])
+            .update_columns([
+                lti_user::Column::Name,
+                lti_user::Column::GivenName,
+                lti_user::Column::FamilyName,
+                lti_user::Column::Email,
+                lti_user::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_with_returning(db)
+    .await
+}
+
+/// Links a signed-in person to an LMS person (`to`), or unlinks them (`None`).
+pub async fn set_link(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    to: Option<i64>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    lti_user::Entity::update_many()
+        .col_expr(lti_user::Column::LinkedTo, Expr::value(to))
+        .filter(lti_user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The LMS course a person took part in last, with its deployment: (context, deployment).
+pub async fn latest_course(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Option<(i64, i64)>, DbErr> {
+    use sea_orm::QueryOrder;
+    let Some(membership) = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .order_by_desc(membership::Column::UpdatedAt)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(context::Entity::find_by_id(membership.context_id)
+        .one(db)
+        .await?
+        .map(|c| (c.id, c.deployment_id)))
+}

@@ -83,7 +83,8 @@ pub async fn upsert(
     }
 }
 
-/// The registration for (issuer, client_id).
+/// The registration for (issuer, client_id), of either kind (grants and contact persons name the
+/// people of sign-in providers too).
 pub async fn find(
     db: &impl ConnectionTrait,
     issuer: &str,
@@ -96,13 +97,19 @@ pub async fn find(
         .await
 }
 
-/// Every registration of an issuer (Canvas cloud has one issuer for many registrations).
+/// A learning platform's registration.
+pub const KIND_LTI: &str = "lti";
+/// The people of an OpenID Connect sign-in provider.
+pub const KIND_SIGNIN: &str = "signin";
+
+/// Every LMS registration of an issuer (Canvas cloud has one issuer for many registrations).
 pub async fn find_by_issuer(
     db: &impl ConnectionTrait,
     issuer: &str,
 ) -> Result<Vec<platform::Model>, DbErr> {
     platform::Entity::find()
         .filter(platform::Column::Issuer.eq(issuer))
+        .filter(platform::Column::Kind.eq(KIND_LTI))
         .order_by_asc(platform::Column::Id)
         .all(db)
         .await
@@ -113,9 +120,10 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<platform::
     platform::Entity::find_by_id(id).one(db).await
 }
 
-/// All registrations, oldest first.
+/// All LMS registrations, oldest first.
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<platform::Model>, DbErr> {
     platform::Entity::find()
+        .filter(platform::Column::Kind.eq(KIND_LTI))
         .order_by_asc(platform::Column::Id)
         .all(db)
         .await

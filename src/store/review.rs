@@ -165,18 +165,81 @@ pub async fn people(
         .collect())
 }
 
-/// The workshop occasions of a context, by module slug.
+/// The workshop occasions of a context, by module slug: its own, and for a context in a run the
+/// run's, which win for the modules the run's course leaders set.
 pub async fn occasions(
     db: &impl ConnectionTrait,
     context_id: i64,
 ) -> Result<HashMap<String, workshop_occasion::Model>, DbErr> {
-    Ok(workshop_occasion::Entity::find()
+    let mut found: HashMap<String, workshop_occasion::Model> = workshop_occasion::Entity::find()
         .filter(workshop_occasion::Column::ContextId.eq(context_id))
         .all(db)
         .await?
         .into_iter()
         .map(|o| (o.module_slug.clone(), o))
-        .collect())
+        .collect();
+    if let Some(run) = super::cohorts::of_context(db, context_id).await? {
+        for o in run_occasions(db, run).await? {
+            found.insert(
+                o.module_slug.clone(),
+                workshop_occasion::Model {
+                    id: 0,
+                    context_id,
+                    module_slug: o.module_slug,
+                    starts_at: o.starts_at,
+                    place: o.place,
+                    updated_at: o.updated_at,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The workshop occasions a run's course leaders set.
+pub async fn run_occasions(
+    db: &impl ConnectionTrait,
+    cohort_id: i64,
+) -> Result<Vec<entity::cohort_occasion::Model>, DbErr> {
+    entity::cohort_occasion::Entity::find()
+        .filter(entity::cohort_occasion::Column::CohortId.eq(cohort_id))
+        .all(db)
+        .await
+}
+
+/// Sets (or replaces) the workshop occasion of a module for a whole run.
+pub async fn set_run_occasion(
+    db: &impl ConnectionTrait,
+    cohort_id: i64,
+    module_slug: &str,
+    starts_at: i64,
+    place: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    use entity::cohort_occasion;
+    cohort_occasion::Entity::insert(cohort_occasion::ActiveModel {
+        cohort_id: Set(cohort_id),
+        module_slug: Set(module_slug.to_owned()),
+        starts_at: Set(starts_at),
+        place: Set(place.to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            cohort_occasion::Column::CohortId,
+            cohort_occasion::Column::ModuleSlug,
+        ])
+        .update_columns([
+            cohort_occasion::Column::StartsAt,
+            cohort_occasion::Column::Place,
+            cohort_occasion::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// Sets (or replaces) the workshop occasion of a module.

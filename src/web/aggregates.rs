@@ -261,3 +261,84 @@ pub async fn download_aggregates(
 }
 
 page_template!(AggregatesPage<'a>);
+
+/// The run's figures for its course leader: (page, CSV) of every participant, or of one
+/// organisation's (`organisation`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RunFiguresQuery {
+    run: Option<i64>,
+    organisation: Option<String>,
+}
+
+async fn run_figures(
+    app: &App,
+    launched: &crate::web::launched::Launched,
+    query: &RunFiguresQuery,
+) -> Result<
+    (
+        entity::cohort::Model,
+        crate::learning::context::ContextCourse,
+        Vec<(AssessmentRound, RoundFigures)>,
+    ),
+    AppError,
+> {
+    let lang = launched.lang;
+    crate::learning::leader::run_aggregates(
+        &app.db,
+        &app.courses,
+        &launched.session,
+        query.run,
+        query.organisation.as_deref().filter(|o| !o.is_empty()),
+        app.config.aggregate_min_respondents,
+    )
+    .await
+    .map_err(|err| match err {
+        crate::learning::leader::LeaderError::Course(error) => AppError::Course { error, lang },
+        _ => AppError::Forbidden { lang },
+    })
+}
+
+/// `GET /leader/assessments`: the run's self-assessment figures.
+pub async fn show_run_aggregates(
+    State(app): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<RunFiguresQuery>,
+    launched: crate::web::launched::Launched,
+) -> Result<Response, AppError> {
+    let (lang, token) = (launched.lang, launched.token().to_owned());
+    let (run, course, rounds) = run_figures(&app, &launched, &query).await?;
+    let k = app.config.aggregate_min_respondents;
+    let scope = format!("&run={}", run.id);
+    let page = AggregatesPage {
+        page: launched.page(&app),
+        dashboard_url: format!("{}{scope}", page_url(&app, "leader", &token)),
+        csv_url: format!(
+            "{}{scope}",
+            page_url(&app, "leader/assessments.csv", &token)
+        ),
+        course_title: course.package.title.get(lang),
+        organisation: Some(query.organisation.clone().unwrap_or(run.name)),
+        intro: lang.tf("aggregates-intro", &[("k", &k.to_string())]),
+        rounds: round_views(lang, &course.package.framework, k, &rounds),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /leader/assessments.csv`.
+pub async fn download_run_aggregates(
+    State(app): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<RunFiguresQuery>,
+    launched: crate::web::launched::Launched,
+) -> Result<Response, AppError> {
+    let (_, course, rounds) = run_figures(&app, &launched, &query).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sjalvskattning-kursomgang.csv\"",
+            ),
+        ],
+        aggregates::csv(&course.package.framework, &rounds),
+    )
+        .into_response())
+}

@@ -21,6 +21,27 @@ pub fn clear_login_binding(name: &str, insecure: bool) -> Option<HeaderValue> {
     login_binding(name, "", 0, insecure)
 }
 
+/// The session of a person who signed in without an LMS (the tool is the top-level page then).
+pub const SESSION: &str = "cb_session";
+/// The sign-in under way, between leaving for the provider and coming back.
+pub const SIGNIN_STATE: &str = "cb_signin";
+
+/// A first-party cookie: `HttpOnly; SameSite=Lax`, and `Secure` unless the development setting
+/// says the tool is reached over plain http.
+pub fn first_party(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: u64,
+    insecure: bool,
+) -> Option<HeaderValue> {
+    let secure = if insecure { "" } else { "; Secure" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
+}
+
 /// The value of cookie `name` in the request, if any.
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

@@ -20,6 +20,14 @@ pub enum AppError {
         /// The page language.
         lang: Lang,
     },
+    /// A sign-in through an OpenID Connect provider did not go through.
+    #[error("{error}")]
+    Signin {
+        /// What went wrong.
+        error: crate::signin::SigninError,
+        /// The page language.
+        lang: Lang,
+    },
     /// The course of the context could not be shown.
     #[error("{error}")]
     Course {
@@ -188,6 +196,25 @@ impl AppError {
                         None,
                     ),
                 }
+            }
+            AppError::Signin { error, lang } => {
+                let lang = *lang;
+                let detail = match error {
+                    crate::signin::SigninError::NoAccess { sub, provider } => {
+                        Some(format!("{provider}: {sub}"))
+                    }
+                    crate::signin::SigninError::Db(_) | crate::signin::SigninError::Signing(_) => {
+                        None
+                    }
+                    other => Some(other.to_string()),
+                };
+                (
+                    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                    lang,
+                    lang.t(&launch_message_key(error.code())).to_owned(),
+                    Some(error.code()),
+                    detail,
+                )
             }
             AppError::Course { error, lang } => {
                 use crate::learning::context::CourseError;

@@ -67,9 +67,24 @@ pub async fn require_session(
     headers: &HeaderMap,
 ) -> Result<Session, AppError> {
     let lang = super::language::browser_language(headers);
-    let token = token.ok_or(AppError::Session { lang })?;
-    crate::admission::resume_session(app, token)
+    // A launched page carries its token in the URL; a signed-in person's is the first-party
+    // cookie, and their links carry none.
+    let (token, from_cookie) = match token.filter(|t| !t.is_empty()) {
+        Some(token) => (token.to_owned(), false),
+        None => (
+            super::cookies::read(headers, super::cookies::SESSION)
+                .ok_or(AppError::Session { lang })?,
+            true,
+        ),
+    };
+    crate::admission::resume_session(app, &token)
         .await
+        .map(|mut session| {
+            if from_cookie {
+                session.link_token = String::new();
+            }
+            session
+        })
         .map_err(|err| match err {
             crate::admission::ResumeError::Refused(why) => {
                 tracing::info!(code = "SESSION_INVALID", reason = %why, "session refused");

@@ -21,6 +21,9 @@ fn is_public_form(method: &Method, path: &str) -> bool {
     (method == Method::POST && path == "/accessibility")
         || path == "/lti/register"
         || path.starts_with("/lti/register/")
+        // The callback is where a sign-in writes (its nonce, once); leaving for a provider writes
+        // nothing.
+        || path == "/signin/callback"
 }
 
 /// The client's address: the connection's peer, or behind a trusted proxy the address that proxy

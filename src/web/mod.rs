@@ -32,6 +32,7 @@ mod organisation;
 pub(crate) mod page;
 mod pages;
 mod registration;
+mod signin;
 
 /// The largest request body accepted. An id_token is a few kilobytes.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -48,6 +49,12 @@ pub fn router(state: AppState) -> Router {
             get(lti::login_initiation_query).post(lti::login_initiation_form),
         )
         .route("/lti/launch", post(lti::launch))
+        .route("/signin", get(signin::show_signin))
+        .route("/signin/callback", get(signin::callback))
+        .route("/signin/{name}", get(signin::begin))
+        .route("/join/{token}", get(signin::show_invitation))
+        .route("/me", get(signin::show_home))
+        .route("/signout", post(signin::sign_out))
         .route("/lti/register", get(registration::register_uninvited))
         .route("/lti/register/{invitation}", get(registration::register))
         .route(
@@ -73,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/instructor", get(instructor::show_dashboard))
         .route("/organisation", get(organisation::show_organisation))
+        .route("/organisation/place", post(organisation::place_person))
         .route(
             "/instructor/submissions/{id}",
             get(instructor::show_submission).post(instructor::review_submission),
@@ -81,6 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/instructor/roster", post(instructor::sync_roster))
         .route("/instructor/cohort", post(instructor::join_cohort))
         .route("/leader", get(instructor::show_run))
+        .route("/leader/occasions", post(instructor::set_run_occasion))
+        .route("/leader/assessments", get(aggregates::show_run_aggregates))
+        .route(
+            "/leader/assessments.csv",
+            get(aggregates::download_run_aggregates),
+        )
         .route("/instructor/groups", post(instructor::create_group))
         .route("/instructor/version", post(instructor::move_version))
         .route("/instructor/groups/move", post(instructor::move_member))
@@ -125,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/invitations", post(admin::create_invitation))
         .merge(api::routes())
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            signin::cookie_sessions,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limits::limit_public_forms,

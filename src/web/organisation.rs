@@ -27,6 +27,8 @@ struct CourseView {
 struct OrganisationView {
     name: String,
     courses: Vec<CourseView>,
+    /// Its people, for the placement form: (person id, name).
+    people: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -35,11 +37,16 @@ struct OrganisationPage {
     page: PageContext,
     overview_url: String,
     organisations: Vec<OrganisationView>,
+    place_action: String,
+    /// Every organisation a person can be placed in.
+    all_organisations: Vec<String>,
+    notice: bool,
 }
 
 /// `GET /organisation`.
 pub async fn show_organisation(
     State(app): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<super::launched::PageQuery>,
     launched: Launched,
 ) -> Result<Response, AppError> {
     let (session, lang) = (&launched.session, launched.lang);
@@ -54,22 +61,84 @@ pub async fn show_organisation(
         );
         return Err(AppError::Forbidden { lang });
     };
+    let all_organisations = contact::organisation_names(&app.db).await.in_lang(lang)?;
     let page = OrganisationPage {
         page: launched.page(&app),
         overview_url: page_url(&app, "course", launched.token()),
         organisations: organisations
             .into_iter()
-            .map(|org| OrganisationView {
-                name: org.name,
-                courses: org
-                    .cohorts
-                    .iter()
-                    .map(|cohort| course_view(lang, k, cohort))
-                    .collect(),
-            })
+            .map(|org| organisation_view(lang, k, org))
             .collect(),
+        place_action: page_url(&app, "organisation/place", launched.token()),
+        all_organisations,
+        notice: query.notice.as_deref() == Some("placed"),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+fn organisation_view(lang: Lang, k: usize, org: contact::OrganisationFollowUp) -> OrganisationView {
+    let mut people: Vec<(i64, String)> = Vec::new();
+    for cohort in &org.cohorts {
+        for row in &cohort.board.rows {
+            if !people.iter().any(|(id, _)| *id == row.person.id) {
+                let name = row
+                    .person
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| lang.t("instructor-unnamed").to_owned());
+                people.push((row.person.id, name));
+            }
+        }
+    }
+    OrganisationView {
+        courses: org
+            .cohorts
+            .iter()
+            .map(|cohort| course_view(lang, k, cohort))
+            .collect(),
+        name: org.name,
+        people,
+    }
+}
+
+/// The placement form.
+#[derive(Debug, serde::Deserialize)]
+pub struct PlaceForm {
+    person: Option<i64>,
+    organisation: Option<String>,
+}
+
+/// `POST /organisation/place`: a contact person corrects where one of their people belongs.
+pub async fn place_person(
+    State(app): State<AppState>,
+    launched: Launched,
+    form: Result<axum::Form<PlaceForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, AppError> {
+    use axum::response::IntoResponse;
+    let lang = launched.lang;
+    let form = crate::web::error::form_or_400(form, lang)?;
+    let (Some(person), Some(organisation)) = (form.person, form.organisation) else {
+        return Err(AppError::BadRequest {
+            detail: "person and organisation are needed".into(),
+            lang,
+        });
+    };
+    let now_ms = app.clock.now_ms();
+    match contact::place(&app.db, &launched.session, person, &organisation, now_ms).await {
+        Ok(()) => {
+            let back = format!(
+                "{}&notice=placed",
+                page_url(&app, "organisation", launched.token())
+            );
+            Ok(axum::response::Redirect::to(&back).into_response())
+        }
+        Err(contact::PlaceError::Db(err)) => Err(AppError::Internal(err.into())),
+        Err(contact::PlaceError::NotTheirs) => Err(AppError::NotFound { lang }),
+        Err(contact::PlaceError::UnknownOrganisation) => {
+            let message = lang.t("organisation-place-unknown").to_owned();
+            Err(AppError::Invalid { message, lang })
+        }
+    }
 }
 
 fn course_view(lang: Lang, k: usize, cohort: &CohortFollowUp) -> CourseView {

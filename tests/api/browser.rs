@@ -5,7 +5,10 @@ use std::{process::Command, time::Duration};
 
 use crate::helpers::{Backend, spawn_app_with_lms_at_localhost};
 
-on_both_databases!(participant_journey_in_chromium_with_third_party_cookies_blocked);
+on_both_databases!(
+    participant_journey_in_chromium_with_third_party_cookies_blocked,
+    sign_in_journey_in_chromium,
+);
 
 async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backend: Backend) {
     let app = spawn_app_with_lms_at_localhost(backend).await;
@@ -85,5 +88,71 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
     let _ = std::fs::remove_file(&log);
     assert!(output.success(), "{stdout}");
     assert!(stdout.contains("0 violations"), "{stdout}");
+    println!("{stdout}");
+}
+
+/// Sign-in without an LMS in Chromium (tests/browser/signin.mjs): an invited participant and a
+/// course leader who is also a system administrator, against the real OpenID Connect provider.
+async fn sign_in_journey_in_chromium(backend: Backend) {
+    use crate::signin::{add_provider, create_cohort, invitation, start_provider};
+    let app = crate::helpers::spawn_app(backend).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let provider = start_provider(&app);
+    add_provider(&app, &provider);
+    crate::grades::import_small_course(&app).await;
+    let version = coursebridge::store::course::latest(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (cohort, _) = create_cohort(&app, version);
+    let join = invitation(&app, cohort, "Norsjö kommun", &[]);
+    let leader = invitation(&app, cohort, "Region Västerbotten", &["--leader"]);
+    let granted = app.cli([
+        "admin",
+        "grant",
+        "--issuer",
+        provider.issuer.as_str().trim_end_matches('/'),
+        "--client-id",
+        "coursebridge",
+        "--sub",
+        "lena",
+        "--role",
+        "system",
+    ]);
+    assert!(granted.status.success(), "{granted:?}");
+    let log = std::env::temp_dir().join(format!(
+        "coursebridge-signin-{}.log",
+        coursebridge::lti::random_token(6)
+    ));
+    let (tool, log_for_node) = (app.base.to_string(), log.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        let out = std::fs::File::create(&log_for_node).expect("a log file");
+        let err = out.try_clone().expect("a log file");
+        let mut child = Command::new("node")
+            .arg(root.join("signin.mjs"))
+            .env("TOOL_URL", &tool)
+            .env("JOIN_URL", format!("{tool}join/{join}"))
+            .env("LEADER_JOIN_URL", format!("{tool}join/{leader}"))
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("node runs");
+        let deadline = std::time::Instant::now() + Duration::from_secs(150);
+        while child.try_wait().expect("node can be waited for").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        child.wait().expect("node's exit status")
+    })
+    .await
+    .unwrap();
+    let stdout = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert!(output.success(), "{stdout}");
+    assert!(stdout.contains(", 0 violations"), "{stdout}");
     println!("{stdout}");
 }

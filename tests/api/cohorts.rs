@@ -71,7 +71,7 @@ async fn context_by_lti_id(app: &TestApp, lti_context_id: &str) -> Vec<context::
         .unwrap()
 }
 
-fn in_course(sub: &str, context_id: &str, role: LaunchSpec) -> LaunchSpec {
+pub(crate) fn in_course(sub: &str, context_id: &str, role: LaunchSpec) -> LaunchSpec {
     let mut spec = role;
     spec.sub = sub.to_owned();
     spec.context = Some((
@@ -124,28 +124,7 @@ async fn lms_courses_of_two_platforms_join_one_cohort_by_link_parameter_and_code
     let (cohort, code) = create_cohort(&app, version);
 
     // A second LMS, Skellefteå's; its course is linked before anyone launched it.
-    let skelleftea = coursebridge::devplatform::DevPlatform::start(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        "skelleftea-client",
-        "deployment-s",
-        coursebridge::devplatform::ToolUrls::below(&app.base).unwrap(),
-    )
-    .await
-    .unwrap();
-    let registered = store::platform::insert(&app.db, skelleftea.registration(), wall_unix())
-        .await
-        .unwrap();
-    store::deployment::add(
-        &app.db,
-        registered.id,
-        "deployment-s",
-        Some(SKELLEFTEA.into()),
-        None,
-        wall_unix(),
-    )
-    .await
-    .unwrap();
+    let skelleftea = second_lms(&app, "skelleftea-client", SKELLEFTEA).await;
     let issuer = skelleftea.registration().issuer.clone();
     let cohort_arg = cohort.to_string();
     let linked = app.cli([
@@ -455,7 +434,7 @@ async fn a_regional_lms_course_puts_each_person_in_their_own_municipality(backen
     assert_eq!(unknown.status.code(), Some(2));
 }
 
-fn named(mut spec: LaunchSpec, full: &str) -> LaunchSpec {
+pub(crate) fn named(mut spec: LaunchSpec, full: &str) -> LaunchSpec {
     let (given, family) = full.split_once(' ').unwrap();
     spec.name = Some((full.into(), given.into(), family.into()));
     spec
@@ -600,10 +579,59 @@ async fn group_answers_and_contact_persons_follow_each_person_s_municipality(bac
     );
     assert!(!page.body.contains("Anna Umeå"));
     assert!(!page.body.contains("Bo Umeå"));
+
+    // The contact person corrects Sara's organisation for good; someone of Umeå is not theirs.
+    let contact_token = token_of(&contact.body);
+    let sara_id = person(&app, "sara").await.id;
+    let anna_id = person(&app, "anna").await.id;
+    let not_theirs = app
+        .post_form(
+            &format!("/organisation/place?session={contact_token}"),
+            &[
+                ("person", &anna_id.to_string()),
+                ("organisation", SKELLEFTEA),
+            ],
+        )
+        .await;
+    assert_eq!(not_theirs.status.as_u16(), 404);
+    assert_eq!(organisation_of(&app, "anna").await.as_deref(), Some(UMEA));
+    let placed = app
+        .post_form(
+            &format!("/organisation/place?session={contact_token}"),
+            &[("person", &sara_id.to_string()), ("organisation", UMEA)],
+        )
+        .await;
+    assert_eq!(placed.status.as_u16(), 303, "{}", placed.body);
+    let told = app.get(placed.headers["location"].to_str().unwrap()).await;
+    assert!(
+        told.body.contains("Deltagaren är flyttad."),
+        "{}",
+        told.body
+    );
+    app.launch(named(
+        learner_from("sara", Some("Skellefteå")),
+        "Sara Skellefteå",
+    ))
+    .await;
+    assert_eq!(
+        organisation_of(&app, "sara").await.as_deref(),
+        Some(UMEA),
+        "the placement wins"
+    );
+    let after = app
+        .get(&format!("/organisation?session={contact_token}"))
+        .await;
+    assert!(
+        !after
+            .body
+            .contains("<th scope=\"row\">Sara Skellefteå</th>"),
+        "{}",
+        after.body
+    );
 }
 
 /// A second development LMS with a deployment of `organisation`.
-async fn second_lms(
+pub(crate) async fn second_lms(
     app: &TestApp,
     client_id: &str,
     organisation: &str,
@@ -633,7 +661,10 @@ async fn second_lms(
     lms
 }
 
-async fn scores_at(lms: &coursebridge::devplatform::DevPlatform, count: usize) -> Vec<Value> {
+pub(crate) async fn scores_at(
+    lms: &coursebridge::devplatform::DevPlatform,
+    count: usize,
+) -> Vec<Value> {
     for _ in 0..300 {
         let scores = lms.received_scores();
         if scores.len() >= count {
@@ -647,9 +678,65 @@ async fn scores_at(lms: &coursebridge::devplatform::DevPlatform, count: usize) -
     );
 }
 
+/// A course of one module with a reviewed reflection and the baseline self-assessment.
+async fn import_course_with_assessment(app: &TestApp) -> i64 {
+    let mut files = coursebridge::course::demo_files();
+    files.retain(|path, _| path == "framework.toml");
+    files.insert(
+        "course.toml".into(),
+        br#"slug = "kurs-med-skattning"
+version = "1.0.0"
+framework = "framework.toml"
+
+[title]
+sv = "Kurs med skattning"
+en = "Course with an assessment"
+
+[completion]
+require_baseline = false
+require_final = false
+"#
+        .to_vec(),
+    );
+    files.insert(
+        "modules/1-forsta.md".into(),
+        br#"+++
+slug = "forsta"
+position = 1
+required = true
+title = { sv = "Modul forsta", en = "Module forsta" }
+workshop = { sv = "Workshop 1", en = "Workshop 1" }
++++
+
+::: reflection
+slug = "forsta-svar"
+kind = "individual"
+review = true
+min_length = 5
+[[prompts]]
+sv = "Vad tar du med dig?"
+en = "What do you take with you?"
+:::
+
+::: self-assessment
+round = "baseline"
+:::
+"#
+        .to_vec(),
+    );
+    coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.into(),
+    )
+    .await
+    .unwrap();
+    store::course::latest(&app.db).await.unwrap().unwrap().id
+}
+
 async fn a_course_leader_sees_and_reviews_every_participant_of_the_run(backend: Backend) {
     let app = spawn_app(backend).await;
-    let version = small_course_version(&app).await;
+    let version = import_course_with_assessment(&app).await;
     let (cohort, code) = create_cohort(&app, version);
     let skelleftea = second_lms(&app, "skelleftea-client", SKELLEFTEA).await;
 
@@ -665,11 +752,12 @@ async fn a_course_leader_sees_and_reviews_every_participant_of_the_run(backend: 
     );
     let mut linked = LaunchSpec::instructor("s-teacher");
     linked.custom.insert("cohort".into(), json!(code));
-    app.launch_via(
-        &skelleftea,
-        in_course("s-teacher", "ctx-skelleftea", linked),
-    )
-    .await;
+    let s_teacher = app
+        .launch_via(
+            &skelleftea,
+            in_course("s-teacher", "ctx-skelleftea", linked),
+        )
+        .await;
 
     let umea = app
         .launch(named(
@@ -767,6 +855,113 @@ async fn a_course_leader_sees_and_reviews_every_participant_of_the_run(backend: 
             .iter()
             .all(|s| s["userId"] != "s-1")
     );
+
+    // Self-assessments: three people across the two LMSes. Umeå's course alone has two, fewer
+    // than k = 3, and shows nothing; the run has three, and shows them.
+    let third = app
+        .launch(named(
+            in_course("u-2", "ctx-umea", LaunchSpec::learner("x")),
+            "Urban Umeå",
+        ))
+        .await;
+    for launched in [&umea, &sara, &third] {
+        baseline(&app, &token_of(&launched.body)).await;
+    }
+    let own = app
+        .get(&format!(
+            "/instructor/assessments?session={}",
+            token_of(&dashboard.body)
+        ))
+        .await;
+    assert_eq!(own.status.as_u16(), 200, "{}", own.body);
+    assert!(
+        own.body.contains("data-testid=\"suppressed-baseline\""),
+        "{}",
+        own.body
+    );
+    let run_id = cohort.to_string();
+    let figures = app
+        .get(&format!("/leader/assessments?session={token}&run={run_id}"))
+        .await;
+    assert_eq!(figures.status.as_u16(), 200, "{}", figures.body);
+    assert!(
+        figures.body.contains("3 personer har svarat."),
+        "{}",
+        figures.body
+    );
+    assert!(!figures.body.contains("data-testid=\"suppressed-baseline\""));
+    let one = app
+        .get(&format!(
+            "/leader/assessments?session={token}&run={run_id}&organisation=Skellefte%C3%A5%20kommun"
+        ))
+        .await;
+    assert!(
+        one.body.contains("data-testid=\"suppressed-baseline\""),
+        "one municipality's one answer stays withheld"
+    );
+    let csv = app
+        .get(&format!(
+            "/leader/assessments.csv?session={token}&run={run_id}"
+        ))
+        .await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let csv_teacher = app
+        .get(&format!(
+            "/leader/assessments?session={}&run={run_id}",
+            token_of(&s_teacher.body)
+        ))
+        .await;
+    assert_eq!(
+        csv_teacher.status.as_u16(),
+        403,
+        "not for an instructor who leads no run"
+    );
+
+    // A workshop occasion for the whole run reaches a participant of the other LMS.
+    let occasion = app
+        .post_form(
+            &format!("/leader/occasions?session={token}&run={run_id}"),
+            &[
+                ("module", "forsta"),
+                ("date", "2027-10-05"),
+                ("time", "09:30"),
+                ("place", "Regionens hus, sal Norrsken"),
+            ],
+        )
+        .await;
+    assert_eq!(occasion.status.as_u16(), 303, "{}", occasion.body);
+    let newcomer = app
+        .launch_via(
+            &skelleftea,
+            named(
+                in_course("s-2", "ctx-skelleftea", LaunchSpec::learner("x")),
+                "Sven Skellefteå",
+            ),
+        )
+        .await;
+    let overview = app
+        .get(&format!("/course?session={}", token_of(&newcomer.body)))
+        .await;
+    assert!(
+        overview.body.contains("Regionens hus, sal Norrsken"),
+        "{}",
+        overview.body
+    );
+    let refused = app
+        .post_form(
+            &format!(
+                "/leader/occasions?session={}&run={run_id}",
+                token_of(&s_teacher.body)
+            ),
+            &[
+                ("module", "forsta"),
+                ("date", "2027-10-05"),
+                ("time", "09:30"),
+                ("place", "X"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 403);
 
     // A submission id from outside the run is not found, even for a leader.
     let outside = app
@@ -906,4 +1101,34 @@ async fn administrators_create_runs_and_link_lms_courses_on_the_admin_page(backe
         )
         .await;
     assert_eq!(forbidden.status.as_u16(), 403);
+}
+
+/// Submits a baseline self-assessment for the session's person.
+async fn baseline(app: &TestApp, token: &str) {
+    let framework = coursebridge::course::load(&coursebridge::course::demo_files())
+        .unwrap()
+        .framework;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for subarea in framework.subareas {
+        fields.push((
+            format!("current_{}", subarea.slug),
+            "koordination".to_owned(),
+        ));
+        fields.push((
+            format!("target_{}", subarea.slug),
+            "acceleration".to_owned(),
+        ));
+    }
+    fields.push(("action".into(), "submit".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = app
+        .post_form(
+            &format!("/course/assessment/baseline?session={token}"),
+            &pairs,
+        )
+        .await;
+    assert_eq!(done.status.as_u16(), 303, "{}", done.body);
 }

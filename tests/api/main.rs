@@ -41,4 +41,5 @@ mod registration;
 mod schema;
 mod services;
 mod sessions;
+mod signin;
 mod storage;

@@ -71,6 +71,10 @@ struct RunsPage {
     versions: Vec<(String, String)>,
     create_action: String,
     form: CreateState,
+    /// Sign-in providers: (name, issuer, organisation, who may sign in).
+    providers: Vec<(String, String, String, String)>,
+    /// The redirect URI to register at every provider.
+    redirect_uri: String,
 }
 page_template!(RunsPage);
 
@@ -105,6 +109,9 @@ async fn runs_page(
     let versions = admin::courses::versions(&app.db, &admin.principal)
         .await
         .in_lang(lang)?;
+    let providers = admin::signin::providers(&app.db, &admin.principal)
+        .await
+        .in_lang(lang)?;
     let system = admin.principal.organisation.is_none();
     let page = RunsPage {
         page: PageContext::launched(app, lang, &admin.token),
@@ -131,6 +138,23 @@ async fn runs_page(
             .collect(),
         create_action: admin.url(app, "admin/runs"),
         form,
+        providers: providers
+            .into_iter()
+            .map(|p| {
+                let rules = [p.allowed_tenants, p.allowed_domains]
+                    .into_iter()
+                    .filter(|r| !r.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let rules = if rules.is_empty() {
+                    lang.t("admin-signin-anyone").to_owned()
+                } else {
+                    rules
+                };
+                (p.name, p.issuer, p.organisation.unwrap_or_default(), rules)
+            })
+            .collect(),
+        redirect_uri: crate::signin::redirect_uri(app).to_string(),
     };
     Ok(render(&page, status))
 }

@@ -105,10 +105,9 @@ pub async fn show_dashboard(
     let admin = crate::web::launched::has_admin_role(&app, &instructor.session)
         .await
         .in_lang(lang)?;
-    let leads_run = crate::learning::leader::led_run(&app.db, &instructor.session)
+    let leads_run = crate::learning::leader::leads_course_run(&app.db, &instructor.session)
         .await
-        .in_lang(lang)?
-        .is_some();
+        .in_lang(lang)?;
     let view = DashboardView {
         app: &app,
         instructor: &instructor,

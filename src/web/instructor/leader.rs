@@ -3,18 +3,21 @@
 //! review across the run, each opened in the review page of its own LMS course.
 use askama::Template;
 use axum::{
-    extract::{Query, State},
+    Form,
+    extract::{Query, State, rejection::FormRejection},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse, Redirect, Response},
 };
+use serde::Deserialize;
 
-use super::{Instructor, InstructorQuery, person_name};
+use super::person_name;
 use crate::{
     i18n::Lang,
     learning::leader::{self, LeaderError, RunDashboard, RunFilter},
     state::{App, AppState},
     web::{
-        error::{AppError, render},
+        error::{AppError, form_or_400, render},
+        launched::Launched,
         page::{PageContext, page_template, page_url},
     },
 };
@@ -26,6 +29,13 @@ struct RunPage {
     run_name: String,
     filter_action: String,
     session: String,
+    run_id: i64,
+    aggregates_url: String,
+    occasion_action: String,
+    /// (slug, title) of the run's modules, for the occasion form.
+    module_choices: Vec<(String, String)>,
+    /// The run's workshop occasions, as the participants see them.
+    occasions: Vec<String>,
     notice: Option<String>,
     organisations: Vec<String>,
     lms_courses: Vec<(String, String)>,
@@ -48,46 +58,81 @@ pub struct RunQuery {
     organisation: Option<String>,
     lms_course: Option<String>,
     group: Option<String>,
+    run: Option<i64>,
+    notice: Option<String>,
 }
 
 /// `GET /leader`.
 pub async fn show_run(
     State(app): State<AppState>,
     Query(query): Query<RunQuery>,
-    Query(page_query): Query<InstructorQuery>,
-    instructor: Instructor,
+    launched: Launched,
 ) -> Result<Response, AppError> {
-    let lang = instructor.lang;
+    let lang = launched.lang;
     let filter = RunFilter {
         organisation: query.organisation.unwrap_or_default(),
         lms_course: query.lms_course.unwrap_or_default(),
         group: query.group.unwrap_or_default(),
     };
-    let board = leader::run_dashboard(&app.db, &app.courses, &instructor.session, &filter)
+    let run = query.run;
+    let board = leader::run_dashboard(&app.db, &app.courses, &launched.session, run, &filter)
         .await
         .map_err(|err| match err {
             LeaderError::Course(error) => AppError::Course { error, lang },
             _ => AppError::Forbidden { lang },
         })?;
-    let notice = (page_query.notice.as_deref() == Some("decided"))
-        .then(|| lang.t("instructor-decided").to_owned());
-    let page = run_page(&app, &instructor, board, filter, notice);
+    let notice = match query.notice.as_deref() {
+        Some("decided") => Some(lang.t("instructor-decided").to_owned()),
+        Some("occasion") => Some(lang.t("instructor-occasion-saved").to_owned()),
+        _ => None,
+    };
+    let page = run_page(&app, &launched, board, filter, notice);
     Ok(render(&page, StatusCode::OK))
 }
 
 fn run_page(
     app: &App,
-    instructor: &Instructor,
+    launched: &Launched,
     board: RunDashboard,
     filter: RunFilter,
     notice: Option<String>,
 ) -> RunPage {
-    let lang = instructor.lang;
-    let token = instructor.token.as_str();
+    let lang = launched.lang;
+    let token = launched.token();
     let package = &board.course.package;
     RunPage {
         page: PageContext::launched(app, lang, token),
         run_name: board.run.name.clone(),
+        run_id: board.run.id,
+        aggregates_url: format!(
+            "{}&run={}",
+            page_url(app, "leader/assessments", token),
+            board.run.id
+        ),
+        occasion_action: format!(
+            "{}&run={}",
+            page_url(app, "leader/occasions", token),
+            board.run.id
+        ),
+        module_choices: package
+            .modules
+            .iter()
+            .map(|m| (m.slug.clone(), m.title.get(lang).to_owned()))
+            .collect(),
+        occasions: board
+            .occasions
+            .iter()
+            .filter_map(|o| {
+                let module = package.modules.iter().find(|m| m.slug == o.module_slug)?;
+                Some(format!(
+                    "{}: {} {}, {}",
+                    module.workshop.get(lang),
+                    crate::i18n::format_date(o.starts_at),
+                    crate::i18n::format_time(o.starts_at),
+                    o.place
+                ))
+            })
+            .collect(),
         filter_action: app.url("leader").to_string(),
         session: token.to_owned(),
         notice,
@@ -153,4 +198,61 @@ fn waiting(app: &App, lang: Lang, token: &str, board: &RunDashboard) -> Vec<(Str
             (url, format!("{owner} – {module}"))
         })
         .collect()
+}
+
+/// The run's workshop occasion form.
+#[derive(Debug, Deserialize)]
+pub struct RunOccasionForm {
+    module: Option<String>,
+    date: Option<String>,
+    time: Option<String>,
+    place: Option<String>,
+}
+
+/// `POST /leader/occasions`: a workshop occasion for every LMS course of the run.
+pub async fn set_run_occasion(
+    State(app): State<AppState>,
+    Query(query): Query<RunQuery>,
+    launched: Launched,
+    form: Result<Form<RunOccasionForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let form = form_or_400(form, lang)?;
+    let (date, time) = (form.date.unwrap_or_default(), form.time.unwrap_or_default());
+    let (module, place) = (
+        form.module.unwrap_or_default(),
+        form.place.unwrap_or_default(),
+    );
+    let occasion = (
+        module.as_str(),
+        crate::i18n::parse_local(&date, &time),
+        place.as_str(),
+    );
+    let (session, now_ms) = (&launched.session, app.clock.now_ms());
+    let set = leader::set_run_occasion(&app.db, &app.courses, session, query.run, occasion, now_ms);
+    let contexts = set.await.map_err(|err| occasion_refused(err, lang))?;
+    for context in contexts {
+        app.occasions.remove(&context);
+    }
+    let back = format!(
+        "{}&run={}&notice=occasion",
+        page_url(&app, "leader", launched.token()),
+        query.run.unwrap_or_default()
+    );
+    Ok(Redirect::to(&back).into_response())
+}
+
+fn occasion_refused(
+    err: crate::learning::review::OccasionError,
+    lang: crate::i18n::Lang,
+) -> AppError {
+    use crate::learning::review::OccasionError;
+    match err {
+        OccasionError::NotLeader => AppError::Forbidden { lang },
+        OccasionError::Course(error) => AppError::Course { error, lang },
+        other => AppError::BadRequest {
+            detail: other.to_string(),
+            lang,
+        },
+    }
 }

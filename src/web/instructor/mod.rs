@@ -9,7 +9,7 @@ mod submission;
 
 pub use cohort::{create_group, join_cohort, move_member, move_version, set_occasion, sync_roster};
 pub use dashboard::show_dashboard;
-pub use leader::show_run;
+pub use leader::{set_run_occasion, show_run};
 pub use submission::{review_submission, show_submission};
 
 use axum::{
@@ -47,10 +47,13 @@ async fn require_instructor(
     app: &App,
     token: Option<&str>,
     headers: &HeaderMap,
+    other_course: bool,
 ) -> Result<Session, AppError> {
     let session = require_session(app, token, headers).await?;
     let lang = session.page_language();
-    if session.role != ToolRole::Instructor || session.cid.is_none() {
+    // A course leader who signed in has no LMS course of their own; they open another one of
+    // their run (`course`), which `course_in_view` checks.
+    if session.role != ToolRole::Instructor || (session.cid.is_none() && !other_course) {
         tracing::warn!(
             user = session.uid,
             "instructor page refused to a non-instructor"
@@ -101,7 +104,13 @@ async fn instructor_request(
     query: &InstructorQuery,
     headers: &HeaderMap,
 ) -> Result<(Session, String, Lang), AppError> {
-    let session = require_instructor(app, query.session.as_deref(), headers).await?;
+    let session = require_instructor(
+        app,
+        query.session.as_deref(),
+        headers,
+        query.course.is_some(),
+    )
+    .await?;
     let lang = session.page_language();
     let token = session.link_token.clone();
     Ok((session, token, lang))
