@@ -470,3 +470,4 @@ organisation-place-to = Move to
 organisation-place-submit = Move the participant
 organisation-placed = The participant is moved. What the learning platform sends does not change that.
 organisation-place-unknown = That organisation does not exist.
+leader-csv = Every participant as CSV

@@ -470,3 +470,4 @@ organisation-place-to = Flytta till
 organisation-place-submit = Flytta deltagaren
 organisation-placed = Deltagaren är flyttad. Lärplattformens uppgift ändrar inte det.
 organisation-place-unknown = Den organisationen finns inte.
+leader-csv = Alla deltagare som CSV

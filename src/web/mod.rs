@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/instructor/cohort", post(instructor::join_cohort))
         .route("/leader", get(instructor::show_run))
         .route("/leader/occasions", post(instructor::set_run_occasion))
+        .route("/leader/participants.csv", get(instructor::download_run))
         .route("/leader/assessments", get(aggregates::show_run_aggregates))
         .route(
             "/leader/assessments.csv",

@@ -818,6 +818,26 @@ async fn a_course_leader_sees_and_reviews_every_participant_of_the_run(backend: 
     assert!(grid.contains("Sara Skellefteå"));
     assert!(!grid.contains("Ulla Umeå"));
 
+    // The same rows as CSV, for the leader's own records.
+    let csv = app
+        .get(&format!(
+            "/leader/participants.csv?session={token}&organisation=Skellefte%C3%A5%20kommun"
+        ))
+        .await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        csv.body.starts_with("Deltagare,Organisation,LMS-kurs,"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains("Sara Skellefteå,Skellefteå kommun,Kurs ctx-skelleftea,"),
+        "{}",
+        csv.body
+    );
+    assert!(!csv.body.contains("Ulla Umeå"));
+
     // Both answers wait in the run; the leader approves Sara's, from the other LMS.
     let waiting = &run.body[run.body.find("data-testid=\"run-waiting\"").unwrap()..];
     assert!(waiting.contains("Ulla Umeå – ") && waiting.contains("Sara Skellefteå – "));

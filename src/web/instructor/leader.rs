@@ -31,6 +31,7 @@ struct RunPage {
     session: String,
     run_id: i64,
     aggregates_url: String,
+    csv_url: String,
     occasion_action: String,
     /// (slug, title) of the run's modules, for the occasion form.
     module_choices: Vec<(String, String)>,
@@ -107,6 +108,11 @@ fn run_page(
         aggregates_url: format!(
             "{}&run={}",
             page_url(app, "leader/assessments", token),
+            board.run.id
+        ),
+        csv_url: format!(
+            "{}&run={}",
+            page_url(app, "leader/participants.csv", token),
             board.run.id
         ),
         occasion_action: format!(
@@ -198,6 +204,76 @@ fn waiting(app: &App, lang: Lang, token: &str, board: &RunDashboard) -> Vec<(Str
             (url, format!("{owner} – {module}"))
         })
         .collect()
+}
+
+/// `GET /leader/participants.csv`: the rows the page shows (with its filters), as CSV.
+pub async fn download_run(
+    State(app): State<AppState>,
+    Query(query): Query<RunQuery>,
+    launched: Launched,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let filter = RunFilter {
+        organisation: query.organisation.unwrap_or_default(),
+        lms_course: query.lms_course.unwrap_or_default(),
+        group: query.group.unwrap_or_default(),
+    };
+    let board = leader::run_dashboard(&app.db, &app.courses, &launched.session, query.run, &filter)
+        .await
+        .map_err(|err| match err {
+            LeaderError::Course(error) => AppError::Course { error, lang },
+            _ => AppError::Forbidden { lang },
+        })?;
+    let csv = run_csv(lang, &board);
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"kursomgang-deltagare.csv\"",
+        ),
+    ];
+    Ok((headers, csv).into_response())
+}
+
+/// The run's rows as CSV: name, organisation, LMS course, and the status of each module.
+fn run_csv(lang: crate::i18n::Lang, board: &RunDashboard) -> String {
+    use crate::admin::reports::csv_cell;
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .map(|c| csv_cell(c))
+            .collect::<Vec<_>>()
+            .join(",")
+            + "\r\n"
+    };
+    let mut header = vec![
+        lang.t("instructor-participant").to_owned(),
+        lang.t("leader-organisation").to_owned(),
+        lang.t("leader-lms-course").to_owned(),
+    ];
+    header.extend(
+        board
+            .course
+            .package
+            .modules
+            .iter()
+            .map(|m| m.title.get(lang).to_owned()),
+    );
+    let mut csv = line(&header);
+    for row in &board.rows {
+        let mut cells = vec![
+            person_name(lang, Some(&row.person)),
+            row.organisation.clone().unwrap_or_default(),
+            row.lms_course.clone(),
+        ];
+        cells.extend(
+            row.statuses
+                .iter()
+                .map(|s| lang.t(s.label_key()).to_owned()),
+        );
+        csv += &line(&cells);
+    }
+    csv
 }
 
 /// The run's workshop occasion form.

@@ -9,7 +9,7 @@ mod submission;
 
 pub use cohort::{create_group, join_cohort, move_member, move_version, set_occasion, sync_roster};
 pub use dashboard::show_dashboard;
-pub use leader::{set_run_occasion, show_run};
+pub use leader::{download_run, set_run_occasion, show_run};
 pub use submission::{review_submission, show_submission};
 
 use axum::{
