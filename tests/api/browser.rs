@@ -105,8 +105,37 @@ async fn sign_in_journey_in_chromium(backend: Backend) {
         .unwrap()
         .unwrap()
         .id;
-    let (cohort, _) = create_cohort(&app, version);
+    let (cohort, code) = create_cohort(&app, version);
     let join = invitation(&app, cohort, "Norsjö kommun", &[]);
+    // The question a participant of a regional LMS course answers once, in both languages: the
+    // development LMS's deployment belongs to none of the run's organisations.
+    let deployment = <entity::deployment::Entity as sea_orm::EntityTrait>::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut regional: entity::deployment::ActiveModel = deployment.into();
+    regional.organisation = sea_orm::ActiveValue::Set(Some("Region Norrbotten".to_owned()));
+    sea_orm::ActiveModelTrait::update(regional, &app.db)
+        .await
+        .unwrap();
+    let mut choice = Vec::new();
+    for (sub, locale) in [("choose-sv", "sv-SE"), ("choose-en", "en-GB")] {
+        let mut spec = coursebridge::devplatform::LaunchSpec::learner(sub);
+        spec.locale = Some(locale.to_owned());
+        spec.custom.insert("cohort".into(), serde_json::json!(code));
+        let asked = app.launch(spec).await;
+        assert!(
+            asked.body.contains("/course/organisation?session="),
+            "{}",
+            asked.body
+        );
+        choice.push(format!(
+            "{}course/organisation?session={}",
+            app.base,
+            crate::helpers::token_of(&asked.body)
+        ));
+    }
     let leader = invitation(&app, cohort, "Region Västerbotten", &["--leader"]);
     let granted = app.cli([
         "admin",
@@ -134,6 +163,8 @@ async fn sign_in_journey_in_chromium(backend: Backend) {
             .env("TOOL_URL", &tool)
             .env("JOIN_URL", format!("{tool}join/{join}"))
             .env("LEADER_JOIN_URL", format!("{tool}join/{leader}"))
+            .env("CHOICE_URL_SV", &choice[0])
+            .env("CHOICE_URL_EN", &choice[1])
             .stdout(out)
             .stderr(err)
             .spawn()

@@ -786,8 +786,21 @@ async fn a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed(back
     };
     let mut first = start_worker();
     scores_arrived(&app, 60).await;
-    // The gradebook stalls, so the worker is surely holding a batch in flight when it dies.
+    // The gradebook stalls, so the worker is surely holding a batch in flight when it dies: a
+    // post that began after the stall is held for five seconds. (A post that began before it
+    // ends at once, and may end the worker's batch: killed then, it held nothing.)
     app.platform.set_score_delay(Duration::from_secs(5));
+    let posts_before_the_stall = app.platform.score_posts();
+    for _ in 0..200 {
+        if app.platform.score_posts() > posts_before_the_stall {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        app.platform.score_posts() > posts_before_the_stall,
+        "the worker posted into the stalled gradebook"
+    );
     held_by_a_worker(&app).await;
     first.kill().unwrap(); // SIGKILL: no chance to give anything back.
     first.wait().unwrap();

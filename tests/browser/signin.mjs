@@ -4,11 +4,12 @@
 // mistakes puts focus on its error summary. axe-core checks every coursebridge page (WCAG 2.1
 // A/AA); the signed-in home reflows at 320 px. Any violation fails.
 //
-// Usage: TOOL_URL=… JOIN_URL=… LEADER_JOIN_URL=… node signin.mjs   (started by tests/api/browser.rs)
+// Usage: TOOL_URL=… JOIN_URL=… LEADER_JOIN_URL=… CHOICE_URL_SV=… CHOICE_URL_EN=… node signin.mjs
+// (started by tests/api/browser.rs)
 import fs from "node:fs";
 import { chromium } from "playwright-core";
 
-const { TOOL_URL, JOIN_URL, LEADER_JOIN_URL } = process.env;
+const { TOOL_URL, JOIN_URL, LEADER_JOIN_URL, CHOICE_URL_SV, CHOICE_URL_EN } = process.env;
 if (!TOOL_URL || !JOIN_URL || !LEADER_JOIN_URL) throw new Error("TOOL_URL, JOIN_URL and LEADER_JOIN_URL are required");
 const axeSource = fs.readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
@@ -84,6 +85,27 @@ async function participant(browser) {
   await context.close();
 }
 
+// The question a participant of a regional LMS course answers once: axe in both languages, and
+// after a submit without a choice, focus on the error summary that links to the first choice.
+async function organisationChoice(browser) {
+  for (const [lang, url] of [["sv", CHOICE_URL_SV], ["en", CHOICE_URL_EN]]) {
+    step(`the organisation question (${lang})`);
+    const context = await browser.newContext({ locale: lang === "sv" ? "sv-SE" : "en-GB" });
+    const page = await context.newPage();
+    await page.goto(url);
+    await axeCheck(page, `${lang} organisation question`);
+    await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"]')]);
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute("data-testid"));
+    expect(focused === "error-summary", `after a submit without a choice focus is on ${focused}`);
+    await axeCheck(page, `${lang} organisation question with an error`);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    const target = await page.evaluate(() => location.hash);
+    expect(target === "#organisation-0", `the error summary links to the first choice (${target})`);
+    await context.close();
+  }
+}
+
 async function leader(browser) {
   step("course leader signs in by invitation (en)");
   const context = await browser.newContext({ locale: "en-GB" });
@@ -116,6 +138,7 @@ async function leader(browser) {
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 try {
   await participant(browser);
+  await organisationChoice(browser);
   await leader(browser);
 } finally {
   await browser.close();
