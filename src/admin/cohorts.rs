@@ -281,27 +281,28 @@ pub async fn link(
             let platform = store::platform::find(db, issuer.trim(), client_id.trim())
                 .await?
                 .ok_or(AdminError::NotFound("registration"))?;
-            let txn = store::begin_write(db).await?;
-            if !store::cohorts::link_lms_course(
-                &txn,
+            // Courses launched already join by the one rule (their course version checked)
+            // before anything is written; one launched later joins at its first launch.
+            let other = store::cohorts::linked_before_launch(db, platform.id, context_id).await?;
+            if other.is_some_and(|other| other != cohort.id) {
+                return Err(refused(JoinError::OtherCohort));
+            }
+            for context in store::cohorts::launched_contexts(db, platform.id, context_id).await? {
+                join_rules::join(db, courses, context.id, &cohort, now)
+                    .await
+                    .map_err(refused)?;
+            }
+            let remembered = store::cohorts::remember_link(
+                db,
                 cohort.id,
                 platform.id,
                 context_id,
                 &principal.actor,
                 now,
             )
-            .await?
-            {
+            .await?;
+            if !remembered {
                 return Err(refused(JoinError::OtherCohort));
-            }
-            txn.commit().await?;
-            // Launched ones run the cohort's version from now on, as a link by row id does.
-            for context in store::cohorts::contexts(db, cohort.id).await? {
-                if context.lti_context_id == context_id {
-                    join_rules::join(db, courses, context.id, &cohort, now)
-                        .await
-                        .map_err(refused)?;
-                }
             }
             format!("platform:{}:context:{context_id}", platform.id)
         }

@@ -245,10 +245,9 @@ pub async fn participant_counts(db: &impl ConnectionTrait) -> Result<HashMap<i64
     Ok(counts)
 }
 
-/// Links an LMS course by its registration and LTI context id, whether or not it has been launched:
-/// the contexts it has now join at once, one launched later joins at its first launch. False when
-/// the course is linked to another cohort already.
-pub async fn link_lms_course(
+/// Remembers that an LMS course (registration and LTI context id) belongs to a cohort, so that it
+/// joins at its first launch. False when it is remembered for another cohort.
+pub async fn remember_link(
     db: &impl ConnectionTrait,
     cohort_id: i64,
     platform_id: i64,
@@ -256,14 +255,8 @@ pub async fn link_lms_course(
     linked_by: &str,
     now: i64,
 ) -> Result<bool, DbErr> {
-    let existing = cohort_link::Entity::find()
-        .filter(cohort_link::Column::PlatformId.eq(platform_id))
-        .filter(cohort_link::Column::LtiContextId.eq(lti_context_id))
-        .one(db)
-        .await?;
-    match existing {
-        Some(link) if link.cohort_id != cohort_id => return Ok(false),
-        Some(_) => {}
+    match linked_before_launch(db, platform_id, lti_context_id).await? {
+        Some(cohort) => Ok(cohort == cohort_id),
         None => {
             cohort_link::Entity::insert(cohort_link::ActiveModel {
                 cohort_id: Set(cohort_id),
@@ -275,8 +268,17 @@ pub async fn link_lms_course(
             })
             .exec_without_returning(db)
             .await?;
+            Ok(true)
         }
     }
+}
+
+/// The launched LMS courses of a registration with this LTI context id (one per deployment).
+pub async fn launched_contexts(
+    db: &impl ConnectionTrait,
+    platform_id: i64,
+    lti_context_id: &str,
+) -> Result<Vec<context::Model>, DbErr> {
     let deployments: Vec<i64> = deployment::Entity::find()
         .select_only()
         .column(deployment::Column::Id)
@@ -284,17 +286,11 @@ pub async fn link_lms_course(
         .into_tuple()
         .all(db)
         .await?;
-    let contexts = context::Entity::find()
+    context::Entity::find()
         .filter(context::Column::DeploymentId.is_in(deployments))
         .filter(context::Column::LtiContextId.eq(lti_context_id))
         .all(db)
-        .await?;
-    for context in contexts {
-        if !link_context(db, context.id, cohort_id).await? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+        .await
 }
 
 /// The cohort an administrator linked this LMS course to before it was launched.
