@@ -421,10 +421,10 @@ async fn admit(
         });
     }
     let txn = store::begin_write(&app.db).await?;
-    let user = store::people::upsert_signed_in(
+    let user = store::people::upsert_person(
         &txn,
         provider.platform_id,
-        store::people::SignedInPerson {
+        store::people::PersonFields {
             sub: &person.sub,
             name: person.name.as_deref(),
             given_name: person.given.as_deref(),

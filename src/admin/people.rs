@@ -397,10 +397,10 @@ pub async fn link(
         .ok_or(AdminError::NotFound("sign-in provider"))?;
     let now = principal.now_unix();
     let txn = store::begin_write(db).await?;
-    let row = store::people::upsert_signed_in(
+    let row = store::people::upsert_person(
         &txn,
         provider.id,
-        store::people::SignedInPerson {
+        store::people::PersonFields {
             sub,
             name: target.name.as_deref(),
             given_name: target.given_name.as_deref(),

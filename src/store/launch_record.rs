@@ -89,29 +89,18 @@ pub struct Recorded {
 /// Upserts the person, context, resource link and membership. Run inside a transaction.
 pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<Recorded, DbErr> {
     let person = launch.person;
-    let user = lti_user::Entity::insert(lti_user::ActiveModel {
-        platform_id: Set(launch.platform_id),
-        sub: Set(person.sub),
-        name: Set(person.name),
-        given_name: Set(person.given_name),
-        family_name: Set(person.family_name),
-        email: Set(person.email),
-        created_at: Set(launch.now),
-        updated_at: Set(launch.now),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([lti_user::Column::PlatformId, lti_user::Column::Sub])
-            .update_columns([
-                lti_user::Column::Name,
-                lti_user::Column::GivenName,
-                lti_user::Column::FamilyName,
-                lti_user::Column::Email,
-                lti_user::Column::UpdatedAt,
-            ])
-            .to_owned(),
+    let user = super::people::upsert_person(
+        db,
+        launch.platform_id,
+        super::people::PersonFields {
+            sub: &person.sub,
+            name: person.name.as_deref(),
+            given_name: person.given_name.as_deref(),
+            family_name: person.family_name.as_deref(),
+            email: person.email.as_deref(),
+        },
+        launch.now,
     )
-    .exec_with_returning(db)
     .await?;
 
     let (context_id, cohort_id) = match launch.context {

@@ -386,8 +386,8 @@ pub async fn by_sub(
         .await
 }
 
-/// A person as their sign-in provider names them.
-pub struct SignedInPerson<'a> {
+/// A person as their LMS or sign-in provider names them.
+pub struct PersonFields<'a> {
     pub sub: &'a str,
     pub name: Option<&'a str>,
     pub given_name: Option<&'a str>,
@@ -395,11 +395,11 @@ pub struct SignedInPerson<'a> {
     pub email: Option<&'a str>,
 }
 
-/// Stores or updates a person who signed in, returning their row.
-pub async fn upsert_signed_in(
+/// Stores or updates a person, as a launch or a sign-in names them, returning their row.
+pub async fn upsert_person(
     db: &impl ConnectionTrait,
     platform_id: i64,
-    person: SignedInPerson<'_>,
+    person: PersonFields<'_>,
     now: i64,
 ) -> Result<lti_user::Model, DbErr> {
     use sea_orm::{ActiveValue::Set, sea_query::OnConflict};
