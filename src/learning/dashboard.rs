@@ -165,7 +165,7 @@ pub async fn instructor_dashboard(
             }
         })
         .collect();
-    let own_organisation = store::accessibility::organisation(db, deployment_id).await?;
+    let own_organisation = board.organisation.clone();
     let mut municipalities: Vec<Option<String>> = vec![own_organisation.clone()];
     for row in &board.rows {
         if !placements.contains_key(&row.person.id) && !municipalities.contains(&row.organisation) {

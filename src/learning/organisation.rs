@@ -260,31 +260,46 @@ pub async fn municipality_group(
     user_id: i64,
     deployment_id: i64,
 ) -> Result<String, DbErr> {
-    Ok(municipality_groups(db, [user_id], deployment_id)
-        .await?
-        .remove(&user_id)
-        .map(|(key, _)| key)
-        .unwrap_or_else(|| format!("g:d{deployment_id}")))
+    let recorded = store::organisations::of_people(db, [user_id]).await?;
+    // Most people have no organisation of their own: no need to read the deployment's.
+    let own = match recorded.is_empty() {
+        true => None,
+        false => store::accessibility::organisation(db, deployment_id).await?,
+    };
+    Ok(
+        group_keys(db, [user_id], &recorded, deployment_id, own.as_deref())
+            .await?
+            .remove(&user_id)
+            .map(|(key, _)| key)
+            .unwrap_or_else(|| format!("g:d{deployment_id}")),
+    )
 }
 
-/// The municipality group (owner key, organisation) of each of these people, as above.
+/// The municipality group (owner key, organisation) of each of these people, as above, in an LMS
+/// course whose deployment belongs to `own`.
 pub async fn municipality_groups(
     db: &impl ConnectionTrait,
     user_ids: impl IntoIterator<Item = i64>,
     deployment_id: i64,
+    own: Option<&str>,
 ) -> Result<HashMap<i64, (String, Option<String>)>, DbErr> {
     let ids: Vec<i64> = user_ids.into_iter().collect();
     let recorded = store::organisations::of_people(db, ids.iter().copied()).await?;
-    let own = if recorded.is_empty() {
-        None
-    } else {
-        store::accessibility::organisation(db, deployment_id).await?
-    };
+    group_keys(db, ids, &recorded, deployment_id, own).await
+}
+
+async fn group_keys(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+    recorded: &HashMap<i64, entity::person_organisation::Model>,
+    deployment_id: i64,
+    own: Option<&str>,
+) -> Result<HashMap<i64, (String, Option<String>)>, DbErr> {
     let mut keys_by_name: HashMap<String, String> = HashMap::new();
     let mut groups = HashMap::new();
     for id in ids {
         let group = match recorded.get(&id) {
-            Some(row) if own.as_deref() != Some(row.organisation.as_str()) => {
+            Some(row) if own != Some(row.organisation.as_str()) => {
                 let key = match keys_by_name.get(&row.organisation) {
                     Some(key) => key.clone(),
                     None => {

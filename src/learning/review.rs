@@ -32,6 +32,8 @@ pub struct Dashboard {
     pub waiting: Vec<submission::Model>,
     /// Every submission, by id, for the lists.
     pub submissions: Vec<submission::Model>,
+    /// The organisation of the LMS course's deployment.
+    pub organisation: Option<String>,
 }
 
 /// A submission with its review trail: events, earlier versions, and the people they name.
@@ -158,14 +160,15 @@ pub async fn dashboard(
     let participants = store::review::participants(db, course.context_id).await?;
     let placements = store::group::placements(db, course.context_id).await?;
     let submissions = store::review::submissions(db, course.context_id).await?;
+    let own_organisation = store::accessibility::organisation(db, deployment_id).await?;
     let municipalities = super::organisation::municipality_groups(
         db,
         participants.iter().map(|(_, person)| person.id),
         deployment_id,
+        own_organisation.as_deref(),
     )
     .await?;
     let fallback = format!("g:d{deployment_id}");
-    let own_organisation = store::accessibility::organisation(db, deployment_id).await?;
     let mut by_owner: HashMap<&str, Vec<&submission::Model>> = HashMap::new();
     for row in &submissions {
         by_owner
@@ -231,6 +234,7 @@ pub async fn dashboard(
         rows,
         waiting,
         submissions,
+        organisation: own_organisation,
     })
 }
 

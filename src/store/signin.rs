@@ -205,18 +205,6 @@ pub async fn use_invitation(db: &impl ConnectionTrait, id: i64, now: i64) -> Res
     Ok(result.rows_affected == 1)
 }
 
-/// The invitations of a cohort, newest first.
-pub async fn invitations_of(
-    db: &impl ConnectionTrait,
-    cohort_id: i64,
-) -> Result<Vec<cohort_invitation::Model>, DbErr> {
-    cohort_invitation::Entity::find()
-        .filter(cohort_invitation::Column::CohortId.eq(cohort_id))
-        .order_by_desc(cohort_invitation::Column::Id)
-        .all(db)
-        .await
-}
-
 /// The LMS-less course of a cohort for a provider's people (a context under the provider's
 /// deployment, linked to the cohort, running its course version), made at its first use.
 pub async fn direct_context(

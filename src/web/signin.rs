@@ -63,11 +63,7 @@ async fn signin_page(
     invitation: Option<&str>,
 ) -> Result<Response, AppError> {
     let invited = match invitation {
-        Some(token) => Some(
-            signin::invitation_for(app, token)
-                .await
-                .map_err(|error| AppError::Signin { error, lang })?,
-        ),
+        Some(token) => Some(signin::invitation_for(app, token).await.in_lang(lang)?),
         None => None,
     };
     let providers = signin::providers(app).await.in_lang(lang)?;
