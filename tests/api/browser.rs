@@ -54,39 +54,13 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
         .unwrap();
     }
     let lms = app.platform.url("").to_string();
-    // A journey that hangs is killed: the suite must never wait on it forever.
-    // Output goes to files, not pipes: a full pipe would stall the journey, and a killed journey
-    // still tells how far it got.
-    let log = std::env::temp_dir().join(format!(
-        "coursebridge-browser-{}.log",
-        coursebridge::lti::random_token(6)
-    ));
-    let log_for_node = log.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        let out = std::fs::File::create(&log_for_node).expect("a log file");
-        let err = out.try_clone().expect("a log file");
-        let mut child = Command::new("node")
-            .arg(root.join("participant.mjs"))
-            .env("LMS_URL", lms)
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("node runs");
-        let deadline = std::time::Instant::now() + Duration::from_secs(240);
-        while child.try_wait().expect("node can be waited for").is_none() {
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        child.wait().expect("node's exit status")
-    })
-    .await
-    .unwrap();
-    let stdout = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
-    assert!(output.success(), "{stdout}");
+    let (success, stdout) = run_journey(
+        "participant.mjs",
+        vec![("LMS_URL", lms)],
+        Duration::from_secs(240),
+    )
+    .await;
+    assert!(success, "{stdout}");
     assert!(stdout.contains("0 violations"), "{stdout}");
     println!("{stdout}");
 }
@@ -96,7 +70,6 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
 async fn sign_in_journey_in_chromium(backend: Backend) {
     use crate::signin::{add_provider, create_cohort, invitation, start_provider};
     let app = crate::helpers::spawn_app(backend).await;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let provider = start_provider(&app);
     add_provider(&app, &provider);
     crate::grades::import_small_course(&app).await;
@@ -109,16 +82,7 @@ async fn sign_in_journey_in_chromium(backend: Backend) {
     let join = invitation(&app, cohort, "Norsjö kommun", &[]);
     // The question a participant of a regional LMS course answers once, in both languages: the
     // development LMS's deployment belongs to none of the run's organisations.
-    let deployment = <entity::deployment::Entity as sea_orm::EntityTrait>::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut regional: entity::deployment::ActiveModel = deployment.into();
-    regional.organisation = sea_orm::ActiveValue::Set(Some("Region Norrbotten".to_owned()));
-    sea_orm::ActiveModelTrait::update(regional, &app.db)
-        .await
-        .unwrap();
+    crate::cohorts::set_deployment_organisation(&app, "Region Norrbotten").await;
     let mut choice = Vec::new();
     for (sub, locale) in [("choose-sv", "sv-SE"), ("choose-en", "en-GB")] {
         let mut spec = coursebridge::devplatform::LaunchSpec::learner(sub);
@@ -150,26 +114,45 @@ async fn sign_in_journey_in_chromium(backend: Backend) {
         "system",
     ]);
     assert!(granted.status.success(), "{granted:?}");
+    let tool = app.base.to_string();
+    let env = vec![
+        ("TOOL_URL", tool.clone()),
+        ("JOIN_URL", format!("{tool}join/{join}")),
+        ("LEADER_JOIN_URL", format!("{tool}join/{leader}")),
+        ("CHOICE_URL_SV", choice[0].clone()),
+        ("CHOICE_URL_EN", choice[1].clone()),
+    ];
+    let (success, stdout) = run_journey("signin.mjs", env, Duration::from_secs(150)).await;
+    assert!(success, "{stdout}");
+    assert!(stdout.contains(", 0 violations"), "{stdout}");
+    println!("{stdout}");
+}
+
+/// Runs a journey of tests/browser in node with `env`, killed when it outlasts `limit`: whether it
+/// succeeded, and what it printed. Output goes to a file, not a pipe: a full pipe would stall the
+/// journey, and a killed journey still tells how far it got.
+async fn run_journey(
+    script: &'static str,
+    env: Vec<(&'static str, String)>,
+    limit: Duration,
+) -> (bool, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let log = std::env::temp_dir().join(format!(
-        "coursebridge-signin-{}.log",
+        "coursebridge-{script}-{}.log",
         coursebridge::lti::random_token(6)
     ));
-    let (tool, log_for_node) = (app.base.to_string(), log.clone());
-    let output = tokio::task::spawn_blocking(move || {
+    let log_for_node = log.clone();
+    let status = tokio::task::spawn_blocking(move || {
         let out = std::fs::File::create(&log_for_node).expect("a log file");
         let err = out.try_clone().expect("a log file");
         let mut child = Command::new("node")
-            .arg(root.join("signin.mjs"))
-            .env("TOOL_URL", &tool)
-            .env("JOIN_URL", format!("{tool}join/{join}"))
-            .env("LEADER_JOIN_URL", format!("{tool}join/{leader}"))
-            .env("CHOICE_URL_SV", &choice[0])
-            .env("CHOICE_URL_EN", &choice[1])
+            .arg(root.join(script))
+            .envs(env)
             .stdout(out)
             .stderr(err)
             .spawn()
             .expect("node runs");
-        let deadline = std::time::Instant::now() + Duration::from_secs(150);
+        let deadline = std::time::Instant::now() + limit;
         while child.try_wait().expect("node can be waited for").is_none() {
             if std::time::Instant::now() > deadline {
                 let _ = child.kill();
@@ -183,7 +166,5 @@ async fn sign_in_journey_in_chromium(backend: Backend) {
     .unwrap();
     let stdout = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
-    assert!(output.success(), "{stdout}");
-    assert!(stdout.contains(", 0 violations"), "{stdout}");
-    println!("{stdout}");
+    (status.success(), stdout)
 }

@@ -302,6 +302,18 @@ async fn organisation_of(app: &TestApp, sub: &str) -> Option<String> {
         .map(|row| row.organisation)
 }
 
+/// Makes the development LMS's deployment belong to `organisation` (a region's own LMS, say).
+pub(crate) async fn set_deployment_organisation(app: &TestApp, organisation: &str) {
+    let row = deployment::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut changed: deployment::ActiveModel = row.into();
+    changed.organisation = Set(Some(organisation.to_owned()));
+    changed.update(&app.db).await.unwrap();
+}
+
 fn learner_from(sub: &str, kommun: Option<&str>) -> LaunchSpec {
     let mut spec = LaunchSpec::learner(sub);
     if let Some(kommun) = kommun {
@@ -313,14 +325,7 @@ fn learner_from(sub: &str, kommun: Option<&str>) -> LaunchSpec {
 async fn a_regional_lms_course_puts_each_person_in_their_own_municipality(backend: Backend) {
     let app = spawn_app(backend).await;
     // The region's own LMS: its deployment belongs to the region, not to a municipality.
-    let row = deployment::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut region: deployment::ActiveModel = row.into();
-    region.organisation = Set(Some(REGION.to_owned()));
-    region.update(&app.db).await.unwrap();
+    set_deployment_organisation(&app, REGION).await;
     let version = small_course_version(&app).await;
     let (cohort, code) = create_cohort(&app, version);
     let mut first = LaunchSpec::instructor("region-teacher");
@@ -463,14 +468,7 @@ async fn save_group_answer(app: &TestApp, page: &crate::helpers::Answer, text: &
 
 async fn group_answers_and_contact_persons_follow_each_person_s_municipality(backend: Backend) {
     let app = spawn_app(backend).await;
-    let row = deployment::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut region: deployment::ActiveModel = row.into();
-    region.organisation = Set(Some(REGION.to_owned()));
-    region.update(&app.db).await.unwrap();
+    set_deployment_organisation(&app, REGION).await;
     let demo = store::course::latest(&app.db).await.unwrap().unwrap();
     let (_, code) = create_cohort(&app, demo.id);
     let mut teacher = LaunchSpec::instructor("region-teacher");
@@ -885,7 +883,7 @@ async fn a_course_leader_sees_and_reviews_every_participant_of_the_run(backend: 
         ))
         .await;
     for launched in [&umea, &sara, &third] {
-        baseline(&app, &token_of(&launched.body)).await;
+        baseline(&app, &token_of(&launched.body), "koordination").await;
     }
     let own = app
         .get(&format!(
@@ -1123,17 +1121,15 @@ async fn administrators_create_runs_and_link_lms_courses_on_the_admin_page(backe
     assert_eq!(forbidden.status.as_u16(), 403);
 }
 
-/// Submits a baseline self-assessment for the session's person.
-async fn baseline(app: &TestApp, token: &str) {
+/// Submits a baseline self-assessment for the session's person: `current` for every sub-area,
+/// acceleration as the target.
+pub(crate) async fn baseline(app: &TestApp, token: &str, current: &str) {
     let framework = coursebridge::course::load(&coursebridge::course::demo_files())
         .unwrap()
         .framework;
     let mut fields: Vec<(String, String)> = Vec::new();
     for subarea in framework.subareas {
-        fields.push((
-            format!("current_{}", subarea.slug),
-            "koordination".to_owned(),
-        ));
+        fields.push((format!("current_{}", subarea.slug), current.to_owned()));
         fields.push((
             format!("target_{}", subarea.slug),
             "acceleration".to_owned(),

@@ -498,30 +498,7 @@ async fn the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_
 
 async fn submit_baseline(app: &TestApp, learner: &str, current: &str) {
     let launch = app.launch(LaunchSpec::learner(learner)).await;
-    let token = token_of(&launch.body);
-    let framework = coursebridge::course::load(&coursebridge::course::demo_files())
-        .unwrap()
-        .framework;
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for subarea in framework.subareas {
-        fields.push((format!("current_{}", subarea.slug), current.to_owned()));
-        fields.push((
-            format!("target_{}", subarea.slug),
-            "acceleration".to_owned(),
-        ));
-    }
-    fields.push(("action".into(), "submit".into()));
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let done = app
-        .post_form(
-            &format!("/course/assessment/baseline?session={token}"),
-            &pairs,
-        )
-        .await;
-    assert_eq!(done.status.as_u16(), 303, "{}", done.body);
+    crate::cohorts::baseline(app, &token_of(&launch.body), current).await;
 }
 
 async fn self_assessment_aggregates_appear_from_k_respondents_with_csv(backend: Backend) {
