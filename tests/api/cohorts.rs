@@ -283,6 +283,45 @@ async fn lms_courses_of_two_platforms_join_one_cohort_by_link_parameter_and_code
     ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no stored course version"));
+
+    // A launched course with answers in another version is not linked by its LTI id: it is
+    // refused as a whole, and stays a cohort of its own on its own version.
+    let other_version = import_course_with_assessment(&app).await;
+    let old = app
+        .launch(in_course("o-1", "ctx-old", LaunchSpec::learner("x")))
+        .await;
+    submit(&app, &old, "forsta", "forsta-svar").await;
+    let registration = app.platform.registration();
+    let lms_platform =
+        store::platform::find(&app.db, &registration.issuer, &registration.client_id)
+            .await
+            .unwrap()
+            .unwrap();
+    let refused = app.cli([
+        "cohort",
+        "link",
+        "--cohort",
+        &cohort_arg,
+        "--issuer",
+        &registration.issuer,
+        "--client-id",
+        &registration.client_id,
+        "--context-id",
+        "ctx-old",
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let kept = &context_by_lti_id(&app, "ctx-old").await[0];
+    assert_eq!(kept.cohort_id, None);
+    assert_eq!(
+        store::course::pinned(&app.db, kept.id).await.unwrap(),
+        Some(other_version)
+    );
+    assert_eq!(
+        store::cohorts::linked_before_launch(&app.db, lms_platform.id, "ctx-old")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn person(app: &TestApp, sub: &str) -> lti_user::Model {
