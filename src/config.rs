@@ -84,9 +84,11 @@ pub struct Config {
     pub grade_poll_ms: u64,
     /// How often the worker applies organisations' retention rules, in seconds.
     pub retention_interval_seconds: u64,
-    /// Accessibility statement: who operates the service (named in the statement).
+    /// Accessibility statement: who operates the service (named in the statement; empty: not
+    /// named, and `serve` warns).
     pub accessibility_operator: String,
-    /// Accessibility statement: where people report problems (an email address).
+    /// Accessibility statement: where people report problems (an email address; empty: the form
+    /// alone, and `serve` warns).
     pub accessibility_contact: String,
     /// Accessibility statement: when the service was last assessed (YYYY-MM-DD).
     pub accessibility_assessed_on: String,
@@ -130,7 +132,7 @@ impl Default for Config {
             grade_retry_base_ms: 2000,
             grade_poll_ms: 500,
             retention_interval_seconds: 3600,
-            accessibility_operator: "den organisation som driver tjänsten".into(),
+            accessibility_operator: String::new(),
             accessibility_contact: String::new(),
             accessibility_assessed_on: "2026-11-29".into(),
             accessibility_known_issues_sv: "Inga kända brister.".into(),
@@ -261,6 +263,19 @@ impl Config {
         )
     }
 
+    /// The accessibility statement's values only the operator can give, where they are missing:
+    /// the statement still reads right without them, but names no operator and no address.
+    pub fn missing_statement_values(&self) -> Vec<&'static str> {
+        [
+            ("accessibility_operator", &self.accessibility_operator),
+            ("accessibility_contact", &self.accessibility_contact),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.trim().is_empty())
+        .map(|(name, _)| name)
+        .collect()
+    }
+
     pub fn outbound_timeout(&self) -> Duration {
         Duration::from_secs(self.outbound_timeout_seconds)
     }
@@ -340,6 +355,21 @@ mod tests {
                 .starts_with("sqlite://data/coursebridge.db")
         );
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_statement_values_only_the_operator_can_give_are_named_when_missing() {
+        let config = Config::default();
+        assert_eq!(
+            config.missing_statement_values(),
+            ["accessibility_operator", "accessibility_contact"]
+        );
+        let set = Config {
+            accessibility_operator: "Region Västerbotten".into(),
+            accessibility_contact: "tillganglighet@example.se".into(),
+            ..Config::default()
+        };
+        assert!(set.missing_statement_values().is_empty());
     }
 
     #[test]

@@ -241,6 +241,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 async fn serve(config: Config) -> Result<(), CliError> {
     let database = redact_url(&config.database_url);
+    let missing = config.missing_statement_values();
+    if !missing.is_empty() {
+        tracing::warn!(
+            code = "STATEMENT_DEFAULTS",
+            missing = missing.join(", "),
+            "the accessibility statement names no operator or contact address: set these keys"
+        );
+    }
     let app = Application::build(config).await?;
     println!(
         "coursebridge listening on http://{} (public URL {}), database {}",

@@ -63,10 +63,9 @@ async fn statement(
 ) -> Result<Response, AppError> {
     let organisation = feedback::organisation_of(&app.db, session)
         .await
-        .map_err(|err| AppError::Internal(err.into()))?
-        .unwrap_or_else(|| app.config.accessibility_operator.clone());
+        .map_err(|err| AppError::Internal(err.into()))?;
     let token = token.filter(|_| session.is_some());
-    let page = statement_page(app, token, lang, &organisation, form);
+    let page = statement_page(app, token, lang, organisation.as_deref(), form);
     Ok(render(&page, status))
 }
 
@@ -75,7 +74,7 @@ fn statement_page<'a>(
     app: &'a App,
     token: Option<&str>,
     lang: Lang,
-    organisation: &str,
+    organisation: Option<&str>,
     (thanked, error, message, page): (bool, bool, String, String),
 ) -> StatementPage<'a> {
     let config = &app.config;
@@ -87,13 +86,7 @@ fn statement_page<'a>(
         page: PageContext::public(app, lang),
         overview_url: token.map(|token| page_url(app, "course", token)),
         feedback_url: with_session("accessibility"),
-        intro: lang.tf(
-            "a11y-intro",
-            &[
-                ("organisation", organisation),
-                ("operator", &config.accessibility_operator),
-            ],
-        ),
+        intro: intro(lang, organisation, config.accessibility_operator.trim()),
         known_issues: match lang {
             Lang::Sv => &config.accessibility_known_issues_sv,
             Lang::En => &config.accessibility_known_issues_en,
@@ -108,6 +101,22 @@ fn statement_page<'a>(
         message,
         page_reported: page,
     }
+}
+
+/// Who uses and who runs the service, in a sentence that reads right with either unknown.
+fn intro(lang: Lang, organisation: Option<&str>, operator: &str) -> String {
+    let who = match (organisation, operator) {
+        (Some(organisation), "") => {
+            lang.tf("a11y-intro-organisation", &[("organisation", organisation)])
+        }
+        (Some(organisation), operator) if organisation != operator => lang.tf(
+            "a11y-intro-both",
+            &[("organisation", organisation), ("operator", operator)],
+        ),
+        (_, "") => lang.t("a11y-intro-none").to_owned(),
+        (_, operator) => lang.tf("a11y-intro-operator", &[("operator", operator)]),
+    };
+    format!("{who} {}", lang.t("a11y-intro-rest"))
 }
 
 /// `GET /accessibility`.

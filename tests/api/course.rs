@@ -1026,6 +1026,76 @@ async fn the_accessibility_statement_names_the_organisation_and_takes_feedback(b
     assert!(public.contains("<h1>Accessibility statement</h1>"));
 }
 
+on_both_databases!(the_default_accessibility_statement_is_correct_and_complete_in_both_languages);
+
+/// Without the operator's values the statement still reads right: no circular operator, no
+/// sentence starting in lower case, no Swedish on the English page, no "email" with no address.
+async fn the_default_accessibility_statement_is_correct_and_complete_in_both_languages(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    for (accept, intro, wrong) in [
+        (
+            "sv-SE,sv;q=0.9",
+            "<p>Det här är kurstjänsten coursebridge.",
+            ["den organisation som driver tjänsten", "eller mejla</p>"],
+        ),
+        (
+            "en-GB,en;q=0.9",
+            "<p>This is the course service coursebridge.",
+            ["den organisation", "or email</p>"],
+        ),
+    ] {
+        let page = app
+            .client
+            .get(app.base.join("accessibility").unwrap())
+            .header("accept-language", accept)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(intro), "{page}");
+        for wrong in wrong {
+            assert!(!page.contains(wrong), "{wrong:?} in {page}");
+        }
+    }
+    // A launch names its deployment's organisation, and the operator when one is configured.
+    let launch = app.launch(LaunchSpec::learner("a11y-default")).await;
+    let statement = app
+        .get(&link_containing(&launch.body, "/accessibility?session="))
+        .await;
+    assert!(
+        statement
+            .body
+            .contains("<p>Umeå kommun använder kurstjänsten coursebridge. Vi vill"),
+        "{}",
+        statement.body
+    );
+    let configured = crate::helpers::spawn_app_with(backend, |config| {
+        config.accessibility_operator = "Region Västerbotten".into();
+        config.accessibility_contact = "tillganglighet@regionvasterbotten.se".into();
+    })
+    .await;
+    let launch = configured.launch(LaunchSpec::learner("a11y-set")).await;
+    let statement = configured
+        .get(&link_containing(&launch.body, "/accessibility?session="))
+        .await;
+    assert!(
+        statement.body.contains(
+            "Umeå kommun använder kurstjänsten coursebridge, som drivs av Region Västerbotten."
+        ),
+        "{}",
+        statement.body
+    );
+    assert!(
+        statement
+            .body
+            .contains("mejla <a href=\"mailto:tillganglighet@regionvasterbotten.se\">")
+    );
+}
+
 on_both_databases!(a_new_version_with_a_video_reaches_new_lms_courses_while_old_ones_keep_theirs);
 
 async fn a_new_version_with_a_video_reaches_new_lms_courses_while_old_ones_keep_theirs(
