@@ -118,16 +118,19 @@ pub async fn decide(
     txn: &impl ConnectionTrait,
     decision: Decision<'_>,
 ) -> Result<Option<submission::Model>, DbErr> {
-    let mut update = submission::Entity::update_many()
+    let update = submission::Entity::update_many()
         .col_expr(submission::Column::Status, Expr::value(decision.to_status))
         .col_expr(
             submission::Column::Version,
             Expr::value(decision.version + 1),
         )
-        .col_expr(submission::Column::UpdatedAt, Expr::value(decision.now));
-    if let Some(feedback) = &decision.feedback {
-        update = update.col_expr(submission::Column::Feedback, Expr::value(feedback.clone()));
-    }
+        .col_expr(submission::Column::UpdatedAt, Expr::value(decision.now))
+        // The feedback shown is the latest decision's, or none: an approval without words does
+        // not leave the return's feedback standing beside "approved" (the events keep it).
+        .col_expr(
+            submission::Column::Feedback,
+            Expr::value(decision.feedback.clone()),
+        );
     let mut updated = update
         .filter(submission::Column::Id.eq(decision.submission_id))
         .filter(submission::Column::ContextId.eq(decision.context_id))

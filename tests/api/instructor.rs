@@ -158,8 +158,24 @@ async fn the_review_loop_returns_revises_and_approves_with_a_trail(backend: Back
         .await;
     assert_eq!(resubmitted.status.as_u16(), 303);
 
-    // The instructor approves; a stale form is refused.
+    // The instructor approves; a stale form is refused. The form starts empty, with the earlier
+    // feedback shown beside it: approving does not send the return's feedback again.
     let review = app.get(&review_url).await;
+    assert!(
+        review
+            .body
+            .contains("name=\"feedback\" rows=\"5\"></textarea>"),
+        "{}",
+        review.body
+    );
+    assert!(
+        review.body.contains("data-testid=\"earlier-feedback\"")
+            && review
+                .body
+                .contains("Beskriv gärna ett exempel från din förvaltning."),
+        "{}",
+        review.body
+    );
     let stale = app
         .post_form(
             &review_url,
@@ -199,6 +215,14 @@ async fn the_review_loop_returns_revises_and_approves_with_a_trail(backend: Back
         ))
         .await;
     assert!(module.body.contains("data-testid=\"task-status-vad-betyder\"><span class=\"visually-hidden\">Status: </span>Godkänd<"));
+    // An approval with no feedback leaves none: the return's is history, not shown as current.
+    assert!(
+        !module
+            .body
+            .contains("Beskriv gärna ett exempel från din förvaltning."),
+        "{}",
+        module.body
+    );
 }
 
 async fn a_participant_gets_403_on_every_instructor_route_and_action(backend: Backend) {
