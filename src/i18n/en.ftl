@@ -88,6 +88,7 @@ task-save = Save draft
 task-submit = Submit
 task-saved = Your draft is saved.
 task-submitted = Your answer is submitted.
+task-error-summary = The answer is not submitted. Please correct this:
 task-not-submitted = The answer is saved as a draft but not submitted. Fix what is marked at the fields and submit again.
 task-conflict = Someone else saved the same answer at the same time. The saved answer is shown in the fields; your text is kept below each field so you can carry over what you want to keep.
 task-locked = The answer is already submitted and cannot change until the instructor returns it. Your text is kept below.

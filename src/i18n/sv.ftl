@@ -88,6 +88,7 @@ task-save = Spara utkast
 task-submit = Skicka in
 task-saved = Utkastet är sparat.
 task-submitted = Ditt svar är inskickat.
+task-error-summary = Svaret är inte inskickat. Rätta det här:
 task-not-submitted = Svaret är sparat som utkast men inte inskickat. Rätta det som anges vid fälten och skicka in igen.
 task-conflict = Någon annan sparade samma svar samtidigt. Det sparade svaret visas i fälten; din text finns kvar under varje fält så att du kan föra över det du vill behålla.
 task-locked = Svaret är redan inskickat och kan inte ändras förrän kursledaren återsänder det. Din text finns kvar nedan.

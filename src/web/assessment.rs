@@ -200,7 +200,7 @@ fn assessment_page<'a>(
         options,
         submitted: standing.submitted,
         show_baseline: standing.baseline.is_some(),
-        chart_height: rows.len() * 56 + 8,
+        chart_height: rows.len() * 64 + 8,
         rows,
     }
 }
@@ -226,7 +226,8 @@ fn rows(
                 .unwrap_or_default(),
         }
     };
-    // Bars: 30 px for "not started", then 120 px per phase; not relevant draws none.
+    // Bars: 30 px for "not started", then 120 px per phase; not relevant draws none. Under its
+    // subarea's name, each bar leaves 200 of the chart's 600 px for its label.
     let width =
         |value: &str| assessment::level(framework, value).map_or(0, |level| 30 + level * 120);
     framework
@@ -260,7 +261,7 @@ fn rows(
                 current_width: width(&rating.current),
                 target_width: width(&rating.target),
                 baseline_width: width(&base.current),
-                y: index * 56 + 4,
+                y: index * 64 + 4,
             }
         })
         .collect()

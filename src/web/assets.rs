@@ -17,6 +17,11 @@ pub async fn autosave_script() -> impl IntoResponse {
     script(include_str!("assets/autosave.js"))
 }
 
+/// Moves focus and view to a form's outcome after it was sent.
+pub async fn outcome_script() -> impl IntoResponse {
+    script(include_str!("assets/outcome.js"))
+}
+
 /// Posts the deep linking response to the LMS without a click.
 pub async fn autopost_script() -> impl IntoResponse {
     script(include_str!("assets/autopost.js"))

@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assets/app.css", get(assets::stylesheet))
         .route("/assets/autosave.js", get(assets::autosave_script))
+        .route("/assets/outcome.js", get(assets::outcome_script))
         .route("/assets/autopost.js", get(assets::autopost_script))
         .route("/assets/registered.js", get(assets::registered_script))
         .route(

@@ -263,6 +263,19 @@ async fn a_too_short_answer_is_kept_as_a_draft_with_the_problem_at_its_field(bac
         refused.body.contains(">IT</textarea>"),
         "what was typed stays in the field"
     );
+    // The outcome is at the top, where focus lands, and links to the field.
+    let summary = refused
+        .body
+        .find("data-testid=\"error-summary\"")
+        .expect("an error summary");
+    assert!(summary < refused.body.find("id=\"task-vad-betyder\"").unwrap());
+    assert!(
+        refused.body[summary..].contains(
+            "<a href=\"#answer-vems-beslut-0\">Reflektionsuppgift 2 – Svaret behöver vara minst 20 tecken.</a>"
+        ),
+        "{}",
+        refused.body
+    );
     let again = module_page(&app, &launch, "ledarskap").await;
     assert!(
         again.body.contains(">IT</textarea>"),

@@ -5,12 +5,11 @@
 // every coursebridge page (WCAG 2.1 A/AA rules) in Swedish and in English; any violation fails.
 //
 // Usage: LMS_URL=http://localhost:PORT/ node participant.mjs   (started by tests/api/browser.rs)
-import fs from "node:fs";
 import { chromium } from "playwright-core";
+import { axeSource, checkPage, clippedChartText, focusIndicators, reflowAt320 } from "./checks.mjs";
 
 const LMS_URL = process.env.LMS_URL;
 if (!LMS_URL) throw new Error("LMS_URL is required");
-const axeSource = fs.readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
 const TEXT = {
   sv: { draftSaved: "Utkast sparat", submitted: "Inskickad", submit: "Skicka in", assessed: "Självskattningen är inskickad." },
@@ -32,19 +31,29 @@ setTimeout(() => {
 let checkedPages = 0;
 const failures = [];
 
+// axe-core, reflow at 320 px and focus indicators (checks.mjs).
 async function axeCheck(frame, label) {
-  await frame.evaluate(axeSource);
-  const result = await frame.evaluate(() =>
-    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
-  );
-  checkedPages += 1;
-  for (const violation of result.violations) {
-    failures.push(`${label}: ${violation.id} (${violation.impact}) ${violation.help} — ${violation.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  }
+  checkedPages += await checkPage(frame, label, failures);
 }
 
 function expect(condition, message) {
   if (!condition) throw new Error(message);
+}
+
+// Where focus is after a page loaded from a submit, and whether that element is in the frame's view.
+async function outcome(frame) {
+  await frame.waitForFunction(() => document.readyState === "complete");
+  return frame.evaluate(() => {
+    const element = document.activeElement;
+    const box = element.getBoundingClientRect();
+    return {
+      focused: element.getAttribute("data-testid"),
+      inView: box.top > -2 && box.top < window.innerHeight && box.bottom > 0,
+      top: Math.round(box.top),
+      bottom: Math.round(box.bottom),
+      viewport: window.innerHeight,
+    };
+  });
 }
 
 // Waits for a launched tool page and returns the frame that shows it; on failure says where the
@@ -126,18 +135,23 @@ async function journey(browser, lang, start) {
   await frame.waitForSelector("textarea#answer-vad-betyder-0");
   expect((await frame.inputValue("textarea#answer-vad-betyder-0")) === answer, "the draft is not back after a reload");
 
-  // Submit, and see "submitted".
+  // Submit, and see "submitted": the confirmation at the task has focus and is in view.
   await frame.click(`#task-vad-betyder button[value="submit"]`);
-  await frame.waitForSelector('[data-testid="notice"]');
+  await frame.waitForSelector('[data-testid="task-message-vad-betyder"]');
   const status = await frame.textContent('[data-testid="task-status-vad-betyder"]');
   expect(status.includes(TEXT[lang].submitted), `status after submit: ${status}`);
+  const confirmed = await outcome(frame);
+  expect(confirmed.focused === "task-message-vad-betyder" && confirmed.inView, `after a submit focus and view are not on the confirmation: ${JSON.stringify(confirmed)}`);
   await axeCheck(frame, `${lang} module after submit`);
 
-  // A too-short answer: the error is tied to its field.
+  // A too-short answer: the error summary at the top has focus and view, and links to the field.
   await frame.fill("textarea#answer-vems-beslut-0", "IT");
   await frame.click(`#task-vems-beslut button[value="submit"]`);
   await frame.waitForSelector("#answer-vems-beslut-0-error");
   expect((await frame.getAttribute("textarea#answer-vems-beslut-0", "aria-invalid")) === "true", "error not tied to the field");
+  const refused = await outcome(frame);
+  expect(refused.focused === "error-summary" && refused.inView, `after a refused submit focus and view are not on the error summary: ${JSON.stringify(refused)}`);
+  await frame.click('[data-testid="error-summary"] a[href="#answer-vems-beslut-0"]');
   await axeCheck(frame, `${lang} module with an error`);
 
   // The baseline self-assessment.
@@ -171,8 +185,6 @@ async function journey(browser, lang, start) {
   await page.setViewportSize({ width: 320, height: 640 });
   await frame.goto(frame.url().replace(/\/accessibility\?/, "/course?").replace(/&notice=[^&#]*/g, ""));
   await frame.waitForSelector('[data-testid="role"]');
-  const overflow = await frame.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow <= 1, `the overview scrolls sideways at 320 px (${overflow} px)`);
   await axeCheck(frame, `${lang} overview at 320 px`);
   if (process.env.SCREENSHOT_DIR) {
     await page.setViewportSize({ width: 1000, height: 900 });
@@ -197,7 +209,7 @@ async function reviewLoop(browser) {
   await learner.frame.click('a[href*="/course/m/ledarskap"]');
   await learner.frame.fill("textarea#answer-vad-betyder-0", "Vi behöver börja i invånarnas behov.");
   await learner.frame.click('#task-vad-betyder button[value="submit"]');
-  await learner.frame.waitForSelector('[data-testid="notice"]');
+  await learner.frame.waitForSelector('[data-testid="task-message-vad-betyder"]');
   const learnerModule = learner.frame.url().replace(/&notice=[^&#]*|&task=[^&#]*|#.*$/g, "");
 
   let submissionPath = null;
@@ -236,7 +248,7 @@ async function reviewLoop(browser) {
       expect((await learner.frame.textContent(".feedback")).includes("Ge ett exempel"), "feedback not shown to the participant");
       await learner.frame.fill("textarea#answer-vad-betyder-0", "Vi behöver börja i invånarnas behov, till exempel i hemtjänstens planering.");
       await learner.frame.click('#task-vad-betyder button[value="submit"]');
-      await learner.frame.waitForSelector('[data-testid="notice"]');
+      await learner.frame.waitForSelector('[data-testid="task-message-vad-betyder"]');
 
       await teacher.frame.goto(teacher.frame.url());
       await teacher.frame.click('a[href*="/instructor/submissions/"]');
@@ -373,6 +385,14 @@ try {
   await probe.evaluate(axeSource);
   const probed = await probe.evaluate(() => window.axe.run(document));
   expect(probed.violations.length >= 2, "axe-core did not report a known violation");
+  // So do the reflow and focus checks: a 600 px wide block, and the pale ring of old (1.64:1).
+  await probe.setContent('<!DOCTYPE html><html lang="sv"><head><title>probe</title><style>a:focus{outline:3px solid #ffbf47}</style></head><body><main><div style="width:600px">bred</div><a href="#x">länk</a><select><option>a</option></select><svg viewBox="0 0 100 20"><text x="60" y="12" font-size="11">Mål: Acceleration</text></svg></main></body></html>');
+  const tooWide = await reflowAt320(probe.mainFrame());
+  expect(tooWide && tooWide.includes("div"), `the reflow check did not see a 600 px block (${tooWide})`);
+  const cut = await clippedChartText(probe.mainFrame());
+  expect(cut.length === 1, `the chart check did not see a label past the chart's edge (${cut})`);
+  const pale = await focusIndicators(probe.mainFrame());
+  expect(pale.length === 2 && pale[0].startsWith("link") && pale[1].startsWith("dropdown"), `the focus check did not see the pale ring and the browser's own (${pale})`);
   await probe.close();
 
   await journey(browser, "sv", async (page) => {

@@ -6,12 +6,11 @@
 //
 // Usage: TOOL_URL=… JOIN_URL=… LEADER_JOIN_URL=… CHOICE_URL_SV=… CHOICE_URL_EN=… node signin.mjs
 // (started by tests/api/browser.rs)
-import fs from "node:fs";
 import { chromium } from "playwright-core";
+import { checkPage } from "./checks.mjs";
 
 const { TOOL_URL, JOIN_URL, LEADER_JOIN_URL, CHOICE_URL_SV, CHOICE_URL_EN } = process.env;
 if (!TOOL_URL || !JOIN_URL || !LEADER_JOIN_URL) throw new Error("TOOL_URL, JOIN_URL and LEADER_JOIN_URL are required");
-const axeSource = fs.readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
 let stage = "start";
 function step(name) {
@@ -26,15 +25,9 @@ setTimeout(() => {
 let checkedPages = 0;
 const failures = [];
 
+// axe-core, reflow at 320 px and focus indicators (checks.mjs).
 async function axeCheck(page, label) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
-  );
-  checkedPages += 1;
-  for (const violation of result.violations) {
-    failures.push(`${label}: ${violation.id} (${violation.impact}) ${violation.help} — ${violation.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  }
+  checkedPages += await checkPage(page, label, failures);
 }
 
 function expect(condition, message) {
@@ -64,12 +57,6 @@ async function participant(browser) {
   const session = cookies.find((c) => c.name === "cb_session");
   expect(session && session.httpOnly && session.sameSite === "Lax", "the session is an HttpOnly, SameSite=Lax cookie");
   expect(!page.url().includes("session="), "no session token in the URL");
-
-  step("reflow of the signed-in home at 320 px");
-  await page.setViewportSize({ width: 320, height: 640 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow <= 1, `the signed-in home scrolls sideways at 320 px (${overflow} px)`);
-  await page.setViewportSize({ width: 1280, height: 800 });
 
   step("the course, first-party");
   await Promise.all([page.waitForURL(/\/course\?/), page.click('[data-testid="places"] a')]);

@@ -108,7 +108,7 @@ pub async fn save_task(
     let module = course.module(&module_slug).in_lang(lang)?;
     let ctx = PageCtx::new(&app, &launched.session, launched.token());
     let states = vec![(task_slug, state)];
-    module_page(&ctx, &course, module, None, states, status).await
+    module_page(&ctx, &course, module, states, status).await
 }
 
 /// After a stored answer: back to the task on its module page, with what happened.
@@ -124,7 +124,7 @@ fn back_to_task(
         .append_pair("session", launched.token())
         .append_pair("notice", if submitted { "submitted" } else { "saved" })
         .append_pair("task", task);
-    target.set_fragment(Some(&format!("task-{task}")));
+    target.set_fragment(Some(&format!("task-{task}-outcome")));
     Redirect::to(target.as_str()).into_response()
 }
 

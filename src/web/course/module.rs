@@ -41,6 +41,9 @@ struct TaskView {
     locked: bool,
     feedback: Option<String>,
     message: Option<Notice>,
+    /// Whether focus lands on this task's message when the page loads (the outcome of its form,
+    /// where no error summary above takes it).
+    message_focused: bool,
     version: i64,
     fields: Vec<FieldView>,
     action_url: String,
@@ -78,7 +81,9 @@ struct ModulePage<'a> {
     course_title: &'a str,
     module_title: &'a str,
     workshop: &'a str,
-    notice: Option<Notice>,
+    /// The fields a refused submit left problems at: (field id, what is wrong), linked from the
+    /// error summary at the top of the page, which takes focus.
+    problems: Vec<(String, String)>,
     blocks: Vec<BlockView>,
 }
 
@@ -104,6 +109,16 @@ pub(super) struct TaskState {
     pub(super) typed: Option<Vec<String>>,
     pub(super) problems: Vec<FieldProblem>,
     pub(super) kept: Option<Vec<String>>,
+}
+
+impl TaskState {
+    /// Only a message: what happened to the answer stored a moment ago.
+    fn told(message: Notice) -> Self {
+        Self {
+            message: Some(message),
+            ..Self::default()
+        }
+    }
 }
 
 /// What every part of a page needs.
@@ -177,6 +192,7 @@ fn task_view(
             Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)
         ),
         feedback: row.and_then(|r| r.feedback.clone()),
+        message_focused: state.message.is_some() && state.problems.is_empty(),
         message: state.message,
         version: row.map(|r| r.version).unwrap_or(0),
         fields,
@@ -250,7 +266,6 @@ pub(super) async fn module_page(
     ctx: &PageCtx<'_>,
     course: &ContextCourse,
     module: &Module,
-    notice: Option<Notice>,
     mut states: Vec<(String, TaskState)>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
@@ -259,10 +274,23 @@ pub(super) async fn module_page(
         .await
         .in_lang(lang)?;
     let mut number = 0;
-    let blocks = module
+    let blocks: Vec<BlockView> = module
         .blocks
         .iter()
         .map(|block| block_view(ctx, module, &standing, block, &mut number, &mut states))
+        .collect();
+    let problems = blocks
+        .iter()
+        .filter_map(|block| match block {
+            BlockView::Task(task) => Some(task),
+            _ => None,
+        })
+        .flat_map(|task| {
+            task.fields.iter().filter_map(|field| {
+                let error = field.error.as_ref()?;
+                Some((field.id.clone(), format!("{} – {error}", task.heading)))
+            })
+        })
         .collect();
     let page = ModulePage {
         page: PageContext::launched(app, lang, token),
@@ -270,7 +298,7 @@ pub(super) async fn module_page(
         course_title: course.package.title.get(lang),
         module_title: module.title.get(lang),
         workshop: module.workshop.get(lang),
-        notice,
+        problems,
         blocks,
     };
     Ok(render(&page, status))
@@ -284,16 +312,18 @@ pub async fn show_module(
     Launched { session, lang }: Launched,
 ) -> Result<Response, AppError> {
     let token = session.link_token.clone();
-    let notice = match (query.notice.as_deref(), query.task.as_deref()) {
-        (Some("saved"), Some(_)) => Some(Notice {
-            kind: "info",
-            text: lang.t("task-saved").to_owned(),
-        }),
-        (Some("submitted"), Some(_)) => Some(Notice {
-            kind: "info",
-            text: lang.t("task-submitted").to_owned(),
-        }),
-        _ => None,
+    // The outcome of a stored answer is shown at its task, where the form was.
+    let outcome = |key: &str, task: &str| {
+        let notice = Notice {
+            kind: "success",
+            text: lang.t(key).to_owned(),
+        };
+        vec![(task.to_owned(), TaskState::told(notice))]
+    };
+    let states = match (query.notice.as_deref(), query.task.as_deref()) {
+        (Some("saved"), Some(task)) => outcome("task-saved", task),
+        (Some("submitted"), Some(task)) => outcome("task-submitted", task),
+        _ => Vec::new(),
     };
     let course = app
         .courses
@@ -302,7 +332,7 @@ pub async fn show_module(
         .in_lang(lang)?;
     let module = course.module(&slug).in_lang(lang)?;
     let ctx = PageCtx::new(&app, &session, &token);
-    module_page(&ctx, &course, module, notice, Vec::new(), StatusCode::OK).await
+    module_page(&ctx, &course, module, states, StatusCode::OK).await
 }
 
 page_template!(ModulePage<'a>);
