@@ -310,6 +310,8 @@ pub struct Admitted {
     pub target_assessment: Option<String>,
     /// The deep linking settings of an `LtiDeepLinkingRequest`.
     pub deep_linking: Option<lti::deep_linking::Settings>,
+    /// Whose submission an `LtiSubmissionReviewRequest` opens (their LMS `user_id`).
+    pub for_user: Option<String>,
     /// The platform's issuer, the tool's client_id there, and the launch's `deployment_id` (what a
     /// deep linking response is addressed with).
     pub addressed: (String, String, String),
@@ -489,6 +491,7 @@ pub async fn complete_launch(
             claims.deployment_id.clone(),
         ),
         deep_linking: claims.deep_linking.clone(),
+        for_user: claims.for_user.clone(),
         choose_organisation: belonging.choose_from,
     })
 }

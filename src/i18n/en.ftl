@@ -1,18 +1,19 @@
 # Project Fluent catalog. Every message has the same id in every language.
 app-name = coursebridge
+brand = The coursebridge course service
 skip-to-content = Skip to content
 role-participant = participant
 role-instructor = instructor
 landing-title = Welcome
 landing-welcome-named = Welcome, { $name }!
 landing-welcome = Welcome!
-landing-context = Course
+landing-context = Course in your learning platform
 landing-no-context = No course given by the learning platform
 landing-role = Your role
-landing-next = The course modules open here. You are signed in through your learning platform and need no third-party cookies.
+landing-next = The course modules open here. You are signed in through your learning platform and need not sign in again.
 landing-reload = Reload the page
 not-available-title = Not available yet
-not-available-submission-review = Reviewing a submission straight from the gradebook comes in a later version of coursebridge. Open the course through the tool link instead.
+submission-review-nothing-yet = The participant has not written an answer in this course yet.
 error-title = Something went wrong
 error-technical = Technical detail for the platform administrator
 error-code = Error code
@@ -68,6 +69,7 @@ error-lti-deployment-disabled = An administrator has disabled this deployment of
 nav-label = Course navigation
 nav-overview = Course overview
 footer-accessibility = Accessibility statement
+overview-resume = Continue where you left off
 overview-progress = Your progress
 overview-progress-text = { $done } of { $total } required modules complete
 overview-course-complete = You have completed the course.
@@ -89,6 +91,12 @@ task-submit = Submit
 task-saved = Your draft is saved.
 task-submitted = Your answer is submitted.
 task-error-summary = The answer is not submitted. Please correct this:
+task-length-hint = Write at least { $n } characters. The draft is saved while you type.
+task-locked-submitted = Submitted. The answer cannot be changed while the course leader reviews it.
+task-locked-approved = Approved. The answer is done and cannot be changed.
+module-neighbours = Modules before and after
+module-previous = Previous module
+module-next = Next module
 task-not-submitted = The answer is saved as a draft but not submitted. Fix what is marked at the fields and submit again.
 task-conflict = Someone else saved the same answer at the same time. The saved answer is shown in the fields; your text is kept below each field so you can carry over what you want to keep.
 task-locked = The answer is already submitted and cannot change until the instructor returns it. Your text is kept below.
@@ -162,7 +170,6 @@ instructor-waiting-count = { $count ->
     [one] One answer is waiting for review.
    *[other] { $count } answers are waiting for review.
 }
-instructor-nothing-waiting = Nothing to review right now.
 instructor-participants = Participants and modules
 instructor-participant = Participant
 instructor-no-participants = No participants have opened the course yet.
@@ -175,6 +182,9 @@ instructor-group-answer = The group's answer
 instructor-back = Back to the overview
 instructor-answers = Answers
 instructor-earlier-feedback = Earlier feedback
+instructor-queue = Answers waiting for review
+instructor-queue-previous = Previous waiting answer
+instructor-queue-next = Next waiting answer
 instructor-review = Review
 instructor-return = Return for revision
 instructor-approve = Approve
@@ -198,7 +208,7 @@ instructor-roster-synced = { $count ->
 }
 instructor-roster-not-offered = The learning platform offers no participant list for this course (Names and Role Provisioning Services).
 instructor-roster-failed = The participant list could not be fetched from the learning platform right now. Try again in a moment.
-aggregates-title = Self-assessments in the group
+aggregates-title = Self-assessments in the course
 aggregates-intro = The summary shows how the participants rate their organisation. Single answers are never shown, and a round is shown only once at least { $k } people have answered.
 aggregates-csv = Download as CSV
 aggregates-caption = Distribution and median per sub-area
@@ -231,11 +241,11 @@ version-moved = The course now uses the chosen version. The participants' answer
 instructor-filter-group = Group
 organisation-medians = Median current → target per sub-area
 
-gradebook-heading = LMS gradebook
+gradebook-heading = Results in the learning platform
 gradebook-nothing = Nothing to send yet
 gradebook-up-to-date = Up to date
-gradebook-pending = On its way to the LMS
-gradebook-not-gradable = Refused by the LMS: { $reason }
+gradebook-pending = On its way to the learning platform
+gradebook-not-gradable = Refused by the learning platform: { $reason }
 
 deep-linking-title = Choose content to add to the course
 deep-linking-intro-multiple = Choose the parts of the course that become links in the learning platform. Participants open them right there.
@@ -478,3 +488,9 @@ organisation-place-submit = Move the participant
 organisation-placed = The participant is moved. What the learning platform sends does not change that.
 organisation-place-unknown = That organisation does not exist.
 leader-csv = Every participant as CSV
+
+calendar-name = Workshops: { $course }
+calendar-prepare = Prepare the module "{ $module }" of the course before the workshop.
+calendar-heading = Workshops in your calendar
+calendar-download = Download the workshops (.ics)
+calendar-feed = Subscribe in your calendar app (follows changes):

@@ -1,18 +1,19 @@
 # Project Fluent catalog. Every message has the same id in every language.
 app-name = coursebridge
+brand = Kurstjänsten coursebridge
 skip-to-content = Hoppa till innehållet
 role-participant = deltagare
 role-instructor = kursledare
 landing-title = Välkommen
 landing-welcome-named = Välkommen, { $name }!
 landing-welcome = Välkommen!
-landing-context = Kurs
+landing-context = Kursrum i lärplattformen
 landing-no-context = Ingen kurs angiven av lärplattformen
 landing-role = Din roll
-landing-next = Kursens moduler öppnas här. Du är inloggad via din lärplattform och behöver inga tredjepartskakor.
+landing-next = Kursens moduler öppnas här. Du är inloggad via din lärplattform och behöver inte logga in igen.
 landing-reload = Ladda om sidan
 not-available-title = Inte tillgängligt ännu
-not-available-submission-review = Att granska en inlämning direkt från betygsboken kommer i en senare version av coursebridge. Öppna kursen via verktygslänken i stället.
+submission-review-nothing-yet = Deltagaren har inte skrivit något svar i den här kursen ännu.
 error-title = Något gick fel
 error-technical = Teknisk uppgift till plattformens administratör
 error-code = Felkod
@@ -68,7 +69,8 @@ error-lti-deployment-disabled = En administratör har stängt av den här instal
 nav-label = Kursnavigering
 nav-overview = Kursöversikt
 footer-accessibility = Tillgänglighetsredogörelse
-overview-progress = Din framdrift
+overview-resume = Fortsätt där du slutade
+overview-progress = Dina framsteg
 overview-progress-text = { $done } av { $total } obligatoriska moduler klara
 overview-course-complete = Du har slutfört kursen.
 overview-modules = Moduler
@@ -89,6 +91,12 @@ task-submit = Skicka in
 task-saved = Utkastet är sparat.
 task-submitted = Ditt svar är inskickat.
 task-error-summary = Svaret är inte inskickat. Rätta det här:
+task-length-hint = Skriv minst { $n } tecken. Utkastet sparas medan du skriver.
+task-locked-submitted = Inskickat. Svaret kan inte ändras medan kursledaren granskar det.
+task-locked-approved = Godkänt. Svaret är klart och kan inte ändras.
+module-neighbours = Moduler före och efter
+module-previous = Föregående modul
+module-next = Nästa modul
 task-not-submitted = Svaret är sparat som utkast men inte inskickat. Rätta det som anges vid fälten och skicka in igen.
 task-conflict = Någon annan sparade samma svar samtidigt. Det sparade svaret visas i fälten; din text finns kvar under varje fält så att du kan föra över det du vill behålla.
 task-locked = Svaret är redan inskickat och kan inte ändras förrän kursledaren återsänder det. Din text finns kvar nedan.
@@ -162,7 +170,6 @@ instructor-waiting-count = { $count ->
     [one] Ett svar väntar på granskning.
    *[other] { $count } svar väntar på granskning.
 }
-instructor-nothing-waiting = Inget att granska just nu.
 instructor-participants = Deltagare och moduler
 instructor-participant = Deltagare
 instructor-no-participants = Inga deltagare har öppnat kursen ännu.
@@ -175,6 +182,9 @@ instructor-group-answer = Gruppens svar
 instructor-back = Tillbaka till översikten
 instructor-answers = Svar
 instructor-earlier-feedback = Tidigare återkoppling
+instructor-queue = Svar som väntar på granskning
+instructor-queue-previous = Föregående väntande svar
+instructor-queue-next = Nästa väntande svar
 instructor-review = Granska
 instructor-return = Återsänd för komplettering
 instructor-approve = Godkänn
@@ -198,7 +208,7 @@ instructor-roster-synced = { $count ->
 }
 instructor-roster-not-offered = Lärplattformen erbjuder ingen deltagarlista för den här kursen (Names and Role Provisioning Services).
 instructor-roster-failed = Deltagarlistan kunde inte hämtas från lärplattformen just nu. Försök igen om en stund.
-aggregates-title = Självskattningar i gruppen
+aggregates-title = Självskattningar i kursen
 aggregates-intro = Sammanställningen visar hur deltagarna bedömer sin organisation. Enskilda svar visas aldrig, och en omgång visas först när minst { $k } personer har svarat.
 aggregates-csv = Ladda ner som CSV
 aggregates-caption = Fördelning och median per delområde
@@ -231,11 +241,11 @@ version-moved = Kursen använder nu den valda versionen. Deltagarnas svar finns 
 instructor-filter-group = Grupp
 organisation-medians = Median nuläge → mål per delområde
 
-gradebook-heading = Betyg i LMS
+gradebook-heading = Resultat i lärplattformen
 gradebook-nothing = Inget att skicka än
 gradebook-up-to-date = Uppdaterat
-gradebook-pending = På väg till LMS
-gradebook-not-gradable = Tas inte emot av LMS: { $reason }
+gradebook-pending = På väg till lärplattformen
+gradebook-not-gradable = Tas inte emot av lärplattformen: { $reason }
 
 deep-linking-title = Välj innehåll att lägga till i kursen
 deep-linking-intro-multiple = Välj det eller de delar av kursen som ska bli länkar i lärplattformen. Deltagarna öppnar dem direkt därifrån.
@@ -478,3 +488,9 @@ organisation-place-submit = Flytta deltagaren
 organisation-placed = Deltagaren är flyttad. Lärplattformens uppgift ändrar inte det.
 organisation-place-unknown = Den organisationen finns inte.
 leader-csv = Alla deltagare som CSV
+
+calendar-name = Workshoppar: { $course }
+calendar-prepare = Förbered modulen "{ $module }" i kursen innan workshoppen.
+calendar-heading = Workshoppar i din kalender
+calendar-download = Ladda ned workshopparna (.ics)
+calendar-feed = Prenumerera i din kalenderapp (följer ändringar):

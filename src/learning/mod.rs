@@ -5,6 +5,7 @@
 
 pub mod aggregates;
 pub mod assessment;
+pub mod calendar;
 pub mod cohort;
 pub mod contact;
 pub mod context;

@@ -46,6 +46,9 @@ pub struct SubmissionTrail {
     pub revisions: Vec<entity::submission_revision::Model>,
     /// Everyone named above, by id.
     pub people: HashMap<i64, entity::lti_user::Model>,
+    /// The waiting answers just before and just after this one in the review queue, whether or
+    /// not this one still waits.
+    pub neighbours: (Option<i64>, Option<i64>),
 }
 
 /// Submission `id` of `course` with its trail; `None` when it is not of this LMS course.
@@ -70,11 +73,28 @@ pub async fn submission_trail(
         ids.push(owner);
     }
     let people = store::review::people(db, ids).await?;
+    let queue = waiting_for_review(
+        course,
+        &store::review::submissions(db, course.context_id).await?,
+    );
+    let here = (row.submitted_at, row.id);
+    let neighbours = (
+        queue
+            .iter()
+            .rev()
+            .find(|other| (other.submitted_at, other.id) < here)
+            .map(|other| other.id),
+        queue
+            .iter()
+            .find(|other| (other.submitted_at, other.id) > here)
+            .map(|other| other.id),
+    );
     Ok(Some(SubmissionTrail {
         submission: row,
         events,
         revisions,
         people,
+        neighbours,
     }))
 }
 
@@ -151,6 +171,50 @@ fn owners(person_id: i64, municipality: &str, group: Option<i64>) -> [String; 2]
     [format!("u:{person_id}"), group]
 }
 
+/// Where a gradebook's "view submission" (an `LtiSubmissionReviewRequest`) takes the person who
+/// sent it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReviewTarget {
+    /// This submission of the person it is for: the one waiting for review, else the one they
+    /// changed last.
+    Submission(i64),
+    /// The person has no answer in this LMS course yet.
+    NothingYet,
+    /// Not an instructor here: their own course, as any launch would open it.
+    OwnCourse,
+}
+
+/// What a Submission Review launch by `session` for the LMS's `lms_user_id` opens in `course`.
+/// Only an instructor of this LMS course is taken to someone's submission; the person is looked
+/// up on the launch's own platform, so another platform's user of the same id is never found.
+pub async fn submission_review_target(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    session: &crate::session::Session,
+    lms_user_id: &str,
+) -> Result<ReviewTarget, DbErr> {
+    if session.role != crate::lti::claims::ToolRole::Instructor {
+        return Ok(ReviewTarget::OwnCourse);
+    }
+    let Some(person) = store::people::by_sub(db, session.pid, lms_user_id).await? else {
+        return Ok(ReviewTarget::NothingYet);
+    };
+    let own = format!("u:{}", person.id);
+    let submissions = store::review::submissions(db, course.context_id).await?;
+    let theirs = submissions
+        .iter()
+        .filter(|row| row.owner_key == own || row.updated_by == person.id);
+    let waiting = theirs
+        .clone()
+        .filter(|row| row.status == SubmissionStatus::Submitted.as_str())
+        .min_by_key(|row| row.updated_at);
+    let latest = theirs.max_by_key(|row| (row.owner_key == own, row.updated_at));
+    Ok(match waiting.or(latest) {
+        Some(row) => ReviewTarget::Submission(row.id),
+        None => ReviewTarget::NothingYet,
+    })
+}
+
 /// Builds the dashboard of a context.
 pub async fn dashboard(
     db: &DatabaseConnection,
@@ -217,6 +281,21 @@ pub async fn dashboard(
             }
         })
         .collect();
+    let waiting = waiting_for_review(course, &submissions);
+    Ok(Dashboard {
+        rows,
+        waiting,
+        submissions,
+        organisation: own_organisation,
+    })
+}
+
+/// The submitted answers of tasks an instructor reviews, oldest submit first: the queue the
+/// dashboard lists and a submission page steps through.
+fn waiting_for_review(
+    course: &ContextCourse,
+    submissions: &[submission::Model],
+) -> Vec<submission::Model> {
     let mut waiting: Vec<_> = submissions
         .iter()
         .filter(|row| row.status == SubmissionStatus::Submitted.as_str())
@@ -230,12 +309,7 @@ pub async fn dashboard(
         .cloned()
         .collect();
     waiting.sort_by_key(|row| (row.submitted_at, row.id));
-    Ok(Dashboard {
-        rows,
-        waiting,
-        submissions,
-        organisation: own_organisation,
-    })
+    waiting
 }
 
 /// What an instructor decides about a submitted answer.

@@ -166,6 +166,8 @@ pub struct LtiClaims {
     pub ags: Option<AgsClaim>,
     /// The deep linking settings of an `LtiDeepLinkingRequest`.
     pub deep_linking: Option<super::deep_linking_request::Settings>,
+    /// Whose submission an `LtiSubmissionReviewRequest` opens: the `user_id` of its `for_user`.
+    pub for_user: Option<String>,
 }
 
 /// The Assignment and Grade Services endpoint claim: where scores go and what the tool may do.
@@ -275,9 +277,18 @@ pub fn parse_lti_claims(payload: &Map<String, Value>) -> Result<LtiClaims, Claim
     } else {
         None
     };
-    if message_type == MessageType::SubmissionReview && payload.get(FOR_USER).is_none() {
-        return Err(ClaimProblem::Missing(FOR_USER));
-    }
+    let for_user = match payload.get(FOR_USER) {
+        None | Some(Value::Null) if message_type == MessageType::SubmissionReview => {
+            return Err(ClaimProblem::Missing(FOR_USER));
+        }
+        None | Some(Value::Null) => None,
+        Some(Value::Object(claim)) => Some(
+            optional_string(claim, "user_id")
+                .filter(|id| !id.is_empty() && id.len() <= 255)
+                .ok_or(ClaimProblem::Malformed(FOR_USER))?,
+        ),
+        Some(_) => return Err(ClaimProblem::Malformed(FOR_USER)),
+    };
 
     let context = match payload.get(CONTEXT) {
         Some(Value::Object(context)) => {
@@ -357,6 +368,7 @@ pub fn parse_lti_claims(payload: &Map<String, Value>) -> Result<LtiClaims, Claim
         resource_link,
         locale,
         custom,
+        for_user,
     })
 }
 

@@ -162,10 +162,45 @@ async fn admitted_page(app: &AppState, admitted: &admission::Admitted) -> Respon
             Err(err) => AppError::Internal(anyhow::anyhow!(err)).into_response(),
         },
         MessageType::DeepLinking => super::deep_linking::begin(app, admitted),
-        MessageType::SubmissionReview => {
-            pages::not_available(app, lang, "not-available-submission-review")
-        }
+        MessageType::SubmissionReview => match app.sessions.issue(&admitted.session) {
+            Ok(token) => submission_review(app, admitted, &token, lang)
+                .await
+                .unwrap_or_else(IntoResponse::into_response),
+            Err(err) => AppError::Internal(anyhow::anyhow!(err)).into_response(),
+        },
     }
+}
+
+/// "View submission" from the LMS gradebook: the instructor lands on that participant's answer
+/// (the one waiting for review first); a participant on their own course.
+async fn submission_review(
+    app: &AppState,
+    admitted: &admission::Admitted,
+    token: &str,
+    lang: crate::i18n::Lang,
+) -> Result<Response, AppError> {
+    use crate::learning::review::{ReviewTarget, submission_review_target};
+    use crate::web::error::InLang;
+    let session = &admitted.session;
+    let for_user = admitted.for_user.as_deref().unwrap_or_default();
+    let course = app
+        .courses
+        .for_session(&app.db, session)
+        .await
+        .in_lang(lang)?;
+    let target = submission_review_target(&app.db, &course, session, for_user)
+        .await
+        .in_lang(lang)?;
+    Ok(match target {
+        ReviewTarget::Submission(id) => {
+            let path = format!("instructor/submissions/{id}");
+            Redirect::to(&crate::web::page::page_url(app, &path, token)).into_response()
+        }
+        ReviewTarget::NothingYet => {
+            pages::not_available(app, lang, "submission-review-nothing-yet")
+        }
+        ReviewTarget::OwnCourse => entry_page(app, admitted, token).await,
+    })
 }
 
 #[derive(Template)]

@@ -18,6 +18,7 @@ mod aggregates;
 pub mod api;
 mod assessment;
 mod assets;
+mod calendar;
 mod cookies;
 mod course;
 mod deep_linking;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/home", get(course::show_overview))
         .route("/course", get(course::show_overview))
+        .route("/course/calendar.ics", get(calendar::download))
+        .route("/calendar/{feed}/workshops.ics", get(calendar::feed))
         .route(
             "/course/organisation",
             get(course::show_choice).post(course::choose),

@@ -177,6 +177,31 @@ async fn a_draft_survives_a_reload_and_a_submit_locks_the_answer(backend: Backen
     let app = spawn_app(backend).await;
     let launch = app.launch(LaunchSpec::learner("draft-1")).await;
     let page = module_page(&app, &launch, "ledarskap").await;
+    // The first module leads on to the second, and the second back to the first.
+    let neighbours = &page.body[page.body.find("data-testid=\"module-neighbours\"").unwrap()..];
+    assert!(!neighbours.contains("rel=\"prev\""));
+    assert!(
+        neighbours.contains("/course/m/mobilisering?session="),
+        "{neighbours}"
+    );
+    let second = app
+        .get(&link_containing(
+            neighbours,
+            "/course/m/mobilisering?session=",
+        ))
+        .await;
+    let back = &second.body[second
+        .body
+        .find("data-testid=\"module-neighbours\"")
+        .unwrap()..];
+    assert!(back.contains("/course/m/ledarskap?session=") && back.contains("rel=\"prev\""));
+    // The length rule is there before anyone writes, tied to the field.
+    assert!(
+        page.body
+            .contains("<p class=\"meta\" id=\"answer-vad-betyder-0-hint\">Skriv minst 20 tecken."),
+        "{}",
+        page.body
+    );
     let action = task_action(&page, "vad-betyder");
     let text = "Att invånarna kan göra ärenden när det passar dem.";
     let saved = app
@@ -216,6 +241,10 @@ async fn a_draft_survives_a_reload_and_a_submit_locks_the_answer(backend: Backen
         after.body.contains(" readonly"),
         "a submitted answer is read-only"
     );
+    // And says so, apart from how an editable one looks.
+    assert!(after.body.contains(
+        "data-testid=\"locked-vad-betyder\">Inskickat. Svaret kan inte ändras medan kursledaren granskar det.<"
+    ));
 
     // A later change is refused, and the text sent with it is kept.
     let version = version_of(&after, "vad-betyder");
@@ -257,7 +286,7 @@ async fn a_too_short_answer_is_kept_as_a_draft_with_the_problem_at_its_field(bac
     assert!(
         refused
             .body
-            .contains("aria-invalid=\"true\" aria-describedby=\"answer-vems-beslut-0-error\"")
+            .contains("aria-invalid=\"true\" aria-describedby=\"answer-vems-beslut-0-error answer-vems-beslut-0-hint\"")
     );
     assert!(
         refused.body.contains(">IT</textarea>"),
@@ -445,6 +474,14 @@ async fn an_unknown_module_is_a_clear_404(backend: Backend) {
     let page = app.get(&link).await;
     page.assert_refused(404, "COURSE_NOT_FOUND");
     assert!(page.body.contains("Modulen eller uppgiften finns inte"));
+    // The technical detail (in English) is folded away for the platform's administrator, marked
+    // as English, with no heading larger than the message.
+    let technical = &page.body[page
+        .body
+        .find("<details class=\"technical\">")
+        .expect("folded")..];
+    assert!(technical.contains("<p lang=\"en\"><code data-testid=\"error-detail\">"));
+    assert!(!page.body.contains("<h2"), "{}", page.body);
     let no_session = app.get("/course/m/ledarskap").await;
     no_session.assert_refused(401, "SESSION_INVALID");
 }

@@ -331,7 +331,7 @@ async fn course_fraction_scores_follow_the_participant_in_order(backend: Backend
     assert!(
         dashboard
             .body
-            .contains("<th scope=\"col\">Betyg i LMS</th>"),
+            .contains("<th scope=\"col\">Resultat i lärplattformen</th>"),
         "{}",
         dashboard.body
     );
@@ -532,7 +532,7 @@ async fn a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried(backend:
     let dashboard = app.launch(LaunchSpec::instructor("grade-teacher")).await;
     assert!(
         dashboard.body.contains(
-            "class=\"gradebook-not-gradable\">Tas inte emot av LMS: HTTP 422 (AGS_REFUSED)"
+            "class=\"gradebook-not-gradable\">Tas inte emot av lärplattformen: HTTP 422 (AGS_REFUSED)"
         ),
         "{}",
         dashboard.body

@@ -19,7 +19,82 @@ on_both_databases!(
     placing_a_member_of_another_course_is_refused_by_the_use_case,
     an_instructor_moves_the_course_to_a_new_version_and_answers_stay,
     every_waiting_answer_names_its_author,
+    view_submission_from_the_gradebook_opens_that_participants_answer,
 );
+
+/// A Submission Review launch for `lms_user` by `launcher` (an instructor, or not), in English.
+fn submission_review(launcher: LaunchSpec, lms_user: &str) -> LaunchSpec {
+    let mut review = launcher;
+    review.message_type = "LtiSubmissionReviewRequest".into();
+    review.locale = Some("en".into());
+    review.set(
+        coursebridge::lti::claims::FOR_USER,
+        serde_json::json!({ "user_id": lms_user }),
+    )
+}
+
+/// "View submission" in Moodle's, Canvas's or Brightspace's gradebook sends an
+/// `LtiSubmissionReviewRequest`: the instructor lands on that participant's waiting answer, a
+/// participant on their own course, and nobody on an answer of another LMS course.
+async fn view_submission_from_the_gradebook_opens_that_participants_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let nothing = app
+        .launch(submission_review(
+            LaunchSpec::instructor("sr-teacher"),
+            "sr-learner",
+        ))
+        .await;
+    assert_eq!(nothing.status.as_u16(), 200);
+    assert!(
+        nothing
+            .body
+            .contains("The participant has not written an answer in this course yet."),
+        "{}",
+        nothing.body
+    );
+
+    submit_first_task(&app, "sr-learner").await;
+    let opened = app
+        .launch(submission_review(
+            LaunchSpec::instructor("sr-teacher"),
+            "sr-learner",
+        ))
+        .await;
+    assert_eq!(opened.status.as_u16(), 200, "{}", opened.body);
+    assert!(
+        opened.body.contains("data-testid=\"submission-status\"")
+            && opened
+                .body
+                .contains("Invånarna får svar snabbare och enklare.")
+            && opened
+                .body
+                .contains("button type=\"submit\" name=\"decision\""),
+        "{}",
+        opened.body
+    );
+
+    // The participant opening "view submission" themselves gets their course, not a review page.
+    let own = app
+        .launch(submission_review(
+            LaunchSpec::learner("sr-learner"),
+            "sr-learner",
+        ))
+        .await;
+    own.assert_landed_as("participant");
+    assert!(!own.body.contains("data-testid=\"submission-status\""));
+
+    // An instructor of another LMS course of the same platform finds nothing of this one.
+    let mut elsewhere = LaunchSpec::instructor("sr-other-teacher");
+    elsewhere.context = Some(("another-course".into(), "X".into(), "En annan kurs".into()));
+    let other = app.launch(submission_review(elsewhere, "sr-learner")).await;
+    assert!(
+        other
+            .body
+            .contains("The participant has not written an answer in this course yet."),
+        "{}",
+        other.body
+    );
+}
 
 async fn submit_first_task(app: &TestApp, learner: &str) -> Answer {
     let launch = app.launch(LaunchSpec::learner(learner)).await;
@@ -80,6 +155,26 @@ async fn every_waiting_answer_names_its_author(backend: Backend) {
         "{}",
         dashboard.body
     );
+    // From one waiting answer straight to the next, and back (as in SpeedGrader).
+    let first_url = link_containing(&dashboard.body, "/instructor/submissions/");
+    let first = app.get(&first_url).await;
+    assert!(!first.body.contains("data-testid=\"queue-previous\""));
+    let next_url = queue_link(&first.body, "queue-next");
+    assert_ne!(next_url, first_url);
+    let next = app.get(&next_url).await;
+    assert!(next.body.contains("Förvaltningen och nämnden tillsammans."));
+    assert!(!next.body.contains("data-testid=\"queue-next\""));
+    assert_eq!(queue_link(&next.body, "queue-previous"), first_url);
+}
+
+/// The address of the review queue's link marked `testid` on a submission page.
+fn queue_link(body: &str, testid: &str) -> String {
+    let at = body
+        .find(&format!("data-testid=\"{testid}\""))
+        .unwrap_or_else(|| panic!("no {testid} link: {body}"));
+    let start = body[..at].rfind("href=\"").unwrap() + "href=\"".len();
+    let end = start + body[start..].find('"').unwrap();
+    body[start..end].replace("&amp;", "&")
 }
 
 async fn the_review_loop_returns_revises_and_approves_with_a_trail(backend: Backend) {
@@ -408,6 +503,95 @@ async fn workshop_occasions_reach_the_participants(backend: Backend) {
         "{}",
         overview.body
     );
+
+    // The workshops as iCalendar: a download with the session, and a feed address without one.
+    let download = app
+        .get(&link_containing(
+            &overview.body,
+            "/course/calendar.ics?session=",
+        ))
+        .await;
+    assert_eq!(download.status.as_u16(), 200);
+    assert_eq!(
+        download.headers["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let event = calendar_event(&download.body);
+    assert!(event.contains("DTSTART:20261203T080000Z"), "{event}");
+    assert!(event.contains("LOCATION:Kommunhuset\\, sal 2"), "{event}");
+    assert!(
+        event.contains("SUMMARY:Workshop 1 – Leda digital omställning – demokurs"),
+        "{event}"
+    );
+    let uid = event
+        .lines()
+        .find(|l| l.starts_with("UID:"))
+        .unwrap()
+        .to_owned();
+    let feed = link_value(&overview.body, "data-testid=\"calendar-feed\"");
+    assert!(!feed.contains("session="), "{feed}");
+    let read = app.client.get(&feed).send().await.unwrap();
+    assert_eq!(read.status().as_u16(), 200);
+    assert_eq!(calendar_event(&read.text().await.unwrap()), event);
+
+    // The course leader moves the workshop: the feed shows the same event, moved.
+    app.post_form(
+        &action,
+        &[
+            ("module", "ledarskap"),
+            ("date", "2026-12-04"),
+            ("time", "13:00"),
+            ("place", "Kommunhuset, sal 2"),
+        ],
+    )
+    .await;
+    let moved = app
+        .client
+        .get(&feed)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let moved = calendar_event(&moved);
+    assert!(moved.contains("DTSTART:20261204T120000Z"), "{moved}");
+    assert!(moved.contains(&uid), "{moved}");
+    // A feed address that was not issued reads nothing.
+    let forged = feed.replace("/calendar/", "/calendar/x");
+    assert_eq!(
+        app.client
+            .get(&forged)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+}
+
+/// The first event of an iCalendar text, its folded lines joined.
+fn calendar_event(ics: &str) -> String {
+    let unfolded = ics.replace("\r\n ", "").replace("\r\n", "\n");
+    let start = unfolded.find("BEGIN:VEVENT").expect("an event");
+    let end = unfolded[start..].find("END:VEVENT").unwrap() + start;
+    unfolded[start..end]
+        .lines()
+        .filter(|line| !line.starts_with("DTSTAMP:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The `value` of the element marked by `marker` (an attribute) on a page.
+fn link_value(body: &str, marker: &str) -> String {
+    let at = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker}: {body}"));
+    let tag_start = body[..at].rfind('<').unwrap();
+    let tag = &body[tag_start..at + body[at..].find('>').unwrap()];
+    let value = &tag[tag.find("value=\"").unwrap() + 7..];
+    value[..value.find('"').unwrap()].replace("&amp;", "&")
 }
 
 async fn the_dashboard_filters_by_module_and_status(backend: Backend) {

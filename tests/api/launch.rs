@@ -3,7 +3,6 @@
 use coursebridge::devplatform::{LaunchSpec, roles};
 use entity::{lti_user, membership};
 use sea_orm::EntityTrait;
-use serde_json::json;
 
 use crate::helpers::{Backend, link_containing, session_link, spawn_app};
 
@@ -24,7 +23,6 @@ on_both_databases!(
     launch_in_english_follows_launch_presentation_locale,
     session_token_reopens_the_landing_page_without_cookies,
     tampered_or_missing_session_token_is_refused,
-    submission_review_gets_a_not_yet_available_page,
     health_and_readiness_answer,
 );
 
@@ -192,20 +190,6 @@ async fn tampered_or_missing_session_token_is_refused(backend: Backend) {
     app.get("/home?session=not.a.token")
         .await
         .assert_refused(401, "SESSION_INVALID");
-}
-
-async fn submission_review_gets_a_not_yet_available_page(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let mut review = LaunchSpec::instructor("sr-1");
-    review.message_type = "LtiSubmissionReviewRequest".into();
-    let mut review = review.set(
-        coursebridge::lti::claims::FOR_USER,
-        json!({"user_id": "learner-1"}),
-    );
-    review.locale = Some("en".into());
-    let answer = app.launch(review).await;
-    assert_eq!(answer.status.as_u16(), 200);
-    assert!(answer.body.contains("gradebook"), "{}", answer.body);
 }
 
 async fn health_and_readiness_answer(backend: Backend) {

@@ -12,8 +12,8 @@ const LMS_URL = process.env.LMS_URL;
 if (!LMS_URL) throw new Error("LMS_URL is required");
 
 const TEXT = {
-  sv: { draftSaved: "Utkast sparat", submitted: "Inskickad", submit: "Skicka in", assessed: "Självskattningen är inskickad." },
-  en: { draftSaved: "Draft saved", submitted: "Submitted", submit: "Submit", assessed: "The self-assessment is submitted." },
+  sv: { draft: "Utkast", draftSaved: "Utkast sparat", submitted: "Inskickad", submit: "Skicka in", assessed: "Självskattningen är inskickad." },
+  en: { draft: "Draft", draftSaved: "Draft saved", submitted: "Submitted", submit: "Submit", assessed: "The self-assessment is submitted." },
 };
 
 // Where the journey is, for the watchdog: a step that hangs (a page that never answers makes
@@ -130,6 +130,9 @@ async function journey(browser, lang, start) {
     { timeout: 10000 },
   );
 
+  const draftStatus = await frame.textContent('[data-testid="task-status-vad-betyder"]');
+  expect(draftStatus.includes(TEXT[lang].draftSaved) || draftStatus.includes(TEXT[lang].draft), `the status still says not started beside the saved draft: ${draftStatus}`);
+
   // Reload: the draft is there.
   await frame.goto(frame.url());
   await frame.waitForSelector("textarea#answer-vad-betyder-0");
@@ -171,7 +174,7 @@ async function journey(browser, lang, start) {
   // A page that does not exist: the error page is accessible too.
   const resultUrl = frame.url();
   await frame.goto(resultUrl.replace(/\/course\/assessment\/baseline/, "/course/m/finns-inte").replace(/&notice=[^&#]*/g, ""));
-  await frame.waitForSelector('[data-testid="error-code"]');
+  await frame.waitForSelector('[data-testid="error-code"]', { state: "attached" });
   await axeCheck(frame, `${lang} not-found page`);
   await frame.goto(resultUrl);
   await frame.waitForSelector('[data-testid="result-table"]');

@@ -10,6 +10,16 @@
     if (!url || !status || !version) return;
     var timer = null;
     var stopped = false;
+    // A task not started until now has a draft: its status says so, beside "Draft saved".
+    function draftStatus() {
+      var section = form.closest("section");
+      var shown = section && section.querySelector(".status.status-not-started");
+      if (!shown) return;
+      var label = shown.lastChild;
+      if (label && label.nodeType === Node.TEXT_NODE) label.textContent = form.getAttribute("data-draft-status");
+      shown.classList.remove("status-not-started");
+      shown.classList.add("status-in-progress");
+    }
     function save() {
       if (stopped) return;
       var data = new URLSearchParams(new FormData(form));
@@ -28,6 +38,7 @@
           if (!body) return;
           version.value = String(body.version);
           status.textContent = form.getAttribute("data-saved-text") + " " + body.saved_at;
+          draftStatus();
         })
         .catch(function () {
           status.textContent = form.getAttribute("data-failed-text");

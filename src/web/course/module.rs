@@ -39,6 +39,10 @@ struct TaskView {
     status_label: &'static str,
     status_class: &'static str,
     locked: bool,
+    /// Why the fields cannot be changed, when they cannot.
+    locked_note: Option<&'static str>,
+    /// The length rule, shown before anyone writes.
+    length_hint: String,
     feedback: Option<String>,
     message: Option<Notice>,
     /// Whether focus lands on this task's message when the page loads (the outcome of its form,
@@ -85,6 +89,9 @@ struct ModulePage<'a> {
     /// error summary at the top of the page, which takes focus.
     problems: Vec<(String, String)>,
     blocks: Vec<BlockView>,
+    /// The modules before and after this one: (title, address).
+    previous: Option<(String, String)>,
+    next: Option<(String, String)>,
 }
 
 /// Human file size: "12 kB", "3.4 MB" (Swedish uses a decimal comma).
@@ -181,16 +188,20 @@ fn task_view(
         })
         .collect();
     let base = format!("course/m/{}/t/{}", module.slug, task.slug);
+    let locked_note = match status {
+        Some(SubmissionStatus::Submitted) => Some(lang.t("task-locked-submitted")),
+        Some(SubmissionStatus::Approved) => Some(lang.t("task-locked-approved")),
+        _ => None,
+    };
     TaskView {
         slug: task.slug.clone(),
         heading: lang.tf("task-heading", &[("n", &number.to_string())]),
         group: task.kind == crate::course::TaskKind::Group,
         status_label: lang.t(status_key),
         status_class,
-        locked: matches!(
-            status,
-            Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)
-        ),
+        locked: locked_note.is_some(),
+        locked_note,
+        length_hint: lang.tf("task-length-hint", &[("n", &task.min_length.to_string())]),
         feedback: row.and_then(|r| r.feedback.clone()),
         message_focused: state.message.is_some() && state.problems.is_empty(),
         message: state.message,
@@ -292,7 +303,16 @@ pub(super) async fn module_page(
             })
         })
         .collect();
+    let modules = &course.package.modules;
+    let here = modules.iter().position(|m| m.slug == module.slug);
+    let neighbour = |index: Option<usize>| {
+        let other = modules.get(index?)?;
+        let url = page_url(app, &format!("course/m/{}", other.slug), token);
+        Some((other.title.get(lang).to_owned(), url))
+    };
     let page = ModulePage {
+        previous: neighbour(here.and_then(|i| i.checked_sub(1))),
+        next: neighbour(here.map(|i| i + 1)),
         page: PageContext::launched(app, lang, token),
         overview_url: page_url(app, "course", token),
         course_title: course.package.title.get(lang),

@@ -44,6 +44,11 @@ struct OverviewPage<'a> {
     required_total: usize,
     course_complete: bool,
     next_workshop: Option<String>,
+    /// Where the participant left off: the first module not yet complete (title, address).
+    resume: Option<(String, String)>,
+    /// The workshop calendar: the download, and the feed address when one can be made.
+    calendar_url: Option<String>,
+    calendar_feed: Option<String>,
     organisation_url: Option<String>,
     admin_url: Option<String>,
     modules: Vec<ModuleCard>,
@@ -142,6 +147,28 @@ impl<'a> OverviewView<'a> {
                 .standing
                 .next_module(package)
                 .map(|module| next_workshop(lang, module, occasions.get(&module.slug))),
+            resume: self.standing.next_module(package).map(|module| {
+                (
+                    module.title.get(lang).to_owned(),
+                    self.url(&format!("course/m/{}", module.slug)),
+                )
+            }),
+            calendar_url: (!occasions.is_empty()).then(|| self.url("course/calendar.ics")),
+            calendar_feed: (!occasions.is_empty())
+                .then(|| {
+                    let now = self.app.clock.now_unix();
+                    crate::learning::calendar::feed_token(
+                        &self.app.sessions,
+                        &launched.session,
+                        now,
+                    )
+                })
+                .flatten()
+                .map(|token| {
+                    self.app
+                        .url(&format!("calendar/{token}/workshops.ics"))
+                        .to_string()
+                }),
             organisation_url: contact.then(|| self.url("organisation")),
             admin_url: admin.then(|| self.url("admin")),
             modules: package

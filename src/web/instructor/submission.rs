@@ -42,6 +42,9 @@ struct SubmissionPage {
     feedback: String,
     history: Vec<String>,
     versions: Vec<(String, Vec<String>)>,
+    /// The previous and next waiting answers of the review queue.
+    previous_url: Option<String>,
+    next_url: Option<String>,
 }
 
 async fn submission_page(
@@ -74,7 +77,15 @@ fn submission_view(
         events,
         revisions,
         people,
+        neighbours,
     } = trail;
+    let submission_url = |id: i64| match instructor.course {
+        Some(course) => format!(
+            "{}&course={course}",
+            page_url(app, &format!("instructor/submissions/{id}"), token)
+        ),
+        None => page_url(app, &format!("instructor/submissions/{id}"), token),
+    };
     let module = course.module(&row.module_slug).in_lang(lang)?;
     let task = module
         .task(&row.task_slug)
@@ -98,13 +109,9 @@ fn submission_view(
             Some(_) => page_url(app, "leader", token),
             None => page_url(app, "instructor", token),
         },
-        action_url: match instructor.course {
-            Some(course) => format!(
-                "{}&course={course}",
-                page_url(app, &format!("instructor/submissions/{}", row.id), token)
-            ),
-            None => page_url(app, &format!("instructor/submissions/{}", row.id), token),
-        },
+        action_url: submission_url(row.id),
+        previous_url: neighbours.0.map(submission_url),
+        next_url: neighbours.1.map(submission_url),
         module_title: module.title.get(lang).to_owned(),
         task_heading: lang.tf("task-heading", &[("n", &number.to_string())]),
         owner: owner_label(lang, &row, &people),
