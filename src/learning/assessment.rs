@@ -110,6 +110,14 @@ impl From<sea_orm::DbErr> for RoundError {
     }
 }
 
+/// The submitted ratings of a round, for the participant's own record of their answers.
+pub fn submitted_ratings(standing: &Standing, round: AssessmentRound) -> Option<Ratings> {
+    standing
+        .assessment(round)
+        .filter(|row| row.submitted_at.is_some())
+        .map(|row| ratings_of(Some(row)))
+}
+
 fn ratings_of(row: Option<&entity::self_assessment::Model>) -> Ratings {
     row.and_then(|r| serde_json::from_str(&r.ratings).ok())
         .unwrap_or_default()

@@ -100,8 +100,5 @@ pub async fn feed_course(
         return Ok(None);
     }
     let lang = Lang::from_locale(Some(&claims.lang));
-    Ok(Some((
-        courses.for_context(db, claims.ctx).await?,
-        lang,
-    )))
+    Ok(Some((courses.for_context(db, claims.ctx).await?, lang)))
 }

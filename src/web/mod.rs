@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/home", get(course::show_overview))
         .route("/course", get(course::show_overview))
         .route("/course/calendar.ics", get(calendar::download))
+        .route("/course/my-answers", get(course::show_my_answers))
         .route("/calendar/{feed}/workshops.ics", get(calendar::feed))
         .route(
             "/course/organisation",

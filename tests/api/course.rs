@@ -782,6 +782,7 @@ async fn course_check_and_import_on_the_command_line(backend: Backend) {
 }
 
 on_both_databases!(
+    my_answers_gather_the_answers_and_results_on_one_printable_page,
     the_baseline_self_assessment_needs_every_answer_then_shows_the_result,
     the_final_round_shows_the_baseline_beside_it,
     a_returned_answer_shows_the_feedback_and_can_be_resubmitted,
@@ -808,6 +809,62 @@ async fn submit_assessment(app: &TestApp, url: &str, current: &str, target: &str
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     app.post_form(url, &pairs).await
+}
+
+/// "Mina svar": the participant's own answers and submitted self-assessment on one page, with a
+/// print stylesheet; another participant's answers are not on it.
+async fn my_answers_gather_the_answers_and_results_on_one_printable_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let other = app.launch(LaunchSpec::learner("mine-other")).await;
+    let page = module_page(&app, &other, "ledarskap").await;
+    app.post_form(
+        &task_action(&page, "vad-betyder"),
+        &[
+            ("version", "0"),
+            ("answer_0", "Någon annans svar, långt nog."),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    let launch = app.launch(LaunchSpec::learner("mine-1")).await;
+    let page = module_page(&app, &launch, "ledarskap").await;
+    let text = "Att invånarna kan göra ärenden när det passar dem.";
+    app.post_form(
+        &task_action(&page, "vad-betyder"),
+        &[("version", "0"), ("answer_0", text), ("action", "submit")],
+    )
+    .await;
+    let module = module_page(&app, &launch, "mobilisering").await;
+    let url = link_containing(&module.body, "/course/assessment/baseline?session=");
+    submit_assessment(&app, &url, "mobilisering", "acceleration").await;
+    let overview = app
+        .get(&link_containing(&module.body, "/course?session="))
+        .await;
+    let mine = app
+        .get(&link_containing(
+            &overview.body,
+            "/course/my-answers?session=",
+        ))
+        .await;
+    assert_eq!(mine.status.as_u16(), 200);
+    assert!(mine.body.contains("<h1>Mina svar</h1>"), "{}", mine.body);
+    assert!(
+        mine.body.contains(&format!("<pre>{text}</pre>")),
+        "{}",
+        mine.body
+    );
+    assert!(mine.body.contains("(Inskickad)"));
+    assert!(!mine.body.contains("Någon annans svar"));
+    let baseline = &mine.body[mine
+        .body
+        .find("data-testid=\"my-round-1\"")
+        .expect("the baseline")..];
+    assert!(
+        baseline.contains("<td>Mobilisering</td><td>Acceleration</td>"),
+        "{baseline}"
+    );
+    let css = app.get("/assets/app.css").await;
+    assert!(css.body.contains("@media print"));
 }
 
 async fn the_baseline_self_assessment_needs_every_answer_then_shows_the_result(backend: Backend) {

@@ -138,9 +138,21 @@ async function journey(browser, lang, start) {
   await frame.waitForSelector("textarea#answer-vad-betyder-0");
   expect((await frame.inputValue("textarea#answer-vad-betyder-0")) === answer, "the draft is not back after a reload");
 
+  // "Skicka in" asks first, since it cannot be undone: declined, nothing is sent.
+  const asked = [];
+  const answer_ = async (dialog, accept) => {
+    asked.push(dialog.message());
+    await (accept ? dialog.accept() : dialog.dismiss());
+  };
+  // (Had the declined one been sent, the task would be locked and have no button to click next.)
+  page.once("dialog", (dialog) => answer_(dialog, false));
+  await frame.click(`#task-vad-betyder button[value="submit"]`);
+
   // Submit, and see "submitted": the confirmation at the task has focus and is in view.
+  page.on("dialog", (dialog) => answer_(dialog, true));
   await frame.click(`#task-vad-betyder button[value="submit"]`);
   await frame.waitForSelector('[data-testid="task-message-vad-betyder"]');
+  expect(asked.length === 2 && asked[0].includes(lang === "sv" ? "ångra" : "undone"), `"Skicka in" did not ask first: ${JSON.stringify(asked)}`);
   const status = await frame.textContent('[data-testid="task-status-vad-betyder"]');
   expect(status.includes(TEXT[lang].submitted), `status after submit: ${status}`);
   const confirmed = await outcome(frame);
@@ -184,9 +196,18 @@ async function journey(browser, lang, start) {
   await frame.waitForSelector("#feedback-message");
   await axeCheck(frame, `${lang} accessibility statement`);
 
+  // "Mina svar": the answers on one page, which prints without the navigation.
+  await frame.goto(frame.url().replace(/\/accessibility\?/, "/course/my-answers?").replace(/&notice=[^&#]*/g, ""));
+  await frame.waitForSelector('[data-testid="my-round-1"]');
+  await axeCheck(frame, `${lang} my answers`);
+  await page.emulateMedia({ media: "print" });
+  const printed = await frame.evaluate(() => getComputedStyle(document.querySelector(".site-header")).display);
+  await page.emulateMedia({ media: null });
+  expect(printed === "none", `the printed answers show the header (${printed})`);
+
   // Reflow at 320 CSS pixels: no horizontal scrolling on the overview.
   await page.setViewportSize({ width: 320, height: 640 });
-  await frame.goto(frame.url().replace(/\/accessibility\?/, "/course?").replace(/&notice=[^&#]*/g, ""));
+  await frame.goto(frame.url().replace(/\/course\/my-answers\?/, "/course?").replace(/&notice=[^&#]*/g, ""));
   await frame.waitForSelector('[data-testid="role"]');
   await axeCheck(frame, `${lang} overview at 320 px`);
   if (process.env.SCREENSHOT_DIR) {
@@ -199,6 +220,7 @@ async function journey(browser, lang, start) {
 async function launched(browser, who, locale, user) {
   const context = await browser.newContext();
   const page = await context.newPage();
+  page.on("dialog", (dialog) => dialog.accept()); // "Skicka in" asks first
   await page.goto(new URL(`lms/launch?as=${who}&locale=${locale}&user=${user}&course=review-loop`, LMS_URL).toString());
   const frame = await landed(await toolFrame(page));
   return { context, frame };

@@ -48,7 +48,14 @@
       if (timer) clearTimeout(timer);
       timer = setTimeout(save, DELAY_MS);
     });
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      // Submitting hands the answer to the course leader and cannot be undone: ask first.
+      var question = form.getAttribute("data-confirm-submit");
+      var submitter = event.submitter;
+      if (question && submitter && submitter.value === "submit" && !window.confirm(question)) {
+        event.preventDefault();
+        return;
+      }
       if (timer) clearTimeout(timer);
     });
   }

@@ -4,12 +4,14 @@
 //! and forms; no cookie is needed.
 mod answers;
 mod belonging;
+mod document;
 mod files;
 mod module;
 mod overview;
 
 pub use answers::{autosave_task, save_task};
 pub use belonging::{choose, show_choice};
+pub use document::show_my_answers;
 pub use files::download;
 pub use module::show_module;
 pub use overview::show_overview;

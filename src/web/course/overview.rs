@@ -49,6 +49,7 @@ struct OverviewPage<'a> {
     /// The workshop calendar: the download, and the feed address when one can be made.
     calendar_url: Option<String>,
     calendar_feed: Option<String>,
+    my_answers_url: String,
     organisation_url: Option<String>,
     admin_url: Option<String>,
     modules: Vec<ModuleCard>,
@@ -169,6 +170,7 @@ impl<'a> OverviewView<'a> {
                         .url(&format!("calendar/{token}/workshops.ics"))
                         .to_string()
                 }),
+            my_answers_url: self.url("course/my-answers"),
             organisation_url: contact.then(|| self.url("organisation")),
             admin_url: admin.then(|| self.url("admin")),
             modules: package
