@@ -13,6 +13,9 @@ pub struct Model {
     /// `participant` or `instructor`.
     pub role: String,
     pub updated_at: i64,
+    /// When the person last opened the course here (launch or sign-in); `None` for someone only
+    /// the roster lists.
+    pub opened_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

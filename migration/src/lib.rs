@@ -17,6 +17,7 @@ mod m20261201_000013_add_session_revocation;
 mod m20261201_000014_create_course_file_chunk;
 mod m20261201_000015_create_cohort;
 mod m20261201_000016_create_signin;
+mod m20261201_000017_add_membership_opened_at;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_create_course_file_chunk::Migration),
             Box::new(m20261201_000015_create_cohort::Migration),
             Box::new(m20261201_000016_create_signin::Migration),
+            Box::new(m20261201_000017_add_membership_opened_at::Migration),
         ]
     }
 }

@@ -28,6 +28,8 @@ pub struct DashboardRow {
     pub person: lti_user::Model,
     /// Their status in each shown module, in course order.
     pub statuses: Vec<ModuleStatus>,
+    /// The answer each shown module's cell opens, where they have one.
+    pub openable: Vec<Option<i64>>,
     /// Whether their gradebook has the latest scores; `None` when the course sends no scores.
     pub delivery: Option<Delivery>,
 }
@@ -126,6 +128,10 @@ pub async fn instructor_dashboard(
             statuses: shown_modules
                 .iter()
                 .filter_map(|&i| row.statuses.get(i).copied())
+                .collect(),
+            openable: shown_modules
+                .iter()
+                .map(|&i| row.openable.get(i).copied().flatten())
                 .collect(),
             delivery: gradebook.as_ref().map(|latest| {
                 Delivery::of(

@@ -22,6 +22,9 @@ pub struct ParticipantRow {
     pub organisation: Option<String>,
     /// Status per module, in course order.
     pub statuses: Vec<ModuleStatus>,
+    /// Per module, the answer a click on its cell opens: one waiting for review first, else the
+    /// one changed last; `None` where they have none.
+    pub openable: Vec<Option<i64>>,
 }
 
 /// The dashboard of one LMS course.
@@ -242,7 +245,10 @@ pub async fn dashboard(
     }
     let rows = participants
         .into_iter()
-        .map(|(_, person)| {
+        .map(|(membership, person)| {
+            // Someone the roster lists who never opened the course has not started it, whatever
+            // their group wrote.
+            let opened = membership.opened_at.is_some();
             let municipality = municipalities
                 .get(&person.id)
                 .map_or(fallback.as_str(), |(key, _)| key.as_str());
@@ -251,16 +257,19 @@ pub async fn dashboard(
                 .and_then(|(_, named)| named.clone())
                 .or_else(|| own_organisation.clone());
             let [own, group] = owners(person.id, municipality, placements.get(&person.id).copied());
+            let mut openable = Vec::new();
             let statuses = course
                 .package
                 .modules
                 .iter()
                 .map(|module| {
+                    let mut found_rows: Vec<&submission::Model> = Vec::new();
                     let mut tasks = TaskStatuses::new();
                     for task in module.tasks() {
                         let owner = match task.kind {
                             TaskKind::Individual => own.as_str(),
-                            TaskKind::Group => group.as_str(),
+                            TaskKind::Group if opened => group.as_str(),
+                            TaskKind::Group => continue,
                         };
                         let found = by_owner.get(owner).and_then(|rows| {
                             rows.iter()
@@ -270,7 +279,13 @@ pub async fn dashboard(
                         {
                             tasks.insert(task.slug.as_str(), status);
                         }
+                        found_rows.extend(found.copied());
                     }
+                    let waiting = found_rows
+                        .iter()
+                        .find(|r| r.status == SubmissionStatus::Submitted.as_str());
+                    let latest = found_rows.iter().max_by_key(|r| r.updated_at);
+                    openable.push(waiting.or(latest).map(|r| r.id));
                     completion::module_status(module, &tasks)
                 })
                 .collect();
@@ -278,6 +293,7 @@ pub async fn dashboard(
                 person,
                 organisation,
                 statuses,
+                openable,
             }
         })
         .collect();

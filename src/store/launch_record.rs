@@ -208,6 +208,7 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
             lti_roles: Set(launch.lti_roles),
             role: Set(launch.role.to_owned()),
             updated_at: Set(launch.now),
+            opened_at: Set(Some(launch.now)),
             ..Default::default()
         })
         .on_conflict(
@@ -216,6 +217,7 @@ pub async fn record(db: &impl ConnectionTrait, launch: LaunchRecord) -> Result<R
                     membership::Column::LtiRoles,
                     membership::Column::Role,
                     membership::Column::UpdatedAt,
+                    membership::Column::OpenedAt,
                 ])
                 .to_owned(),
         )

@@ -251,11 +251,12 @@ pub async fn add_participant(
         lti_roles: Set(String::new()),
         role: Set("participant".to_owned()),
         updated_at: Set(now),
+        opened_at: Set(Some(now)),
         ..Default::default()
     })
     .on_conflict(
         OnConflict::columns([membership::Column::ContextId, membership::Column::UserId])
-            .update_column(membership::Column::UpdatedAt)
+            .update_columns([membership::Column::UpdatedAt, membership::Column::OpenedAt])
             .to_owned(),
     )
     .exec_without_returning(db)

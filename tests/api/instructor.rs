@@ -155,6 +155,23 @@ async fn every_waiting_answer_names_its_author(backend: Backend) {
         "{}",
         dashboard.body
     );
+    // The grid's cell for the module opens her waiting answer; a module with nothing opens none.
+    let grid = &dashboard.body[dashboard
+        .body
+        .find("data-testid=\"grid\"")
+        .unwrap_or_else(|| panic!("{}", dashboard.body))..];
+    let cell = "<td class=\"status-in-progress\"><a href=\"";
+    let cell_at = grid.find(cell).unwrap_or_else(|| panic!("{grid}"));
+    let opened = link_containing(&grid[cell_at..], "/instructor/submissions/");
+    assert_eq!(
+        opened,
+        first_waiting(&dashboard.body),
+        "the cell opens her first waiting answer"
+    );
+    assert!(
+        grid.contains("<td class=\"status-not-started\">Inte påbörjad</td>"),
+        "{grid}"
+    );
     // From one waiting answer straight to the next, and back (as in SpeedGrader).
     let first_url = link_containing(&dashboard.body, "/instructor/submissions/");
     let first = app.get(&first_url).await;
@@ -165,6 +182,12 @@ async fn every_waiting_answer_names_its_author(backend: Backend) {
     assert!(next.body.contains("Förvaltningen och nämnden tillsammans."));
     assert!(!next.body.contains("data-testid=\"queue-next\""));
     assert_eq!(queue_link(&next.body, "queue-previous"), first_url);
+}
+
+/// The first answer of the dashboard's waiting list.
+fn first_waiting(dashboard: &str) -> String {
+    let list = &dashboard[dashboard.find("id=\"waiting-heading\"").unwrap()..];
+    link_containing(list, "/instructor/submissions/")
 }
 
 /// The address of the review queue's link marked `testid` on a submission page.
@@ -650,6 +673,25 @@ async fn the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_
         }
         app.platform.add_member(member);
     }
+    // A launched participant of the same municipality writes their group's answer.
+    let learner = app.launch(LaunchSpec::learner("roster-learner")).await;
+    let module = app
+        .get(&link_containing(
+            &learner.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let saved = app
+        .post_form(
+            &link_containing(&module.body, "/t/gemensam-mening?session="),
+            &[
+                ("version", "0"),
+                ("answer_0", "Vår gemensamma mening."),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status.as_u16(), 303);
     let dashboard = app.launch(LaunchSpec::instructor("roster-teacher")).await;
     let token = token_of(&dashboard.body);
     let sync_url = format!("/instructor/roster?session={token}");
@@ -668,7 +710,19 @@ async fn the_roster_lists_everyone_enrolled_with_a_cached_token_renewed_once_on_
             "{name}: {}",
             page.body
         );
+        // Listed, never opened: not started, though their group has an answer.
+        assert!(
+            page.body.contains(&format!(
+                "<th scope=\"row\">{name}</th><td class=\"status-not-started\">"
+            )),
+            "{name}: {}",
+            page.body
+        );
     }
+    assert!(
+        page.body
+            .contains("<th scope=\"row\">Astrid Lindqvist</th><td class=\"status-in-progress\">")
+    );
     assert!(!page.body.contains("Borttagen Person"));
     assert!(
         !page.body.contains("<th scope=\"row\">Lärare Två</th>"),

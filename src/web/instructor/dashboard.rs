@@ -35,7 +35,8 @@ const STATUSES: [ModuleStatus; 6] = [
 
 struct Row {
     name: String,
-    cells: Vec<(&'static str, &'static str)>,
+    /// (status text, status slug, the answer it opens)
+    cells: Vec<(&'static str, &'static str, Option<String>)>,
     /// Whether the LMS gradebook has the latest score: (text, slug), when the course sends scores.
     gradebook: Option<(String, &'static str)>,
 }
@@ -200,7 +201,15 @@ impl<'a> DashboardView<'a> {
             filter_module: filter.module,
             filter_status: filter.status,
             filter_group: filter.group,
-            rows: board.rows.iter().map(|row| table_row(lang, row)).collect(),
+            rows: board
+                .rows
+                .iter()
+                .map(|row| {
+                    table_row(lang, row, |id| {
+                        self.url(&format!("instructor/submissions/{id}"))
+                    })
+                })
+                .collect(),
             occasions: board
                 .occasions
                 .iter()
@@ -242,13 +251,17 @@ impl<'a> DashboardView<'a> {
     }
 }
 
-fn table_row(lang: Lang, row: &DashboardRow) -> Row {
+fn table_row(lang: Lang, row: &DashboardRow, submission_url: impl Fn(i64) -> String) -> Row {
     Row {
         name: person_name(lang, Some(&row.person)),
         cells: row
             .statuses
             .iter()
-            .map(|status| (lang.t(status.label_key()), status.slug()))
+            .zip(&row.openable)
+            .map(|(status, opens)| {
+                let url = opens.map(&submission_url);
+                (lang.t(status.label_key()), status.slug(), url)
+            })
             .collect(),
         gradebook: row.delivery.as_ref().map(|delivery| {
             let (key, slug) = delivery.label();
