@@ -165,6 +165,7 @@ overview-next-workshop-date-pending = The instructor announces date, time and pl
 error-forbidden = You do not have access to this page. It is for instructors.
 instructor-title = Instructor overview
 instructor-preview = Participants' view
+instructor-page-parts = On this page
 instructor-waiting = Waiting for review
 instructor-waiting-count = { $count ->
     [0] No answers are waiting for review.

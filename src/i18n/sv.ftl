@@ -165,6 +165,7 @@ overview-next-workshop-date-pending = Kursledaren meddelar datum, tid och plats.
 error-forbidden = Du har inte behörighet till den här sidan. Den är till för kursledare.
 instructor-title = Kursledarens översikt
 instructor-preview = Deltagarnas vy
+instructor-page-parts = Sidans delar
 instructor-waiting = Väntar på granskning
 instructor-waiting-count = { $count ->
     [0] Inga svar väntar på granskning.

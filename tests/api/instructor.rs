@@ -211,6 +211,14 @@ async fn the_review_loop_returns_revises_and_approves_with_a_trail(backend: Back
         dashboard.body
     );
     assert!(dashboard.body.contains("Ett svar väntar på granskning."));
+    // What needs doing now comes first, and every part of the page is named at its top.
+    let parts = dashboard
+        .body
+        .find("data-testid=\"page-parts\"")
+        .expect("the page's parts");
+    let waiting = dashboard.body.find("id=\"waiting-heading\"").unwrap();
+    assert!(parts < waiting && waiting < dashboard.body.find("id=\"grid-heading\"").unwrap());
+    assert!(dashboard.body[parts..waiting].contains("href=\"#occasions-heading\""));
     assert!(
         dashboard
             .body
