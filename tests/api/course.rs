@@ -840,6 +840,32 @@ async fn my_answers_gather_the_answers_and_results_on_one_printable_page(backend
     let overview = app
         .get(&link_containing(&module.body, "/course?session="))
         .await;
+    // The overview ticks what is handed in, self-assessments among the tasks, and starts with
+    // where the participant left off.
+    let items = &overview.body[overview
+        .body
+        .find("data-testid=\"items-ledarskap\"")
+        .unwrap()..];
+    assert!(
+        items.starts_with("data-testid=\"items-ledarskap\"><li class=\"item-done\"><span aria-hidden=\"true\">✓ </span>Reflektionsuppgift 1<"),
+        "{items}"
+    );
+    assert!(items.contains("<li class=\"item-open\">"));
+    let later = &overview.body[overview
+        .body
+        .find("data-testid=\"items-mobilisering\"")
+        .unwrap()..];
+    assert!(
+        later.contains("✓ </span>Självskattning: baslinje<"),
+        "{later}"
+    );
+    assert!(
+        overview.body.contains(
+            "data-testid=\"resume\">Fortsätt där du slutade: Digital omställning är ledarskap"
+        ),
+        "{}",
+        overview.body
+    );
     let mine = app
         .get(&link_containing(
             &overview.body,

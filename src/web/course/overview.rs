@@ -29,6 +29,8 @@ struct ModuleCard {
     url: String,
     status_label: &'static str,
     status_class: &'static str,
+    /// The module's reflection tasks and self-assessments, each with whether it is handed in.
+    items: Vec<(String, bool)>,
 }
 
 #[derive(Template)]
@@ -186,11 +188,44 @@ impl<'a> OverviewView<'a> {
                         url: self.url(&format!("course/m/{}", module.slug)),
                         status_label: lang.t(status.label_key()),
                         status_class: status.slug(),
+                        items: module_items(lang, module, self.standing),
                     }
                 })
                 .collect(),
         }
     }
+}
+
+/// What a module asks of the participant, in its order, each with whether it is handed in
+/// (submitted or approved; a self-assessment submitted).
+fn module_items(lang: Lang, module: &Module, standing: &Standing) -> Vec<(String, bool)> {
+    use crate::course::{AssessmentRound, Block, completion::SubmissionStatus};
+    let mut number = 0;
+    module
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            Block::Reflection(task) => {
+                number += 1;
+                let done = matches!(
+                    standing.status(&module.slug, &task.slug),
+                    Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)
+                );
+                Some((lang.tf("task-heading", &[("n", &number.to_string())]), done))
+            }
+            Block::SelfAssessment { round } => {
+                let key = match round {
+                    AssessmentRound::Baseline => "assessment-baseline",
+                    AssessmentRound::Final => "assessment-final",
+                };
+                Some((
+                    lang.t(key).to_owned(),
+                    standing.assessment_submitted(*round),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// "Next: workshop 2 (Koordination), 3 March at 13:00, Umeå" or "…, date to be set".
