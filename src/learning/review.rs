@@ -187,14 +187,15 @@ pub enum ReviewTarget {
     OwnCourse,
 }
 
-/// What a Submission Review launch by `session` for the LMS's `lms_user_id` opens in `course`.
-/// Only an instructor of this LMS course is taken to someone's submission; the person is looked
-/// up on the launch's own platform, so another platform's user of the same id is never found.
+/// What a Submission Review launch by `session` for the LMS's `lms_user_id` opens in `course`;
+/// within `module` when the launch's link names one (a gradebook column of its own). Only an
+/// instructor of this LMS course is taken to someone's submission; the person is looked up on the
+/// launch's own platform, so another platform's user of the same id is never found.
 pub async fn submission_review_target(
     db: &DatabaseConnection,
     course: &ContextCourse,
     session: &crate::session::Session,
-    lms_user_id: &str,
+    (lms_user_id, module): (&str, Option<&str>),
 ) -> Result<ReviewTarget, DbErr> {
     if session.role != crate::lti::claims::ToolRole::Instructor {
         return Ok(ReviewTarget::OwnCourse);
@@ -206,7 +207,8 @@ pub async fn submission_review_target(
     let submissions = store::review::submissions(db, course.context_id).await?;
     let theirs = submissions
         .iter()
-        .filter(|row| row.owner_key == own || row.updated_by == person.id);
+        .filter(|row| row.owner_key == own || row.updated_by == person.id)
+        .filter(|row| module.is_none_or(|slug| row.module_slug == slug));
     let waiting = theirs
         .clone()
         .filter(|row| row.status == SubmissionStatus::Submitted.as_str())

@@ -188,7 +188,8 @@ async fn submission_review(
         .for_session(&app.db, session)
         .await
         .in_lang(lang)?;
-    let target = submission_review_target(&app.db, &course, session, for_user)
+    let module = admitted.target_module.as_deref();
+    let target = submission_review_target(&app.db, &course, session, (for_user, module))
         .await
         .in_lang(lang)?;
     Ok(match target {

@@ -48,7 +48,7 @@ async fn view_submission_from_the_gradebook_opens_that_participants_answer(backe
     assert!(
         nothing
             .body
-            .contains("The participant has not written an answer in this course yet."),
+            .contains("The participant has no answer to show here yet."),
         "{}",
         nothing.body
     );
@@ -73,6 +73,20 @@ async fn view_submission_from_the_gradebook_opens_that_participants_answer(backe
         opened.body
     );
 
+    // A gradebook column of one module (the link's `module` parameter) opens that module only.
+    let mut per_module = submission_review(LaunchSpec::instructor("sr-teacher"), "sr-learner");
+    per_module
+        .custom
+        .insert("module".into(), serde_json::json!("mobilisering"));
+    let other_module = app.launch(per_module).await;
+    assert!(
+        other_module
+            .body
+            .contains("The participant has no answer to show here yet."),
+        "{}",
+        other_module.body
+    );
+
     // The participant opening "view submission" themselves gets their course, not a review page.
     let own = app
         .launch(submission_review(
@@ -90,7 +104,7 @@ async fn view_submission_from_the_gradebook_opens_that_participants_answer(backe
     assert!(
         other
             .body
-            .contains("The participant has not written an answer in this course yet."),
+            .contains("The participant has no answer to show here yet."),
         "{}",
         other.body
     );
