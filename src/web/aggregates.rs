@@ -59,8 +59,10 @@ struct AggregatesPage<'a> {
     rounds: Vec<RoundView>,
 }
 
-fn value_label(framework: &Framework, lang: Lang, value: &str) -> String {
+/// A rating's words: its phase's label, "not started", "not relevant", or "unanswered".
+pub(super) fn value_label(framework: &Framework, lang: Lang, value: &str) -> String {
     match value {
+        "" => lang.t("assessment-unanswered").to_owned(),
         assessment::NOT_STARTED => lang.t("assessment-not-started").to_owned(),
         assessment::NOT_RELEVANT => lang.t("assessment-not-relevant").to_owned(),
         slug => framework

@@ -213,19 +213,7 @@ fn rows(
     baseline: Option<&Ratings>,
     missing: &[(String, &'static str)],
 ) -> Vec<RowView> {
-    let value_text = |value: &str| -> String {
-        match value {
-            "" => lang.t("assessment-unanswered").to_owned(),
-            assessment::NOT_STARTED => lang.t("assessment-not-started").to_owned(),
-            assessment::NOT_RELEVANT => lang.t("assessment-not-relevant").to_owned(),
-            slug => framework
-                .phases
-                .iter()
-                .find(|p| p.slug == slug)
-                .map(|p| p.label.get(lang).to_owned())
-                .unwrap_or_default(),
-        }
-    };
+    let value_text = |value: &str| super::aggregates::value_label(framework, lang, value);
     // Bars: 30 px for "not started", then 120 px per phase; not relevant draws none. Under its
     // subarea's name, each bar leaves 200 of the chart's 600 px for its label.
     let width =

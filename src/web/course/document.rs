@@ -127,16 +127,7 @@ fn round_results(lang: Lang, package: &CoursePackage, standing: &Standing) -> Ve
             .any(|block| matches!(block, Block::SelfAssessment { round: r } if *r == round))
     };
     let framework = &package.framework;
-    let label = |value: &str| match value {
-        assessment::NOT_STARTED => lang.t("assessment-not-started").to_owned(),
-        assessment::NOT_RELEVANT => lang.t("assessment-not-relevant").to_owned(),
-        slug => framework
-            .phases
-            .iter()
-            .find(|p| p.slug == slug)
-            .map(|p| p.label.get(lang).to_owned())
-            .unwrap_or_default(),
-    };
+    let label = |value: &str| crate::web::aggregates::value_label(framework, lang, value);
     [
         (AssessmentRound::Baseline, "assessment-baseline"),
         (AssessmentRound::Final, "assessment-final"),
