@@ -70,18 +70,7 @@ pub async fn show_run(
     launched: Launched,
 ) -> Result<Response, AppError> {
     let lang = launched.lang;
-    let filter = RunFilter {
-        organisation: query.organisation.unwrap_or_default(),
-        lms_course: query.lms_course.unwrap_or_default(),
-        group: query.group.unwrap_or_default(),
-    };
-    let run = query.run;
-    let board = leader::run_dashboard(&app.db, &app.courses, &launched.session, run, &filter)
-        .await
-        .map_err(|err| match err {
-            LeaderError::Course(error) => AppError::Course { error, lang },
-            _ => AppError::Forbidden { lang },
-        })?;
+    let (board, filter) = run_board(&app, &launched, &query).await?;
     let notice = match query.notice.as_deref() {
         Some("decided") => Some(lang.t("instructor-decided").to_owned()),
         Some("occasion") => Some(lang.t("instructor-occasion-saved").to_owned()),
@@ -89,6 +78,28 @@ pub async fn show_run(
     };
     let page = run_page(&app, &launched, board, filter, notice);
     Ok(render(&page, StatusCode::OK))
+}
+
+/// The run the query names, with its filters, as the person who asks may see it (403 for anyone
+/// who does not lead it): what the page and its CSV both show.
+async fn run_board(
+    app: &App,
+    launched: &Launched,
+    query: &RunQuery,
+) -> Result<(RunDashboard, RunFilter), AppError> {
+    let lang = launched.lang;
+    let filter = RunFilter {
+        organisation: query.organisation.clone().unwrap_or_default(),
+        lms_course: query.lms_course.clone().unwrap_or_default(),
+        group: query.group.clone().unwrap_or_default(),
+    };
+    let board = leader::run_dashboard(&app.db, &app.courses, &launched.session, query.run, &filter)
+        .await
+        .map_err(|err| match err {
+            LeaderError::Course(error) => AppError::Course { error, lang },
+            _ => AppError::Forbidden { lang },
+        })?;
+    Ok((board, filter))
 }
 
 fn run_page(
@@ -213,17 +224,7 @@ pub async fn download_run(
     launched: Launched,
 ) -> Result<Response, AppError> {
     let lang = launched.lang;
-    let filter = RunFilter {
-        organisation: query.organisation.unwrap_or_default(),
-        lms_course: query.lms_course.unwrap_or_default(),
-        group: query.group.unwrap_or_default(),
-    };
-    let board = leader::run_dashboard(&app.db, &app.courses, &launched.session, query.run, &filter)
-        .await
-        .map_err(|err| match err {
-            LeaderError::Course(error) => AppError::Course { error, lang },
-            _ => AppError::Forbidden { lang },
-        })?;
+    let (board, _) = run_board(&app, &launched, &query).await?;
     let csv = run_csv(lang, &board);
     let headers = [
         (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
