@@ -446,13 +446,26 @@ async fn admit(
     }
     let context = store::signin::direct_context_of(&app.db, user.id).await?;
     let leads = store::cohorts::leads_any(&app.db, user.id).await?;
-    Ok(Session {
-        pid: provider.platform_id,
-        did: provider.deployment_id,
-        cid: context,
+    let place = (provider.platform_id, provider.deployment_id, context);
+    Ok(cookie_session(app, &user, place, leads, (lang, now)))
+}
+
+/// The cookie session of `person`, signed in to `(platform, deployment, context)`; an instructor
+/// when they lead a run or teach that course.
+fn cookie_session(
+    app: &App,
+    person: &lti_user::Model,
+    (pid, did, cid): (i64, i64, Option<i64>),
+    instructor: bool,
+    (lang, now): (&str, i64),
+) -> Session {
+    Session {
+        pid,
+        did,
+        cid,
         rid: None,
-        uid: user.id,
-        role: if leads {
+        uid: person.id,
+        role: if instructor {
             ToolRole::Instructor
         } else {
             ToolRole::Participant
@@ -461,10 +474,10 @@ async fn admit(
         iat: now,
         seen: now,
         exp: now + app.config.session_ttl_seconds as i64,
-        name: user.name.clone(),
+        name: person.name.clone(),
         ctx: None,
         link_token: String::new(),
-    })
+    }
 }
 
 /// The session of a signed-in person an administrator linked to their LMS person: they are that
@@ -490,25 +503,8 @@ async fn as_linked_person(
             .await?
             .iter()
             .any(|m| m.role == ToolRole::Instructor.as_str());
-    Ok(Session {
-        pid: person.platform_id,
-        did: deployment,
-        cid: Some(context),
-        rid: None,
-        uid: person.id,
-        role: if instructor {
-            ToolRole::Instructor
-        } else {
-            ToolRole::Participant
-        },
-        lang: lang.to_owned(),
-        iat: now,
-        seen: now,
-        exp: now + app.config.session_ttl_seconds as i64,
-        name: person.name.clone(),
-        ctx: None,
-        link_token: String::new(),
-    })
+    let place = (person.platform_id, deployment, Some(context));
+    Ok(cookie_session(app, &person, place, instructor, (lang, now)))
 }
 
 /// What an invitation makes of its user: a participant of the run's own LMS-less course for this
