@@ -96,6 +96,11 @@ pub struct Config {
     pub accessibility_known_issues_sv: String,
     /// Accessibility statement: known shortcomings, English.
     pub accessibility_known_issues_en: String,
+    /// Where mail goes out: `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465`, with
+    /// `user:password@` when the server wants a login. Empty: no mail is queued or sent.
+    pub mail_smtp_url: String,
+    /// The sender of every mail, such as `Att leda digital omställning <kurs@region.se>`.
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -137,6 +142,8 @@ impl Default for Config {
             accessibility_assessed_on: "2026-11-29".into(),
             accessibility_known_issues_sv: "Inga kända brister.".into(),
             accessibility_known_issues_en: "No known shortcomings.".into(),
+            mail_smtp_url: String::new(),
+            mail_from: String::new(),
         }
     }
 }
@@ -231,10 +238,51 @@ impl Config {
                 problem: "must be between 100 and 1000000".into(),
             });
         }
+        self.check_mail()?;
         if self.clock_leeway_seconds > 300 {
             return Err(ConfigError::Invalid {
                 key: "clock_leeway_seconds",
                 problem: "must be at most 300; fix the clocks instead".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The `mail_smtp_url` and `mail_from` checks: both or neither, a URL lettre takes, a sender
+    /// address, and `store_email` on (without it no address is kept to send to).
+    fn check_mail(&self) -> Result<(), ConfigError> {
+        let url = self.mail_smtp_url.trim();
+        let from = self.mail_from.trim();
+        if url.is_empty() && from.is_empty() {
+            return Ok(());
+        }
+        if url.is_empty() || from.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: if url.is_empty() {
+                    "mail_smtp_url"
+                } else {
+                    "mail_from"
+                },
+                problem: "mail needs both mail_smtp_url and mail_from".into(),
+            });
+        }
+        lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).map_err(|error| ConfigError::Invalid {
+            key: "mail_smtp_url",
+            problem: format!(
+                "must be smtp://host:port (STARTTLS with ?tls=required) or smtps://host:port: {error}"
+            ),
+        })?;
+        from.parse::<lettre::message::Mailbox>()
+            .map_err(|error| ConfigError::Invalid {
+                key: "mail_from",
+                problem: format!("must be an address such as Kursen <kurs@region.se>: {error}"),
+            })?;
+        if !self.store_email {
+            return Err(ConfigError::Invalid {
+                key: "store_email",
+                problem: "must be true when mail is configured: mail goes to the address a launch \
+                          or sign-in carries, which is kept only with store_email"
+                    .into(),
             });
         }
         Ok(())

@@ -49,13 +49,8 @@ impl Application {
         crate::admin::courses::ensure_demo(&db, &clock)
             .await
             .context("cannot import the demo course")?;
-        let secret = store::tool_setting::get_or_create(
-            &db,
-            session::SETTING_NAME,
-            SessionKeys::generate_secret,
-        )
-        .await?;
-        let sessions = SessionKeys::from_secret(&secret)?;
+        let sessions = session_keys(&db).await?;
+        let mail = crate::mail::Mailer::from_config(&config, &public_base, &sessions)?;
         let http = config.outbound_client()?;
         let platform_keys = PlatformKeyCache::new(
             http.clone(),
@@ -95,6 +90,7 @@ impl Application {
                 100,
                 &clock,
             ),
+            mail,
             clock,
         }));
         Ok(Self { listener, state })
@@ -146,7 +142,7 @@ impl Application {
         Ok(())
     }
 
-    /// A worker sharing this service's database, HTTP client, token cache and clock.
+    /// A worker sharing this service's database, HTTP client, token cache, mailer and clock.
     pub fn grade_worker(&self) -> crate::worker::Worker {
         crate::worker::Worker::new(
             self.state.db.clone(),
@@ -155,7 +151,17 @@ impl Application {
             self.state.clock.clone(),
             crate::worker::WorkerSettings::from_config(&self.state.config),
         )
+        .with_mail(self.state.mail.clone())
     }
+}
+
+/// The keys sessions and other signed tokens (feeds, opt-out links) are signed with: one secret in
+/// the database, made on first start, shared by every instance.
+pub async fn session_keys(db: &DatabaseConnection) -> anyhow::Result<SessionKeys> {
+    let secret =
+        store::tool_setting::get_or_create(db, session::SETTING_NAME, SessionKeys::generate_secret)
+            .await?;
+    Ok(SessionKeys::from_secret(&secret)?)
 }
 
 /// Completes when the watched flag turns true (or its sender is gone).

@@ -65,6 +65,8 @@ pub struct App {
     pub recent_launches: crate::registry::TtlCache<String, crate::store::launch_record::Recorded>,
     /// Sign-in providers' discovery documents, by issuer, kept briefly.
     pub signin_metadata: crate::registry::TtlCache<String, std::sync::Arc<crate::oidc::Discovered>>,
+    /// The deployment's mail server, when mail is configured.
+    pub mail: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl App {

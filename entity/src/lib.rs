@@ -27,6 +27,8 @@ pub mod group_member;
 pub mod learner_group;
 pub mod line_item;
 pub mod lti_user;
+pub mod mail_opt_out;
+pub mod mail_outbox;
 pub mod membership;
 pub mod oidc_provider;
 pub mod organisation;

@@ -18,6 +18,7 @@ mod m20261201_000014_create_course_file_chunk;
 mod m20261201_000015_create_cohort;
 mod m20261201_000016_create_signin;
 mod m20261201_000017_add_membership_opened_at;
+mod m20261202_000018_create_mail;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_create_cohort::Migration),
             Box::new(m20261201_000016_create_signin::Migration),
             Box::new(m20261201_000017_add_membership_opened_at::Migration),
+            Box::new(m20261202_000018_create_mail::Migration),
         ]
     }
 }

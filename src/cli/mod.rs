@@ -249,6 +249,17 @@ async fn serve(config: Config) -> Result<(), CliError> {
             "the accessibility statement names no operator or contact address: set these keys"
         );
     }
+    if config.mail_smtp_url.trim().is_empty() {
+        tracing::info!(
+            code = "MAIL_OFF",
+            "no mail_smtp_url: no mail is queued or sent"
+        );
+    } else if config.public_url.is_none() {
+        tracing::warn!(
+            code = "MAIL_LINKS_LOCAL",
+            "mail is on but public_url is not set: opt-out links in mail name the bound address"
+        );
+    }
     let app = Application::build(config).await?;
     println!(
         "coursebridge listening on http://{} (public URL {}), database {}",
@@ -299,13 +310,22 @@ pub(crate) fn refused(err: AdminError) -> CliError {
 async fn worker(config: Config) -> Result<(), CliError> {
     let db = startup::open_database(&config.database_url).await?;
     let http = config.outbound_client().map_err(anyhow::Error::from)?;
-    let worker = std::sync::Arc::new(crate::worker::Worker::new(
-        db,
-        http,
-        std::sync::Arc::default(),
-        crate::lti::clock::Clock::default(),
-        crate::worker::WorkerSettings::from_config(&config),
-    ));
+    let keys = startup::session_keys(&db).await?;
+    let public_base = config
+        .public_base(config.bind)
+        .map_err(anyhow::Error::from)?;
+    let mail = crate::mail::Mailer::from_config(&config, &public_base, &keys)
+        .map_err(anyhow::Error::from)?;
+    let worker = std::sync::Arc::new(
+        crate::worker::Worker::new(
+            db,
+            http,
+            std::sync::Arc::default(),
+            crate::lti::clock::Clock::default(),
+            crate::worker::WorkerSettings::from_config(&config),
+        )
+        .with_mail(mail),
+    );
     println!(
         "worker {} on {}; stop with Ctrl-C",
         worker.id(),

@@ -499,6 +499,23 @@ calendar-heading = Workshops in your calendar
 calendar-download = Download the workshops (.ics)
 calendar-feed = Subscribe in your calendar app (follows changes):
 my-answers-title = My answers
-my-answers-print = Your answers and self-assessments in one place, for your development plan for instance. Print the page or save it as PDF with the browser's print (Ctrl+P).
+my-answers-print = Your answers and self-assessments in one place, for your development plan for instance. Print the page (Ctrl+P) or download it as a PDF.
 my-answers-none = No answer yet
+my-answers-pdf = Download as PDF
+my-answers-file-name = my-answers
 my-answers-link = My answers, to print or save as PDF
+
+# Mail (Swedish first in every mail, English below)
+mail-feedback-subject = Feedback on your reflection – { $course }
+mail-feedback-approved = Hello! Your answer to { $task } in the module “{ $module }” has been read and approved.
+mail-feedback-returned = Hello! Your answer to { $task } in the module “{ $module }” has been read and returned to you, so that you can develop it and submit it again.
+mail-feedback-heading = The course leader's feedback:
+mail-where-to-find = You find the course where you usually open it: in your learning platform, or by signing in on the course's website.
+mail-reminder-subject = { $workshop } in two days: prepare “{ $module }”
+mail-reminder-body = Hello! { $workshop } of the course “{ $course }” starts { $when }. Work through the module “{ $module }” before then, so that you are prepared.
+mail-reminder-place = Place: { $place }
+opt-out-title = Stop mail from the course
+opt-out-intro = The course mails you feedback on your reflections and a reminder two days before each workshop. You can stop these mails.
+opt-out-button = Stop mailing me
+opt-out-done = Done. You will get no more mail from the course.
+opt-out-course-unchanged = Your course is not affected: your answers stay, and feedback shows in the course as before.

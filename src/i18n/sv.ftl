@@ -499,6 +499,23 @@ calendar-heading = Workshoppar i din kalender
 calendar-download = Ladda ned workshopparna (.ics)
 calendar-feed = Prenumerera i din kalenderapp (följer ändringar):
 my-answers-title = Mina svar
-my-answers-print = Här är dina svar och självskattningar samlade, till exempel för din utvecklingsplan. Skriv ut sidan eller spara den som PDF med webbläsarens utskrift (Ctrl+P).
+my-answers-print = Här är dina svar och självskattningar samlade, till exempel för din utvecklingsplan. Skriv ut sidan (Ctrl+P) eller ladda ner den som PDF.
 my-answers-none = Inget svar ännu
+my-answers-pdf = Ladda ner som PDF
+my-answers-file-name = mina-svar
 my-answers-link = Mina svar, för utskrift eller PDF
+
+# Mail (Swedish first in every mail, English below)
+mail-feedback-subject = Återkoppling på din reflektion – { $course }
+mail-feedback-approved = Hej! Ditt svar på { $task } i modulen ”{ $module }” är läst och godkänt.
+mail-feedback-returned = Hej! Ditt svar på { $task } i modulen ”{ $module }” är läst och skickat tillbaka till dig, så att du kan utveckla det och skicka in det igen.
+mail-feedback-heading = Kursledarens återkoppling:
+mail-where-to-find = Du hittar kursen där du brukar öppna den: i din lärplattform, eller genom att logga in på kursens webbplats.
+mail-reminder-subject = { $workshop } om två dagar: förbered ”{ $module }”
+mail-reminder-body = Hej! { $workshop } i kursen ”{ $course }” börjar { $when }. Arbeta igenom modulen ”{ $module }” innan dess, så att du är förberedd.
+mail-reminder-place = Plats: { $place }
+opt-out-title = Avsluta mejl från kursen
+opt-out-intro = Kursen mejlar dig återkoppling på dina reflektioner och en påminnelse två dagar före varje workshop. Du kan sluta få dessa mejl.
+opt-out-button = Sluta skicka mejl till mig
+opt-out-done = Klart. Du får inga fler mejl från kursen.
+opt-out-course-unchanged = Din kurs påverkas inte: dina svar finns kvar och återkopplingen syns i kursen som vanligt.

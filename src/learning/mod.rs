@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod feedback;
 pub mod files;
 pub mod leader;
+pub mod mail;
 pub mod organisation;
 pub mod participant;
 pub mod records;

@@ -349,12 +349,14 @@ impl Decision {
     }
 }
 
-/// Records a review decision and queues the scores it moves, in one transaction. `None` when the
-/// answer is not (or no longer) submitted at the version the instructor read.
+/// Records a review decision and queues the scores it moves, and with `mail` the feedback mail to
+/// the answer's owners, in one transaction. `None` when the answer is not (or no longer) submitted
+/// at the version the instructor read.
 pub async fn decide(
     db: &DatabaseConnection,
     course: &ContextCourse,
     decision: store::review::Decision<'_>,
+    mail: bool,
     now_ms: i64,
 ) -> Result<Option<submission::Model>, DbErr> {
     let txn = crate::store::begin_write(db).await?;
@@ -363,6 +365,15 @@ pub async fn decide(
         return Ok(None);
     };
     crate::learning::records::progress_changed(&txn, course, &row.owner_key, now_ms).await?;
+    if mail {
+        let verdict = if row.status == "approved" {
+            super::mail::Verdict::Approved
+        } else {
+            super::mail::Verdict::Returned
+        };
+        let feedback = row.feedback.as_deref();
+        super::mail::queue_feedback(&txn, course, &row, verdict, feedback, now_ms).await?;
+    }
     txn.commit().await?;
     Ok(Some(row))
 }
@@ -379,6 +390,8 @@ pub struct ReviewRequest<'a> {
     pub max_chars: usize,
     /// The instructor.
     pub actor_id: i64,
+    /// Whether the deployment sends mail: the decision then goes to the participant by mail too.
+    pub mail: bool,
 }
 
 /// What became of a review.
@@ -434,10 +447,12 @@ pub async fn review(
         actor_id: request.actor_id,
         now: now_ms.div_euclid(1000),
     };
-    Ok(match decide(db, course, record, now_ms).await? {
-        Some(_) => Reviewed::Decided(decision),
-        None => Reviewed::Stale,
-    })
+    Ok(
+        match decide(db, course, record, request.mail, now_ms).await? {
+            Some(_) => Reviewed::Decided(decision),
+            None => Reviewed::Stale,
+        },
+    )
 }
 
 /// Why a participant was not placed in a group.

@@ -1,5 +1,5 @@
-//! The one claim/lease query the worker's two queues share, the score outbox and the webhook
-//! outbox. A worker claims due rows until a lease runs out (`FOR UPDATE SKIP LOCKED` on PostgreSQL;
+//! The one claim/lease query the worker's queues share: the score outbox, the webhook outbox and
+//! the mail outbox. A worker claims due rows until a lease runs out (`FOR UPDATE SKIP LOCKED` on PostgreSQL;
 //! SQLite has a single writer and ignores the clause), so a worker that stops never holds a row
 //! longer than its lease. Rows with the same ordering key (one person's line item, one
 //! organisation) go out one at a time and in order.
@@ -157,4 +157,16 @@ impl Queue for entity::webhook_delivery::Entity {
     const ATTEMPTS: Self::Column = entity::webhook_delivery::Column::Attempts;
     const ORDERED_BY: &'static [Self::Column] = &[entity::webhook_delivery::Column::Organisation];
     const EARLIER_HOLDS_BACK: bool = true;
+}
+
+impl Queue for entity::mail_outbox::Entity {
+    const ID: Self::Column = entity::mail_outbox::Column::Id;
+    const STATE: Self::Column = entity::mail_outbox::Column::State;
+    const NEXT_ATTEMPT_AT_MS: Self::Column = entity::mail_outbox::Column::NextAttemptAtMs;
+    const CLAIMED_BY: Self::Column = entity::mail_outbox::Column::ClaimedBy;
+    const CLAIMED_UNTIL_MS: Self::Column = entity::mail_outbox::Column::ClaimedUntilMs;
+    const ATTEMPTS: Self::Column = entity::mail_outbox::Column::Attempts;
+    // One mail per row: each goes out on its own, none holds back another.
+    const ORDERED_BY: &'static [Self::Column] = &[entity::mail_outbox::Column::Id];
+    const EARLIER_HOLDS_BACK: bool = false;
 }

@@ -18,6 +18,7 @@ pub mod invitations;
 pub mod launch_record;
 pub mod lease;
 pub mod lms_courses;
+pub mod mail;
 pub mod organisations;
 pub mod people;
 pub mod platform;

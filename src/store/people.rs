@@ -224,6 +224,7 @@ pub async fn erase(
         .await?
         .rows_affected;
     erased.deliveries += super::webhooks::delete_for_user(db, user.id).await?;
+    erased.deliveries += super::mail::delete_for_user(db, user.id).await?;
 
     let elsewhere = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use entity::{lti_user, membership, submission, submission_event, workshop_occasion};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::Expr, sea_query::OnConflict,
+    QuerySelect, sea_query::Expr, sea_query::OnConflict,
 };
 
 /// Everyone in a context with the participant role, with their person row, by name then id.
@@ -196,6 +196,40 @@ pub async fn occasions(
             );
         }
     }
+    Ok(found)
+}
+
+/// The contexts with a workshop starting in `[from, until]` (Unix seconds): by their own occasion,
+/// or by their run's. A context's own occasion may be overridden by its run's; the caller reads
+/// the effective ones with [`occasions`].
+pub async fn contexts_with_workshops_between(
+    db: &impl ConnectionTrait,
+    from: i64,
+    until: i64,
+) -> Result<Vec<i64>, DbErr> {
+    let mut found: Vec<i64> = workshop_occasion::Entity::find()
+        .select_only()
+        .column(workshop_occasion::Column::ContextId)
+        .filter(workshop_occasion::Column::StartsAt.between(from, until))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?;
+    let runs = sea_orm::sea_query::Query::select()
+        .column(entity::cohort_occasion::Column::CohortId)
+        .from(entity::cohort_occasion::Entity)
+        .and_where(entity::cohort_occasion::Column::StartsAt.between(from, until))
+        .to_owned();
+    found.extend(
+        entity::context::Entity::find()
+            .select_only()
+            .column(entity::context::Column::Id)
+            .filter(entity::context::Column::CohortId.in_subquery(runs))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?,
+    );
+    found.sort_unstable();
+    found.dedup();
     Ok(found)
 }
 

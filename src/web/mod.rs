@@ -29,6 +29,7 @@ mod language;
 mod launched;
 pub mod limits;
 mod lti;
+mod mail;
 mod organisation;
 pub(crate) mod page;
 mod pages;
@@ -66,7 +67,15 @@ pub fn router(state: AppState) -> Router {
         .route("/course", get(course::show_overview))
         .route("/course/calendar.ics", get(calendar::download))
         .route("/course/my-answers", get(course::show_my_answers))
+        .route(
+            "/course/my-answers.pdf",
+            get(course::download_my_answers_pdf),
+        )
         .route("/calendar/{feed}/workshops.ics", get(calendar::feed))
+        .route(
+            "/mail/opt-out/{token}",
+            get(mail::show_opt_out).post(mail::opt_out),
+        )
         .route(
             "/course/organisation",
             get(course::show_choice).post(course::choose),

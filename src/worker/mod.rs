@@ -4,6 +4,8 @@
 //! in several processes share the queues and a killed one holds nothing for longer than a lease:
 //! - completion scores to the LMS gradebooks (`scores`);
 //! - completion events to organisations' webhooks (`webhooks`);
+//! - mail to the deployment's mail server (`mail`), and the workshop reminders it queues every
+//!   few minutes (`learning::mail`);
 //! - the retention rules, every `retention_every` (`admin::retention`), and the purge of used
 //!   logins' records.
 //!
@@ -23,6 +25,7 @@ use crate::{
     store,
 };
 
+pub mod mail;
 pub mod scores;
 pub mod webhooks;
 
@@ -94,6 +97,8 @@ pub struct Drained {
     pub retried: usize,
     /// Webhook events claimed.
     pub events: usize,
+    /// Mails claimed.
+    pub mails: usize,
 }
 
 /// One worker. Several may run against one database (in several processes too).
@@ -106,6 +111,8 @@ pub struct Worker {
     id: String,
     circuits: Arc<Mutex<scores::Circuits>>,
     line_items: Mutex<HashMap<(i64, String), String>>,
+    mail: Option<Arc<crate::mail::Mailer>>,
+    courses: crate::learning::context::CourseCache,
 }
 
 impl Worker {
@@ -121,12 +128,29 @@ impl Worker {
             db,
             http,
             tokens,
+            courses: crate::learning::context::CourseCache::new(clock.clone()),
             clock,
             settings,
             id: lti::random_token(9),
             line_items: Mutex::default(),
             circuits: Arc::default(),
+            mail: None,
         }
+    }
+
+    /// This worker sending mail through `mail` (when mail is configured).
+    pub fn with_mail(mut self, mail: Option<Arc<crate::mail::Mailer>>) -> Self {
+        self.mail = mail;
+        self
+    }
+
+    /// Queues the reminders of the workshops that start within two days. The schedule runs this
+    /// every few minutes; it queues each reminder once.
+    pub async fn queue_reminders(&self) -> Result<usize, crate::learning::context::CourseError> {
+        if self.mail.is_none() {
+            return Ok(0);
+        }
+        crate::learning::mail::queue_reminders(&self.db, &self.courses, self.clock.now_ms()).await
     }
 
     /// The name this worker claims rows under.
@@ -147,7 +171,7 @@ impl Worker {
         loop {
             self.run_schedule(&mut schedule).await;
             let idle = match self.drain_once().await {
-                Ok(drained) => drained.claimed == 0 && drained.events == 0,
+                Ok(drained) => drained.claimed == 0 && drained.events == 0 && drained.mails == 0,
                 Err(err) => {
                     tracing::warn!(worker = %self.id, error = %err, "worker pass failed");
                     true
@@ -164,6 +188,9 @@ impl Worker {
         }
         if let Err(err) = store::webhooks::release(&self.db, &self.id).await {
             tracing::warn!(worker = %self.id, error = %err, "releasing webhook claims failed");
+        }
+        if let Err(err) = store::mail::release(&self.db, &self.id).await {
+            tracing::warn!(worker = %self.id, error = %err, "releasing mail claims failed");
         }
         match store::grades::release(&self.db, &self.id).await {
             Ok(released) => {
@@ -184,8 +211,20 @@ impl Worker {
                 tracing::warn!(worker = %self.id, error = %err, "applying retention rules failed");
             }
         }
+        if now_ms >= schedule.reminders_due_ms {
+            schedule.reminders_due_ms = now_ms + REMINDERS_EVERY.as_millis() as i64;
+            match self.queue_reminders().await {
+                Ok(0) => {}
+                Ok(queued) => tracing::info!(queued, "queued workshop reminders"),
+                Err(err) => tracing::warn!(error = %err, "queueing workshop reminders failed"),
+            }
+        }
         if now_ms >= schedule.purge_due_ms {
             schedule.purge_due_ms = now_ms + PURGE_EVERY.as_millis() as i64;
+            let kept_from = now_ms - MAIL_KEPT.as_millis() as i64;
+            if let Err(err) = store::mail::purge_settled(&self.db, kept_from).await {
+                tracing::warn!(error = %err, "purging settled mail failed");
+            }
             let cutoff = now_ms.div_euclid(1000) - USED_LOGIN_KEPT.as_secs() as i64;
             match store::used_login::purge_expired(&self.db, cutoff).await {
                 Ok(0) => {}
@@ -202,9 +241,11 @@ impl Worker {
         let now = self.clock.now_ms();
         let lease_until = now + self.settings.lease.as_millis() as i64;
         let events = webhooks::deliver_once(self, now, lease_until).await?;
+        let mails = mail::send_once(self, now, lease_until).await?;
         let drained = self.drain_scores(now, lease_until).await?;
         Ok(Drained {
             events: events.claimed,
+            mails: mails.claimed,
             ..drained
         })
     }
@@ -227,6 +268,10 @@ impl Worker {
     }
 }
 
+/// How often the schedule looks for workshops that need their reminder queued.
+const REMINDERS_EVERY: Duration = Duration::from_secs(300);
+/// How long a mail's copy is kept after it was sent or given up (to answer "did it go?").
+const MAIL_KEPT: Duration = Duration::from_secs(30 * 86_400);
 /// How often the records of used logins are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(300);
 /// How long a used login's record is kept after its state expired.
@@ -235,6 +280,7 @@ const USED_LOGIN_KEPT: Duration = Duration::from_secs(3600);
 /// When the worker's own jobs are due next (Unix ms of the application's clock).
 struct Schedule {
     retention_due_ms: i64,
+    reminders_due_ms: i64,
     purge_due_ms: i64,
 }
 
@@ -243,6 +289,7 @@ impl From<i64> for Schedule {
     fn from(now_ms: i64) -> Self {
         Self {
             retention_due_ms: now_ms,
+            reminders_due_ms: now_ms,
             purge_due_ms: now_ms,
         }
     }

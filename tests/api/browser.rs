@@ -54,9 +54,18 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
         .unwrap();
     }
     let lms = app.platform.url("").to_string();
+    // The links two mails end with, one per language (the page reads only the signed token).
+    let keys = coursebridge::startup::session_keys(&app.db).await.unwrap();
+    let opt_out_urls: Vec<String> = [1, 2]
+        .map(|user| {
+            let token = coursebridge::mail::opt_out_token(&keys, user, app.clock.now_unix());
+            let path = format!("mail/opt-out/{}", token.unwrap());
+            app.base.join(&path).unwrap().to_string()
+        })
+        .to_vec();
     run_journey(
         "participant.mjs",
-        vec![("LMS_URL", lms)],
+        vec![("LMS_URL", lms), ("OPT_OUT_URLS", opt_out_urls.join(" "))],
         Duration::from_secs(240),
     )
     .await;

@@ -828,7 +828,8 @@ async fn my_answers_gather_the_answers_and_results_on_one_printable_page(backend
     .await;
     let launch = app.launch(LaunchSpec::learner("mine-1")).await;
     let page = module_page(&app, &launch, "ledarskap").await;
-    let text = "Att invånarna kan göra ärenden när det passar dem.";
+    let answer_text = "Att invånarna kan göra ärenden när det passar dem.";
+    let text = answer_text;
     app.post_form(
         &task_action(&page, "vad-betyder"),
         &[("version", "0"), ("answer_0", text), ("action", "submit")],
@@ -891,6 +892,52 @@ async fn my_answers_gather_the_answers_and_results_on_one_printable_page(backend
     );
     let css = app.get("/assets/app.css").await;
     assert!(css.body.contains("@media print"));
+
+    // The same document as a PDF, read back by poppler's pdftotext and pdfinfo.
+    let pdf_url = link_containing(&mine.body, "/course/my-answers.pdf?session=");
+    let response = app
+        .client
+        .get(app.base.join(&pdf_url).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"mina-svar.pdf\""
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let file = std::env::temp_dir().join(format!("mina-svar-{}.pdf", std::process::id()));
+    std::fs::write(&file, &bytes).unwrap();
+    let read = |tool: &str| {
+        let output = std::process::Command::new(tool)
+            .arg(&file)
+            .args(if tool == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} (poppler-utils, installed by scripts/test): {e}"));
+        assert!(output.status.success(), "{tool}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let text = read("pdftotext");
+    let info = read("pdfinfo");
+    std::fs::remove_file(&file).unwrap();
+    for expected in [
+        "Mina svar",
+        answer_text,
+        "Reflektionsuppgift 1 (Inskickad)",
+        "Nuläge: Mobilisering. Mål: Acceleration.",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(!text.contains("Någon annans svar"), "{text}");
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    assert!(info.contains("Title:           Mina svar – "), "{info}");
 }
 
 async fn the_baseline_self_assessment_needs_every_answer_then_shows_the_result(backend: Backend) {

@@ -656,14 +656,23 @@ fn app_worker(app: &TestApp) -> Worker {
     )
 }
 
-/// No score is waiting or held any more, so no further post can come; the rows there are.
+/// No score is waiting or held any more, so no further post can come; the rows there are. The
+/// platform has a score a moment before the worker records it as sent, so a row the worker still
+/// holds is given that moment (up to 5 s) to settle.
 async fn settled_scores(app: &TestApp) -> Vec<score_outbox::Model> {
-    let rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
-    assert!(
+    let settled = |rows: &[score_outbox::Model]| {
         rows.iter()
-            .all(|r| r.state != "pending" && r.claimed_by.is_none()),
-        "{rows:?}"
-    );
+            .all(|r| r.state != "pending" && r.claimed_by.is_none())
+    };
+    let mut rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
+    for _ in 0..100 {
+        if settled(&rows) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
+    }
+    assert!(settled(&rows), "{rows:?}");
     rows
 }
 

@@ -36,6 +36,7 @@ mod instructor;
 mod keys;
 mod launch;
 mod limits;
+mod mail;
 mod outbound;
 mod registration;
 mod schema;

@@ -284,6 +284,19 @@ async function reviewLoop(browser) {
       await learner.frame.goto(learnerModule);
       const status = await learner.frame.textContent('[data-testid="task-status-vad-betyder"]');
       expect(status.includes("Godkänd"), `participant status after approval: ${status}`);
+
+      // A workshop occasion: the participant's overview then offers the workshop calendar.
+      await teacher.frame.selectOption("#occasion-module", "ledarskap");
+      await teacher.frame.fill("#occasion-date", "2030-03-15");
+      await teacher.frame.fill("#occasion-time", "09:00");
+      await teacher.frame.fill("#occasion-place", "Kommunhuset, sal 3");
+      await Promise.all([
+        teacher.frame.waitForNavigation(),
+        teacher.frame.click('section[aria-labelledby="occasions-heading"] button[type="submit"]'),
+      ]);
+      await learner.frame.goto(learnerModule.replace(/\/course\/m\/ledarskap\?/, "/course?"));
+      await learner.frame.waitForSelector('[data-testid="calendar-download"]');
+      await axeCheck(learner.frame, "sv overview with the workshop calendar");
     }
     await teacher.context.close();
   }
@@ -430,6 +443,24 @@ try {
   await reviewLoop(browser);
   await withoutCookies(browser);
   await deepLinking(browser);
+  // The opt-out page a mail links to: a tab of its own, no session, the browser's language; its one
+  // button stops the mail and focus lands on the confirmation.
+  const optOutUrls = process.env.OPT_OUT_URLS.split(" ");
+  for (const [locale, lang, url] of [["en-GB", "en", optOutUrls[0]], ["sv-SE", "sv", optOutUrls[1]]]) {
+    step(`mail opt-out (${lang})`);
+    const context = await browser.newContext({ locale });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForSelector('[data-testid="opt-out-button"]');
+    expect((await page.getAttribute("html", "lang")) === lang, `opt-out page language is not ${lang}`);
+    await axeCheck(page.mainFrame(), `${lang} mail opt-out`);
+    await page.click('[data-testid="opt-out-button"]');
+    await page.waitForSelector('[data-testid="opt-out-done"]');
+    const after = await outcome(page.mainFrame());
+    expect(after.focused === "opt-out-done" && after.inView, `focus after opting out: ${JSON.stringify(after)}`);
+    await axeCheck(page.mainFrame(), `${lang} mail opted out`);
+    await context.close();
+  }
   for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
     step(`organisation overview (${lang})`);
     const contact = await launched(browser, "participant", locale, "browser-contact");

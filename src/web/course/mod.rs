@@ -11,7 +11,7 @@ mod overview;
 
 pub use answers::{autosave_task, save_task};
 pub use belonging::{choose, show_choice};
-pub use document::show_my_answers;
+pub use document::{download_my_answers_pdf, show_my_answers};
 pub use files::download;
 pub use module::show_module;
 pub use overview::show_overview;

@@ -214,6 +214,7 @@ pub async fn review_submission(
         version: form.version,
         max_chars: app.config.max_answer_chars,
         actor_id: instructor.session.uid,
+        mail: app.mail.is_some(),
     };
     let reviewed = review::review(&app.db, &course, id, request, app.clock.now_ms())
         .await

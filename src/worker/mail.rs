@@ -1,0 +1,79 @@
+//! Handing queued mail to the deployment's mail server, with the same leases and backoff as
+//! scores and webhook events: a server that is down or answers 4xx gets the mail later; one that
+//! refuses it for good (5xx, a bad address) ends it as failed. Mail to a person who opted out
+//! after it was queued is not sent.
+use sea_orm::DbErr;
+
+use super::Worker;
+use crate::store::{self, mail::state};
+
+/// Attempts before a mail is given up: with the worker's backoff, about a day of trying.
+pub const MAX_ATTEMPTS: i32 = 20;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Claimed.
+    pub claimed: usize,
+    /// Taken by the mail server.
+    pub sent: usize,
+    /// Put back for later.
+    pub retried: usize,
+}
+
+/// Claims due mail for `worker` and sends it. Without a mailer nothing is claimed: what is
+/// queued waits for a worker that has one.
+pub(super) async fn send_once(
+    worker: &Worker,
+    now_ms: i64,
+    lease_until_ms: i64,
+) -> Result<Sent, DbErr> {
+    let Some(mailer) = worker.mail.as_deref() else {
+        return Ok(Sent::default());
+    };
+    let db = &worker.db;
+    let claimant = worker.id.as_str();
+    let rows =
+        store::mail::claim(db, claimant, now_ms, lease_until_ms, worker.settings.batch).await?;
+    let mut sent = Sent {
+        claimed: rows.len(),
+        ..Sent::default()
+    };
+    if rows.is_empty() {
+        return Ok(sent);
+    }
+    let _renewal = worker.renewing::<entity::mail_outbox::Entity>();
+    for row in rows {
+        let now_ms = worker.clock.now_ms();
+        if store::mail::opted_out(db, row.user_id).await? {
+            store::mail::finish(db, claimant, row.id, state::OPTED_OUT, now_ms, None).await?;
+            continue;
+        }
+        match mailer.send(&row, worker.clock.now_unix()).await {
+            Ok(()) => {
+                store::mail::finish(db, claimant, row.id, state::SENT, now_ms, None).await?;
+                sent.sent += 1;
+            }
+            Err(crate::mail::SendError::Refused(error)) => {
+                tracing::warn!(code = "MAIL_REFUSED", mail = row.id, %error,
+                    "the mail server refused a mail for good");
+                store::mail::finish(db, claimant, row.id, state::FAILED, now_ms, Some(&error))
+                    .await?;
+            }
+            Err(crate::mail::SendError::Later(error)) => {
+                let give_up = row.attempts + 1 >= MAX_ATTEMPTS;
+                tracing::info!(code = "MAIL_DEFERRED", mail = row.id, attempts = row.attempts + 1,
+                    give_up, %error, "mail not sent");
+                if give_up {
+                    store::mail::finish(db, claimant, row.id, state::FAILED, now_ms, Some(&error))
+                        .await?;
+                } else {
+                    let next = now_ms + worker.backoff(row.attempts).as_millis() as i64;
+                    store::mail::retry_later(db, claimant, row.id, next, &error).await?;
+                }
+                sent.retried += 1;
+            }
+        }
+    }
+    Ok(sent)
+}
