@@ -38,6 +38,8 @@ pub mod registration_invitation;
 pub mod resource_link;
 pub mod score_outbox;
 pub mod self_assessment;
+pub mod shared_answer;
+pub mod shared_comment;
 pub mod submission;
 pub mod submission_event;
 pub mod submission_revision;

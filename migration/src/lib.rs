@@ -19,6 +19,7 @@ mod m20261201_000015_create_cohort;
 mod m20261201_000016_create_signin;
 mod m20261201_000017_add_membership_opened_at;
 mod m20261202_000018_create_mail;
+mod m20261202_000019_create_shared_answer;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_create_signin::Migration),
             Box::new(m20261201_000017_add_membership_opened_at::Migration),
             Box::new(m20261202_000018_create_mail::Migration),
+            Box::new(m20261202_000019_create_shared_answer::Migration),
         ]
     }
 }

@@ -47,6 +47,23 @@ pub struct PersonExport {
     pub groups: Vec<i64>,
     /// Organisations they may follow as a contact person.
     pub contact_person_for: Vec<String>,
+    /// Their comments on other municipalities' shared answers.
+    pub comments: Vec<ExportedComment>,
+}
+
+/// A comment on a shared answer.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExportedComment {
+    /// The shared answer it is on.
+    pub shared_answer_id: i64,
+    /// The text.
+    pub body: String,
+    /// The municipality it was shown under.
+    pub organisation: String,
+    /// Whether it was signed with their name.
+    pub signed: bool,
+    /// When written (RFC 3339).
+    pub at: String,
 }
 
 /// The person.
@@ -257,6 +274,17 @@ pub async fn export(
             .contact_grants
             .iter()
             .map(|g| g.organisation.clone())
+            .collect(),
+        comments: data
+            .comments
+            .iter()
+            .map(|c| ExportedComment {
+                shared_answer_id: c.shared_answer_id,
+                body: c.body.clone(),
+                organisation: c.organisation.clone(),
+                signed: c.signed_name.is_some(),
+                at: at(c.created_at),
+            })
             .collect(),
     };
     principal

@@ -10,6 +10,7 @@ pub mod cohort;
 pub mod contact;
 pub mod context;
 pub mod dashboard;
+pub mod exchange;
 pub mod feedback;
 pub mod files;
 pub mod leader;

@@ -12,6 +12,7 @@ pub mod completions;
 pub mod contact;
 pub mod course;
 pub mod deployment;
+pub mod exchange;
 pub mod grades;
 pub mod group;
 pub mod invitations;

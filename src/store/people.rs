@@ -46,6 +46,8 @@ pub struct PersonData {
     pub groups: Vec<group_member::Model>,
     /// Contact-person grants.
     pub contact_grants: Vec<contact_person::Model>,
+    /// Comments on other municipalities' shared answers.
+    pub comments: Vec<entity::shared_comment::Model>,
 }
 
 /// Loads everything stored about a person in `contexts` (all when `None`).
@@ -103,6 +105,7 @@ pub async fn load(
         .filter(contact_person::Column::Sub.eq(user.sub.as_str()))
         .all(db)
         .await?;
+    let comments = super::exchange::comments_of_person(db, user.id).await?;
     Ok(PersonData {
         user,
         memberships,
@@ -115,6 +118,7 @@ pub async fn load(
         scores,
         groups,
         contact_grants,
+        comments,
     })
 }
 
@@ -137,6 +141,9 @@ pub struct Erased {
     pub assessments: u64,
     /// Gradebook scores and webhook events removed (they carry the person's identifiers).
     pub deliveries: u64,
+    /// Comments on other municipalities' shared answers deleted (an answer the person shared
+    /// stays shared for their group, with no name).
+    pub comments: u64,
     /// Whether the identity itself was anonymised (not when the person also belongs to contexts
     /// outside the erasure).
     pub identity: bool,
@@ -225,6 +232,7 @@ pub async fn erase(
         .rows_affected;
     erased.deliveries += super::webhooks::delete_for_user(db, user.id).await?;
     erased.deliveries += super::mail::delete_for_user(db, user.id).await?;
+    erased.comments = super::exchange::erase_person(db, user.id).await?;
 
     let elsewhere = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))

@@ -88,6 +88,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/course/files/{*path}", get(course::download))
         .route(
+            "/course/m/{module}/t/{task}/share",
+            post(course::share_answer),
+        )
+        .route(
+            "/course/m/{module}/t/{task}/others",
+            get(course::show_others),
+        )
+        .route("/course/shared/{id}/comments", post(course::comment))
+        .route("/course/shared/{id}/pin", post(course::pin))
+        .route(
             "/course/assessment/{round}",
             get(assessment::show_assessment).post(assessment::save_assessment),
         )

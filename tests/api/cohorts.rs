@@ -34,7 +34,7 @@ fn stdout(output: &std::process::Output) -> String {
 }
 
 /// `cohort create` on the command line: (id, code).
-fn create_cohort(app: &TestApp, version_id: i64) -> (i64, String) {
+pub(crate) fn create_cohort(app: &TestApp, version_id: i64) -> (i64, String) {
     let version = format!("#{version_id}");
     let printed = stdout(&app.cli([
         "cohort",
@@ -82,7 +82,7 @@ pub(crate) fn in_course(sub: &str, context_id: &str, role: LaunchSpec) -> Launch
     spec
 }
 
-async fn api(
+pub(crate) async fn api(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -103,7 +103,7 @@ async fn api(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn system_token(app: &TestApp) -> String {
+pub(crate) async fn system_token(app: &TestApp) -> String {
     let now = wall_unix();
     coursebridge::admin::tokens::create(
         &app.db,
@@ -324,7 +324,7 @@ async fn lms_courses_of_two_platforms_join_one_cohort_by_link_parameter_and_code
     );
 }
 
-async fn person(app: &TestApp, sub: &str) -> lti_user::Model {
+pub(crate) async fn person(app: &TestApp, sub: &str) -> lti_user::Model {
     lti_user::Entity::find()
         .filter(lti_user::Column::Sub.eq(sub))
         .one(&app.db)

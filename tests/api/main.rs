@@ -30,6 +30,7 @@ mod cohorts;
 mod connections;
 mod course;
 mod deep_linking;
+mod exchange;
 mod grades;
 mod hostile;
 mod instructor;

@@ -121,6 +121,14 @@ async function journey(browser, lang, start) {
   await frame.waitForSelector("textarea#answer-vad-betyder-0");
   await axeCheck(frame, `${lang} module`);
 
+  // "Så svarade andra kommuner" for the group task (closed until the group has submitted).
+  const moduleUrl = frame.url();
+  await frame.click('[data-testid="others-link-gemensam-mening"]');
+  await frame.waitForSelector('[data-testid="others-closed"], [data-testid="others-none"]');
+  await axeCheck(frame, `${lang} other municipalities' answers`);
+  await frame.goto(moduleUrl);
+  await frame.waitForSelector("textarea#answer-vad-betyder-0");
+
   // Type; the draft is saved while typing.
   const answer = lang === "sv" ? "Invånarna kan sköta sina ärenden när det passar dem." : "Residents can deal with the council whenever it suits them.";
   await frame.fill("textarea#answer-vad-betyder-0", answer);
@@ -300,6 +308,35 @@ async function reviewLoop(browser) {
     }
     await teacher.context.close();
   }
+
+  // The group shares its answer with the other municipalities; a course leader pins it for the
+  // workshop; the participant's module page then shows it under the workshop's heading.
+  step("shared group answers");
+  await learner.frame.goto(learnerModule);
+  await learner.frame.fill("textarea#answer-gemensam-mening-0", "Omställningen ger invånarna service på deras villkor.");
+  await learner.frame.click('#task-gemensam-mening button[value="submit"]');
+  await learner.frame.waitForSelector('[data-testid="exchange-gemensam-mening"] button[value="share"]');
+  await learner.frame.click('[data-testid="exchange-gemensam-mening"] button[value="share"]');
+  await learner.frame.waitForSelector('[data-testid="shared-gemensam-mening"]');
+  const shared = await outcome(learner.frame);
+  expect(shared.focused === "task-message-gemensam-mening" && shared.inView, `focus after sharing: ${JSON.stringify(shared)}`);
+  await axeCheck(learner.frame, "sv module with a shared group answer");
+  for (const [locale, lang] of [["en-GB", "en"], ["sv-SE", "sv"]]) {
+    const leader = await launched(browser, "instructor", locale, `review-teacher-${lang}`);
+    await leader.frame.click('[data-testid="shared-answers-link"]');
+    await leader.frame.waitForSelector('button[data-testid^="pin-"]');
+    await axeCheck(leader.frame, `${lang} shared answers for the course leader`);
+    if (lang === "sv") {
+      await leader.frame.click('button[data-testid^="pin-"]');
+      await leader.frame.waitForSelector('[data-testid="notice"]');
+      const pinned = await outcome(leader.frame);
+      expect(pinned.focused === "notice" && pinned.inView, `focus after pinning: ${JSON.stringify(pinned)}`);
+    }
+    await leader.context.close();
+  }
+  await learner.frame.goto(learnerModule);
+  await learner.frame.waitForSelector('[data-testid="pinned"]');
+  await axeCheck(learner.frame, "sv module with a pinned answer");
   await learner.context.close();
 }
 

@@ -52,6 +52,18 @@ struct TaskView {
     fields: Vec<FieldView>,
     action_url: String,
     autosave_url: String,
+    /// For a group task: sharing with the other municipalities and reading theirs.
+    exchange: Option<ExchangeView>,
+}
+
+/// A group task's part in the exchange between municipalities.
+struct ExchangeView {
+    /// Whether the group handed the answer in (only then can it be shared).
+    handed_in: bool,
+    /// "Delat av …" when the answer is shared.
+    shared_text: Option<String>,
+    share_url: String,
+    others_url: String,
 }
 
 enum BlockView {
@@ -89,6 +101,9 @@ struct ModulePage<'a> {
     /// error summary at the top of the page, which takes focus.
     problems: Vec<(String, String)>,
     blocks: Vec<BlockView>,
+    /// Shared answers the course leaders pinned for this module's workshop.
+    pinned: Vec<crate::learning::exchange::SharedView>,
+    pinned_heading: String,
     /// The modules before and after this one: (title, address).
     previous: Option<(String, String)>,
     next: Option<(String, String)>,
@@ -209,7 +224,57 @@ fn task_view(
         fields,
         action_url: page_url(app, &base, token),
         autosave_url: page_url(app, &format!("{base}/draft"), token),
+        exchange: None,
     }
+}
+
+/// The exchange part of each group task, and the answers pinned for the module's workshop (of
+/// the tasks whose others' answers are open to this person).
+async fn exchange_views(
+    ctx: &PageCtx<'_>,
+    course: &ContextCourse,
+    module: &Module,
+    standing: &Standing,
+    blocks: &mut [BlockView],
+) -> Result<Vec<crate::learning::exchange::SharedView>, AppError> {
+    use crate::learning::exchange;
+    let (app, lang, token) = (ctx.app, ctx.lang, ctx.token);
+    let shares = exchange::own_shares(&app.db, standing, module)
+        .await
+        .in_lang(lang)?;
+    let mut open_tasks = Vec::new();
+    for block in blocks.iter_mut() {
+        let BlockView::Task(task) = block else {
+            continue;
+        };
+        if !task.group {
+            continue;
+        }
+        let handed_in = standing
+            .status(&module.slug, &task.slug)
+            .is_some_and(|s| s != SubmissionStatus::Draft);
+        if handed_in {
+            open_tasks.push(task.slug.clone());
+        }
+        let base = format!("course/m/{}/t/{}", module.slug, task.slug);
+        task.exchange = Some(ExchangeView {
+            handed_in,
+            shared_text: shares.get(&task.slug).map(|share| match &share.shared_by {
+                Some(name) => lang.tf("exchange-shared-by", &[("name", name)]),
+                None => lang.t("exchange-shared").to_owned(),
+            }),
+            share_url: page_url(app, &format!("{base}/share"), token),
+            others_url: page_url(app, &format!("{base}/others"), token),
+        });
+    }
+    let leader = ctx.session.role == crate::lti::claims::ToolRole::Instructor;
+    let mut pinned = exchange::pinned(&app.db, course, &module.slug)
+        .await
+        .in_lang(lang)?;
+    if !leader {
+        pinned.retain(|answer| open_tasks.contains(&answer.task_slug));
+    }
+    Ok(pinned)
 }
 
 /// One block of a module page; a reflection task shows what its last save attempt left in
@@ -285,11 +350,12 @@ pub(super) async fn module_page(
         .await
         .in_lang(lang)?;
     let mut number = 0;
-    let blocks: Vec<BlockView> = module
+    let mut blocks: Vec<BlockView> = module
         .blocks
         .iter()
         .map(|block| block_view(ctx, module, &standing, block, &mut number, &mut states))
         .collect();
+    let pinned = exchange_views(ctx, course, module, &standing, &mut blocks).await?;
     let problems = blocks
         .iter()
         .filter_map(|block| match block {
@@ -320,6 +386,11 @@ pub(super) async fn module_page(
         workshop: module.workshop.get(lang),
         problems,
         blocks,
+        pinned,
+        pinned_heading: lang.tf(
+            "exchange-pinned-heading",
+            &[("workshop", module.workshop.get(lang))],
+        ),
     };
     Ok(render(&page, status))
 }
@@ -343,6 +414,8 @@ pub async fn show_module(
     let states = match (query.notice.as_deref(), query.task.as_deref()) {
         (Some("saved"), Some(task)) => outcome("task-saved", task),
         (Some("submitted"), Some(task)) => outcome("task-submitted", task),
+        (Some("shared"), Some(task)) => outcome("exchange-shared-notice", task),
+        (Some("unshared"), Some(task)) => outcome("exchange-unshared-notice", task),
         _ => Vec::new(),
     };
     let course = app

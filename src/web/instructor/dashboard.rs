@@ -85,6 +85,9 @@ struct DashboardPage<'a> {
     cohort_action: String,
     /// The course run's page, for one of its course leaders.
     leader_url: Option<String>,
+    /// Each group task's shared answers ("Så svarade kommunerna"), where leaders pin: (module and
+    /// task, address).
+    shared_answers: Vec<(String, String)>,
 }
 
 /// `GET /instructor`.
@@ -166,6 +169,24 @@ impl<'a> DashboardView<'a> {
             course_run: board.course_run.as_ref().map(|run| run.name.clone()),
             cohort_action: self.url("instructor/cohort"),
             leader_url: self.leads_run.then(|| self.url("leader")),
+            shared_answers: package
+                .modules
+                .iter()
+                .flat_map(|m| {
+                    m.tasks()
+                        .enumerate()
+                        .filter(|(_, t)| t.kind == crate::course::TaskKind::Group)
+                        .map(move |(i, t)| (m, i, t))
+                })
+                .map(|(m, i, t)| {
+                    let task = lang.tf("task-heading", &[("n", &(i + 1).to_string())]);
+                    let label = format!("{}: {task}", m.title.get(lang));
+                    (
+                        label,
+                        self.url(&format!("course/m/{}/t/{}/others", m.slug, t.slug)),
+                    )
+                })
+                .collect(),
             aggregates_url: self.url("instructor/assessments"),
             admin_url: self.admin.then(|| self.url("admin")),
             group_action: self.url("instructor/groups"),

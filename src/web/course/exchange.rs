@@ -1,0 +1,325 @@
+//! The exchange between municipalities on a group task: sharing the group's answer
+//! (`POST …/share`), "Så svarade andra kommuner" (`GET …/others`), comments on a shared answer and
+//! the course leaders' pins. The rules (who may read, share, comment, pin) are the use case's,
+//! `learning::exchange`.
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Path, Query, State, rejection::FormRejection},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::Notice;
+use crate::{
+    i18n::Lang,
+    learning::{
+        context::ContextCourse,
+        exchange::{self, ExchangeError, Others, SharedView},
+    },
+    state::{App, AppState},
+    web::{
+        error::{AppError, InLang, form_or_400, render},
+        launched::{Launched, PageQuery},
+        page::{PageContext, page_template, page_url},
+    },
+};
+
+/// One shared answer on the page, with its forms.
+struct OthersItem {
+    answer: SharedView,
+    pin_url: String,
+    comment_url: String,
+    /// What was wrong with the comment just sent here.
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "course_others.html")]
+struct OthersPage {
+    page: PageContext,
+    module_url: String,
+    module_title: String,
+    task_heading: String,
+    notice: Option<Notice>,
+    open: bool,
+    leader: bool,
+    pin_label: String,
+    max_comment: usize,
+    answers: Vec<OthersItem>,
+}
+
+page_template!(OthersPage);
+
+/// The page's state: its notice, or the comment refused on one answer.
+#[derive(Default)]
+struct Told {
+    notice: Option<Notice>,
+    refused: Option<(i64, String)>,
+}
+
+fn exchange_error(error: ExchangeError, lang: Lang) -> AppError {
+    let message = |key: &str| AppError::Invalid {
+        message: lang.t(key).to_owned(),
+        lang,
+    };
+    match error {
+        ExchangeError::NoSuchTask | ExchangeError::NoSuchAnswer => AppError::NotFound { lang },
+        ExchangeError::NotALeader => AppError::Forbidden { lang },
+        ExchangeError::NotSubmitted => message("exchange-not-submitted"),
+        ExchangeError::NotOpen => message("exchange-others-closed"),
+        ExchangeError::EmptyComment => message("exchange-comment-empty"),
+        ExchangeError::CommentTooLong => message("exchange-comment-too-long"),
+        ExchangeError::TooManyComments => message("exchange-comment-too-many"),
+        ExchangeError::Db(error) => AppError::Course {
+            error: error.into(),
+            lang,
+        },
+    }
+}
+
+async fn others_page(
+    app: &App,
+    launched: &Launched,
+    (course, module, task): (&ContextCourse, &str, &str),
+    told: Told,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (lang, token) = (launched.lang, launched.token());
+    let found = course.module(module).in_lang(lang)?;
+    let number = found
+        .tasks()
+        .position(|t| t.slug == task)
+        .map_or(1, |i| i + 1);
+    let shown = exchange::others(&app.db, course, &launched.session, (module, task))
+        .await
+        .map_err(|e| exchange_error(e, lang))?;
+    let (open, answers) = match shown {
+        Others::NotOpen => (false, Vec::new()),
+        Others::Open(answers) => (true, answers),
+    };
+    let items = answers
+        .into_iter()
+        .map(|answer| OthersItem {
+            pin_url: page_url(app, &format!("course/shared/{}/pin", answer.id), token),
+            comment_url: page_url(app, &format!("course/shared/{}/comments", answer.id), token),
+            error: told
+                .refused
+                .as_ref()
+                .filter(|(id, _)| *id == answer.id)
+                .map(|(_, error)| error.clone()),
+            answer,
+        })
+        .collect();
+    let page = OthersPage {
+        page: launched.page(app),
+        module_url: page_url(app, &format!("course/m/{module}"), token),
+        module_title: found.title.get(lang).to_owned(),
+        task_heading: lang.tf("task-heading", &[("n", &number.to_string())]),
+        notice: told.notice,
+        open,
+        leader: launched.session.role == crate::lti::claims::ToolRole::Instructor,
+        pin_label: lang.tf("exchange-pin", &[("workshop", found.workshop.get(lang))]),
+        max_comment: exchange::MAX_COMMENT_CHARS,
+        answers: items,
+    };
+    Ok(render(&page, status))
+}
+
+/// `GET /course/m/{module}/t/{task}/others`: "Så svarade andra kommuner".
+pub async fn show_others(
+    State(app): State<AppState>,
+    Path((module, task)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+    launched: Launched,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let course = app
+        .courses
+        .for_session(&app.db, &launched.session)
+        .await
+        .in_lang(lang)?;
+    let notice = query.notice.as_deref().and_then(|key| match key {
+        "commented" => Some("exchange-commented"),
+        "pinned" => Some("exchange-pin-saved"),
+        _ => None,
+    });
+    let told = Told {
+        notice: notice.map(|key| Notice {
+            kind: "success",
+            text: lang.t(key).to_owned(),
+        }),
+        refused: None,
+    };
+    others_page(
+        &app,
+        &launched,
+        (&course, &module, &task),
+        told,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    action: Option<String>,
+    sign: Option<String>,
+}
+
+/// `POST /course/m/{module}/t/{task}/share`: share the group's answer, or withdraw it.
+pub async fn share_answer(
+    State(app): State<AppState>,
+    Path((module, task)): Path<(String, String)>,
+    launched: Launched,
+    form: Result<Form<ShareForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let form = form_or_400(form, lang)?;
+    let course = app
+        .courses
+        .for_session(&app.db, &launched.session)
+        .await
+        .in_lang(lang)?;
+    let (session, now) = (&launched.session, app.clock.now_unix());
+    let slugs = (module.as_str(), task.as_str());
+    let notice = if form.action.as_deref() == Some("unshare") {
+        exchange::unshare(&app.db, &course, session, slugs, now)
+            .await
+            .map(|_| "unshared")
+    } else {
+        let sign = form.sign.as_deref() == Some("on");
+        exchange::share(&app.db, &course, session, slugs, sign, now)
+            .await
+            .map(|()| "shared")
+    }
+    .map_err(|e| exchange_error(e, lang))?;
+    tracing::info!(module = %module, task = %task, notice, "group answer sharing changed");
+    Ok(back_to(
+        &app,
+        &launched,
+        &format!("course/m/{module}"),
+        (notice, Some(&task)),
+    ))
+}
+
+/// A redirect to `path` with a notice (about `task`, on a module page).
+fn back_to(
+    app: &App,
+    launched: &Launched,
+    path: &str,
+    (notice, task): (&str, Option<&str>),
+) -> Response {
+    let mut target = app.url(path);
+    target
+        .query_pairs_mut()
+        .append_pair("session", launched.token())
+        .append_pair("notice", notice);
+    if let Some(task) = task {
+        target.query_pairs_mut().append_pair("task", task);
+        target.set_fragment(Some(&format!("task-{task}-outcome")));
+    }
+    Redirect::to(target.as_str()).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    body: Option<String>,
+    sign: Option<String>,
+}
+
+/// `POST /course/shared/{id}/comments`: a short comment on another group's answer.
+pub async fn comment(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    launched: Launched,
+    form: Result<Form<CommentForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let form = form_or_400(form, lang)?;
+    let course = app
+        .courses
+        .for_session(&app.db, &launched.session)
+        .await
+        .in_lang(lang)?;
+    let sent = (
+        id,
+        form.body.as_deref().unwrap_or_default(),
+        form.sign.as_deref() == Some("on"),
+    );
+    let now = app.clock.now_unix();
+    match exchange::comment(&app.db, &course, &launched.session, sent, now).await {
+        Ok((module, task)) => Ok(back_to(
+            &app,
+            &launched,
+            &format!("course/m/{module}/t/{task}/others"),
+            ("commented", None),
+        )),
+        Err(error) => refused_comment(&app, &launched, &course, id, error).await,
+    }
+}
+
+/// The page again with what is wrong at the comment's field (a comment that cannot be taken at
+/// all is answered with its error page).
+async fn refused_comment(
+    app: &App,
+    launched: &Launched,
+    course: &ContextCourse,
+    id: i64,
+    error: ExchangeError,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let key = match error {
+        ExchangeError::EmptyComment => "exchange-comment-empty",
+        ExchangeError::CommentTooLong => "exchange-comment-too-long",
+        ExchangeError::TooManyComments => "exchange-comment-too-many",
+        other => return Err(exchange_error(other, lang)),
+    };
+    let shared = exchange::task_of(&app.db, course, id)
+        .await
+        .map_err(|e| exchange_error(e, lang))?;
+    let told = Told {
+        notice: None,
+        refused: Some((id, lang.t(key).to_owned())),
+    };
+    let at = (course, shared.0.as_str(), shared.1.as_str());
+    others_page(app, launched, at, told, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+#[derive(Deserialize)]
+pub struct PinForm {
+    pinned: Option<String>,
+}
+
+/// `POST /course/shared/{id}/pin`: a course leader pins an answer for the workshop, or unpins it.
+pub async fn pin(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    launched: Launched,
+    form: Result<Form<PinForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let form = form_or_400(form, lang)?;
+    let course = app
+        .courses
+        .for_session(&app.db, &launched.session)
+        .await
+        .in_lang(lang)?;
+    let pinned = form.pinned.as_deref() != Some("0");
+    let (module, task) = exchange::pin(
+        &app.db,
+        &course,
+        &launched.session,
+        (id, pinned),
+        app.clock.now_unix(),
+    )
+    .await
+    .map_err(|e| exchange_error(e, lang))?;
+    Ok(back_to(
+        &app,
+        &launched,
+        &format!("course/m/{module}/t/{task}/others"),
+        ("pinned", None),
+    ))
+}

@@ -1,0 +1,295 @@
+//! Exchange between municipalities in one course run across two LMSes: a group shares its
+//! submitted answer, the other municipality reads it once its own group has submitted, comments,
+//! a course leader pins it for the workshop, the group withdraws it; nobody outside the run reads
+//! it; erasing a commenter removes their comments.
+use coursebridge::{devplatform::LaunchSpec, store};
+use serde_json::json;
+
+use crate::{
+    cohorts::{
+        api, create_cohort, in_course, named, person, second_lms, set_deployment_organisation,
+        system_token,
+    },
+    helpers::{Answer, Backend, TestApp, link_containing, spawn_app, token_of},
+};
+
+on_both_databases!(group_answers_cross_municipalities_inside_the_run_and_nowhere_else);
+
+const UMEA_ANSWER: &str = "Omställningen gör att Umeås invånare får service på sina villkor.";
+
+/// The group task's form on the module page, submitted with `text`.
+async fn submit_group_answer(app: &TestApp, launch: &Answer, text: &str) -> Answer {
+    let module = app
+        .get(&link_containing(
+            &launch.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let posted = app
+        .post_form(
+            &link_containing(&module.body, "/t/gemensam-mening?session="),
+            &[("version", "0"), ("answer_0", text), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(posted.status.as_u16(), 303, "{}", posted.body);
+    app.get(posted.headers["location"].to_str().unwrap()).await
+}
+
+async fn others_page(app: &TestApp, module_page: &Answer) -> Answer {
+    app.get(&link_containing(
+        &module_page.body,
+        "/t/gemensam-mening/others?session=",
+    ))
+    .await
+}
+
+async fn group_answers_cross_municipalities_inside_the_run_and_nowhere_else(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_deployment_organisation(&app, "Umeå kommun").await;
+    let demo = store::course::latest(&app.db).await.unwrap().unwrap();
+    let (cohort, code) = create_cohort(&app, demo.id);
+    // Umeå's LMS course joins the run by its code, Skellefteå's is linked on the command line.
+    let mut teacher = in_course("u-leader", "ctx-umea", LaunchSpec::instructor("x"));
+    teacher.custom.insert("cohort".into(), json!(code));
+    assert_eq!(app.launch(teacher.clone()).await.status.as_u16(), 200);
+    let skelleftea = second_lms(&app, "skelleftea-client", "Skellefteå kommun").await;
+    let issuer = skelleftea.registration().issuer.clone();
+    let linked = app.cli([
+        "cohort",
+        "link",
+        "--cohort",
+        &cohort.to_string(),
+        "--issuer",
+        &issuer,
+        "--client-id",
+        "skelleftea-client",
+        "--context-id",
+        "ctx-skelleftea",
+    ]);
+    assert!(linked.status.success(), "{linked:?}");
+
+    let anna = app
+        .launch(named(
+            in_course("u-anna", "ctx-umea", LaunchSpec::learner("x")),
+            "Anna Lind",
+        ))
+        .await;
+    let sture = app
+        .launch_via(
+            &skelleftea,
+            named(
+                in_course("s-sture", "ctx-skelleftea", LaunchSpec::learner("x")),
+                "Sture Berg",
+            ),
+        )
+        .await;
+
+    // Umeå's group submits and shares, signed; the page says who shared.
+    let module = submit_group_answer(&app, &anna, UMEA_ANSWER).await;
+    let shared = app
+        .post_form(
+            &link_containing(&module.body, "/t/gemensam-mening/share?session="),
+            &[("action", "share"), ("sign", "on")],
+        )
+        .await;
+    assert_eq!(shared.status.as_u16(), 303, "{}", shared.body);
+    let module = app.get(shared.headers["location"].to_str().unwrap()).await;
+    assert!(
+        module
+            .body
+            .contains("Svaret är delat med de andra kommunerna av Anna Lind."),
+        "{}",
+        module.body
+    );
+
+    // Skellefteå reads it only after its own group submitted.
+    let sture_module = app
+        .get(&link_containing(
+            &sture.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let closed = others_page(&app, &sture_module).await;
+    assert_eq!(closed.status.as_u16(), 200);
+    assert!(
+        closed.body.contains("data-testid=\"others-closed\""),
+        "{}",
+        closed.body
+    );
+    assert!(!closed.body.contains(UMEA_ANSWER));
+    let sture_module = submit_group_answer(
+        &app,
+        &sture,
+        "Vi i Skellefteå vill att ärenden går snabbare för alla.",
+    )
+    .await;
+    let open = others_page(&app, &sture_module).await;
+    assert!(open.body.contains(UMEA_ANSWER), "{}", open.body);
+    assert!(
+        open.body
+            .contains("Umeå kommun <span class=\"meta\">(Anna Lind)</span>"),
+        "{}",
+        open.body
+    );
+    assert!(
+        !open.body.contains("Vi i Skellefteå"),
+        "not their own group's answer"
+    );
+
+    // Comments: refused when empty or too long, with the reason at the field; taken otherwise,
+    // under the writer's municipality and without their name.
+    let comment_url = link_containing(&open.body, "/comments?session=");
+    let empty = app.post_form(&comment_url, &[("body", "  ")]).await;
+    assert_eq!(empty.status.as_u16(), 422);
+    assert!(
+        empty.body.contains("Skriv en kommentar innan du skickar."),
+        "{}",
+        empty.body
+    );
+    let long = "x".repeat(1001);
+    let too_long = app
+        .post_form(&comment_url, &[("body", long.as_str())])
+        .await;
+    assert_eq!(too_long.status.as_u16(), 422);
+    let commented = app
+        .post_form(
+            &comment_url,
+            &[("body", "Hur når ni dem som inte är digitala?")],
+        )
+        .await;
+    assert_eq!(commented.status.as_u16(), 303, "{}", commented.body);
+    let after = app
+        .get(commented.headers["location"].to_str().unwrap())
+        .await;
+    assert!(after.body.contains("Din kommentar är publicerad."));
+    assert!(
+        after.body.contains(
+            "<p>Hur når ni dem som inte är digitala?</p><p class=\"meta\">Skellefteå kommun</p>"
+        ),
+        "{}",
+        after.body
+    );
+
+    // An LMS course outside the run sees nothing of it, even by the answer's address.
+    let outsider = app
+        .launch(in_course("o-olle", "ctx-outside", LaunchSpec::learner("x")))
+        .await;
+    let outside_module =
+        submit_group_answer(&app, &outsider, "En mening från en annan kurs helt.").await;
+    let outside = others_page(&app, &outside_module).await;
+    assert!(
+        outside.body.contains("data-testid=\"others-none\""),
+        "{}",
+        outside.body
+    );
+    let comment_path = comment_url.split('?').next().unwrap().to_owned();
+    let foreign_url = format!("{comment_path}?session={}", token_of(&outside_module.body));
+    let foreign = app.post_form(&foreign_url, &[("body", "Hej!")]).await;
+    assert_eq!(foreign.status.as_u16(), 404, "{}", foreign.body);
+
+    // Umeå's course leader pins it for the workshop; it shows on the module page in Skellefteå.
+    let leader = app.launch(teacher).await;
+    let leader_view = app
+        .get(&link_containing(
+            &leader.body,
+            "/course/m/ledarskap/t/gemensam-mening/others?session=",
+        ))
+        .await;
+    let leader_others = link_containing(
+        &leader.body,
+        "/course/m/ledarskap/t/gemensam-mening/others?session=",
+    );
+    assert!(leader_view.body.contains(UMEA_ANSWER));
+    assert!(
+        !leader_view.body.contains("comment-form"),
+        "leaders pin, they do not comment here"
+    );
+    let pinned = app
+        .post_form(
+            &link_containing(&leader_view.body, "/pin?session="),
+            &[("pinned", "1")],
+        )
+        .await;
+    assert_eq!(pinned.status.as_u16(), 303, "{}", pinned.body);
+    let participant_pin = app
+        .post_form(
+            &format!(
+                "{}?session={}",
+                comment_path.replace("/comments", "/pin"),
+                token_of(&sture_module.body)
+            ),
+            &[("pinned", "1")],
+        )
+        .await;
+    assert_eq!(
+        participant_pin.status.as_u16(),
+        403,
+        "participants do not pin"
+    );
+    let sture_module = app
+        .get(&link_containing(
+            &sture.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let pinned_part = &sture_module.body[sture_module
+        .body
+        .find("data-testid=\"pinned\"")
+        .expect("the pinned answers")..];
+    assert!(
+        pinned_part.contains("Att diskutera på Workshop 1"),
+        "{pinned_part}"
+    );
+    assert!(pinned_part.contains(UMEA_ANSWER), "{pinned_part}");
+
+    // Erasing the commenter removes the comment; the export had it.
+    let token = system_token(&app).await;
+    let sture_id = person(&app, "s-sture").await.id;
+    let (status, export) = api(
+        &app,
+        "GET",
+        &format!("api/v1/people/{sture_id}/export"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        export["comments"][0]["body"],
+        "Hur når ni dem som inte är digitala?"
+    );
+    assert_eq!(export["comments"][0]["organisation"], "Skellefteå kommun");
+    let (status, _) = api(
+        &app,
+        "POST",
+        &format!("api/v1/people/{sture_id}/erase"),
+        &token,
+        Some(json!({"mode": "anonymise"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let anna_module = app
+        .get(&link_containing(&anna.body, "/course/m/ledarskap?session="))
+        .await;
+    let leader_view = app.get(&leader_others).await;
+    assert!(
+        !leader_view.body.contains("Hur når ni dem"),
+        "{}",
+        leader_view.body
+    );
+
+    // Umeå withdraws its answer: it is gone for the others.
+    let unshared = app
+        .post_form(
+            &link_containing(&anna_module.body, "/t/gemensam-mening/share?session="),
+            &[("action", "unshare")],
+        )
+        .await;
+    assert_eq!(unshared.status.as_u16(), 303);
+    let leader_view = app.get(&leader_others).await;
+    assert!(
+        !leader_view.body.contains(UMEA_ANSWER),
+        "{}",
+        leader_view.body
+    );
+}
