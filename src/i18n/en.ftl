@@ -549,3 +549,13 @@ exchange-pin-saved = The workshop's selection is saved.
 exchange-pinned-heading = To discuss at { $workshop }
 exchange-leader-heading = Shared group answers
 exchange-leader-intro = Answers the municipalities' groups shared with each other. Choose which to discuss at the workshop.
+
+# Comparisons
+comparison-title = Compare with the course run
+comparison-link = Compare your organisation with the course run
+comparison-run = The whole course run
+comparison-intro = The median of where each sub-area stands and where it should be, for the organisations and for the whole course run. An organisation shows once at least { $k } people there have answered, so that no single answer can be read off.
+comparison-withheld = { $name }: not shown, { $count } of at least { $k } people have answered.
+comparison-caption = Median of current and target per sub-area
+comparison-chart-caption = Chart: the median of current per sub-area, one bar per organisation and an unfilled one for the whole course run. The table above has the same figures.
+comparison-no-organisation = There is no organisation to compare: your organisation is not known in the course.

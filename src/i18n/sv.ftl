@@ -549,3 +549,13 @@ exchange-pin-saved = Workshoppens urval är sparat.
 exchange-pinned-heading = Att diskutera på { $workshop }
 exchange-leader-heading = Delade gruppsvar
 exchange-leader-intro = Svar som kommunernas grupper har delat med varandra. Välj vilka ni tar upp på workshoppen.
+
+# Comparisons
+comparison-title = Jämför med kursomgången
+comparison-link = Jämför din organisation med kursomgången
+comparison-run = Hela kursomgången
+comparison-intro = Medianen för nuläge och mål per delområde, för organisationerna och för hela kursomgången. En organisation visas först när minst { $k } personer där har svarat, så att enskilda svar inte kan utläsas.
+comparison-withheld = { $name }: visas inte, { $count } av minst { $k } personer har svarat.
+comparison-caption = Median för nuläge och mål per delområde
+comparison-chart-caption = Diagram: median för nuläge per delområde, en stapel per organisation och en ofylld för hela kursomgången. Tabellen ovan har samma uppgifter.
+comparison-no-organisation = Det finns ingen organisation att jämföra med: din organisation är inte känd i kursen.

@@ -7,6 +7,7 @@ pub mod aggregates;
 pub mod assessment;
 pub mod calendar;
 pub mod cohort;
+pub mod comparison;
 pub mod contact;
 pub mod context;
 pub mod dashboard;

@@ -19,6 +19,7 @@ pub mod api;
 mod assessment;
 mod assets;
 mod calendar;
+mod comparison;
 mod cookies;
 mod course;
 mod deep_linking;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/course", get(course::show_overview))
         .route("/course/calendar.ics", get(calendar::download))
         .route("/course/my-answers", get(course::show_my_answers))
+        .route("/course/comparison", get(comparison::show_comparison))
         .route(
             "/course/my-answers.pdf",
             get(course::download_my_answers_pdf),

@@ -123,7 +123,7 @@ on_both_databases!(
     parallel_downloads_of_a_large_file_hold_a_few_chunks_of_it,
 );
 
-async fn module_page(app: &TestApp, launch: &Answer, slug: &str) -> Answer {
+pub(crate) async fn module_page(app: &TestApp, launch: &Answer, slug: &str) -> Answer {
     app.get(&link_containing(
         &launch.body,
         &format!("/course/m/{slug}?session="),
@@ -801,7 +801,12 @@ fn all_ratings(current: &str, target: &str) -> Vec<(String, String)> {
     fields
 }
 
-async fn submit_assessment(app: &TestApp, url: &str, current: &str, target: &str) -> Answer {
+pub(crate) async fn submit_assessment(
+    app: &TestApp,
+    url: &str,
+    current: &str,
+    target: &str,
+) -> Answer {
     let mut fields = all_ratings(current, target);
     fields.push(("action".into(), "submit".into()));
     let pairs: Vec<(&str, &str)> = fields

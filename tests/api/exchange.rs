@@ -10,10 +10,14 @@ use crate::{
         api, create_cohort, in_course, named, person, second_lms, set_deployment_organisation,
         system_token,
     },
-    helpers::{Answer, Backend, TestApp, link_containing, spawn_app, token_of},
+    course::{module_page, submit_assessment},
+    helpers::{Answer, Backend, TestApp, link_containing, spawn_app, spawn_app_with, token_of},
 };
 
-on_both_databases!(group_answers_cross_municipalities_inside_the_run_and_nowhere_else);
+on_both_databases!(
+    group_answers_cross_municipalities_inside_the_run_and_nowhere_else,
+    organisations_compare_with_the_run_only_from_k_respondents,
+);
 
 const UMEA_ANSWER: &str = "Omställningen gör att Umeås invånare får service på sina villkor.";
 
@@ -291,5 +295,119 @@ async fn group_answers_cross_municipalities_inside_the_run_and_nowhere_else(back
         !leader_view.body.contains(UMEA_ANSWER),
         "{}",
         leader_view.body
+    );
+}
+
+/// A participant's baseline self-assessment, every sub-area at `current` aiming at `target`.
+async fn baseline(app: &TestApp, launch: &Answer, current: &str, target: &str) {
+    let module = module_page(app, launch, "mobilisering").await;
+    let url = link_containing(&module.body, "/course/assessment/baseline?session=");
+    let saved = submit_assessment(app, &url, current, target).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+}
+
+async fn organisations_compare_with_the_run_only_from_k_respondents(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.aggregate_min_respondents = 2).await;
+    set_deployment_organisation(&app, "Umeå kommun").await;
+    let demo = store::course::latest(&app.db).await.unwrap().unwrap();
+    let (cohort, code) = create_cohort(&app, demo.id);
+    let mut teacher = in_course("c-leader", "ctx-umea", LaunchSpec::instructor("x"));
+    teacher.custom.insert("cohort".into(), json!(code));
+    app.launch(teacher.clone()).await;
+    let skelleftea = second_lms(&app, "skelleftea-client", "Skellefteå kommun").await;
+    let issuer = skelleftea.registration().issuer.clone();
+    let linked = app.cli([
+        "cohort",
+        "link",
+        "--cohort",
+        &cohort.to_string(),
+        "--issuer",
+        &issuer,
+        "--client-id",
+        "skelleftea-client",
+        "--context-id",
+        "ctx-skelleftea",
+    ]);
+    assert!(linked.status.success(), "{linked:?}");
+
+    // Two in Umeå, one in Skellefteå (k = 2).
+    let mut umea = Vec::new();
+    for sub in ["c-u1", "c-u2"] {
+        let launch = app
+            .launch(in_course(sub, "ctx-umea", LaunchSpec::learner("x")))
+            .await;
+        umea.push(launch);
+    }
+    baseline(&app, &umea[0], "mobilisering", "acceleration").await;
+    baseline(&app, &umea[1], "koordination", "acceleration").await;
+    let sture = app
+        .launch_via(
+            &skelleftea,
+            in_course("c-s1", "ctx-skelleftea", LaunchSpec::learner("x")),
+        )
+        .await;
+    baseline(&app, &sture, "acceleration", "acceleration").await;
+
+    // Umeå's participant: Umeå beside the run, both shown.
+    let comparison_of =
+        |launch: &Answer| link_containing(&launch.body, "/course/comparison?session=");
+    let seen = app.get(&comparison_of(&umea[0])).await;
+    assert_eq!(seen.status.as_u16(), 200);
+    let table = &seen.body[seen
+        .body
+        .find("data-testid=\"comparison-baseline\"")
+        .expect("a table")..];
+    assert!(
+        table
+            .contains("<th scope=\"col\">Umeå kommun</th><th scope=\"col\">Hela kursomgången</th>"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("Skellefteå kommun"),
+        "a participant sees their own organisation only"
+    );
+    // Umeå's median of mobilisering (1) and koordination (2) is 1.5; the run's of 1, 2, 3 is 2.
+    let first_row = &table[table.find("<tbody>").unwrap()..];
+    let cells: Vec<&str> = first_row.split("<td>").skip(1).take(2).collect();
+    assert!(
+        cells[0].starts_with("Nu: Mobilisering–Koordination"),
+        "{cells:?}"
+    );
+    assert!(cells[1].starts_with("Nu: Koordination"), "{cells:?}");
+
+    // Skellefteå's participant: too few there, so only the run shows.
+    let seen = app.get(&comparison_of(&sture)).await;
+    assert!(
+        seen.body
+            .contains("Skellefteå kommun: visas inte, 1 av minst 2 personer har svarat."),
+        "{}",
+        seen.body
+    );
+
+    // The course leader: every organisation side by side, under the same rule.
+    let leader = app.launch(teacher).await;
+    let seen = app
+        .get(&link_containing(
+            &leader.body,
+            "/course/comparison?session=",
+        ))
+        .await;
+    let table = &seen.body[seen
+        .body
+        .find("data-testid=\"comparison-baseline\"")
+        .expect("a table")..];
+    assert!(
+        table.contains("<th scope=\"col\">Skellefteå kommun</th><th scope=\"col\">Umeå kommun</th><th scope=\"col\">Hela kursomgången</th>"),
+        "{table}"
+    );
+    assert!(
+        seen.body.contains("Skellefteå kommun: visas inte"),
+        "{}",
+        seen.body
+    );
+    let row = &table[table.find("<tbody>").unwrap()..];
+    assert!(
+        row.contains("<td>–</td>"),
+        "Skellefteå's figures are withheld: {row}"
     );
 }

@@ -213,9 +213,14 @@ async function journey(browser, lang, start) {
   await page.emulateMedia({ media: null });
   expect(printed === "none", `the printed answers show the header (${printed})`);
 
+  // The organisation beside the course run.
+  await frame.goto(frame.url().replace(/\/course\/my-answers\?/, "/course/comparison?"));
+  await frame.waitForSelector("main h1");
+  await axeCheck(frame, `${lang} comparison with the course run`);
+
   // Reflow at 320 CSS pixels: no horizontal scrolling on the overview.
   await page.setViewportSize({ width: 320, height: 640 });
-  await frame.goto(frame.url().replace(/\/course\/my-answers\?/, "/course?").replace(/&notice=[^&#]*/g, ""));
+  await frame.goto(frame.url().replace(/\/course\/comparison\?/, "/course?").replace(/&notice=[^&#]*/g, ""));
   await frame.waitForSelector('[data-testid="role"]');
   await axeCheck(frame, `${lang} overview at 320 px`);
   if (process.env.SCREENSHOT_DIR) {
@@ -254,6 +259,9 @@ async function reviewLoop(browser) {
     await teacher.frame.goto(dashboardUrl);
     await teacher.frame.waitForSelector('[data-testid="suppressed-baseline"]');
     await axeCheck(teacher.frame, `${lang} self-assessment aggregates`);
+    await teacher.frame.goto(dashboardUrl.replace("/instructor/assessments", "/course/comparison"));
+    await teacher.frame.waitForSelector("main h1");
+    await axeCheck(teacher.frame, `${lang} organisations compared`);
     await teacher.frame.goto(dashboardUrl.replace("/instructor/assessments", "/instructor"));
     await teacher.frame.waitForSelector('[data-testid="waiting-count"]');
     if (submissionPath) {

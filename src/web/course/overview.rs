@@ -52,6 +52,7 @@ struct OverviewPage<'a> {
     calendar_url: Option<String>,
     calendar_feed: Option<String>,
     my_answers_url: String,
+    comparison_url: String,
     organisation_url: Option<String>,
     admin_url: Option<String>,
     modules: Vec<ModuleCard>,
@@ -173,6 +174,7 @@ impl<'a> OverviewView<'a> {
                         .to_string()
                 }),
             my_answers_url: self.url("course/my-answers"),
+            comparison_url: self.url("course/comparison"),
             organisation_url: contact.then(|| self.url("organisation")),
             admin_url: admin.then(|| self.url("admin")),
             modules: package

@@ -62,6 +62,7 @@ struct DashboardPage<'a> {
     notice: Option<(&'static str, String)>,
     roster_action: String,
     aggregates_url: String,
+    comparison_url: String,
     admin_url: Option<String>,
     group_action: String,
     move_action: String,
@@ -188,6 +189,7 @@ impl<'a> DashboardView<'a> {
                 })
                 .collect(),
             aggregates_url: self.url("instructor/assessments"),
+            comparison_url: self.url("course/comparison"),
             admin_url: self.admin.then(|| self.url("admin")),
             group_action: self.url("instructor/groups"),
             version_action: self.url("instructor/version"),
