@@ -17,6 +17,7 @@ pub mod cohort_occasion;
 pub mod cohort_organisation;
 pub mod completion_record;
 pub mod contact_person;
+pub mod content_report;
 pub mod context;
 pub mod context_course;
 pub mod course_file;

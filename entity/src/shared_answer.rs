@@ -24,6 +24,10 @@ pub struct Model {
     /// The course leader who pinned it for the next workshop.
     pub pinned_by: Option<i64>,
     pub pinned_at: Option<i64>,
+    /// Hidden by a course leader (Unix seconds), who, and why; readers no longer see it.
+    pub hidden_at: Option<i64>,
+    pub hidden_by: Option<i64>,
+    pub hidden_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,10 @@ pub struct Model {
     pub body: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// Hidden by a course leader (Unix seconds), who, and why; readers no longer see it.
+    pub hidden_at: Option<i64>,
+    pub hidden_by: Option<i64>,
+    pub hidden_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

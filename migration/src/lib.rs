@@ -20,6 +20,7 @@ mod m20261201_000016_create_signin;
 mod m20261201_000017_add_membership_opened_at;
 mod m20261202_000018_create_mail;
 mod m20261202_000019_create_shared_answer;
+mod m20261202_000020_add_moderation;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_add_membership_opened_at::Migration),
             Box::new(m20261202_000018_create_mail::Migration),
             Box::new(m20261202_000019_create_shared_answer::Migration),
+            Box::new(m20261202_000020_add_moderation::Migration),
         ]
     }
 }

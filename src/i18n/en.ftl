@@ -559,3 +559,17 @@ comparison-withheld = { $name }: not shown, { $count } of at least { $k } people
 comparison-caption = Median of current and target per sub-area
 comparison-chart-caption = Chart: the median of current per sub-area, one bar per organisation and an unfilled one for the whole course run. The table above has the same figures.
 comparison-no-organisation = There is no organisation to compare: your organisation is not known in the course.
+
+# Moderation
+exchange-report-answer = Report the answer
+exchange-report-comment = Report the comment
+exchange-report-reason = Why? (optional)
+exchange-report = Send report
+exchange-reported = Thank you. The course leaders will see your report.
+exchange-reports = Reports
+exchange-hide = Hide the answer
+exchange-hide-comment = Hide the comment
+exchange-hide-reason = Reason (seen by the course leaders and kept in the log)
+exchange-hidden = Hidden
+exchange-hidden-notice = It is hidden from the participants.
+exchange-reason-needed = Give a reason of at most 500 characters.

@@ -559,3 +559,17 @@ comparison-withheld = { $name }: visas inte, { $count } av minst { $k } personer
 comparison-caption = Median för nuläge och mål per delområde
 comparison-chart-caption = Diagram: median för nuläge per delområde, en stapel per organisation och en ofylld för hela kursomgången. Tabellen ovan har samma uppgifter.
 comparison-no-organisation = Det finns ingen organisation att jämföra med: din organisation är inte känd i kursen.
+
+# Moderation
+exchange-report-answer = Anmäl svaret
+exchange-report-comment = Anmäl kommentaren
+exchange-report-reason = Varför? (frivilligt)
+exchange-report = Skicka anmälan
+exchange-reported = Tack. Kursledarna får se din anmälan.
+exchange-reports = Anmälningar
+exchange-hide = Dölj svaret
+exchange-hide-comment = Dölj kommentaren
+exchange-hide-reason = Skäl (syns för kursledarna och sparas i loggen)
+exchange-hidden = Dolt
+exchange-hidden-notice = Det är dolt för deltagarna.
+exchange-reason-needed = Skriv ett skäl på högst 500 tecken.

@@ -48,9 +48,12 @@ pub enum ExchangeError {
     /// The person wrote [`MAX_COMMENTS_PER_ANSWER`] comments on this answer already.
     #[error("too many comments on one answer")]
     TooManyComments,
-    /// Only course leaders pin.
-    #[error("only course leaders pin answers")]
+    /// Only course leaders pin and hide.
+    #[error("only course leaders pin or hide answers")]
     NotALeader,
+    /// Hiding needs a reason, and a reason (of a report too) is at most 500 characters.
+    #[error("a reason is needed, of at most 500 characters")]
+    BadReason,
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -222,6 +225,10 @@ pub async fn own_shares(
 pub struct SharedView {
     pub id: i64,
     pub task_slug: String,
+    /// Why a course leader hid it (course leaders alone see hidden answers).
+    pub hidden: Option<String>,
+    /// How many reported it (course leaders see this).
+    pub reports: usize,
     pub organisation: String,
     pub signed_name: Option<String>,
     pub answers: Vec<String>,
@@ -231,23 +238,51 @@ pub struct SharedView {
 
 /// One comment as a reader sees it.
 pub struct CommentView {
+    pub id: i64,
+    pub hidden: Option<String>,
+    pub reports: usize,
     pub organisation: String,
     pub signed_name: Option<String>,
     pub body: String,
     pub created_at: i64,
 }
 
+/// The shared answers as `leader` or a participant sees them: a participant sees nothing hidden
+/// and no report counts.
 async fn views(
     db: &DatabaseConnection,
     shared: Vec<(shared_answer::Model, submission::Model)>,
+    (scope, leader): (&str, bool),
 ) -> Result<Vec<SharedView>, DbErr> {
+    use store::exchange::Reported;
+    let shared: Vec<_> = shared
+        .into_iter()
+        .filter(|(s, _)| leader || s.hidden_at.is_none())
+        .collect();
     let ids: Vec<i64> = shared.iter().map(|(s, _)| s.id).collect();
+    let reports = if leader {
+        store::exchange::report_counts(db, scope).await?
+    } else {
+        HashMap::new()
+    };
     let mut comments: HashMap<i64, Vec<CommentView>> = HashMap::new();
     for comment in store::exchange::comments_on(db, &ids).await? {
+        if !leader && comment.hidden_at.is_some() {
+            continue;
+        }
         comments
             .entry(comment.shared_answer_id)
             .or_default()
             .push(CommentView {
+                id: comment.id,
+                hidden: comment
+                    .hidden_reason
+                    .clone()
+                    .filter(|_| comment.hidden_at.is_some()),
+                reports: reports
+                    .get(&Reported::Comment(comment.id))
+                    .copied()
+                    .unwrap_or(0),
                 organisation: comment.organisation,
                 signed_name: comment.signed_name,
                 body: comment.body,
@@ -258,6 +293,8 @@ async fn views(
         .into_iter()
         .map(|(s, row)| SharedView {
             id: s.id,
+            hidden: s.hidden_reason.clone().filter(|_| s.hidden_at.is_some()),
+            reports: reports.get(&Reported::Answer(s.id)).copied().unwrap_or(0),
             task_slug: s.task_slug,
             organisation: s.organisation,
             signed_name: s.signed_name,
@@ -296,7 +333,7 @@ pub async fn others(
         shared.retain(|(s, _)| Some(s.submission_id) != own_id);
     }
     shared.sort_by_key(|(s, _)| s.pinned_at.is_none());
-    Ok(Others::Open(views(db, shared).await?))
+    Ok(Others::Open(views(db, shared, (&scope, leader)).await?))
 }
 
 /// The shared answers course leaders pinned for the workshop of `module`, for everyone in the run.
@@ -307,7 +344,7 @@ pub async fn pinned(
 ) -> Result<Vec<SharedView>, DbErr> {
     let scope = scope_of(db, course.context_id).await?;
     let shared = store::exchange::pinned_for_module(db, &scope, module).await?;
-    views(db, shared).await
+    views(db, shared, (&scope, false)).await
 }
 
 /// A shared answer of this person's run, with the task it answers.
@@ -395,6 +432,89 @@ pub async fn pin(
     );
     let action = if pinned { "answer.pin" } else { "answer.unpin" };
     store::admin::audit(&txn, audit_entry(&actor, action, &target, now)).await?;
+    txn.commit().await?;
+    Ok((shared.module_slug, shared.task_slug))
+}
+
+/// What a report or a hiding is about: a shared answer, or a comment on one.
+pub use store::exchange::Reported;
+
+/// The reason as given: at most 500 characters; `required` for a hiding.
+fn reason(text: &str, required: bool) -> Result<&str, ExchangeError> {
+    let text = text.trim();
+    if (required && text.is_empty()) || text.chars().count() > 500 {
+        return Err(ExchangeError::BadReason);
+    }
+    Ok(text)
+}
+
+/// The shared answer an item is or belongs to, in this person's run.
+async fn answer_of(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    item: Reported,
+) -> Result<shared_answer::Model, ExchangeError> {
+    let answer_id = match item {
+        Reported::Answer(id) => id,
+        Reported::Comment(id) => {
+            store::exchange::find_comment(db, id)
+                .await?
+                .ok_or(ExchangeError::NoSuchAnswer)?
+                .shared_answer_id
+        }
+    };
+    in_scope(db, course, answer_id).await
+}
+
+/// A participant reports an item they can read, for the course leaders to look at, once.
+/// Returns the (module, task) of its page.
+pub async fn report(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    session: &Session,
+    (item, text): (Reported, &str),
+    now: i64,
+) -> Result<(String, String), ExchangeError> {
+    let text = reason(text, false)?;
+    let shared = answer_of(db, course, item).await?;
+    let task = (shared.module_slug.as_str(), shared.task_slug.as_str());
+    if let Others::NotOpen = others(db, course, session, task).await? {
+        return Err(ExchangeError::NotOpen);
+    }
+    if store::exchange::report(db, (item, &shared.scope), session.uid, text, now).await? {
+        tracing::info!(
+            code = "CONTENT_REPORTED",
+            ?item,
+            "a participant reported shared content"
+        );
+    }
+    Ok((shared.module_slug, shared.task_slug))
+}
+
+/// A course leader hides an item of their run from its readers, with a reason; audited.
+pub async fn hide(
+    db: &DatabaseConnection,
+    course: &ContextCourse,
+    session: &Session,
+    (item, text): (Reported, &str),
+    now: i64,
+) -> Result<(String, String), ExchangeError> {
+    if session.role != ToolRole::Instructor {
+        return Err(ExchangeError::NotALeader);
+    }
+    let text = reason(text, true)?;
+    let shared = answer_of(db, course, item).await?;
+    let txn = store::begin_write(db).await?;
+    store::exchange::hide(&txn, item, session.uid, text, now).await?;
+    let (action, target) = match item {
+        Reported::Answer(id) => ("answer.hide", format!("shared:{id}")),
+        Reported::Comment(id) => ("comment.hide", format!("comment:{id}")),
+    };
+    let actor = format!("user:{}", session.uid);
+    let detail = serde_json::json!({ "reason": text }).to_string();
+    let mut entry = audit_entry(&actor, action, &target, now);
+    entry.detail = &detail;
+    store::admin::audit(&txn, entry).await?;
     txn.commit().await?;
     Ok((shared.module_slug, shared.task_slug))
 }

@@ -217,7 +217,7 @@ pub async fn comments_of_person(
         .await
 }
 
-/// Erasure: a person's comments are deleted; an answer they shared stays shared for their group,
+/// Erasure: a person's comments and reports are deleted; an answer they shared stays shared for their group,
 /// with no name and no sharer.
 pub async fn erase_person(db: &impl ConnectionTrait, user_id: i64) -> Result<u64, DbErr> {
     let deleted = shared_comment::Entity::delete_many()
@@ -225,6 +225,10 @@ pub async fn erase_person(db: &impl ConnectionTrait, user_id: i64) -> Result<u64
         .exec(db)
         .await?
         .rows_affected;
+    entity::content_report::Entity::delete_many()
+        .filter(entity::content_report::Column::ReportedBy.eq(user_id))
+        .exec(db)
+        .await?;
     shared_answer::Entity::update_many()
         .col_expr(shared_answer::Column::SharedBy, Expr::value(0i64))
         .col_expr(
@@ -235,4 +239,108 @@ pub async fn erase_person(db: &impl ConnectionTrait, user_id: i64) -> Result<u64
         .exec(db)
         .await?;
     Ok(deleted)
+}
+
+/// One comment.
+pub async fn find_comment(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<shared_comment::Model>, DbErr> {
+    shared_comment::Entity::find_by_id(id).one(db).await
+}
+
+/// What a report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reported {
+    Answer(i64),
+    Comment(i64),
+}
+
+impl Reported {
+    fn parts(self) -> (&'static str, i64) {
+        match self {
+            Reported::Answer(id) => ("answer", id),
+            Reported::Comment(id) => ("comment", id),
+        }
+    }
+}
+
+/// Records a person's report of an item, once per person and item. `true` when it is new.
+pub async fn report(
+    db: &impl ConnectionTrait,
+    (item, scope): (Reported, &str),
+    reported_by: i64,
+    reason: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let (kind, target_id) = item.parts();
+    let inserted = entity::content_report::Entity::insert(entity::content_report::ActiveModel {
+        kind: Set(kind.to_owned()),
+        target_id: Set(target_id),
+        scope: Set(scope.to_owned()),
+        reported_by: Set(reported_by),
+        reason: Set(reason.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            entity::content_report::Column::Kind,
+            entity::content_report::Column::TargetId,
+            entity::content_report::Column::ReportedBy,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(inserted == 1)
+}
+
+/// How many reports each item of a scope has.
+pub async fn report_counts(
+    db: &impl ConnectionTrait,
+    scope: &str,
+) -> Result<std::collections::HashMap<Reported, usize>, DbErr> {
+    let mut counts = std::collections::HashMap::new();
+    for report in entity::content_report::Entity::find()
+        .filter(entity::content_report::Column::Scope.eq(scope))
+        .all(db)
+        .await?
+    {
+        let item = match report.kind.as_str() {
+            "comment" => Reported::Comment(report.target_id),
+            _ => Reported::Answer(report.target_id),
+        };
+        *counts.entry(item).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// Hides an item from its readers, with who and why.
+pub async fn hide(
+    db: &impl ConnectionTrait,
+    item: Reported,
+    by: i64,
+    reason: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    match item {
+        Reported::Answer(id) => shared_answer::Entity::update_many()
+            .col_expr(shared_answer::Column::HiddenAt, Expr::value(now))
+            .col_expr(shared_answer::Column::HiddenBy, Expr::value(by))
+            .col_expr(shared_answer::Column::HiddenReason, Expr::value(reason))
+            .filter(shared_answer::Column::Id.eq(id))
+            .exec(db)
+            .await
+            .map(|_| ()),
+        Reported::Comment(id) => shared_comment::Entity::update_many()
+            .col_expr(shared_comment::Column::HiddenAt, Expr::value(now))
+            .col_expr(shared_comment::Column::HiddenBy, Expr::value(by))
+            .col_expr(shared_comment::Column::HiddenReason, Expr::value(reason))
+            .filter(shared_comment::Column::Id.eq(id))
+            .exec(db)
+            .await
+            .map(|_| ()),
+    }
 }

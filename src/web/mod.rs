@@ -99,6 +99,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/course/shared/{id}/comments", post(course::comment))
         .route("/course/shared/{id}/pin", post(course::pin))
+        .route("/course/reports", post(course::report))
+        .route("/course/hidden", post(course::hide))
         .route(
             "/course/assessment/{round}",
             get(assessment::show_assessment).post(assessment::save_assessment),

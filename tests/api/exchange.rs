@@ -246,8 +246,82 @@ async fn group_answers_cross_municipalities_inside_the_run_and_nowhere_else(back
     );
     assert!(pinned_part.contains(UMEA_ANSWER), "{pinned_part}");
 
-    // Erasing the commenter removes the comment; the export had it.
+    // Skellefteå reports the answer (once counts once); the course leader sees the report and
+    // hides Skellefteå's comment with a reason, which is audited; participants no longer see it.
+    let answer_id = open.body[open.body.find("data-testid=\"shared-answer-").unwrap() + 27..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sture_token = token_of(&sture_module.body);
+    for _ in 0..2 {
+        let reported = app
+            .post_form(
+                &format!("/course/reports?session={sture_token}"),
+                &[
+                    ("kind", "answer"),
+                    ("id", &answer_id),
+                    ("reason", "Stämmer inte"),
+                ],
+            )
+            .await;
+        assert_eq!(reported.status.as_u16(), 303, "{}", reported.body);
+    }
+    let leader_view = app.get(&leader_others).await;
+    assert!(
+        leader_view.body.contains(&format!(
+            "data-testid=\"reports-{answer_id}\">Anmälningar: 1<"
+        )),
+        "{}",
+        leader_view.body
+    );
+    let comment_id = leader_view.body[leader_view
+        .body
+        .find("data-testid=\"hide-comment-")
+        .unwrap()
+        + 26..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let leader_token = token_of(&leader_view.body);
+    let hide = |token: String, reason: &'static str| {
+        let app = &app;
+        let comment_id = comment_id.clone();
+        async move {
+            app.post_form(
+                &format!("/course/hidden?session={token}"),
+                &[("kind", "comment"), ("id", &comment_id), ("reason", reason)],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        hide(sture_token.clone(), "Mitt eget").await.status.as_u16(),
+        403
+    );
+    assert_eq!(hide(leader_token.clone(), " ").await.status.as_u16(), 400);
+    assert_eq!(
+        hide(leader_token, "Personuppgifter").await.status.as_u16(),
+        303
+    );
+    let leader_view = app.get(&leader_others).await;
+    assert!(
+        leader_view.body.contains("Dolt: Personuppgifter"),
+        "{}",
+        leader_view.body
+    );
+    let sture_view = others_page(&app, &sture_module).await;
+    assert!(
+        !sture_view.body.contains("Hur når ni dem"),
+        "{}",
+        sture_view.body
+    );
     let token = system_token(&app).await;
+    let (_, audit) = api(&app, "GET", "api/v1/audit-log", &token, None).await;
+    assert!(audit.to_string().contains("comment.hide"), "{audit}");
+
+    // Erasing the commenter removes the comment; the export had it.
     let sture_id = person(&app, "s-sture").await.id;
     let (status, export) = api(
         &app,

@@ -47,6 +47,8 @@ struct OthersPage {
     leader: bool,
     pin_label: String,
     max_comment: usize,
+    report_action: String,
+    hide_action: String,
     answers: Vec<OthersItem>,
 }
 
@@ -72,6 +74,7 @@ fn exchange_error(error: ExchangeError, lang: Lang) -> AppError {
         ExchangeError::EmptyComment => message("exchange-comment-empty"),
         ExchangeError::CommentTooLong => message("exchange-comment-too-long"),
         ExchangeError::TooManyComments => message("exchange-comment-too-many"),
+        ExchangeError::BadReason => message("exchange-reason-needed"),
         ExchangeError::Db(error) => AppError::Course {
             error: error.into(),
             lang,
@@ -122,6 +125,8 @@ async fn others_page(
         leader: launched.session.role == crate::lti::claims::ToolRole::Instructor,
         pin_label: lang.tf("exchange-pin", &[("workshop", found.workshop.get(lang))]),
         max_comment: exchange::MAX_COMMENT_CHARS,
+        report_action: page_url(app, "course/reports", token),
+        hide_action: page_url(app, "course/hidden", token),
         answers: items,
     };
     Ok(render(&page, status))
@@ -143,6 +148,8 @@ pub async fn show_others(
     let notice = query.notice.as_deref().and_then(|key| match key {
         "commented" => Some("exchange-commented"),
         "pinned" => Some("exchange-pin-saved"),
+        "reported" => Some("exchange-reported"),
+        "hidden" => Some("exchange-hidden-notice"),
         _ => None,
     });
     let told = Told {
@@ -321,5 +328,92 @@ pub async fn pin(
         &launched,
         &format!("course/m/{module}/t/{task}/others"),
         ("pinned", None),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ModerationForm {
+    /// `answer` or `comment`.
+    kind: Option<String>,
+    id: Option<i64>,
+    reason: Option<String>,
+}
+
+impl ModerationForm {
+    fn item(&self, lang: Lang) -> Result<exchange::Reported, AppError> {
+        match (self.kind.as_deref(), self.id) {
+            (Some("answer"), Some(id)) => Ok(exchange::Reported::Answer(id)),
+            (Some("comment"), Some(id)) => Ok(exchange::Reported::Comment(id)),
+            _ => Err(AppError::BadRequest {
+                detail: "kind must be answer or comment, with an id".into(),
+                lang,
+            }),
+        }
+    }
+}
+
+/// `POST /course/reports`: a participant reports a shared answer or a comment.
+pub async fn report(
+    State(app): State<AppState>,
+    launched: Launched,
+    form: Result<Form<ModerationForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let form = form_or_400(form, lang)?;
+    let course = app
+        .courses
+        .for_session(&app.db, &launched.session)
+        .await
+        .in_lang(lang)?;
+    let sent = (form.item(lang)?, form.reason.as_deref().unwrap_or_default());
+    let (module, task) = exchange::report(
+        &app.db,
+        &course,
+        &launched.session,
+        sent,
+        app.clock.now_unix(),
+    )
+    .await
+    .map_err(|e| exchange_error(e, lang))?;
+    Ok(back_to(
+        &app,
+        &launched,
+        &format!("course/m/{module}/t/{task}/others"),
+        ("reported", None),
+    ))
+}
+
+/// `POST /course/hidden`: a course leader hides a shared answer or a comment, with a reason.
+pub async fn hide(
+    State(app): State<AppState>,
+    launched: Launched,
+    form: Result<Form<ModerationForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let lang = launched.lang;
+    let form = form_or_400(form, lang)?;
+    let course = app
+        .courses
+        .for_session(&app.db, &launched.session)
+        .await
+        .in_lang(lang)?;
+    let sent = (form.item(lang)?, form.reason.as_deref().unwrap_or_default());
+    let (module, task) = exchange::hide(
+        &app.db,
+        &course,
+        &launched.session,
+        sent,
+        app.clock.now_unix(),
+    )
+    .await
+    .map_err(|e| exchange_error(e, lang))?;
+    tracing::info!(
+        code = "CONTENT_HIDDEN",
+        "a course leader hid shared content"
+    );
+    Ok(back_to(
+        &app,
+        &launched,
+        &format!("course/m/{module}/t/{task}/others"),
+        ("hidden", None),
     ))
 }

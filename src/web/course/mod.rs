@@ -13,7 +13,7 @@ mod overview;
 pub use answers::{autosave_task, save_task};
 pub use belonging::{choose, show_choice};
 pub use document::{download_my_answers_pdf, show_my_answers};
-pub use exchange::{comment, pin, share_answer, show_others};
+pub use exchange::{comment, hide, pin, report, share_answer, show_others};
 pub use files::download;
 pub use module::show_module;
 pub use overview::show_overview;
