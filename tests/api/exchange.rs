@@ -39,6 +39,38 @@ async fn submit_group_answer(app: &TestApp, launch: &Answer, text: &str) -> Answ
     app.get(posted.headers["location"].to_str().unwrap()).await
 }
 
+/// A course run of the demo course with Umeå's LMS course (the development LMS, joined by the
+/// run's code at its instructor's launch) and Skellefteå's (a second LMS, linked on the command
+/// line). Returns the instructor's launch and Skellefteå's LMS.
+async fn two_lms_run(
+    app: &TestApp,
+    leader: &str,
+) -> (LaunchSpec, coursebridge::devplatform::DevPlatform) {
+    set_deployment_organisation(app, "Umeå kommun").await;
+    let demo = store::course::latest(&app.db).await.unwrap().unwrap();
+    let (cohort, code) = create_cohort(app, demo.id);
+    let mut teacher = in_course(leader, "ctx-umea", LaunchSpec::instructor("x"));
+    teacher.custom.insert("cohort".into(), json!(code));
+    assert_eq!(app.launch(teacher.clone()).await.status.as_u16(), 200);
+    let skelleftea = second_lms(app, "skelleftea-client", "Skellefteå kommun").await;
+    let issuer = skelleftea.registration().issuer.clone();
+    let cohort = cohort.to_string();
+    let linked = app.cli([
+        "cohort",
+        "link",
+        "--cohort",
+        &cohort,
+        "--issuer",
+        &issuer,
+        "--client-id",
+        "skelleftea-client",
+        "--context-id",
+        "ctx-skelleftea",
+    ]);
+    assert!(linked.status.success(), "{linked:?}");
+    (teacher, skelleftea)
+}
+
 async fn others_page(app: &TestApp, module_page: &Answer) -> Answer {
     app.get(&link_containing(
         &module_page.body,
@@ -49,28 +81,7 @@ async fn others_page(app: &TestApp, module_page: &Answer) -> Answer {
 
 async fn group_answers_cross_municipalities_inside_the_run_and_nowhere_else(backend: Backend) {
     let app = spawn_app(backend).await;
-    set_deployment_organisation(&app, "Umeå kommun").await;
-    let demo = store::course::latest(&app.db).await.unwrap().unwrap();
-    let (cohort, code) = create_cohort(&app, demo.id);
-    // Umeå's LMS course joins the run by its code, Skellefteå's is linked on the command line.
-    let mut teacher = in_course("u-leader", "ctx-umea", LaunchSpec::instructor("x"));
-    teacher.custom.insert("cohort".into(), json!(code));
-    assert_eq!(app.launch(teacher.clone()).await.status.as_u16(), 200);
-    let skelleftea = second_lms(&app, "skelleftea-client", "Skellefteå kommun").await;
-    let issuer = skelleftea.registration().issuer.clone();
-    let linked = app.cli([
-        "cohort",
-        "link",
-        "--cohort",
-        &cohort.to_string(),
-        "--issuer",
-        &issuer,
-        "--client-id",
-        "skelleftea-client",
-        "--context-id",
-        "ctx-skelleftea",
-    ]);
-    assert!(linked.status.success(), "{linked:?}");
+    let (teacher, skelleftea) = two_lms_run(&app, "u-leader").await;
 
     let anna = app
         .launch(named(
@@ -382,27 +393,7 @@ async fn baseline(app: &TestApp, launch: &Answer, current: &str, target: &str) {
 
 async fn organisations_compare_with_the_run_only_from_k_respondents(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.aggregate_min_respondents = 2).await;
-    set_deployment_organisation(&app, "Umeå kommun").await;
-    let demo = store::course::latest(&app.db).await.unwrap().unwrap();
-    let (cohort, code) = create_cohort(&app, demo.id);
-    let mut teacher = in_course("c-leader", "ctx-umea", LaunchSpec::instructor("x"));
-    teacher.custom.insert("cohort".into(), json!(code));
-    app.launch(teacher.clone()).await;
-    let skelleftea = second_lms(&app, "skelleftea-client", "Skellefteå kommun").await;
-    let issuer = skelleftea.registration().issuer.clone();
-    let linked = app.cli([
-        "cohort",
-        "link",
-        "--cohort",
-        &cohort.to_string(),
-        "--issuer",
-        &issuer,
-        "--client-id",
-        "skelleftea-client",
-        "--context-id",
-        "ctx-skelleftea",
-    ]);
-    assert!(linked.status.success(), "{linked:?}");
+    let (teacher, skelleftea) = two_lms_run(&app, "c-leader").await;
 
     // Two in Umeå, one in Skellefteå (k = 2).
     let mut umea = Vec::new();

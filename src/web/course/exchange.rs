@@ -352,11 +352,19 @@ impl ModerationForm {
     }
 }
 
-/// `POST /course/reports`: a participant reports a shared answer or a comment.
-pub async fn report(
-    State(app): State<AppState>,
-    launched: Launched,
+/// A report or a hiding, as the use case takes it.
+#[derive(Clone, Copy)]
+enum Moderation {
+    Report,
+    Hide,
+}
+
+/// Both moderation forms: the use case, then back to the item's page with what happened.
+async fn moderate(
+    app: &App,
+    launched: &Launched,
     form: Result<Form<ModerationForm>, FormRejection>,
+    moderation: Moderation,
 ) -> Result<Response, AppError> {
     let lang = launched.lang;
     let form = form_or_400(form, lang)?;
@@ -366,21 +374,35 @@ pub async fn report(
         .await
         .in_lang(lang)?;
     let sent = (form.item(lang)?, form.reason.as_deref().unwrap_or_default());
-    let (module, task) = exchange::report(
-        &app.db,
-        &course,
-        &launched.session,
-        sent,
-        app.clock.now_unix(),
-    )
-    .await
-    .map_err(|e| exchange_error(e, lang))?;
-    Ok(back_to(
-        &app,
-        &launched,
-        &format!("course/m/{module}/t/{task}/others"),
-        ("reported", None),
-    ))
+    let (db, session, now) = (&app.db, &launched.session, app.clock.now_unix());
+    let (done, notice) = match moderation {
+        Moderation::Report => (
+            exchange::report(db, &course, session, sent, now).await,
+            "reported",
+        ),
+        Moderation::Hide => (
+            exchange::hide(db, &course, session, sent, now).await,
+            "hidden",
+        ),
+    };
+    let (module, task) = done.map_err(|e| exchange_error(e, lang))?;
+    if let Moderation::Hide = moderation {
+        tracing::info!(
+            code = "CONTENT_HIDDEN",
+            "a course leader hid shared content"
+        );
+    }
+    let page = format!("course/m/{module}/t/{task}/others");
+    Ok(back_to(app, launched, &page, (notice, None)))
+}
+
+/// `POST /course/reports`: a participant reports a shared answer or a comment.
+pub async fn report(
+    State(app): State<AppState>,
+    launched: Launched,
+    form: Result<Form<ModerationForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    moderate(&app, &launched, form, Moderation::Report).await
 }
 
 /// `POST /course/hidden`: a course leader hides a shared answer or a comment, with a reason.
@@ -389,31 +411,5 @@ pub async fn hide(
     launched: Launched,
     form: Result<Form<ModerationForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let lang = launched.lang;
-    let form = form_or_400(form, lang)?;
-    let course = app
-        .courses
-        .for_session(&app.db, &launched.session)
-        .await
-        .in_lang(lang)?;
-    let sent = (form.item(lang)?, form.reason.as_deref().unwrap_or_default());
-    let (module, task) = exchange::hide(
-        &app.db,
-        &course,
-        &launched.session,
-        sent,
-        app.clock.now_unix(),
-    )
-    .await
-    .map_err(|e| exchange_error(e, lang))?;
-    tracing::info!(
-        code = "CONTENT_HIDDEN",
-        "a course leader hid shared content"
-    );
-    Ok(back_to(
-        &app,
-        &launched,
-        &format!("course/m/{module}/t/{task}/others"),
-        ("hidden", None),
-    ))
+    moderate(&app, &launched, form, Moderation::Hide).await
 }
