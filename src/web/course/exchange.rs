@@ -61,6 +61,17 @@ struct Told {
     refused: Option<(i64, String)>,
 }
 
+/// What is wrong with a comment, said at its field; `None` for a refusal that is not about the
+/// comment's text.
+fn comment_problem(error: &ExchangeError) -> Option<&'static str> {
+    match error {
+        ExchangeError::EmptyComment => Some("exchange-comment-empty"),
+        ExchangeError::CommentTooLong => Some("exchange-comment-too-long"),
+        ExchangeError::TooManyComments => Some("exchange-comment-too-many"),
+        _ => None,
+    }
+}
+
 fn exchange_error(error: ExchangeError, lang: Lang) -> AppError {
     let message = |key: &str| AppError::Invalid {
         message: lang.t(key).to_owned(),
@@ -71,9 +82,9 @@ fn exchange_error(error: ExchangeError, lang: Lang) -> AppError {
         ExchangeError::NotALeader => AppError::Forbidden { lang },
         ExchangeError::NotSubmitted => message("exchange-not-submitted"),
         ExchangeError::NotOpen => message("exchange-others-closed"),
-        ExchangeError::EmptyComment => message("exchange-comment-empty"),
-        ExchangeError::CommentTooLong => message("exchange-comment-too-long"),
-        ExchangeError::TooManyComments => message("exchange-comment-too-many"),
+        ExchangeError::EmptyComment
+        | ExchangeError::CommentTooLong
+        | ExchangeError::TooManyComments => message(comment_problem(&error).unwrap_or_default()),
         ExchangeError::BadReason => message("exchange-reason-needed"),
         ExchangeError::Db(error) => AppError::Course {
             error: error.into(),
@@ -277,11 +288,8 @@ async fn refused_comment(
     error: ExchangeError,
 ) -> Result<Response, AppError> {
     let lang = launched.lang;
-    let key = match error {
-        ExchangeError::EmptyComment => "exchange-comment-empty",
-        ExchangeError::CommentTooLong => "exchange-comment-too-long",
-        ExchangeError::TooManyComments => "exchange-comment-too-many",
-        other => return Err(exchange_error(other, lang)),
+    let Some(key) = comment_problem(&error) else {
+        return Err(exchange_error(error, lang));
     };
     let shared = exchange::task_of(&app.db, course, id)
         .await
