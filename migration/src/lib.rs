@@ -21,6 +21,7 @@ mod m20261201_000017_add_membership_opened_at;
 mod m20261202_000018_create_mail;
 mod m20261202_000019_create_shared_answer;
 mod m20261202_000020_add_moderation;
+mod m20261202_000021_create_network_space;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_create_mail::Migration),
             Box::new(m20261202_000019_create_shared_answer::Migration),
             Box::new(m20261202_000020_add_moderation::Migration),
+            Box::new(m20261202_000021_create_network_space::Migration),
         ]
     }
 }

@@ -14,4 +14,5 @@ pub mod registrations;
 pub mod reports;
 pub mod retention;
 pub mod signin;
+pub mod spaces;
 pub mod tokens;

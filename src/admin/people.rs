@@ -49,6 +49,40 @@ pub struct PersonExport {
     pub contact_person_for: Vec<String>,
     /// Their comments on other municipalities' shared answers.
     pub comments: Vec<ExportedComment>,
+    /// Their posts in network spaces, with the files they attached.
+    pub posts: Vec<ExportedPost>,
+}
+
+/// A post in a network space.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExportedPost {
+    /// The space it is in.
+    pub space_id: i64,
+    /// The thread it opens (none) or replies in.
+    pub thread_id: Option<i64>,
+    /// The thread's title, for a post that opens one.
+    pub title: Option<String>,
+    /// The text.
+    pub body: String,
+    /// The municipality it was shown under.
+    pub organisation: String,
+    /// The files attached: their names, types and sizes in bytes.
+    pub attachments: Vec<ExportedAttachment>,
+    /// Whether a moderator hid it, and why.
+    pub hidden_reason: Option<String>,
+    /// When written (RFC 3339).
+    pub at: String,
+}
+
+/// A file attached to a post (the file itself is in the space, for the person to download).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExportedAttachment {
+    /// The file's name.
+    pub file_name: String,
+    /// Its MIME type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: i64,
 }
 
 /// A comment on a shared answer.
@@ -286,6 +320,29 @@ pub async fn export(
                 at: at(c.created_at),
             })
             .collect(),
+        posts: data
+            .posts
+            .iter()
+            .map(|p| ExportedPost {
+                space_id: p.space_id,
+                thread_id: p.thread_id,
+                title: p.title.clone(),
+                body: p.body.clone(),
+                organisation: p.organisation.clone(),
+                attachments: data
+                    .attachments
+                    .iter()
+                    .filter(|a| a.post_id == p.id)
+                    .map(|a| ExportedAttachment {
+                        file_name: a.file_name.clone(),
+                        content_type: a.content_type.clone(),
+                        size: a.size,
+                    })
+                    .collect(),
+                hidden_reason: p.hidden_reason.clone().filter(|_| p.hidden_at.is_some()),
+                at: at(p.created_at),
+            })
+            .collect(),
     };
     principal
         .audit(
@@ -312,6 +369,10 @@ pub struct ErasureReport {
     pub self_assessments: u64,
     /// Gradebook scores and webhook events removed.
     pub deliveries: u64,
+    /// Comments on shared answers deleted.
+    pub comments: u64,
+    /// Posts in network spaces deleted, or emptied where others replied to them.
+    pub posts: u64,
     /// Whether the identity (sub, names, email) was replaced. Not when the person also takes
     /// part through another organisation, whose data this erasure does not touch.
     pub identity_removed: bool,
@@ -369,6 +430,8 @@ pub async fn erase(
         answers: erased.submissions,
         self_assessments: erased.assessments,
         deliveries: erased.deliveries,
+        comments: erased.comments,
+        posts: erased.posts,
         identity_removed: erased.identity,
     };
     principal
@@ -381,6 +444,8 @@ pub async fn erase(
                 "answers": report.answers,
                 "self_assessments": report.self_assessments,
                 "deliveries": report.deliveries,
+                "comments": report.comments,
+                "posts": report.posts,
                 "identity_removed": report.identity_removed,
             }),
         )

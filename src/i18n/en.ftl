@@ -573,3 +573,86 @@ exchange-hide-reason = Reason (seen by the course leaders and kept in the log)
 exchange-hidden = Hidden
 exchange-hidden-notice = It is hidden from the participants.
 exchange-reason-needed = Give a reason of at most 500 characters.
+
+# Network spaces
+spaces-title = Networks
+spaces-intro = Networks bring together people in the same role from several municipalities and course runs, to exchange knowledge and experience. Members see each other's names and municipalities.
+spaces-none = You are not in a network yet. An administrator can invite you, or your municipality's contact person can give you a place.
+spaces-you-moderate = You moderate this network.
+spaces-invited = You are invited to this network.
+spaces-accept = Join
+spaces-decline = Decline
+spaces-leave = Leave the network
+spaces-accepted = You are now in the network.
+spaces-left = You are no longer in the network.
+spaces-link = Networks with other municipalities
+spaces-invitations = { $count ->
+    [one] 1 invitation waiting
+   *[other] { $count } invitations waiting
+}
+space-posted = The thread is published.
+space-replied = Your reply is published.
+space-reported = Thank you. The network's moderators will see your report.
+space-hidden-notice = The post is hidden from the members.
+space-title-empty = Write a title for the thread.
+space-title-too-long = The title is too long. It may be at most 200 characters.
+space-body-empty = Write something before you publish.
+space-body-too-long = The post is too long. It may be at most 5,000 characters.
+space-too-many-posts = You have written 50 posts in the last day. Wait a while before you write more.
+space-too-many-files = A post can have at most 3 files.
+space-file-too-large = A file is larger than 5 MB. Choose a smaller file.
+space-file-format = A file is in a format that is not accepted, or does not match its name. Choose PDF, ODT, DOCX, TXT, PNG or JPG.
+space-storage-full = You have already uploaded 50 MB of files to the networks. Remove something or link to it instead.
+space-erased-author = Removed person
+space-erased-title = (the title was removed)
+space-erased-post = The post was removed at its writer's request.
+space-members-line = { $count ->
+    [one] 1 member
+   *[other] { $count } members
+} from { $organisations }
+space-threads = Threads
+space-threads-none = Nobody has started a thread yet. Why not start one?
+space-replies = Replies
+space-replies-none = No replies yet.
+space-new-thread = Start a thread
+space-new-thread-submit = Publish the thread
+space-title-label = Title
+space-body-label = What would you like to raise?
+space-files-label = Attach files (optional)
+space-files-hint = Formats: { $formats }. At most { $count } files, { $mb } MB each. If something in the form needs correcting, choose the files again.
+space-files = Attached files
+space-size-mb = { $size } MB
+space-size-kb = { $size } kB
+space-hide-post = Hide the post
+space-report-post = Report the post
+space-reply = Reply in the thread
+space-reply-label = Your reply
+space-reply-submit = Publish the reply
+mail-reply-subject = New reply in "{ $thread }" – { $space }
+mail-reply-body = Hello! { $who } replied in the thread "{ $thread }" in the network { $space }. You get this mail because you have written in the thread.
+mail-reply-where = You read the reply under "Networks with other municipalities" on the course overview.
+admin-nav-spaces = Networks
+admin-spaces-title = Networks
+admin-spaces-intro = A network brings together people in the same role from several municipalities and course runs, for example heads of administration. Invite people here; the municipalities' contact persons can also give their people a place. Moderators can hide posts.
+admin-spaces-list = The networks
+admin-space-no-members = Nobody has joined yet.
+admin-space-members = Members
+admin-space-invite-person = Person
+admin-space-invite-role = Role
+admin-space-member = Member
+admin-space-moderator = Moderator
+admin-space-invite = Invite
+admin-space-invited-note = invited
+admin-space-new = New network
+admin-space-name = Name
+admin-space-description = Description
+admin-space-create = Create the network
+admin-space-created = The network is created.
+admin-space-invited = The invitation is saved. The person sees it on the course overview.
+admin-space-problem-name = Give the network a name of at most 120 characters.
+admin-space-problem-taken = A network with that name exists already.
+admin-space-problem-description = The description may be at most 2,000 characters.
+organisation-space-granted = The person is now in the network.
+organisation-space-heading = Give a place in a network
+organisation-space-to = Network
+organisation-space-submit = Give a place in the network

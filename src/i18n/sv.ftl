@@ -573,3 +573,86 @@ exchange-hide-reason = Skäl (syns för kursledarna och sparas i loggen)
 exchange-hidden = Dolt
 exchange-hidden-notice = Det är dolt för deltagarna.
 exchange-reason-needed = Skriv ett skäl på högst 500 tecken.
+
+# Network spaces
+spaces-title = Nätverk
+spaces-intro = Nätverken samlar personer med samma roll från flera kommuner och kursomgångar, för att utbyta kunskap och erfarenheter. Medlemmarna ser varandras namn och kommun.
+spaces-none = Du är inte med i något nätverk ännu. En administratör kan bjuda in dig, eller din kommuns kontaktperson ge dig en plats.
+spaces-you-moderate = Du är moderator i nätverket.
+spaces-invited = Du är inbjuden till nätverket.
+spaces-accept = Gå med
+spaces-decline = Tacka nej
+spaces-leave = Lämna nätverket
+spaces-accepted = Du är nu med i nätverket.
+spaces-left = Du är inte längre med i nätverket.
+spaces-link = Nätverk med andra kommuner
+spaces-invitations = { $count ->
+    [one] 1 inbjudan väntar
+   *[other] { $count } inbjudningar väntar
+}
+space-posted = Tråden är publicerad.
+space-replied = Ditt svar är publicerat.
+space-reported = Tack. Nätverkets moderatorer får se din anmälan.
+space-hidden-notice = Inlägget är dolt för medlemmarna.
+space-title-empty = Skriv en rubrik för tråden.
+space-title-too-long = Rubriken är för lång. Den får vara högst 200 tecken.
+space-body-empty = Skriv något innan du publicerar.
+space-body-too-long = Inlägget är för långt. Det får vara högst 5 000 tecken.
+space-too-many-posts = Du har skrivit 50 inlägg det senaste dygnet. Vänta en stund innan du skriver fler.
+space-too-many-files = Ett inlägg kan ha högst 3 filer.
+space-file-too-large = En fil är större än 5 MB. Välj en mindre fil.
+space-file-format = En fil har ett format som inte tas emot, eller stämmer inte med sitt filnamn. Välj PDF, ODT, DOCX, TXT, PNG eller JPG.
+space-storage-full = Du har redan lagt upp 50 MB filer i nätverken. Ta bort något eller länka i stället.
+space-erased-author = Borttagen person
+space-erased-title = (rubriken är borttagen)
+space-erased-post = Inlägget är borttaget på skribentens begäran.
+space-members-line = { $count ->
+    [one] 1 medlem
+   *[other] { $count } medlemmar
+} från { $organisations }
+space-threads = Trådar
+space-threads-none = Ingen har startat en tråd ännu. Börja gärna du.
+space-replies = Svar
+space-replies-none = Inga svar ännu.
+space-new-thread = Starta en tråd
+space-new-thread-submit = Publicera tråden
+space-title-label = Rubrik
+space-body-label = Vad vill du ta upp?
+space-files-label = Bifoga filer (frivilligt)
+space-files-hint = Format: { $formats }. Högst { $count } filer, { $mb } MB per fil. Om något i formuläret behöver rättas väljer du filerna igen.
+space-files = Bifogade filer
+space-size-mb = { $size } MB
+space-size-kb = { $size } kB
+space-hide-post = Dölj inlägget
+space-report-post = Anmäl inlägget
+space-reply = Svara i tråden
+space-reply-label = Ditt svar
+space-reply-submit = Publicera svaret
+mail-reply-subject = Nytt svar i ”{ $thread }” – { $space }
+mail-reply-body = Hej! { $who } svarade i tråden ”{ $thread }” i nätverket { $space }. Du får det här mejlet eftersom du har skrivit i tråden.
+mail-reply-where = Du läser svaret under ”Nätverk med andra kommuner” på kursens översikt.
+admin-nav-spaces = Nätverk
+admin-spaces-title = Nätverk
+admin-spaces-intro = Ett nätverk samlar personer med samma roll från flera kommuner och kursomgångar, till exempel kanslichefer. Bjud in personer här; kommunernas kontaktpersoner kan också ge sina personer en plats. Moderatorer kan dölja inlägg.
+admin-spaces-list = Nätverken
+admin-space-no-members = Ingen är med ännu.
+admin-space-members = Medlemmar
+admin-space-invite-person = Person
+admin-space-invite-role = Roll
+admin-space-member = Medlem
+admin-space-moderator = Moderator
+admin-space-invite = Bjud in
+admin-space-invited-note = inbjuden
+admin-space-new = Nytt nätverk
+admin-space-name = Namn
+admin-space-description = Beskrivning
+admin-space-create = Skapa nätverket
+admin-space-created = Nätverket är skapat.
+admin-space-invited = Inbjudan är sparad. Personen ser den på kursens översikt.
+admin-space-problem-name = Ge nätverket ett namn på högst 120 tecken.
+admin-space-problem-taken = Det finns redan ett nätverk med det namnet.
+admin-space-problem-description = Beskrivningen får vara högst 2 000 tecken.
+organisation-space-granted = Personen är nu med i nätverket.
+organisation-space-heading = Ge en plats i ett nätverk
+organisation-space-to = Nätverk
+organisation-space-submit = Ge plats i nätverket

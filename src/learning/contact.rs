@@ -149,7 +149,7 @@ pub async fn place(
 }
 
 /// A person's organisation: recorded for them, else their LMS course's deployment's.
-async fn current_organisation(
+pub(crate) async fn current_organisation(
     db: &DatabaseConnection,
     person_id: i64,
 ) -> Result<Option<String>, sea_orm::DbErr> {

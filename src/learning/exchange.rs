@@ -98,7 +98,10 @@ async fn group_answer(
 }
 
 /// The municipality a person's words are shown under.
-async fn organisation_of(db: &DatabaseConnection, session: &Session) -> Result<String, DbErr> {
+pub(super) async fn organisation_of(
+    db: &DatabaseConnection,
+    session: &Session,
+) -> Result<String, DbErr> {
     let deployment = store::accessibility::organisation(db, session.did).await?;
     Ok(
         super::organisation::of_people(db, [session.uid], deployment.as_deref())

@@ -243,3 +243,66 @@ pub async fn opt_out(
     txn.commit().await?;
     Ok(true)
 }
+
+/// A reply in a network space, as its mail tells it.
+pub struct Reply<'a> {
+    pub space: &'a entity::network_space::Model,
+    /// The thread's opening post.
+    pub thread: &'a entity::space_post::Model,
+    /// The reply.
+    pub post: &'a entity::space_post::Model,
+}
+
+/// Queues a mail about `reply` to the others who wrote in its thread and are still members of
+/// the space (not to the one who replied). Run it in the reply's transaction. Returns how many
+/// were queued.
+pub async fn queue_reply(
+    db: &impl ConnectionTrait,
+    reply: Reply<'_>,
+    now_ms: i64,
+) -> Result<usize, DbErr> {
+    let mut ids = Vec::new();
+    for author in store::spaces::thread_authors(db, reply.thread.id).await? {
+        let member = store::spaces::member(db, reply.space.id, author).await?;
+        if author != reply.post.user_id
+            && member.is_some_and(|m| m.status == store::spaces::status::MEMBER)
+        {
+            ids.push(author);
+        }
+    }
+    let recipients = store::mail::recipients(db, &ids).await?;
+    if recipients.is_empty() {
+        return Ok(0);
+    }
+    let title = reply.thread.title.as_deref().unwrap_or_default();
+    let who = match &reply.post.author_name {
+        Some(name) => format!("{name} ({})", reply.post.organisation),
+        None => reply.post.organisation.clone(),
+    };
+    let args = [
+        ("who", who.as_str()),
+        ("thread", title),
+        ("space", reply.space.name.as_str()),
+    ];
+    let part = |lang: Lang| {
+        format!(
+            "{}\n\n{}",
+            lang.tf("mail-reply-body", &args),
+            lang.t("mail-reply-where")
+        )
+    };
+    let subject = Lang::Sv.tf("mail-reply-subject", &args);
+    let body = format!("{}\n\n----\n\n{}", part(Lang::Sv), part(Lang::En));
+    let mut queued = 0;
+    for (user_id, address) in recipients {
+        let mail = NewMail {
+            dedupe_key: format!("reply:{}:{user_id}", reply.post.id),
+            user_id,
+            recipient: &address,
+            subject: &subject,
+            body: &body,
+        };
+        queued += usize::from(store::mail::enqueue(db, mail, now_ms).await?);
+    }
+    Ok(queued)
+}

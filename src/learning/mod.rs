@@ -21,4 +21,5 @@ pub mod participant;
 pub mod records;
 pub mod review;
 pub mod roster;
+pub mod spaces;
 pub mod standing;

@@ -273,7 +273,18 @@ pub async fn report(
     reason: &str,
     now: i64,
 ) -> Result<bool, DbErr> {
-    let (kind, target_id) = item.parts();
+    report_target(db, (item.parts(), scope), reported_by, reason, now).await
+}
+
+/// Records a report of the `kind` item `target_id` (an answer, a comment, a space's post) in
+/// `scope`, once per person and item. `true` when it is new.
+pub(super) async fn report_target(
+    db: &impl ConnectionTrait,
+    ((kind, target_id), scope): ((&str, i64), &str),
+    reported_by: i64,
+    reason: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
     let inserted = entity::content_report::Entity::insert(entity::content_report::ActiveModel {
         kind: Set(kind.to_owned()),
         target_id: Set(target_id),

@@ -27,6 +27,7 @@ pub mod review;
 pub mod roster;
 pub mod self_assessment;
 pub mod signin;
+pub mod spaces;
 pub mod submission;
 pub mod tool_key;
 pub mod tool_setting;

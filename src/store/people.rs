@@ -48,6 +48,10 @@ pub struct PersonData {
     pub contact_grants: Vec<contact_person::Model>,
     /// Comments on other municipalities' shared answers.
     pub comments: Vec<entity::shared_comment::Model>,
+    /// Posts in network spaces.
+    pub posts: Vec<entity::space_post::Model>,
+    /// Files attached to those posts (names and sizes).
+    pub attachments: Vec<super::spaces::AttachmentInfo>,
 }
 
 /// Loads everything stored about a person in `contexts` (all when `None`).
@@ -106,6 +110,9 @@ pub async fn load(
         .all(db)
         .await?;
     let comments = super::exchange::comments_of_person(db, user.id).await?;
+    let posts = super::spaces::posts_of_person(db, user.id).await?;
+    let post_ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let attachments = super::spaces::attachments_of(db, &post_ids).await?;
     Ok(PersonData {
         user,
         memberships,
@@ -119,6 +126,8 @@ pub async fn load(
         groups,
         contact_grants,
         comments,
+        posts,
+        attachments,
     })
 }
 
@@ -144,6 +153,8 @@ pub struct Erased {
     /// Comments on other municipalities' shared answers deleted (an answer the person shared
     /// stays shared for their group, with no name).
     pub comments: u64,
+    /// Posts in network spaces deleted, or emptied where others replied to them.
+    pub posts: u64,
     /// Whether the identity itself was anonymised (not when the person also belongs to contexts
     /// outside the erasure).
     pub identity: bool,
@@ -233,6 +244,8 @@ pub async fn erase(
     erased.deliveries += super::webhooks::delete_for_user(db, user.id).await?;
     erased.deliveries += super::mail::delete_for_user(db, user.id).await?;
     erased.comments = super::exchange::erase_person(db, user.id).await?;
+    let posts = super::spaces::erase_person(db, user.id, how == Erasure::Delete).await?;
+    erased.posts = posts.deleted + posts.emptied;
 
     let elsewhere = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))

@@ -36,6 +36,7 @@ pub(crate) mod page;
 mod pages;
 mod registration;
 mod signin;
+mod spaces;
 
 /// The largest request body accepted. An id_token is a few kilobytes.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -105,6 +106,23 @@ pub fn router(state: AppState) -> Router {
             "/course/assessment/{round}",
             get(assessment::show_assessment).post(assessment::save_assessment),
         )
+        .route("/spaces", get(spaces::show_spaces))
+        .route("/spaces/{id}", get(spaces::show_space))
+        .route("/spaces/{id}/membership", post(spaces::answer_membership))
+        .route(
+            "/spaces/{id}/threads",
+            post(spaces::create_thread).layer(DefaultBodyLimit::max(spaces::POST_BODY_LIMIT)),
+        )
+        .route(
+            "/spaces/{id}/threads/{thread}",
+            get(spaces::show_thread)
+                .post(spaces::reply)
+                .layer(DefaultBodyLimit::max(spaces::POST_BODY_LIMIT)),
+        )
+        .route("/spaces/files/{id}", get(spaces::download))
+        .route("/spaces/reports", post(spaces::report))
+        .route("/spaces/hidden", post(spaces::hide))
+        .route("/organisation/spaces", post(spaces::grant))
         .route("/instructor", get(instructor::show_dashboard))
         .route("/organisation", get(organisation::show_organisation))
         .route("/organisation/place", post(organisation::place_person))
@@ -166,6 +184,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/grants", post(admin::grant_role))
         .route("/admin/organisations", post(admin::change_organisation))
         .route("/admin/invitations", post(admin::create_invitation))
+        .route(
+            "/admin/spaces",
+            get(admin::show_spaces).post(admin::create_space),
+        )
+        .route("/admin/spaces/{id}/members", post(admin::invite_to_space))
         .merge(api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(

@@ -40,7 +40,11 @@ struct OrganisationPage {
     place_action: String,
     /// Every organisation a person can be placed in.
     all_organisations: Vec<String>,
-    notice: bool,
+    /// The notice after a change, if any.
+    notice: Option<&'static str>,
+    grant_action: String,
+    /// Network spaces a person can be given a place in: (id, name).
+    spaces: Vec<(i64, String)>,
 }
 
 /// `GET /organisation`.
@@ -62,6 +66,7 @@ pub async fn show_organisation(
         return Err(AppError::Forbidden { lang });
     };
     let all_organisations = contact::organisation_names(&app.db).await.in_lang(lang)?;
+    let spaces = crate::learning::spaces::all(&app.db).await.in_lang(lang)?;
     let page = OrganisationPage {
         page: launched.page(&app),
         overview_url: page_url(&app, "course", launched.token()),
@@ -71,9 +76,20 @@ pub async fn show_organisation(
             .collect(),
         place_action: page_url(&app, "organisation/place", launched.token()),
         all_organisations,
-        notice: query.notice.as_deref() == Some("placed"),
+        notice: notice(lang, query.notice.as_deref()),
+        grant_action: page_url(&app, "organisation/spaces", launched.token()),
+        spaces: spaces.into_iter().map(|s| (s.id, s.name)).collect(),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+/// The notice after a placement or a grant.
+fn notice(lang: Lang, key: Option<&str>) -> Option<&'static str> {
+    match key? {
+        "placed" => Some(lang.t("organisation-placed")),
+        "granted" => Some(lang.t("organisation-space-granted")),
+        _ => None,
+    }
 }
 
 fn organisation_view(lang: Lang, k: usize, org: contact::OrganisationFollowUp) -> OrganisationView {

@@ -42,7 +42,7 @@ async fn submit_group_answer(app: &TestApp, launch: &Answer, text: &str) -> Answ
 /// A course run of the demo course with Umeå's LMS course (the development LMS, joined by the
 /// run's code at its instructor's launch) and Skellefteå's (a second LMS, linked on the command
 /// line). Returns the instructor's launch and Skellefteå's LMS.
-async fn two_lms_run(
+pub(crate) async fn two_lms_run(
     app: &TestApp,
     leader: &str,
 ) -> (LaunchSpec, coursebridge::devplatform::DevPlatform) {

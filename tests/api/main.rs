@@ -44,4 +44,5 @@ mod schema;
 mod services;
 mod sessions;
 mod signin;
+mod spaces;
 mod storage;

@@ -9,6 +9,7 @@ mod deliveries;
 mod home;
 mod reports;
 mod runs;
+mod spaces;
 
 pub use audit::show_audit;
 pub use changes::{
@@ -19,6 +20,7 @@ pub use deliveries::{retry_delivery, show_deliveries};
 pub use home::show_home;
 pub use reports::{download_archive, download_csv, download_json, show_report};
 pub use runs::{create_run, link_run, show_runs};
+pub use spaces::{create_space, invite_to_space, show_spaces};
 
 use std::net::SocketAddr;
 
@@ -151,6 +153,7 @@ fn admin_error(error: AdminError, lang: Lang) -> AppError {
 struct Nav {
     home: String,
     runs: String,
+    spaces: String,
     report: String,
     deliveries: String,
     audit: String,
@@ -161,6 +164,7 @@ fn nav(app: &App, admin: &Admin) -> Nav {
     Nav {
         home: admin.url(app, "admin"),
         runs: admin.url(app, "admin/runs"),
+        spaces: admin.url(app, "admin/spaces"),
         report: admin.url(app, "admin/completions"),
         deliveries: admin.url(app, "admin/deliveries"),
         audit: admin.url(app, "admin/audit"),

@@ -55,6 +55,8 @@ struct OverviewPage<'a> {
     comparison_url: String,
     organisation_url: Option<String>,
     admin_url: Option<String>,
+    /// The network spaces link, with how many invitations wait: shown to people in a space.
+    spaces: Option<(String, Option<String>)>,
     modules: Vec<ModuleCard>,
 }
 
@@ -85,16 +87,35 @@ pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppErr
     let admin = crate::web::launched::has_admin_role(app, session)
         .await
         .in_lang(lang)?;
+    let spaces = spaces_link(app, launched).await?;
     let view = OverviewView {
         app,
         launched,
         course: &course,
         standing: &standing,
     };
-    Ok(render(
-        &view.page(&occasions, contact, admin),
-        StatusCode::OK,
-    ))
+    let mut page = view.page(&occasions, contact, admin);
+    page.spaces = spaces;
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// The link to the person's network spaces, with the invitations waiting; none for a person in
+/// no space.
+async fn spaces_link(
+    app: &App,
+    launched: &Launched,
+) -> Result<Option<(String, Option<String>)>, AppError> {
+    let lang = launched.lang;
+    let spaces = crate::learning::spaces::of_person(&app.db, &launched.session)
+        .await
+        .in_lang(lang)?;
+    if spaces.is_empty() {
+        return Ok(None);
+    }
+    let invited = spaces.iter().filter(|s| s.invited).count();
+    let invited =
+        (invited > 0).then(|| lang.tf("spaces-invitations", &[("count", &invited.to_string())]));
+    Ok(Some((page_url(app, "spaces", launched.token()), invited)))
 }
 
 /// Workshop occasions of a context, briefly cached: every overview shows the next one.
@@ -177,6 +198,7 @@ impl<'a> OverviewView<'a> {
             comparison_url: self.url("course/comparison"),
             organisation_url: contact.then(|| self.url("organisation")),
             admin_url: admin.then(|| self.url("admin")),
+            spaces: None,
             modules: package
                 .modules
                 .iter()
