@@ -656,3 +656,4 @@ organisation-space-granted = The person is now in the network.
 organisation-space-heading = Give a place in a network
 organisation-space-to = Network
 organisation-space-submit = Give a place in the network
+exchange-comments-on-ours = Comments from other municipalities

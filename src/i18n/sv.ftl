@@ -656,3 +656,4 @@ organisation-space-granted = Personen är nu med i nätverket.
 organisation-space-heading = Ge en plats i ett nätverk
 organisation-space-to = Nätverk
 organisation-space-submit = Ge plats i nätverket
+exchange-comments-on-ours = Kommentarer från andra kommuner

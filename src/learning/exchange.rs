@@ -193,10 +193,13 @@ pub async fn unshare(
     Ok(withdrawn)
 }
 
-/// Whether the group's answer is shared, and by whom (their name, for the group's own page).
+/// Whether the group's answer is shared, by whom (their name, for the group's own page), and
+/// what the other municipalities answered it (hidden comments left out).
 pub struct OwnShare {
     pub shared_by: Option<String>,
     pub signed: bool,
+    /// (who: municipality, and name when signed; the comment).
+    pub comments: Vec<(String, String)>,
 }
 
 /// The share of the participant's group answers in one module, by task slug.
@@ -212,11 +215,24 @@ pub async fn own_shares(
         };
         if let Some(shared) = store::exchange::of_submission(db, row.id).await? {
             let people = store::review::people(db, vec![shared.shared_by]).await?;
+            let comments = store::exchange::comments_on(db, &[shared.id])
+                .await?
+                .into_iter()
+                .filter(|c| c.hidden_at.is_none())
+                .map(|c| {
+                    let who = match c.signed_name {
+                        Some(name) => format!("{}, {name}", c.organisation),
+                        None => c.organisation,
+                    };
+                    (who, c.body)
+                })
+                .collect();
             shares.insert(
                 task.slug.clone(),
                 OwnShare {
                     shared_by: people.get(&shared.shared_by).and_then(|p| p.name.clone()),
                     signed: shared.signed_name.is_some(),
+                    comments,
                 },
             );
         }

@@ -185,6 +185,21 @@ async fn group_answers_cross_municipalities_inside_the_run_and_nowhere_else(back
         after.body
     );
 
+    // Umeå's group reads the comment on its own shared answer, on its module page.
+    let umea_module = app
+        .get(&link_containing(&anna.body, "/course/m/ledarskap?session="))
+        .await;
+    let ours = &umea_module.body[umea_module
+        .body
+        .find("data-testid=\"our-comments-gemensam-mening\"")
+        .expect("the comments on Umeå's answer")..];
+    assert!(
+        ours.contains(
+            "<p>Hur når ni dem som inte är digitala?</p><p class=\"meta\">Skellefteå kommun</p>"
+        ),
+        "{ours}"
+    );
+
     // An LMS course outside the run sees nothing of it, even by the answer's address.
     let outsider = app
         .launch(in_course("o-olle", "ctx-outside", LaunchSpec::learner("x")))

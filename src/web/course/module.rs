@@ -62,6 +62,8 @@ struct ExchangeView {
     handed_in: bool,
     /// "Delat av …" when the answer is shared.
     shared_text: Option<String>,
+    /// The other municipalities' comments on the shared answer: (who, comment).
+    comments: Vec<(String, String)>,
     share_url: String,
     others_url: String,
 }
@@ -239,7 +241,7 @@ async fn exchange_views(
 ) -> Result<Vec<crate::learning::exchange::SharedView>, AppError> {
     use crate::learning::exchange;
     let (app, lang, token) = (ctx.app, ctx.lang, ctx.token);
-    let shares = exchange::own_shares(&app.db, standing, module)
+    let mut shares = exchange::own_shares(&app.db, standing, module)
         .await
         .in_lang(lang)?;
     let mut open_tasks = Vec::new();
@@ -263,6 +265,10 @@ async fn exchange_views(
                 Some(name) => lang.tf("exchange-shared-by", &[("name", name)]),
                 None => lang.t("exchange-shared").to_owned(),
             }),
+            comments: shares
+                .get_mut(&task.slug)
+                .map(|share| std::mem::take(&mut share.comments))
+                .unwrap_or_default(),
             share_url: page_url(app, &format!("{base}/share"), token),
             others_url: page_url(app, &format!("{base}/others"), token),
         });
