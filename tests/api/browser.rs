@@ -53,6 +53,7 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
         .await
         .unwrap();
     }
+    seed_network_space(&app).await;
     let lms = app.platform.url("").to_string();
     // The links two mails end with, one per language (the page reads only the signed token).
     let keys = coursebridge::startup::session_keys(&app.db).await.unwrap();
@@ -66,9 +67,55 @@ async fn participant_journey_in_chromium_with_third_party_cookies_blocked(backen
     run_journey(
         "participant.mjs",
         vec![("LMS_URL", lms), ("OPT_OUT_URLS", opt_out_urls.join(" "))],
-        Duration::from_secs(240),
+        Duration::from_secs(320),
     )
     .await;
+}
+
+/// A network space for the journey: `space-sv` moderates it and opened "Informationsägare",
+/// `space-en` is a member and opened "E-arkiv".
+async fn seed_network_space(app: &crate::helpers::TestApp) {
+    use coursebridge::{devplatform::LaunchSpec, store::spaces};
+    let now = crate::helpers::wall_unix();
+    let space = spaces::create(&app.db, ("Kanslichefer i Västerbotten", ""), "test", now)
+        .await
+        .unwrap();
+    for (sub, name, role, title) in [
+        (
+            "space-sv",
+            "Sara Svensson",
+            spaces::role::MODERATOR,
+            "Informationsägare",
+        ),
+        ("space-en", "Eric English", spaces::role::MEMBER, "E-arkiv"),
+    ] {
+        let launch = app
+            .launch(crate::cohorts::named(LaunchSpec::learner(sub), name))
+            .await;
+        assert_eq!(launch.status.as_u16(), 200, "{}", launch.body);
+        let person = crate::cohorts::person(app, sub).await;
+        let member = spaces::NewMember {
+            space_id: space.id,
+            user_id: person.id,
+            organisation: "Umeå kommun",
+            role,
+            status: spaces::status::MEMBER,
+            added_by: "test",
+            now,
+        };
+        spaces::add(&app.db, member).await.unwrap();
+        let post = spaces::NewPost {
+            space_id: space.id,
+            thread_id: None,
+            title: Some(title),
+            user_id: person.id,
+            author_name: Some(name),
+            organisation: "Umeå kommun",
+            body: "Hur gör ni?",
+            now,
+        };
+        spaces::add_post(&app.db, post).await.unwrap();
+    }
 }
 
 /// Sign-in without an LMS in Chromium (tests/browser/signin.mjs): an invited participant and a

@@ -26,7 +26,7 @@ function step(name) {
 setTimeout(() => {
   console.error(`browser journey timed out during: ${stage}`);
   process.exit(1);
-}, 200000).unref();
+}, 280000).unref();
 
 let checkedPages = 0;
 const failures = [];
@@ -348,6 +348,72 @@ async function reviewLoop(browser) {
   await learner.context.close();
 }
 
+// A network space across municipalities (seeded by tests/api/browser.rs: space-sv moderates it,
+// space-en wrote a thread): the list, the space, a refused and a taken new thread with a file, a
+// reply, the moderator's hiding and a member's report; axe-core on every page in both languages.
+async function networkSpace(browser) {
+  for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
+    step(`network space (${lang})`);
+    const member = await launched(browser, "participant", locale, `space-${lang}`);
+    const frame = member.frame;
+    await frame.click('[data-testid="spaces-link"]');
+    await frame.waitForSelector('[data-testid="space"]');
+    await axeCheck(frame, `${lang} network spaces`);
+    await frame.click('[data-testid="space"] h2 a');
+    await frame.waitForSelector('[data-testid="post-form"]');
+    await axeCheck(frame, `${lang} network space`);
+
+    // A thread without a title: the error summary has focus and links to the field.
+    await frame.fill("#post-body", lang === "sv" ? "Hur ordnar ni nämndernas handlingar?" : "How do you handle the committees' papers?");
+    await frame.click('[data-testid="post-submit"]');
+    await frame.waitForSelector('[data-testid="error-summary"]');
+    const refused = await outcome(frame);
+    expect(refused.focused === "error-summary" && refused.inView, `after a refused post focus is not on the error summary: ${JSON.stringify(refused)}`);
+    expect((await frame.getAttribute("#post-title", "aria-invalid")) === "true", "the post's error is not tied to the title");
+    expect((await frame.inputValue("#post-body")).length > 0, "the refused post lost its text");
+    await axeCheck(frame, `${lang} network space with an error`);
+
+    // With a title and a file: the thread, with focus on the confirmation.
+    await frame.fill("#post-title", lang === "sv" ? "Digitala nämndhandlingar" : "Digital committee papers");
+    await frame.setInputFiles("#post-files", { name: `plan-${lang}.txt`, mimeType: "text/plain", buffer: Buffer.from("Plan för nämnderna\n") });
+    await frame.click('[data-testid="post-submit"]');
+    await frame.waitForSelector('a[href*="/spaces/files/"]');
+    const posted = await outcome(frame);
+    expect(posted.focused === "notice" && posted.inView, `focus after posting: ${JSON.stringify(posted)}`);
+    await axeCheck(frame, `${lang} network thread`);
+    await frame.fill("#post-body", lang === "sv" ? "Vi börjar med kommunstyrelsen." : "We start with the executive board.");
+    await Promise.all([frame.waitForNavigation(), frame.click('[data-testid="post-submit"]')]);
+    await frame.waitForSelector('[data-testid="notice"]');
+    expect((await frame.textContent('[data-testid="notice"]')).length > 0, "no notice after the reply");
+    await axeCheck(frame, `${lang} network thread with a reply`);
+
+    // The other member's thread: the moderator (sv) hides it with a reason; the member (en) reports.
+    await frame.click("nav a");
+    await frame.waitForSelector('[data-testid="thread"]');
+    const seeded = frame.locator('[data-testid="thread"] a', { hasText: lang === "sv" ? "E-arkiv" : "Informationsägare" });
+    await seeded.click();
+    await frame.waitForSelector('article[data-testid^="post-"]');
+    if (lang === "sv") {
+      await frame.click("details.moderation summary");
+      await frame.fill('input[id^="hide-post-"]', "Hör hemma i ett annat nätverk");
+      await frame.click('button[data-testid^="hide-post-"]');
+      await frame.waitForSelector('[data-testid^="hidden-post-"]');
+      const hidden = await outcome(frame);
+      expect(hidden.focused === "notice" && hidden.inView, `focus after hiding: ${JSON.stringify(hidden)}`);
+      await axeCheck(frame, "sv network thread, hidden by its moderator");
+    } else {
+      await frame.click("details.moderation summary");
+      await frame.fill('input[id^="report-post-"]', "Off topic");
+      await frame.click('button[data-testid^="report-post-"]');
+      await frame.waitForSelector('[data-testid="notice"]');
+      const reported = await outcome(frame);
+      expect(reported.focused === "notice" && reported.inView, `focus after reporting: ${JSON.stringify(reported)}`);
+      await axeCheck(frame, "en network thread after a report");
+    }
+    await member.context.close();
+  }
+}
+
 // A browser that keeps no cookie at all for the framed tool (as Safari, which blocks even
 // partitioned ones): the tool's login cookie is dropped whenever the login runs inside a frame.
 async function withoutFramedCookies(context) {
@@ -488,6 +554,7 @@ try {
   await reviewLoop(browser);
   await withoutCookies(browser);
   await deepLinking(browser);
+  await networkSpace(browser);
   // The opt-out page a mail links to: a tab of its own, no session, the browser's language; its one
   // button stops the mail and focus lands on the confirmation.
   const optOutUrls = process.env.OPT_OUT_URLS.split(" ");
@@ -529,7 +596,9 @@ try {
       admin.frame.click(`${form} button[type="submit"]`),
     ]);
     await axeCheck(admin.frame, `${lang} admin webhook secret`);
-    for (const path of ["/admin/completions", "/admin/deliveries", "/admin/audit"]) {
+    const pages = ["/admin/completions", "/admin/deliveries", "/admin/audit"];
+    if (who === "browser-admin") pages.push("/admin/spaces");
+    for (const path of pages) {
       // Wait for the new page itself: the old one has an h1 too.
       await Promise.all([
         admin.frame.waitForURL((url) => url.pathname === path),
