@@ -244,8 +244,6 @@ pub async fn erase(
     erased.deliveries += super::webhooks::delete_for_user(db, user.id).await?;
     erased.deliveries += super::mail::delete_for_user(db, user.id).await?;
     erased.comments = super::exchange::erase_person(db, user.id).await?;
-    let posts = super::spaces::erase_person(db, user.id, how == Erasure::Delete).await?;
-    erased.posts = posts.deleted + posts.emptied;
 
     let elsewhere = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))
@@ -254,6 +252,10 @@ pub async fn erase(
         .await?
         .is_some();
     if contexts.is_none() || !elsewhere {
+        // Network spaces span course runs: a person's posts go with the person, not with one of
+        // their LMS courses.
+        let posts = super::spaces::erase_person(db, user.id, how == Erasure::Delete).await?;
+        erased.posts = posts.deleted + posts.emptied;
         contact_person::Entity::delete_many()
             .filter(contact_person::Column::PlatformId.eq(user.platform_id))
             .filter(contact_person::Column::Sub.eq(user.sub.as_str()))

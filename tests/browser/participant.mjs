@@ -352,6 +352,24 @@ async function reviewLoop(browser) {
 // space-en wrote a thread): the list, the space, a refused and a taken new thread with a file, a
 // reply, the moderator's hiding and a member's report; axe-core on every page in both languages.
 async function networkSpace(browser) {
+  step("network spaces on the admin pages (en)");
+  const admin = await launched(browser, "participant", "en-GB", "browser-admin");
+  await admin.frame.click('[data-testid="admin-link"]');
+  await admin.frame.waitForSelector('[data-testid="admin"]');
+  await Promise.all([
+    admin.frame.waitForURL((url) => url.pathname === "/admin/spaces"),
+    admin.frame.click('nav a[href*="/admin/spaces?"]'),
+  ]);
+  await admin.frame.waitForSelector('[data-testid="admin-space"]');
+  await axeCheck(admin.frame, "en /admin/spaces");
+  await admin.frame.fill("#space-name", "Digitaliseringsstrateger");
+  await Promise.all([admin.frame.waitForNavigation(), admin.frame.press("#space-name", "Enter")]);
+  await admin.frame.waitForSelector('[data-testid="notice"]');
+  const created = await outcome(admin.frame);
+  expect(created.focused === "notice" && created.inView, `focus after creating a space: ${JSON.stringify(created)}`);
+  await axeCheck(admin.frame, "en /admin/spaces after creating one");
+  await admin.context.close();
+
   for (const [locale, lang] of [["sv-SE", "sv"], ["en-GB", "en"]]) {
     step(`network space (${lang})`);
     const member = await launched(browser, "participant", locale, `space-${lang}`);
