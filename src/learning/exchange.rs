@@ -458,13 +458,19 @@ pub async fn pin(
 /// What a report or a hiding is about: a shared answer, or a comment on one.
 pub use store::exchange::Reported;
 
-/// The reason as given: at most 500 characters; `required` for a hiding.
-fn reason(text: &str, required: bool) -> Result<&str, ExchangeError> {
+/// The longest reason for a report or a hiding, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// The reason of a report or a hiding as given, trimmed; `None` when it is longer than
+/// [`MAX_REASON_CHARS`] or, `required` (a hiding), empty. Spaces' moderation takes the same.
+pub(super) fn moderation_reason(text: &str, required: bool) -> Option<&str> {
     let text = text.trim();
-    if (required && text.is_empty()) || text.chars().count() > 500 {
-        return Err(ExchangeError::BadReason);
-    }
-    Ok(text)
+    let fits = !(required && text.is_empty()) && text.chars().count() <= MAX_REASON_CHARS;
+    fits.then_some(text)
+}
+
+fn reason(text: &str, required: bool) -> Result<&str, ExchangeError> {
+    moderation_reason(text, required).ok_or(ExchangeError::BadReason)
 }
 
 /// The shared answer an item is or belongs to, in this person's run.

@@ -519,13 +519,8 @@ pub async fn attachment(
     Ok(file)
 }
 
-/// The reason as given: at most 500 characters; `required` for a hiding.
 fn reason(text: &str, required: bool) -> Result<&str, SpaceError> {
-    let text = text.trim();
-    if (required && text.is_empty()) || text.chars().count() > 500 {
-        return Err(SpaceError::BadReason);
-    }
-    Ok(text)
+    super::exchange::moderation_reason(text, required).ok_or(SpaceError::BadReason)
 }
 
 /// A post the member can read, with its space.

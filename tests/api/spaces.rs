@@ -559,6 +559,14 @@ async fn a_network_space_spans_municipalities_with_files_mail_and_moderation(bac
     );
 }
 
+/// Erases a person through the admin API; returns the erasure's report.
+async fn erase(app: &TestApp, token: &str, id: i64, mode: &str) -> serde_json::Value {
+    let path = format!("api/v1/people/{id}/erase");
+    let (status, report) = api(app, "POST", &path, token, Some(json!({ "mode": mode }))).await;
+    assert_eq!(status, 200, "{report}");
+    report
+}
+
 async fn erasing_a_poster_deletes_or_empties_their_posts(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
     let (_, skelleftea) = two_lms_run(&app, "e-leader").await;
@@ -617,15 +625,7 @@ async fn erasing_a_poster_deletes_or_empties_their_posts(backend: Backend) {
     // emptied, with Anna's reply in it.
     let token = system_token(&app).await;
     let sture_id = person(&app, "e-sture").await.id;
-    let (status, report) = api(
-        &app,
-        "POST",
-        &format!("api/v1/people/{sture_id}/erase"),
-        &token,
-        Some(json!({"mode": "delete"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{report}");
+    let report = erase(&app, &token, sture_id, "delete").await;
     assert_eq!(report["posts"], 3, "{report}");
     let space_page = app.get(&space_url(space, &anna)).await;
     assert!(
@@ -662,15 +662,7 @@ async fn erasing_a_poster_deletes_or_empties_their_posts(backend: Backend) {
 
     // Anna erased with anonymise: her posts stay in place with nothing of her in them.
     let anna_id = person(&app, "e-anna").await.id;
-    let (status, report) = api(
-        &app,
-        "POST",
-        &format!("api/v1/people/{anna_id}/erase"),
-        &token,
-        Some(json!({"mode": "anonymise"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{report}");
+    let report = erase(&app, &token, anna_id, "anonymise").await;
     assert_eq!(report["posts"], 2, "{report}");
     let (_, export) = api(
         &app,
