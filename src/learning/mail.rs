@@ -261,15 +261,17 @@ pub async fn queue_reply(
     reply: Reply<'_>,
     now_ms: i64,
 ) -> Result<usize, DbErr> {
-    let mut ids = Vec::new();
-    for author in store::spaces::thread_authors(db, reply.thread.id).await? {
-        let member = store::spaces::member(db, reply.space.id, author).await?;
-        if author != reply.post.user_id
-            && member.is_some_and(|m| m.status == store::spaces::status::MEMBER)
-        {
-            ids.push(author);
-        }
-    }
+    let members: std::collections::HashSet<i64> = store::spaces::members(db, reply.space.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.status == store::spaces::status::MEMBER)
+        .map(|m| m.user_id)
+        .collect();
+    let ids: Vec<i64> = store::spaces::thread_authors(db, reply.thread.id)
+        .await?
+        .into_iter()
+        .filter(|author| *author != reply.post.user_id && members.contains(author))
+        .collect();
     let recipients = store::mail::recipients(db, &ids).await?;
     if recipients.is_empty() {
         return Ok(0);

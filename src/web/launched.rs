@@ -38,6 +38,18 @@ impl Launched {
     }
 }
 
+impl Launched {
+    /// The address of `path` in this session, with the notice to show after a change.
+    pub(crate) fn notice_url(&self, app: &App, path: &str, notice: &str) -> url::Url {
+        let mut target = app.url(path);
+        target
+            .query_pairs_mut()
+            .append_pair("session", self.token())
+            .append_pair("notice", notice);
+        target
+    }
+}
+
 impl axum::extract::FromRequestParts<crate::state::AppState> for Launched {
     type Rejection = axum::response::Response;
 

@@ -77,12 +77,7 @@ fn success(lang: Lang, key: Option<&str>) -> Option<String> {
 
 /// A redirect to `path` of this session with a notice.
 fn back_to(app: &App, launched: &Launched, path: &str, notice: &str) -> Response {
-    let mut target = app.url(path);
-    target
-        .query_pairs_mut()
-        .append_pair("session", launched.token())
-        .append_pair("notice", notice);
-    Redirect::to(target.as_str()).into_response()
+    Redirect::to(launched.notice_url(app, path, notice).as_str()).into_response()
 }
 
 struct SpaceRow {

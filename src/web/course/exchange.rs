@@ -229,11 +229,7 @@ fn back_to(
     path: &str,
     (notice, task): (&str, Option<&str>),
 ) -> Response {
-    let mut target = app.url(path);
-    target
-        .query_pairs_mut()
-        .append_pair("session", launched.token())
-        .append_pair("notice", notice);
+    let mut target = launched.notice_url(app, path, notice);
     if let Some(task) = task {
         target.query_pairs_mut().append_pair("task", task);
         target.set_fragment(Some(&format!("task-{task}-outcome")));
