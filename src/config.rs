@@ -18,6 +18,12 @@ pub struct Config {
     pub database_url: String,
     /// Address the HTTP server listens on; port 0 picks a free port.
     pub bind: SocketAddr,
+    /// Address `/metrics` (Prometheus text format) listens on, apart from the LTI routes; no
+    /// metrics when unset. Keep it on loopback or a network only the monitoring reaches.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `text` (the default) or `json`: one JSON object per log line, for a log collector. Read
+    /// from `COURSEBRIDGE_LOG_FORMAT` when logging starts, before the rest of the configuration.
+    pub log_format: String,
     /// The external base URL (scheme, host, optional path prefix) used in redirect URIs, the JWKS
     /// URL and links. Defaults to `http://` + the bound address.
     pub public_url: Option<Url>,
@@ -108,6 +114,8 @@ impl Default for Config {
         Self {
             database_url: "sqlite://data/coursebridge.db?mode=rwc".into(),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_bind: None,
+            log_format: "text".into(),
             public_url: None,
             insecure_cookies: false,
             key_overlap_hours: 72,
@@ -188,6 +196,12 @@ impl Config {
                     "must start with sqlite:// or postgres://, found `{}`",
                     redact_url(&self.database_url)
                 ),
+            });
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError::Invalid {
+                key: "log_format",
+                problem: format!("must be `text` or `json`, found `{}`", self.log_format),
             });
         }
         if let Some(url) = &self.public_url {

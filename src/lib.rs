@@ -29,6 +29,7 @@ pub mod i18n;
 pub mod learning;
 pub mod lti;
 pub mod mail;
+pub mod measure;
 pub mod oidc;
 pub mod outbound;
 pub mod pdf;

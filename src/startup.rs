@@ -24,6 +24,8 @@ const RECENT_LAUNCH_TTL: Duration = Duration::from_secs(600);
 /// A built service, bound and ready to run.
 pub struct Application {
     listener: TcpListener,
+    _database_held: Option<store::backup::Held>,
+    metrics: Option<crate::measure::MetricsListener>,
     state: AppState,
 }
 
@@ -43,7 +45,12 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {} (COURSEBRIDGE_BIND)", config.bind))?;
         let address = listener.local_addr()?;
+        let metrics = match config.metrics_bind {
+            Some(bind) => Some(crate::measure::MetricsListener::bind(bind).await?),
+            None => None,
+        };
         let public_base = config.public_base(address)?;
+        let database_held = hold_database(&config.database_url)?;
         let db = open_database(&config.database_url).await?;
         ensure_tool_key(&db, &clock).await?;
         crate::admin::courses::ensure_demo(&db, &clock)
@@ -93,7 +100,12 @@ impl Application {
             mail,
             clock,
         }));
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            _database_held: database_held,
+            metrics,
+            state,
+        })
     }
 
     /// The address actually bound.
@@ -101,6 +113,11 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where `/metrics` listens, when `metrics_bind` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|metrics| metrics.address())
     }
 
     /// The public base URL (ends in `/`).
@@ -123,6 +140,9 @@ impl Application {
             let worker = Arc::new(self.grade_worker());
             tokio::spawn(worker.run_until(wait_for(stopped.clone())))
         });
+        if let Some(metrics) = self.metrics {
+            tokio::spawn(metrics.serve(self.state.clone(), wait_for(stopped.clone())));
+        }
         let router = crate::web::router(self.state.clone());
         let limits = crate::serve::ConnectionLimits {
             max_connections: self.state.config.max_connections,
@@ -174,10 +194,42 @@ pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = store::connect(url)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(url)))?;
+    refuse_newer_schema(&db, url).await?;
     store::migrate(&db)
         .await
         .with_context(|| format!("cannot migrate the database {}", redact_url(url)))?;
     Ok(db)
+}
+
+/// Opens the database without migrating it; every command but `migrate --check` migrates.
+pub async fn connect_database(url: &str) -> anyhow::Result<DatabaseConnection> {
+    store::connect(url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(url)))
+}
+
+/// A newer version migrated the database: this one would misread what it wrote.
+async fn refuse_newer_schema(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    if let store::SchemaState::Ahead(unknown) = store::schema_state(db).await? {
+        anyhow::bail!(
+            "the database {} was migrated by a newer coursebridge (migrations {} are unknown to \
+             this one): run that version, or restore a backup taken before the upgrade",
+            redact_url(url),
+            unknown.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The lock servers and workers share on an SQLite database, so that a restore waits for them.
+pub fn hold_database(url: &str) -> anyhow::Result<Option<store::backup::Held>> {
+    store::backup::hold_shared(url).map_err(|err| match err {
+        store::backup::LockError::Busy(path) => anyhow::anyhow!(
+            "a restore is running on this database ({} is locked)",
+            path.display()
+        ),
+        other => anyhow::anyhow!(other),
+    })
 }
 
 /// Generates the tool's first signing key when there is none.

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod cohorts;
 pub mod courses;
 pub mod directory;
+pub mod operations;
 pub mod overview;
 pub mod people;
 pub mod platforms;

@@ -7,6 +7,7 @@ mod course;
 mod grades;
 mod lms;
 mod oidc;
+mod operations;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -49,8 +50,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service (the default).
     Serve,
-    /// Apply pending database migrations and exit.
-    Migrate,
+    /// Apply pending database migrations and exit; with --check, only say where the schema stands.
+    Migrate(MigrateArgs),
+    /// Copy a running SQLite database to a new file in one consistent snapshot.
+    Backup(BackupArgs),
+    /// Put an SQLite backup back in the database's place (every server and worker stopped).
+    Restore(RestoreArgs),
     /// Platform registrations.
     #[command(subcommand)]
     Platform(PlatformCommand),
@@ -111,6 +116,31 @@ pub enum Command {
     Bench(BenchCommand),
 }
 
+/// `migrate` arguments.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Apply nothing: say whether the database is current, behind this version (exit 3), or
+    /// ahead of it, migrated by a newer version (exit 4).
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `backup` arguments.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file to write; an existing one is not overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `restore` arguments.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file written by `backup`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
 /// `demo` arguments.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -143,6 +173,14 @@ pub enum CliError {
     /// Something failed.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+    /// Not a failure, but a state the caller tells apart by the exit code (`migrate --check`).
+    #[error("{message}")]
+    State {
+        /// What is so.
+        message: String,
+        /// The exit code that says it.
+        code: u8,
+    },
 }
 
 impl CliError {
@@ -151,6 +189,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => 2,
             CliError::Failed(_) => 1,
+            CliError::State { code, .. } => *code,
         }
     }
 }
@@ -182,11 +221,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let config = load_config(&cli)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate => {
+        Command::Migrate(args) if args.check => operations::check_schema(config).await,
+        Command::Migrate(_) => {
             startup::open_database(&config.database_url).await?;
             println!("migrated {}", redact_url(&config.database_url));
             Ok(())
         }
+        Command::Backup(args) => operations::backup(config, args).await,
+        Command::Restore(args) => operations::restore(config, args).await,
         Command::Platform(command) => lms::platform(config, command).await,
         Command::Deployment(command) => lms::deployment(config, command).await,
         Command::Key(KeyCommand::Rotate) => lms::rotate_key(config).await,
@@ -267,6 +309,9 @@ async fn serve(config: Config) -> Result<(), CliError> {
         app.public_base(),
         database
     );
+    if let Some(metrics) = app.metrics_address() {
+        println!("metrics on http://{metrics}/metrics");
+    }
     app.run_until(startup::shutdown_signal()).await?;
     Ok(())
 }
@@ -308,6 +353,7 @@ pub(crate) fn refused(err: AdminError) -> CliError {
 }
 
 async fn worker(config: Config) -> Result<(), CliError> {
+    let _held = startup::hold_database(&config.database_url)?;
     let db = startup::open_database(&config.database_url).await?;
     let http = config.outbound_client().map_err(anyhow::Error::from)?;
     let keys = startup::session_keys(&db).await?;

@@ -17,6 +17,7 @@ submission-review-nothing-yet = The participant has no answer to show here yet.
 error-title = Something went wrong
 error-technical = Technical detail for the platform administrator
 error-code = Error code
+error-request-id = Request id
 error-what-now = Start again from the course in your learning platform. If the error remains, send the error code to whoever administers the learning platform.
 error-internal = An internal error occurred. Please try again in a moment.
 error-not-found = The page does not exist.

@@ -17,6 +17,7 @@ submission-review-nothing-yet = Deltagaren har inget svar att visa här ännu.
 error-title = Något gick fel
 error-technical = Teknisk uppgift till plattformens administratör
 error-code = Felkod
+error-request-id = Begärans id
 error-what-now = Starta om från kursen i lärplattformen. Om felet kvarstår, skicka felkoden till den som administrerar lärplattformen.
 error-internal = Ett internt fel uppstod. Försök igen om en stund.
 error-not-found = Sidan finns inte.

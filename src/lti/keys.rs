@@ -113,6 +113,9 @@ pub enum PlatformKeyError {
     Unusable(String),
 }
 
+/// The metric that counts fetches of platforms' key sets, by outcome (`ok`, `failed`).
+pub const JWKS_FETCHES: &str = "coursebridge_platform_jwks_fetches_total";
+
 /// Tuning of the platform key-set cache.
 #[derive(Clone, Copy, Debug)]
 pub struct PlatformKeyPolicy {
@@ -176,7 +179,10 @@ impl PlatformKeyCache {
             .is_none_or(|at| older_than(at, self.policy.refetch_interval));
         if stale || (unknown && may_refetch) {
             cached.last_attempt = Some(now);
-            match self.fetch(jwks_url).await {
+            let fetched = self.fetch(jwks_url).await;
+            let outcome = if fetched.is_ok() { "ok" } else { "failed" };
+            metrics::counter!(JWKS_FETCHES, "outcome" => outcome).increment(1);
+            match fetched {
                 Ok(keys) => {
                     cached.keys = keys;
                     cached.fetched_at = Some(now);

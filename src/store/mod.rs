@@ -7,6 +7,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 
 pub mod accessibility;
 pub mod admin;
+pub mod backup;
 pub mod cohorts;
 pub mod completions;
 pub mod contact;
@@ -20,6 +21,7 @@ pub mod launch_record;
 pub mod lease;
 pub mod lms_courses;
 pub mod mail;
+pub mod operations;
 pub mod organisations;
 pub mod people;
 pub mod platform;
@@ -59,12 +61,46 @@ impl StoreError {
 /// first and writes later fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) when another
 /// process — the CLI beside a server, or another instance — wrote in between, and waiting cannot
 /// help it. PostgreSQL ignores the mode.
+/// The wait (for a pooled connection, and on SQLite for the write lock) is measured.
 pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
-    db.begin_with_options(sea_orm::TransactionOptions {
-        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
+    let started = std::time::Instant::now();
+    let transaction = db
+        .begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await;
+    crate::measure::write_wait(started.elapsed());
+    transaction
+}
+
+/// The pool's connections now.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolConnections {
+    /// Open and waiting for a query.
+    pub idle: usize,
+    /// Open and checked out.
+    pub in_use: usize,
+}
+
+/// How many of the pool's connections are idle and how many are in use.
+pub fn pool_connections(db: &DatabaseConnection) -> PoolConnections {
+    // The pool getters panic on the other backend, so the backend is asked first.
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size() as usize, pool.num_idle())
+        }
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size() as usize, pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    PoolConnections {
+        idle,
+        in_use: size.saturating_sub(idle),
+    }
 }
 
 /// Opens the database. For SQLite the file's folder is created, and WAL, foreign keys and a busy
@@ -115,6 +151,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 
 /// The folder of an SQLite database file URL, when it has one.
 fn sqlite_folder(url: &str) -> Option<std::path::PathBuf> {
+    let path = sqlite_file(url)?;
+    let parent = path.parent()?;
+    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+}
+
+/// The file of an SQLite database URL; `None` for PostgreSQL and in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -122,8 +165,63 @@ fn sqlite_folder(url: &str) -> Option<std::path::PathBuf> {
     if path.is_empty() || path.contains(":memory:") {
         return None;
     }
-    let parent = Path::new(path).parent()?;
-    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+    Some(Path::new(path).to_path_buf())
+}
+
+/// Where the database's schema stands against this binary's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaState {
+    /// Every migration this binary knows is applied, and no other.
+    Current,
+    /// These migrations wait to be applied (`migrate`, or the next `serve`).
+    Behind(Vec<String>),
+    /// A newer binary applied these, which this one does not know: it must not serve.
+    Ahead(Vec<String>),
+}
+
+/// Compares the applied migrations with this binary's, writing nothing (not even the migration
+/// table, which sea-orm's own status query creates).
+pub async fn schema_state(db: &DatabaseConnection) -> Result<SchemaState, DbErr> {
+    let exists = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'seaql_migrations'"
+        }
+        _ => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+    };
+    let applied: Vec<String> = if db.query_one_raw(raw(db, exists)).await?.is_some() {
+        db.query_all_raw(raw(db, "SELECT version FROM seaql_migrations"))
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String>("", "version"))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
+    let unknown: Vec<String> = applied
+        .iter()
+        .filter(|name| !known.contains(name))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Ok(SchemaState::Ahead(unknown));
+    }
+    let pending: Vec<String> = known
+        .into_iter()
+        .filter(|name| !applied.contains(name))
+        .collect();
+    Ok(if pending.is_empty() {
+        SchemaState::Current
+    } else {
+        SchemaState::Behind(pending)
+    })
+}
+
+fn raw(db: &DatabaseConnection, sql: &str) -> sea_orm::Statement {
+    sea_orm::Statement::from_string(db.get_database_backend(), sql.to_owned())
 }
 
 /// Applies every pending migration.

@@ -108,6 +108,7 @@ fn message(app: &App, lang: Lang, title: &str, text: &str, status: StatusCode) -
             message: lang.t(text),
             code: None,
             detail: None,
+            request_id: crate::web::request_id::current(),
         },
         status,
     )

@@ -97,6 +97,8 @@ pub(crate) struct MessagePage<'a> {
     pub message: &'a str,
     pub code: Option<&'a str>,
     pub detail: Option<String>,
+    /// The request's id, for the person to quote when they report the error.
+    pub request_id: Option<String>,
 }
 
 /// The parsed form of a request, or a 400 page that says what is wrong with it.
@@ -339,6 +341,9 @@ impl IntoResponse for AppError {
             AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
             _ => None,
         };
+        if let AppError::Admission { .. } = &self {
+            crate::measure::launch_refused(code.unwrap_or("LTI_REFUSED"));
+        }
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         } else {
@@ -350,6 +355,7 @@ impl IntoResponse for AppError {
             message: &message,
             code,
             detail,
+            request_id: crate::web::request_id::current(),
         };
         let mut response = render(&page, status);
         if let Some(seconds) = retry_after

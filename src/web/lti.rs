@@ -148,6 +148,7 @@ async fn proof_needed(app: &AppState, browser: Lang, form: &LaunchForm) -> Optio
 
 /// Where an admitted launch goes, by its message type.
 async fn admitted_page(app: &AppState, admitted: &admission::Admitted) -> Response {
+    crate::measure::launch_admitted(admitted.message_type.as_str());
     tracing::info!(
         message_type = admitted.message_type.as_str(),
         role = admitted.session.role.as_str(),

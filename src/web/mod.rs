@@ -35,6 +35,7 @@ mod organisation;
 pub(crate) mod page;
 mod pages;
 mod registration;
+pub mod request_id;
 mod signin;
 mod spaces;
 
@@ -205,17 +206,50 @@ pub fn router(state: AppState) -> Router {
             security_headers,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(measure_request))
         .layer(TraceLayer::new_for_http().make_span_with(
             |request: &axum::http::Request<axum::body::Body>| {
-                tracing::debug_span!(
+                // Every line of the request carries these: its id, and the route template (set
+                // once routed), never the path, which may carry a token.
+                let id = request
+                    .extensions()
+                    .get::<request_id::RequestId>()
+                    .map_or("-", |id| id.0.as_str());
+                tracing::info_span!(
                     "request",
+                    request_id = id,
                     method = %request.method(),
-                    uri = %loggable_uri(request.uri()),
-                    version = ?request.version(),
+                    route = tracing::field::Empty,
                 )
             },
         ))
+        .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
+}
+
+/// Names the request's route in its span and counts and times it for the metrics.
+async fn measure_request(request: axum::extract::Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|matched| matched.as_str().to_owned());
+    if let Some(route) = &route {
+        tracing::Span::current().record("route", route.as_str());
+    }
+    tracing::debug!(uri = %loggable_uri(request.uri()), "request received");
+    if !crate::measure::enabled() {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    crate::measure::http_request(
+        route.unwrap_or_else(|| "unmatched".to_owned()),
+        method.as_str(),
+        response.status().as_u16(),
+        started,
+    );
+    response
 }
 
 /// Query parameters that carry a credential: a session, a deep-linking picker's state, a platform's

@@ -80,6 +80,7 @@ pub fn not_available(app: &App, lang: Lang, message_key: &str) -> Response {
             message: lang.t(message_key),
             code: None,
             detail: None,
+            request_id: crate::web::request_id::current(),
         },
         StatusCode::OK,
     )

@@ -96,6 +96,7 @@ fn failed(app: &crate::state::App, lang: Lang, err: DynamicError) -> Response {
         message: lang.t(key),
         code: Some(code),
         detail: Some(detail),
+        request_id: crate::web::request_id::current(),
     };
     render(&page, status)
 }

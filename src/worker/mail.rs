@@ -46,15 +46,18 @@ pub(super) async fn send_once(
     for row in rows {
         let now_ms = worker.clock.now_ms();
         if store::mail::opted_out(db, row.user_id).await? {
+            crate::measure::delivery("mail", "opted_out");
             store::mail::finish(db, claimant, row.id, state::OPTED_OUT, now_ms, None).await?;
             continue;
         }
         match mailer.send(&row, worker.clock.now_unix()).await {
             Ok(()) => {
+                crate::measure::delivery("mail", "sent");
                 store::mail::finish(db, claimant, row.id, state::SENT, now_ms, None).await?;
                 sent.sent += 1;
             }
             Err(crate::mail::SendError::Refused(error)) => {
+                crate::measure::delivery("mail", "failed");
                 tracing::warn!(code = "MAIL_REFUSED", mail = row.id, %error,
                     "the mail server refused a mail for good");
                 store::mail::finish(db, claimant, row.id, state::FAILED, now_ms, Some(&error))
@@ -62,6 +65,7 @@ pub(super) async fn send_once(
             }
             Err(crate::mail::SendError::Later(error)) => {
                 let give_up = row.attempts + 1 >= MAX_ATTEMPTS;
+                crate::measure::delivery("mail", if give_up { "failed" } else { "retry" });
                 tracing::info!(code = "MAIL_DEFERRED", mail = row.id, attempts = row.attempts + 1,
                     give_up, %error, "mail not sent");
                 if give_up {

@@ -109,6 +109,7 @@ async fn settle_row(
 ) -> Result<Settled, DbErr> {
     match outcome {
         Outcome::Sent => {
+            crate::measure::delivery("scores", "sent");
             store::grades::mark_sent(db, worker, vec![row.id], clock.now_ms()).await?;
             Ok(Settled {
                 sent: 1,
@@ -116,6 +117,7 @@ async fn settle_row(
             })
         }
         Outcome::NotGradable(message) => {
+            crate::measure::delivery("scores", "failed");
             tracing::warn!(outbox = row.id, context = row.context_id, %message,
                 "the platform refused the score for good; recorded as not gradable");
             store::grades::mark_not_gradable(db, worker, row.id, &message).await?;
@@ -125,6 +127,7 @@ async fn settle_row(
             })
         }
         Outcome::RetryLater { after, error } => {
+            crate::measure::delivery("scores", "retry");
             let delay = after.unwrap_or_else(|| backoff(settings, row.attempts));
             tracing::info!(outbox = row.id, attempts = row.attempts + 1,
                 retry_in_ms = delay.as_millis() as u64, %error, "score not delivered; will retry");

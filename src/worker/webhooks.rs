@@ -66,12 +66,14 @@ pub(super) async fn deliver_once(
         };
         match outcome {
             Ok(()) => {
+                crate::measure::delivery("webhooks", "sent");
                 webhooks::mark_sent(db, claimant, row.id, worker.clock.now_ms()).await?;
                 delivered.sent += 1;
             }
             Err(error) => {
                 stalled.insert(row.organisation.clone());
                 let give_up = row.attempts + 1 >= MAX_ATTEMPTS;
+                crate::measure::delivery("webhooks", if give_up { "failed" } else { "retry" });
                 let delay = worker.backoff(row.attempts);
                 tracing::info!(delivery = row.id, organisation = %row.organisation,
                     attempts = row.attempts + 1, give_up, %error, "webhook not delivered");

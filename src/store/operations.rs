@@ -1,0 +1,59 @@
+//! Figures about the service's own queues, for its metrics.
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, Func},
+};
+
+use super::lease::PENDING;
+
+/// One outbox's waiting rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    /// How many rows wait to be delivered.
+    pub rows: i64,
+    /// When the oldest of them was queued (Unix milliseconds), if any wait.
+    pub oldest_ms: Option<i64>,
+}
+
+/// The scores, webhooks and mail waiting, in that order.
+pub async fn waiting(db: &impl ConnectionTrait) -> Result<[Waiting; 3], DbErr> {
+    use entity::{mail_outbox, score_outbox, webhook_delivery};
+    let scores: Option<(i64, Option<i64>)> = score_outbox::Entity::find()
+        .select_only()
+        .column_as(score_outbox::Column::Id.count(), "n")
+        .column_as(
+            Expr::expr(Func::min(Expr::col(score_outbox::Column::ScoredAtMs))),
+            "oldest",
+        )
+        .filter(score_outbox::Column::State.eq(PENDING))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let webhooks: Option<(i64, Option<i64>)> = webhook_delivery::Entity::find()
+        .select_only()
+        .column_as(webhook_delivery::Column::Id.count(), "n")
+        .column_as(
+            Expr::expr(Func::min(Expr::col(webhook_delivery::Column::CreatedAtMs))),
+            "oldest",
+        )
+        .filter(webhook_delivery::Column::State.eq(PENDING))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let mail: Option<(i64, Option<i64>)> = mail_outbox::Entity::find()
+        .select_only()
+        .column_as(mail_outbox::Column::Id.count(), "n")
+        .column_as(
+            Expr::expr(Func::min(Expr::col(mail_outbox::Column::CreatedAtMs))),
+            "oldest",
+        )
+        .filter(mail_outbox::Column::State.eq(PENDING))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let waiting = |found: Option<(i64, Option<i64>)>| {
+        let (rows, oldest_ms) = found.unwrap_or((0, None));
+        Waiting { rows, oldest_ms }
+    };
+    Ok([waiting(scores), waiting(webhooks), waiting(mail)])
+}
