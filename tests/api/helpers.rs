@@ -211,6 +211,29 @@ async fn spawn(
     }
 }
 
+impl TestApp {
+    /// A test app whose service runs outside this process (`serve` processes).
+    pub fn outside(
+        base: Url,
+        db: DatabaseConnection,
+        platform: DevPlatform,
+        client: reqwest::Client,
+        config: Config,
+        database: TestDatabase,
+    ) -> Self {
+        TestApp {
+            base,
+            db,
+            platform,
+            client,
+            config,
+            clock: coursebridge::lti::clock::Clock::default(),
+            _servers: Vec::new(),
+            database,
+        }
+    }
+}
+
 /// Builds and starts one instance of the real service.
 pub async fn start_instance(
     config: Config,

@@ -1,0 +1,267 @@
+//! The service as operators run it: `coursebridge serve` processes, one or more on one database,
+//! behind a small round-robin proxy when there are several, each with its own `/metrics`.
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use coursebridge::{
+    devplatform::{DevPlatform, ToolUrls},
+    store,
+};
+use url::Url;
+
+use crate::helpers::{Backend, TestApp, TestDatabase, test_config, wall_unix};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One `serve` process, killed when the test ends however it ends.
+pub struct Instance {
+    pub child: Option<Child>,
+    pub base: Url,
+    pub metrics: Url,
+    /// Its stderr: the log lines.
+    pub log: PathBuf,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl Instance {
+    /// Sends `signal` (`KILL`, `TERM`) to the process.
+    pub fn signal(&mut self, signal: &str) {
+        let child = self.child.as_ref().unwrap();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the process to end and says how it ended.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        let status = self.child.as_mut().unwrap().wait().unwrap();
+        self.child = None;
+        status
+    }
+
+    /// The log lines written so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// `/metrics` now, as text.
+    pub async fn scrape(&self) -> String {
+        let response = reqwest::get(self.metrics.join("metrics").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.text().await.unwrap()
+    }
+}
+
+/// Served processes with the development platform registered, and the test's own connection.
+pub struct Served {
+    // First: the processes stop before the database (inside `app`) is dropped.
+    pub instances: Vec<Instance>,
+    pub app: TestApp,
+}
+
+/// Starts `count` instances on one new database, behind a round-robin proxy when `count > 1`.
+/// Every request of the test's client opens its own connection, so that requests alternate.
+pub async fn serve(backend: Backend, count: usize, env: &[(&str, &str)]) -> Served {
+    coursebridge::telemetry::init();
+    let database = TestDatabase::create(backend).await;
+    let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
+    let public = if count == 1 {
+        Url::parse(&format!("http://127.0.0.1:{}/", ports[0])).unwrap()
+    } else {
+        let backends = ports
+            .iter()
+            .map(|port| SocketAddr::from(([127, 0, 0, 1], *port)))
+            .collect();
+        round_robin_proxy(backends).await
+    };
+    let mut instances = Vec::new();
+    for port in &ports {
+        instances.push(start(&database.url, *port, &public, env));
+    }
+    for instance in &instances {
+        ready(&instance.base).await;
+    }
+    let db = store::connect(&database.url).await.unwrap();
+    let platform = DevPlatform::start(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        "coursebridge-test-client",
+        "deployment-1",
+        ToolUrls::below(&public).unwrap(),
+    )
+    .await
+    .unwrap();
+    let registered = store::platform::insert(&db, platform.registration(), wall_unix())
+        .await
+        .unwrap();
+    store::deployment::add(
+        &db,
+        registered.id,
+        "deployment-1",
+        Some("Umeå kommun".into()),
+        None,
+        wall_unix(),
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let config = test_config(&database.url);
+    Served {
+        instances,
+        app: TestApp::outside(public, db, platform, client, config, database),
+    }
+}
+
+/// Starts one more instance on the same database and public URL.
+pub fn start(database_url: &str, port: u16, public: &Url, env: &[(&str, &str)]) -> Instance {
+    let metrics_port = free_port();
+    let log = std::env::temp_dir().join(format!(
+        "coursebridge-served-{}-{port}.log",
+        std::process::id()
+    ));
+    let stderr = std::fs::File::create(&log).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coursebridge"));
+    command
+        .arg("serve")
+        .env("COURSEBRIDGE_DATABASE_URL", database_url)
+        .env("COURSEBRIDGE_BIND", format!("127.0.0.1:{port}"))
+        .env("COURSEBRIDGE_PUBLIC_URL", public.as_str())
+        .env("COURSEBRIDGE_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
+        .env("COURSEBRIDGE_OUTBOUND_ALLOW_LOOPBACK", "true")
+        .env("COURSEBRIDGE_GRADE_POLL_MS", "50")
+        .env("COURSEBRIDGE_GRADE_RETRY_BASE_MS", "100")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    Instance {
+        child: Some(command.spawn().unwrap()),
+        base: Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap(),
+        metrics: Url::parse(&format!("http://127.0.0.1:{metrics_port}/")).unwrap(),
+        log,
+    }
+}
+
+/// Until the instance answers `/readyz`.
+pub async fn ready(base: &Url) {
+    let started = Instant::now();
+    loop {
+        if let Ok(answer) = reqwest::get(base.join("readyz").unwrap()).await
+            && answer.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{base} did not get ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A TCP proxy that hands each new connection to the next backend, skipping one that refuses.
+async fn round_robin_proxy(backends: Vec<SocketAddr>) -> Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            let backends = backends.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                for _ in 0..backends.len() {
+                    let backend = backends[next.fetch_add(1, Ordering::Relaxed) % backends.len()];
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Url::parse(&format!("http://{address}/")).unwrap()
+}
+
+/// Samples of a Prometheus text exposition, read by the reference parser (Python's
+/// `prometheus_client`, which `scripts/test` installs): `name{label="value",…}` → value, with the
+/// labels sorted by name.
+pub fn parse_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
+    use std::io::Write;
+    let python = std::env::var("PROMETHEUS_PYTHON")
+        .expect("PROMETHEUS_PYTHON names a Python with prometheus_client (scripts/test sets it)");
+    let script = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = {}
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for sample in family.samples:
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+        out[f"{sample.name}{{{labels}}}"] = sample.value
+print(json.dumps(out))
+"#;
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the Prometheus parser refused the exposition: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// One sample's value, 0 when absent (a counter not moved yet).
+pub fn sample(samples: &std::collections::BTreeMap<String, f64>, key: &str) -> f64 {
+    samples.get(key).copied().unwrap_or(0.0)
+}
