@@ -314,3 +314,57 @@ async fn migrate_check_tells_current_behind_and_ahead_and_serve_refuses_ahead(ba
         "{serve:?}"
     );
 }
+
+/// The unit in deploy/ is one systemd accepts, hardened as docs/OPERATIONS.md says.
+#[test]
+fn the_systemd_unit_passes_systemd_analyze() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/coursebridge.service"
+    ))
+    .unwrap();
+    for directive in [
+        "DynamicUser=yes",
+        "StateDirectory=coursebridge",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=\n",
+        "KillSignal=SIGTERM",
+    ] {
+        assert!(unit.contains(directive), "the unit lacks {directive}");
+    }
+    // verify checks that the binary exists: this build's stands in for the installed one.
+    let folder = std::env::temp_dir().join(format!(
+        "cb-unit-{}",
+        coursebridge::lti::random_token(6)
+    ));
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join("coursebridge.service");
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/coursebridge", env!("CARGO_BIN_EXE_coursebridge")),
+    )
+    .unwrap();
+    let verify = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze (scripts/test installs systemd)");
+    assert!(verify.status.success(), "{verify:?}");
+    assert_eq!(String::from_utf8_lossy(&verify.stderr), "", "verify warned");
+    let security = std::process::Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&security.stdout);
+    let exposure: f64 = report
+        .lines()
+        .find_map(|line| line.split("Overall exposure level for coursebridge.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|level| level.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level: {report}"));
+    eprintln!("systemd-analyze security: exposure {exposure}");
+    assert!(exposure <= 2.0, "exposure {exposure}: {report}");
+    let _ = std::fs::remove_dir_all(folder);
+}
