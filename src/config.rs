@@ -67,6 +67,9 @@ pub struct Config {
     /// Let outbound calls use plain http and loopback addresses, for platforms on this machine:
     /// development, tests and benchmarks only (`demo` sets it). Private ranges stay refused.
     pub outbound_allow_loopback: bool,
+    /// Seconds an instance trusts what it read of registrations, deployments, roles, workshop
+    /// dates and course versions: a change made on another instance is seen within this.
+    pub cache_ttl_seconds: u64,
     /// Most characters in one reflection answer.
     pub max_answer_chars: usize,
     /// Self-assessment aggregates are shown only when at least this many people answered.
@@ -135,6 +138,7 @@ impl Default for Config {
             keep_alive_idle_seconds: 5,
             trust_forwarded_for: false,
             max_answer_chars: 20_000,
+            cache_ttl_seconds: 30,
             roster_sync_age_seconds: 3600,
             aggregate_min_respondents: 3,
             grade_worker: true,
@@ -217,6 +221,12 @@ impl Config {
                     problem: "must not carry a query or fragment".into(),
                 });
             }
+        }
+        if !(1..=300).contains(&self.cache_ttl_seconds) {
+            return Err(ConfigError::Invalid {
+                key: "cache_ttl_seconds",
+                problem: format!("must be 1 to 300, found {}", self.cache_ttl_seconds),
+            });
         }
         for (key, value) in [
             ("login_state_ttl_seconds", self.login_state_ttl_seconds),

@@ -74,12 +74,17 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// An empty registry cache on `clock`.
+    /// An empty registry cache on `clock`, trusting what it read for [`TTL`].
     pub fn new(clock: &Clock) -> Self {
+        Self::with_ttl(TTL, clock)
+    }
+
+    /// An empty registry cache that trusts what it read for `ttl` (`cache_ttl_seconds`).
+    pub fn with_ttl(ttl: Duration, clock: &Clock) -> Self {
         Self {
-            by_issuer_client: TtlCache::new(TTL, 10_000, clock),
-            by_id: TtlCache::new(TTL, 10_000, clock),
-            approved: TtlCache::new(TTL, 100_000, clock),
+            by_issuer_client: TtlCache::new(ttl, 10_000, clock),
+            by_id: TtlCache::new(ttl, 10_000, clock),
+            approved: TtlCache::new(ttl, 100_000, clock),
         }
     }
 }

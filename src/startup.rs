@@ -68,28 +68,29 @@ impl Application {
             },
         );
         let frame_ancestors = config.extra_frame_ancestors()?;
+        let cache_ttl = Duration::from_secs(config.cache_ttl_seconds);
         let public_forms =
             crate::state::public_form_limiter(config.public_form_requests_per_minute);
         let state = AppState(Arc::new(App {
             db,
-            courses: crate::learning::context::CourseCache::new(clock.clone()),
+            courses: crate::learning::context::CourseCache::with_ttl(cache_ttl, clock.clone()),
             tokens: Arc::new(crate::lti::token::TokenCache::new(clock.clone())),
             config,
             public_base,
             platform_keys,
             sessions,
             http,
-            registry: crate::registry::Registry::new(&clock),
-            contacts: crate::registry::TtlCache::new(crate::registry::TTL, 100_000, &clock),
-            admin_roles: crate::registry::TtlCache::new(crate::registry::TTL, 100_000, &clock),
-            occasions: crate::registry::TtlCache::new(crate::registry::TTL, 100_000, &clock),
+            registry: crate::registry::Registry::with_ttl(cache_ttl, &clock),
+            contacts: crate::registry::TtlCache::new(cache_ttl, 100_000, &clock),
+            admin_roles: crate::registry::TtlCache::new(cache_ttl, 100_000, &clock),
+            occasions: crate::registry::TtlCache::new(cache_ttl, 100_000, &clock),
             public_forms,
             session_standing: crate::registry::TtlCache::new(
                 crate::admission::SESSION_STANDING_TTL,
                 100_000,
                 &clock,
             ),
-            platform_origins: crate::registry::TtlCache::new(crate::registry::TTL, 1, &clock),
+            platform_origins: crate::registry::TtlCache::new(cache_ttl, 1, &clock),
             frame_ancestors,
             recent_launches: crate::registry::TtlCache::new(RECENT_LAUNCH_TTL, 100_000, &clock),
             signin_metadata: crate::registry::TtlCache::new(
@@ -195,6 +196,7 @@ pub async fn open_database(url: &str) -> anyhow::Result<DatabaseConnection> {
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(url)))?;
     refuse_newer_schema(&db, url).await?;
+    let _migrating = store::backup::hold_for_migration(url)?;
     store::migrate(&db)
         .await
         .with_context(|| format!("cannot migrate the database {}", redact_url(url)))?;

@@ -27,9 +27,14 @@ pub struct CourseCache {
 impl CourseCache {
     /// An empty cache; a context's first use is stamped by `clock`.
     pub fn new(clock: Clock) -> Self {
+        Self::with_ttl(crate::registry::TTL, clock)
+    }
+
+    /// An empty cache whose pins of contexts to course versions hold for `ttl`.
+    pub fn with_ttl(ttl: std::time::Duration, clock: Clock) -> Self {
         Self {
             packages: Mutex::default(),
-            pins: crate::registry::TtlCache::new(crate::registry::TTL, 100_000, &clock),
+            pins: crate::registry::TtlCache::new(ttl, 100_000, &clock),
             clock,
         }
     }

@@ -66,6 +66,19 @@ pub fn hold_shared(database_url: &str) -> Result<Option<Held>, LockError> {
     }
 }
 
+/// Waits for, then holds, the lock of migrating an SQLite database, so that processes started
+/// together migrate one after another. `None` for a database that is not an SQLite file.
+pub fn hold_for_migration(database_url: &str) -> Result<Option<Held>, LockError> {
+    let Some(database) = super::sqlite_file(database_url) else {
+        return Ok(None);
+    };
+    let mut name = database.into_os_string();
+    name.push(".migrating");
+    let (file, path) = open_lock(Path::new(&name))?;
+    file.lock().map_err(|err| LockError::Io(path, err))?;
+    Ok(Some(Held { _file: file }))
+}
+
 /// What a restore holds: only when no server or worker has the database.
 pub fn hold_exclusive(database: &Path) -> Result<Held, LockError> {
     let (file, path) = open_lock(database)?;

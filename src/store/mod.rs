@@ -224,10 +224,26 @@ fn raw(db: &DatabaseConnection, sql: &str) -> sea_orm::Statement {
     sea_orm::Statement::from_string(db.get_database_backend(), sql.to_owned())
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. Instances started together would each apply the same ones
+/// and all but one fail ("duplicate key value", seen with two `serve` processes on a new
+/// PostgreSQL database): on PostgreSQL an advisory lock, held by a transaction of its own while
+/// the migrations run on the pool's other connections, lets one go at a time; the next finds
+/// nothing pending. SQLite's callers hold `backup::hold_for_migration` instead.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    use sea_orm::TransactionTrait;
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let lock = db.begin().await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await?;
+    let migrated = Migrator::up(db, None).await;
+    lock.commit().await?;
+    migrated
 }
+
+/// The advisory lock key of migrations: any number, the same in every version.
+const MIGRATION_LOCK: i64 = 0x636f_7572_7365;
 
 /// How many migrations are not applied yet (0 when the schema is current).
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {

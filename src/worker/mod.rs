@@ -170,7 +170,15 @@ impl Worker {
         let mut schedule = Schedule::from(self.clock.now_ms());
         loop {
             self.run_schedule(&mut schedule).await;
-            let idle = match self.drain_once().await {
+            // A stop does not wait for the pass: posts in flight to a slow gradebook are dropped,
+            // and what they held is given back below at once, for another instance to post
+            // again (a score carries its own timestamp, so a repeat changes nothing).
+            let pass = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                pass = self.drain_once() => pass,
+            };
+            let idle = match pass {
                 Ok(drained) => drained.claimed == 0 && drained.events == 0 && drained.mails == 0,
                 Err(err) => {
                     tracing::warn!(worker = %self.id, error = %err, "worker pass failed");

@@ -134,7 +134,7 @@ async fn after_an_outage_waiting_scores_go_out_within_the_probe_interval(backend
     );
 }
 
-const COURSE: &str = r#"slug = "liten-kurs"
+pub(crate) const COURSE: &str = r#"slug = "liten-kurs"
 version = "1.0.0"
 framework = "framework.toml"
 
@@ -147,7 +147,7 @@ require_baseline = false
 require_final = false
 "#;
 
-fn module(slug: &str, position: u32, task: &str, review: bool) -> String {
+pub(crate) fn module(slug: &str, position: u32, task: &str, review: bool) -> String {
     format!(
         r#"+++
 slug = "{slug}"

@@ -34,7 +34,7 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm", ".lock"] {
+                for suffix in ["", "-wal", "-shm", ".lock", ".migrating.lock"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
@@ -310,7 +310,7 @@ impl TestApp {
         self.post_launch(&form).await
     }
 
-    async fn authorize_via(&self, platform: &DevPlatform, spec: LaunchSpec) -> LaunchForm {
+    pub async fn authorize_via(&self, platform: &DevPlatform, spec: LaunchSpec) -> LaunchForm {
         let login = self
             .client
             .get(platform.login_url(spec))

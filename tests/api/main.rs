@@ -33,6 +33,7 @@ mod deep_linking;
 mod exchange;
 mod grades;
 mod hostile;
+mod instances;
 mod instructor;
 mod keys;
 mod launch;

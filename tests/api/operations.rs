@@ -19,12 +19,43 @@ on_both_databases!(
     metrics_and_json_logs_follow_launches_refusals_and_scores,
     a_backup_taken_during_a_burst_of_saves_holds_every_save_acknowledged_before_it,
     migrate_check_tells_current_behind_and_ahead_and_serve_refuses_ahead,
+    instances_started_together_on_a_new_database_migrate_one_after_another,
 );
+
+/// Two processes migrating a new database at once both succeed: before the migration lock, one
+/// failed with "duplicate key value violates unique constraint" on PostgreSQL.
+async fn instances_started_together_on_a_new_database_migrate_one_after_another(backend: Backend) {
+    let database = crate::helpers::TestDatabase::create(backend).await;
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+            .arg("migrate")
+            .env("COURSEBRIDGE_DATABASE_URL", &database.url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let together: Vec<_> = (0..3).map(|_| start()).collect();
+    for process in together {
+        let output = process.wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+    let db = coursebridge::store::connect(&database.url).await.unwrap();
+    assert_eq!(
+        coursebridge::store::schema_state(&db).await.unwrap(),
+        coursebridge::store::SchemaState::Current
+    );
+    db.close().await.unwrap();
+}
 
 /// The text between `data-testid="{id}">` and the next `<`.
 fn test_id(body: &str, id: &str) -> String {
     let marker = format!("data-testid=\"{id}\">");
-    let at = body.find(&marker).unwrap_or_else(|| panic!("no {id}: {body}")) + marker.len();
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {id}: {body}"))
+        + marker.len();
     body[at..].split('<').next().unwrap().to_owned()
 }
 
@@ -81,20 +112,33 @@ async fn metrics_and_json_logs_follow_launches_refusals_and_scores(backend: Back
     );
     assert_eq!(moved(sent), 1.0);
     assert_eq!(app.platform.received_scores().len(), 1);
-    assert!(sample(&after, r#"coursebridge_platform_jwks_fetches_total{outcome="ok"}"#) >= 1.0);
+    assert!(
+        sample(
+            &after,
+            r#"coursebridge_platform_jwks_fetches_total{outcome="ok"}"#
+        ) >= 1.0
+    );
     assert_eq!(
-        moved(r#"coursebridge_http_requests_total{method="POST",route="/lti/launch",status="400"}"#),
+        moved(
+            r#"coursebridge_http_requests_total{method="POST",route="/lti/launch",status="400"}"#
+        ),
         1.0
     );
     assert_eq!(
-        moved(r#"coursebridge_http_requests_total{method="POST",route="/course/m/{module}/t/{task}",status="303"}"#),
+        moved(
+            r#"coursebridge_http_requests_total{method="POST",route="/course/m/{module}/t/{task}",status="303"}"#
+        ),
         1.0
     );
     assert!(
-        moved(r#"coursebridge_http_request_duration_seconds_count{method="GET",route="/course/m/{module}"}"#)
-            >= 1.0
+        moved(
+            r#"coursebridge_http_request_duration_seconds_count{method="GET",route="/course/m/{module}"}"#
+        ) >= 1.0
     );
-    assert_eq!(sample(&after, r#"coursebridge_outbox_depth{kind="scores"}"#), 0.0);
+    assert_eq!(
+        sample(&after, r#"coursebridge_outbox_depth{kind="scores"}"#),
+        0.0
+    );
     assert!(after.contains_key(r#"coursebridge_outbox_oldest_age_seconds{kind="mail"}"#));
     assert!(sample(&after, "coursebridge_db_write_wait_seconds_count{}") >= 1.0);
     assert!(after.contains_key(r#"coursebridge_db_pool_connections{state="idle"}"#));
@@ -132,9 +176,7 @@ async fn metrics_and_json_logs_follow_launches_refusals_and_scores(backend: Back
 
 /// One participant's launch and saved answer; the answer text is theirs alone.
 async fn launch_and_save(app: &TestApp, n: usize) -> String {
-    let learner = app
-        .launch(LaunchSpec::learner(&format!("burst-{n}")))
-        .await;
+    let learner = app.launch(LaunchSpec::learner(&format!("burst-{n}"))).await;
     let page = app
         .get(&link_containing(&learner.body, "/course/m/andra?session="))
         .await;
@@ -157,7 +199,8 @@ async fn a_backup_taken_during_a_burst_of_saves_holds_every_save_acknowledged_be
     backend: Backend,
 ) {
     let app = Arc::new(spawn_app(backend).await);
-    let folder = std::env::temp_dir().join(format!("cb-backup-{}", coursebridge::lti::random_token(6)));
+    let folder =
+        std::env::temp_dir().join(format!("cb-backup-{}", coursebridge::lti::random_token(6)));
     std::fs::create_dir_all(&folder).unwrap();
     let copy = folder.join("copy.db");
     if backend == Backend::Postgres {
@@ -255,7 +298,9 @@ async fn a_backup_taken_during_a_burst_of_saves_holds_every_save_acknowledged_be
         .collect();
     for answer in &before {
         assert!(
-            answers.iter().any(|stored| stored.contains(answer.as_str())),
+            answers
+                .iter()
+                .any(|stored| stored.contains(answer.as_str())),
             "{answer} was acknowledged before the backup but is not in it"
         );
     }
@@ -306,7 +351,9 @@ async fn migrate_check_tells_current_behind_and_ahead_and_serve_refuses_ahead(ba
     db.close().await.unwrap();
     let ahead = run(&["migrate", "--check"]);
     assert_eq!(ahead.status.code(), Some(4), "{ahead:?}");
-    assert!(String::from_utf8_lossy(&ahead.stderr).contains("m29990101_000001_from_a_newer_version"));
+    assert!(
+        String::from_utf8_lossy(&ahead.stderr).contains("m29990101_000001_from_a_newer_version")
+    );
     let serve = run(&["serve"]);
     assert_eq!(serve.status.code(), Some(1), "{serve:?}");
     assert!(
@@ -334,15 +381,16 @@ fn the_systemd_unit_passes_systemd_analyze() {
         assert!(unit.contains(directive), "the unit lacks {directive}");
     }
     // verify checks that the binary exists: this build's stands in for the installed one.
-    let folder = std::env::temp_dir().join(format!(
-        "cb-unit-{}",
-        coursebridge::lti::random_token(6)
-    ));
+    let folder =
+        std::env::temp_dir().join(format!("cb-unit-{}", coursebridge::lti::random_token(6)));
     std::fs::create_dir_all(&folder).unwrap();
     let path = folder.join("coursebridge.service");
     std::fs::write(
         &path,
-        unit.replace("/usr/local/bin/coursebridge", env!("CARGO_BIN_EXE_coursebridge")),
+        unit.replace(
+            "/usr/local/bin/coursebridge",
+            env!("CARGO_BIN_EXE_coursebridge"),
+        ),
     )
     .unwrap();
     let verify = std::process::Command::new("systemd-analyze")
@@ -360,7 +408,10 @@ fn the_systemd_unit_passes_systemd_analyze() {
     let report = String::from_utf8_lossy(&security.stdout);
     let exposure: f64 = report
         .lines()
-        .find_map(|line| line.split("Overall exposure level for coursebridge.service: ").nth(1))
+        .find_map(|line| {
+            line.split("Overall exposure level for coursebridge.service: ")
+                .nth(1)
+        })
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|level| level.parse().ok())
         .unwrap_or_else(|| panic!("no exposure level: {report}"));

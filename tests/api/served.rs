@@ -87,7 +87,7 @@ impl Instance {
 pub struct Served {
     // First: the processes stop before the database (inside `app`) is dropped.
     pub instances: Vec<Instance>,
-    pub app: TestApp,
+    pub app: Arc<TestApp>,
 }
 
 /// Starts `count` instances on one new database, behind a round-robin proxy when `count > 1`.
@@ -143,16 +143,20 @@ pub async fn serve(backend: Backend, count: usize, env: &[(&str, &str)]) -> Serv
     let config = test_config(&database.url);
     Served {
         instances,
-        app: TestApp::outside(public, db, platform, client, config, database),
+        app: Arc::new(TestApp::outside(
+            public, db, platform, client, config, database,
+        )),
     }
 }
 
 /// Starts one more instance on the same database and public URL.
 pub fn start(database_url: &str, port: u16, public: &Url, env: &[(&str, &str)]) -> Instance {
     let metrics_port = free_port();
+    // A name of its own: an instance restarted on the same port must not share its log with
+    // the one it replaces (whose drop removes that one's file).
     let log = std::env::temp_dir().join(format!(
-        "coursebridge-served-{}-{port}.log",
-        std::process::id()
+        "coursebridge-served-{port}-{}.log",
+        coursebridge::lti::random_token(6)
     ));
     let stderr = std::fs::File::create(&log).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_coursebridge"));
@@ -161,7 +165,10 @@ pub fn start(database_url: &str, port: u16, public: &Url, env: &[(&str, &str)]) 
         .env("COURSEBRIDGE_DATABASE_URL", database_url)
         .env("COURSEBRIDGE_BIND", format!("127.0.0.1:{port}"))
         .env("COURSEBRIDGE_PUBLIC_URL", public.as_str())
-        .env("COURSEBRIDGE_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
+        .env(
+            "COURSEBRIDGE_METRICS_BIND",
+            format!("127.0.0.1:{metrics_port}"),
+        )
         .env("COURSEBRIDGE_OUTBOUND_ALLOW_LOOPBACK", "true")
         .env("COURSEBRIDGE_GRADE_POLL_MS", "50")
         .env("COURSEBRIDGE_GRADE_RETRY_BASE_MS", "100")
