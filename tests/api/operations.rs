@@ -384,18 +384,27 @@ fn the_systemd_unit_passes_systemd_analyze() {
     let folder =
         std::env::temp_dir().join(format!("cb-unit-{}", coursebridge::lti::random_token(6)));
     std::fs::create_dir_all(&folder).unwrap();
+    let binary = env!("CARGO_BIN_EXE_coursebridge");
     let path = folder.join("coursebridge.service");
-    std::fs::write(
-        &path,
-        unit.replace(
-            "/usr/local/bin/coursebridge",
-            env!("CARGO_BIN_EXE_coursebridge"),
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, unit.replace("/usr/local/bin/coursebridge", binary)).unwrap();
+    // The key rotation's timer and service beside it.
+    for name in [
+        "coursebridge-key-rotate.service",
+        "coursebridge-key-rotate.timer",
+    ] {
+        let text = std::fs::read_to_string(format!("{}/deploy/{name}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+        std::fs::write(
+            folder.join(name),
+            text.replace("/usr/local/bin/coursebridge", binary),
+        )
+        .unwrap();
+    }
     let verify = std::process::Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)
+        .arg(folder.join("coursebridge-key-rotate.service"))
+        .arg(folder.join("coursebridge-key-rotate.timer"))
         .output()
         .expect("systemd-analyze (scripts/test installs systemd)");
     assert!(verify.status.success(), "{verify:?}");
