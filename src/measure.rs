@@ -31,8 +31,9 @@ pub const OUTBOX_OLDEST: &str = "coursebridge_outbox_oldest_age_seconds";
 pub const DELIVERIES: &str = "coursebridge_deliveries_total";
 /// Fetches of platforms' key sets by outcome (ok, failed), counted where they happen.
 pub use crate::lti::keys::JWKS_FETCHES;
-/// How long a write waited for its connection and, on SQLite, the write lock.
-pub const DB_WRITE_WAIT: &str = "coursebridge_db_write_wait_seconds";
+/// How long a write waited for its connection and, on SQLite, the write lock (timed where the
+/// write begins).
+pub use crate::store::WRITE_WAIT as DB_WRITE_WAIT;
 /// The database pool's connections by state (idle, in_use).
 pub const DB_POOL: &str = "coursebridge_db_pool_connections";
 /// Always 1, labelled with the running version.
@@ -123,7 +124,7 @@ async fn render(State((app, handle)): State<(AppState, PrometheusHandle)>) -> im
             tracing::warn!(code = "METRICS_QUEUES", error = %err, "reading the outboxes for metrics failed")
         }
     }
-    let pool = crate::store::pool_connections(&app.db);
+    let pool = crate::admin::operations::pool_connections(&app.db);
     metrics::gauge!(DB_POOL, "state" => "idle").set(pool.idle as f64);
     metrics::gauge!(DB_POOL, "state" => "in_use").set(pool.in_use as f64);
     (
@@ -177,11 +178,6 @@ pub fn launch_refused(code: &'static str) {
 /// Counts one delivery attempt of an outbox row.
 pub fn delivery(kind: &'static str, outcome: &'static str) {
     metrics::counter!(DELIVERIES, "kind" => kind, "outcome" => outcome).increment(1);
-}
-
-/// Records how long a write waited to begin.
-pub fn write_wait(waited: Duration) {
-    metrics::histogram!(DB_WRITE_WAIT).record(waited.as_secs_f64());
 }
 
 #[cfg(test)]

@@ -7,6 +7,14 @@ use sea_orm::ConnectionTrait;
 use super::{access::Principal, directory::AdminError};
 use crate::store;
 
+/// Where the schema stands against this binary (`migrate --check`).
+pub use crate::store::SchemaState;
+
+/// The database pool's connections now, idle and in use (no data: the pool's own count).
+pub fn pool_connections(db: &sea_orm::DatabaseConnection) -> store::PoolConnections {
+    store::pool_connections(db)
+}
+
 /// One outbox as the metrics show it.
 #[derive(Debug, Clone, Copy)]
 pub struct OutboxHealth {

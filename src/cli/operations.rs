@@ -1,10 +1,12 @@
 //! `migrate --check`, `backup` and `restore`: the operator's commands for upgrades and copies.
 use super::{CliError, refused};
 use crate::{
-    admin::{access::Principal, operations},
+    admin::{
+        access::Principal,
+        operations::{self, SchemaState},
+    },
     config::{Config, redact_url},
     startup,
-    store::SchemaState,
 };
 
 /// Exit code of `migrate --check` when migrations wait.

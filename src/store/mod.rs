@@ -70,9 +70,12 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Tran
             ..Default::default()
         })
         .await;
-    crate::measure::write_wait(started.elapsed());
+    metrics::histogram!(WRITE_WAIT).record(started.elapsed().as_secs_f64());
     transaction
 }
+
+/// The metric of how long a write waited for its connection and, on SQLite, the write lock.
+pub const WRITE_WAIT: &str = "coursebridge_db_write_wait_seconds";
 
 /// The pool's connections now.
 #[derive(Debug, Clone, Copy)]
