@@ -58,7 +58,7 @@ pub(super) async fn send_once(
             }
             Err(crate::mail::SendError::Refused(error)) => {
                 crate::measure::delivery("mail", "failed");
-                tracing::warn!(code = "MAIL_REFUSED", mail = row.id, %error,
+                tracing::warn!(code = "MAIL_REFUSED", mail = row.id, error = %without_addresses(&error),
                     "the mail server refused a mail for good");
                 store::mail::finish(db, claimant, row.id, state::FAILED, now_ms, Some(&error))
                     .await?;
@@ -67,7 +67,7 @@ pub(super) async fn send_once(
                 let give_up = row.attempts + 1 >= MAX_ATTEMPTS;
                 crate::measure::delivery("mail", if give_up { "failed" } else { "retry" });
                 tracing::info!(code = "MAIL_DEFERRED", mail = row.id, attempts = row.attempts + 1,
-                    give_up, %error, "mail not sent");
+                    give_up, error = %without_addresses(&error), "mail not sent");
                 if give_up {
                     store::mail::finish(db, claimant, row.id, state::FAILED, now_ms, Some(&error))
                         .await?;
@@ -80,4 +80,27 @@ pub(super) async fn send_once(
         }
     }
     Ok(sent)
+}
+
+/// A mail server's words without the addresses it names ("550 5.1.1 <kari@umea.se>: unknown
+/// user"): a log line at info level names no person.
+fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|word| if word.contains('@') { "<…>" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mail_servers_words_lose_the_addresses_they_name() {
+        assert_eq!(
+            without_addresses("550 5.1.1 <kari.nilsson@umea.se>: Recipient address rejected"),
+            "550 5.1.1 <…> Recipient address rejected"
+        );
+        assert_eq!(without_addresses("421 try later"), "421 try later");
+    }
 }

@@ -387,11 +387,14 @@ fn the_systemd_unit_passes_systemd_analyze() {
     let binary = env!("CARGO_BIN_EXE_coursebridge");
     let path = folder.join("coursebridge.service");
     std::fs::write(&path, unit.replace("/usr/local/bin/coursebridge", binary)).unwrap();
-    // The key rotation's timer and service beside it.
-    for name in [
+    // The key rotation and the nightly backup, each a service with its timer, beside it.
+    let others = [
         "coursebridge-key-rotate.service",
         "coursebridge-key-rotate.timer",
-    ] {
+        "coursebridge-backup.service",
+        "coursebridge-backup.timer",
+    ];
+    for name in others {
         let text = std::fs::read_to_string(format!("{}/deploy/{name}", env!("CARGO_MANIFEST_DIR")))
             .unwrap();
         std::fs::write(
@@ -403,8 +406,7 @@ fn the_systemd_unit_passes_systemd_analyze() {
     let verify = std::process::Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)
-        .arg(folder.join("coursebridge-key-rotate.service"))
-        .arg(folder.join("coursebridge-key-rotate.timer"))
+        .args(others.map(|name| folder.join(name)))
         .output()
         .expect("systemd-analyze (scripts/test installs systemd)");
     assert!(verify.status.success(), "{verify:?}");
