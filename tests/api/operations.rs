@@ -20,7 +20,82 @@ on_both_databases!(
     a_backup_taken_during_a_burst_of_saves_holds_every_save_acknowledged_before_it,
     migrate_check_tells_current_behind_and_ahead_and_serve_refuses_ahead,
     instances_started_together_on_a_new_database_migrate_one_after_another,
+    sigterm_finishes_a_download_in_flight_and_takes_no_new_connection,
 );
+
+/// SIGTERM while a large download is half sent: the listener closes at once, the download ends
+/// whole, and the process exits cleanly.
+async fn sigterm_finishes_a_download_in_flight_and_takes_no_new_connection(backend: Backend) {
+    use std::io::{Read, Write};
+    const FILE_BYTES: usize = 8 * 1024 * 1024;
+    let mut served = served::serve(backend, 1, &[]).await;
+    let app = served.app.clone();
+    let mut files = coursebridge::course::demo_files();
+    let toml = String::from_utf8(files["course.toml"].clone()).unwrap();
+    files.insert(
+        "course.toml".into(),
+        toml.replacen("version = \"1.0.0\"", "version = \"1.0.3\"", 1)
+            .into_bytes(),
+    );
+    files.insert("files/arbetsblad.txt".into(), vec![b'a'; FILE_BYTES]);
+    coursebridge::admin::courses::import(
+        &app.db,
+        &coursebridge::admin::access::Principal::cli(),
+        &files.into(),
+    )
+    .await
+    .unwrap();
+    let launch = app.launch(LaunchSpec::learner("stopping-1")).await;
+    let module = app
+        .get(&link_containing(
+            &launch.body,
+            "/course/m/ledarskap?session=",
+        ))
+        .await;
+    let path = link_containing(&module.body, "/course/files/arbetsblad.txt?session=");
+    let address = (
+        app.base.host_str().unwrap().to_owned(),
+        app.base.port().unwrap(),
+    );
+    let mut stream = std::net::TcpStream::connect(address.clone()).unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut received = stream.read(&mut buffer).unwrap();
+    assert!(received > 0);
+    // The client reads no further for now: the rest of the file waits in the server.
+    served.instances[0].signal("TERM");
+    let stopping = Instant::now();
+    while std::net::TcpStream::connect(address.clone()).is_ok() {
+        assert!(
+            stopping.elapsed() < Duration::from_secs(5),
+            "the stopping server still takes connections"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let received = tokio::task::spawn_blocking(move || {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        loop {
+            match stream.read(&mut buffer).unwrap() {
+                0 => break received,
+                read => received += read,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        received > FILE_BYTES,
+        "{received} bytes of a {FILE_BYTES}-byte download"
+    );
+    let status = served.instances[0].wait();
+    assert!(status.success(), "{status:?}");
+}
 
 /// Two processes migrating a new database at once both succeed: before the migration lock, one
 /// failed with "duplicate key value violates unique constraint" on PostgreSQL.
