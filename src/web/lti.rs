@@ -306,11 +306,18 @@ async fn sync_roster_if_stale(app: &AppState, session: &crate::session::Session)
     let max_age = app.config.roster_sync_age_seconds;
     if crate::learning::roster::is_stale(&app.db, context_id, now, max_age).await {
         let app = app.clone();
-        tokio::spawn(async move {
-            if let Err(err) = crate::learning::roster::sync(app.roster_reach(), context_id).await {
-                tracing::warn!(context = context_id, error = %err, "background roster sync failed");
-            }
-        });
+        // In the launch's span, so the sync's log lines carry the launch's request id.
+        let span = tracing::Span::current();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                if let Err(err) =
+                    crate::learning::roster::sync(app.roster_reach(), context_id).await
+                {
+                    tracing::warn!(context = context_id, error = %err, "background roster sync failed");
+                }
+            },
+            span,
+        ));
     }
 }
 
