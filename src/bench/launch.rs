@@ -1,7 +1,8 @@
 //! `coursebridge bench launch`: full LTI launches (login initiation → the platform's auth endpoint
 //! → id_token form post → redirect → landing page) against a running instance, at a chosen concurrency.
-//! Reports launches per second, latency percentiles, and the server process's CPU time per launch
-//! and peak RSS (read from /proc, so the server must run on this machine).
+//! Reports launches per second, latency percentiles, and the server process's CPU time per launch,
+//! context switches per launch and peak RSS (read from /proc, so the server must run on this
+//! machine). On PostgreSQL it also reports the CPU of the database's backends serving the tool.
 //!
 //! The development platform runs inside the benchmark process, so its RSA signing is not counted
 //! as server CPU.
@@ -79,6 +80,8 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
     )
     .await?;
     super::register(&db, &platform).await?;
+    // Its connections would count as the tool's backends.
+    db.close().await?;
     let platform = Arc::new(platform);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -86,7 +89,9 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         .build()?;
 
     run_batch(&client, &platform, &server.base, 0, args.warmup, &args).await?;
+    let backends_before = backend_cpu(&config.database_url).await?;
     let cpu_before = server.pid.and_then(cpu_millis);
+    let switches_before = server.pid.and_then(context_switches);
     let started = Instant::now();
     let mut latencies = run_batch(
         &client,
@@ -99,6 +104,8 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
     .await?;
     let elapsed = started.elapsed();
     let cpu_after = server.pid.and_then(cpu_millis);
+    let switches_after = server.pid.and_then(context_switches);
+    let backends_after = backend_cpu(&config.database_url).await?;
     let peak_rss = server.pid.and_then(peak_rss_kib);
 
     latencies.sort();
@@ -134,6 +141,25 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
             after - before
         ),
         _ => println!("  server CPU/launch    unknown (give --server-pid)"),
+    }
+    if let (Some(before), Some(after)) = (switches_before, switches_after) {
+        println!(
+            "  context switches     {:.1} per launch (every thread of the server)",
+            after.saturating_sub(before) as f64 / args.launches as f64
+        );
+    }
+    if !backends_after.is_empty() {
+        let spent: u64 = backends_after
+            .iter()
+            .map(|(pid, after)| {
+                after.saturating_sub(backends_before.get(pid).copied().unwrap_or(0))
+            })
+            .sum();
+        println!(
+            "  database CPU/launch  {:.3} ms ({} backends, {spent} ms total)",
+            spent as f64 / args.launches as f64,
+            backends_after.len()
+        );
     }
     match peak_rss {
         Some(kib) => println!("  server peak RSS      {:.1} MiB", kib as f64 / 1024.0),
@@ -285,6 +311,44 @@ pub(super) async fn one_launch(
     Ok(body)
 }
 
+/// CPU milliseconds of each PostgreSQL backend serving the database now (none on SQLite), asked
+/// over a connection of its own that is closed again.
+async fn backend_cpu(database_url: &str) -> anyhow::Result<std::collections::HashMap<u32, u64>> {
+    if !database_url.starts_with("postgres") {
+        return Ok(std::collections::HashMap::new());
+    }
+    let db = crate::store::connect(database_url).await?;
+    let pids = crate::store::operations::other_backends(&db).await?;
+    db.close().await?;
+    Ok(pids
+        .into_iter()
+        .filter_map(|pid| cpu_millis(pid).map(|cpu| (pid, cpu)))
+        .collect())
+}
+
+/// Voluntary and involuntary context switches of every thread of a process.
+fn context_switches(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    Some(
+        tasks
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("status")).ok())
+            .map(|status| switches_in(&status))
+            .sum(),
+    )
+}
+
+/// The two context-switch counts of a `/proc/…/status` text, added.
+fn switches_in(status: &str) -> u64 {
+    status
+        .lines()
+        .filter(|line| {
+            line.starts_with("voluntary_ctxt_switches:")
+                || line.starts_with("nonvoluntary_ctxt_switches:")
+        })
+        .filter_map(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
 /// utime + stime of a process in milliseconds.
 pub(crate) fn cpu_millis(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -307,4 +371,22 @@ pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_kinds_of_context_switch_are_counted() {
+        let status =
+            "Name:\tcoursebridge\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
+        assert_eq!(switches_in(status), 127);
+        assert_eq!(switches_in("Name:\tx\n"), 0);
+    }
+
+    #[test]
+    fn this_process_has_threads_with_context_switches() {
+        assert!(context_switches(std::process::id()).is_some());
+    }
 }

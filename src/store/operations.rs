@@ -57,3 +57,21 @@ pub async fn waiting(db: &impl ConnectionTrait) -> Result<[Waiting; 3], DbErr> {
     };
     Ok([waiting(scores), waiting(webhooks), waiting(mail)])
 }
+
+/// The process ids of PostgreSQL's backends serving the current database, but for the one that
+/// asks: the servers' connections, whose CPU the launch benchmark reads from /proc. Empty on
+/// SQLite, which has no server processes.
+pub async fn other_backends(db: &impl ConnectionTrait) -> Result<Vec<u32>, DbErr> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get_by_index::<i32>(0).map(|pid| pid as u32))
+        .collect()
+}
