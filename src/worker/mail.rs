@@ -46,14 +46,14 @@ pub(super) async fn send_once(
     for row in rows {
         let now_ms = worker.clock.now_ms();
         if store::mail::opted_out(db, row.user_id).await? {
-            crate::measure::delivery("mail", "opted_out");
             store::mail::finish(db, claimant, row.id, state::OPTED_OUT, now_ms, None).await?;
+            crate::measure::delivery("mail", "opted_out");
             continue;
         }
         match mailer.send(&row, worker.clock.now_unix()).await {
             Ok(()) => {
-                crate::measure::delivery("mail", "sent");
                 store::mail::finish(db, claimant, row.id, state::SENT, now_ms, None).await?;
+                crate::measure::delivery("mail", "sent");
                 sent.sent += 1;
             }
             Err(crate::mail::SendError::Refused(error)) => {

@@ -109,30 +109,31 @@ async fn settle_row(
 ) -> Result<Settled, DbErr> {
     match outcome {
         Outcome::Sent => {
-            crate::measure::delivery("scores", "sent");
             store::grades::mark_sent(db, worker, vec![row.id], clock.now_ms()).await?;
+            // Counted once recorded, so a scrape that sees the count sees the row settled.
+            crate::measure::delivery("scores", "sent");
             Ok(Settled {
                 sent: 1,
                 ..Settled::default()
             })
         }
         Outcome::NotGradable(message) => {
-            crate::measure::delivery("scores", "failed");
             tracing::warn!(outbox = row.id, context = row.context_id, %message,
                 "the platform refused the score for good; recorded as not gradable");
             store::grades::mark_not_gradable(db, worker, row.id, &message).await?;
+            crate::measure::delivery("scores", "failed");
             Ok(Settled {
                 not_gradable: 1,
                 ..Settled::default()
             })
         }
         Outcome::RetryLater { after, error } => {
-            crate::measure::delivery("scores", "retry");
             let delay = after.unwrap_or_else(|| backoff(settings, row.attempts));
             tracing::info!(outbox = row.id, attempts = row.attempts + 1,
                 retry_in_ms = delay.as_millis() as u64, %error, "score not delivered; will retry");
             let next = clock.now_ms() + delay.as_millis() as i64;
             store::grades::retry_later(db, worker, row.id, next, &error).await?;
+            crate::measure::delivery("scores", "retry");
             Ok(Settled {
                 retried: 1,
                 ..Settled::default()

@@ -66,8 +66,8 @@ pub(super) async fn deliver_once(
         };
         match outcome {
             Ok(()) => {
-                crate::measure::delivery("webhooks", "sent");
                 webhooks::mark_sent(db, claimant, row.id, worker.clock.now_ms()).await?;
+                crate::measure::delivery("webhooks", "sent");
                 delivered.sent += 1;
             }
             Err(error) => {
