@@ -18,44 +18,44 @@ pub struct Waiting {
 /// The scores, webhooks and mail waiting, in that order.
 pub async fn waiting(db: &impl ConnectionTrait) -> Result<[Waiting; 3], DbErr> {
     use entity::{mail_outbox, score_outbox, webhook_delivery};
-    let scores: Option<(i64, Option<i64>)> = score_outbox::Entity::find()
-        .select_only()
-        .column_as(score_outbox::Column::Id.count(), "n")
-        .column_as(
-            Expr::expr(Func::min(Expr::col(score_outbox::Column::ScoredAtMs))),
-            "oldest",
+    Ok([
+        waiting_in::<score_outbox::Entity>(
+            db,
+            score_outbox::Column::State,
+            score_outbox::Column::ScoredAtMs,
         )
-        .filter(score_outbox::Column::State.eq(PENDING))
+        .await?,
+        waiting_in::<webhook_delivery::Entity>(
+            db,
+            webhook_delivery::Column::State,
+            webhook_delivery::Column::CreatedAtMs,
+        )
+        .await?,
+        waiting_in::<mail_outbox::Entity>(
+            db,
+            mail_outbox::Column::State,
+            mail_outbox::Column::CreatedAtMs,
+        )
+        .await?,
+    ])
+}
+
+/// One outbox's pending rows and the earliest `queued` time among them.
+async fn waiting_in<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    state: E::Column,
+    queued: E::Column,
+) -> Result<Waiting, DbErr> {
+    let found: Option<(i64, Option<i64>)> = E::find()
+        .select_only()
+        .column_as(state.count(), "n")
+        .column_as(Expr::expr(Func::min(Expr::col(queued))), "oldest")
+        .filter(state.eq(PENDING))
         .into_tuple()
         .one(db)
         .await?;
-    let webhooks: Option<(i64, Option<i64>)> = webhook_delivery::Entity::find()
-        .select_only()
-        .column_as(webhook_delivery::Column::Id.count(), "n")
-        .column_as(
-            Expr::expr(Func::min(Expr::col(webhook_delivery::Column::CreatedAtMs))),
-            "oldest",
-        )
-        .filter(webhook_delivery::Column::State.eq(PENDING))
-        .into_tuple()
-        .one(db)
-        .await?;
-    let mail: Option<(i64, Option<i64>)> = mail_outbox::Entity::find()
-        .select_only()
-        .column_as(mail_outbox::Column::Id.count(), "n")
-        .column_as(
-            Expr::expr(Func::min(Expr::col(mail_outbox::Column::CreatedAtMs))),
-            "oldest",
-        )
-        .filter(mail_outbox::Column::State.eq(PENDING))
-        .into_tuple()
-        .one(db)
-        .await?;
-    let waiting = |found: Option<(i64, Option<i64>)>| {
-        let (rows, oldest_ms) = found.unwrap_or((0, None));
-        Waiting { rows, oldest_ms }
-    };
-    Ok([waiting(scores), waiting(webhooks), waiting(mail)])
+    let (rows, oldest_ms) = found.unwrap_or((0, None));
+    Ok(Waiting { rows, oldest_ms })
 }
 
 /// The process ids of PostgreSQL's backends serving the current database, but for the one that

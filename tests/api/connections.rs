@@ -7,6 +7,7 @@ use std::{
 
 use reqwest::StatusCode;
 
+use crate::served::free_port;
 use crate::{
     helpers::{Backend, TestDatabase, link_containing, spawn_app_with},
     registration::{invitation, open},
@@ -18,14 +19,6 @@ on_both_databases!(
     an_idle_keep_alive_connection_is_closed_before_the_header_deadline,
     a_client_pausing_in_a_long_download_is_not_taken_for_idle,
 );
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Kills the server process when the test ends, however it ends.
 struct Server(std::process::Child);

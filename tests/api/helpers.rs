@@ -182,19 +182,7 @@ async fn spawn(
     )
     .await
     .unwrap();
-    let registered = store::platform::insert(&db, platform.registration(), wall_unix())
-        .await
-        .unwrap();
-    store::deployment::add(
-        &db,
-        registered.id,
-        "deployment-1",
-        Some("Umeå kommun".into()),
-        None,
-        wall_unix(),
-    )
-    .await
-    .unwrap();
+    register(&db, &platform, "deployment-1", "Umeå kommun").await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -232,6 +220,28 @@ impl TestApp {
             database,
         }
     }
+}
+
+/// Registers a development platform with one approved deployment of `organisation`.
+pub async fn register(
+    db: &DatabaseConnection,
+    platform: &DevPlatform,
+    deployment: &str,
+    organisation: &str,
+) {
+    let registered = store::platform::insert(db, platform.registration(), wall_unix())
+        .await
+        .unwrap();
+    store::deployment::add(
+        db,
+        registered.id,
+        deployment,
+        Some(organisation.into()),
+        None,
+        wall_unix(),
+    )
+    .await
+    .unwrap();
 }
 
 /// Builds and starts one instance of the real service.
@@ -463,6 +473,24 @@ impl TestApp {
         self._servers.push(server);
         base
     }
+}
+
+/// A participant's launch, then `answer` submitted to the small course's `andra` task: the
+/// submission's answer (303 when it was taken).
+pub async fn launch_and_submit(app: &TestApp, sub: &str, answer: &str) -> Answer {
+    let learner = app.launch(LaunchSpec::learner(sub)).await;
+    let page = app
+        .get(&link_containing(&learner.body, "/course/m/andra?session="))
+        .await;
+    app.post_form(
+        &link_containing(&page.body, "/t/andra-svar?session="),
+        &[
+            ("version", &version_of(&page, "andra-svar")),
+            ("answer_0", answer),
+            ("action", "submit"),
+        ],
+    )
+    .await
 }
 
 /// The first link of a page that carries the session token.

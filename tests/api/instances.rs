@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::{
     grades::{COURSE, decide, import_small_course, module, submit},
-    helpers::{Backend, TestApp, link_containing, token_of, version_of, wall_unix},
+    helpers::{Backend, TestApp, launch_and_submit, token_of},
     served::{self, parse_metrics},
 };
 
@@ -118,21 +118,8 @@ async fn scores_arrive(app: &TestApp, count: usize) {
 async fn launch_and_save(app: Arc<TestApp>, n: usize) -> Option<String> {
     // The helpers assert as they go; a request to a killed instance ends the task.
     tokio::spawn(async move {
-        let learner = app.launch(LaunchSpec::learner(&format!("kill-{n}"))).await;
-        let page = app
-            .get(&link_containing(&learner.body, "/course/m/andra?session="))
-            .await;
         let answer = format!("Svar {n} innan och efter att en instans dödades.");
-        let posted = app
-            .post_form(
-                &link_containing(&page.body, "/t/andra-svar?session="),
-                &[
-                    ("version", &version_of(&page, "andra-svar")),
-                    ("answer_0", &answer),
-                    ("action", "submit"),
-                ],
-            )
-            .await;
+        let posted = launch_and_submit(&app, &format!("kill-{n}"), &answer).await;
         (posted.status.as_u16() == 303).then_some(answer)
     })
     .await
@@ -402,19 +389,7 @@ async fn changes_reach_the_other_instance_within_the_ttl(served: &served::Served
     )
     .await
     .unwrap();
-    let registered = store::platform::insert(&app.db, other.registration(), wall_unix())
-        .await
-        .unwrap();
-    store::deployment::add(
-        &app.db,
-        registered.id,
-        "deployment-2",
-        Some("Skellefteå kommun".into()),
-        None,
-        wall_unix(),
-    )
-    .await
-    .unwrap();
+    crate::helpers::register(&app.db, &other, "deployment-2", "Skellefteå kommun").await;
     for base in [first, second] {
         let landed = launch_at(app, &other, base, "other-lms").await;
         assert_eq!(landed.status.as_u16(), 200, "{}", landed.body);

@@ -18,6 +18,7 @@ use entity::mail_outbox;
 use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::helpers::{Backend, TestApp, link_containing, spawn_app, spawn_app_with, version_of};
+use crate::served::free_port;
 
 on_both_databases!(
     feedback_and_reminders_wait_out_a_mail_server_that_is_down_and_stop_at_opt_out,
@@ -97,14 +98,6 @@ impl Drop for SmtpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn with_mail(port: u16) -> impl FnOnce(&mut Config) {

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, Database};
 
 use crate::{
     grades::{import_small_course, submit},
-    helpers::{Backend, TestApp, link_containing, spawn_app, token_of, version_of},
+    helpers::{Backend, TestApp, launch_and_submit, link_containing, spawn_app, token_of},
     served::{self, parse_metrics, sample},
 };
 
@@ -251,21 +251,8 @@ async fn metrics_and_json_logs_follow_launches_refusals_and_scores(backend: Back
 
 /// One participant's launch and saved answer; the answer text is theirs alone.
 async fn launch_and_save(app: &TestApp, n: usize) -> String {
-    let learner = app.launch(LaunchSpec::learner(&format!("burst-{n}"))).await;
-    let page = app
-        .get(&link_containing(&learner.body, "/course/m/andra?session="))
-        .await;
     let answer = format!("Svar nummer {n} om invånarnas behov.");
-    let posted = app
-        .post_form(
-            &link_containing(&page.body, "/t/andra-svar?session="),
-            &[
-                ("version", &version_of(&page, "andra-svar")),
-                ("answer_0", &answer),
-                ("action", "submit"),
-            ],
-        )
-        .await;
+    let posted = launch_and_submit(app, &format!("burst-{n}"), &answer).await;
     assert_eq!(posted.status.as_u16(), 303, "{}", posted.body);
     answer
 }

@@ -17,7 +17,7 @@ use coursebridge::{
 };
 use url::Url;
 
-use crate::helpers::{Backend, TestApp, TestDatabase, test_config, wall_unix};
+use crate::helpers::{Backend, TestApp, TestDatabase, register, test_config};
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -122,19 +122,7 @@ pub async fn serve(backend: Backend, count: usize, env: &[(&str, &str)]) -> Serv
     )
     .await
     .unwrap();
-    let registered = store::platform::insert(&db, platform.registration(), wall_unix())
-        .await
-        .unwrap();
-    store::deployment::add(
-        &db,
-        registered.id,
-        "deployment-1",
-        Some("Umeå kommun".into()),
-        None,
-        wall_unix(),
-    )
-    .await
-    .unwrap();
+    register(&db, &platform, "deployment-1", "Umeå kommun").await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(0)
