@@ -44,6 +44,9 @@ pub(super) async fn send_once(
     }
     let _renewal = worker.renewing::<entity::mail_outbox::Entity>();
     for row in rows {
+        if worker.stopping() {
+            break;
+        }
         let now_ms = worker.clock.now_ms();
         if store::mail::opted_out(db, row.user_id).await? {
             store::mail::finish(db, claimant, row.id, state::OPTED_OUT, now_ms, None).await?;

@@ -14,7 +14,10 @@
 use std::{
     collections::HashMap,
     future::Future,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -113,7 +116,14 @@ pub struct Worker {
     line_items: Mutex<HashMap<(i64, String), String>>,
     mail: Option<Arc<crate::mail::Mailer>>,
     courses: crate::learning::context::CourseCache,
+    /// Set when a stop came in: no new delivery starts, those in flight finish.
+    stopping: Arc<AtomicBool>,
 }
+
+/// How long a stop waits for the deliveries in flight to be answered and recorded. Long enough
+/// for a gradebook that answers, so a stop repeats none of its scores; short enough that one
+/// that stalls does not hold up the stop (its rows are given back for another instance).
+const STOP_GRACE: Duration = Duration::from_secs(1);
 
 impl Worker {
     /// A worker with its own name (for claims) on `db`, reading time from `clock`.
@@ -135,6 +145,7 @@ impl Worker {
             line_items: Mutex::default(),
             circuits: Arc::default(),
             mail: None,
+            stopping: Arc::default(),
         }
     }
 
@@ -158,6 +169,11 @@ impl Worker {
         &self.id
     }
 
+    /// Whether a stop came in, so no new delivery should start.
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
     /// The delay before attempt `attempts + 1`, with jitter.
     pub fn backoff(&self, attempts: i32) -> Duration {
         backoff(&self.settings, attempts)
@@ -170,13 +186,25 @@ impl Worker {
         let mut schedule = Schedule::from(self.clock.now_ms());
         loop {
             self.run_schedule(&mut schedule).await;
-            // A stop does not wait for the pass: posts in flight to a slow gradebook are dropped,
-            // and what they held is given back below at once, for another instance to post
-            // again (a score carries its own timestamp, so a repeat changes nothing).
+            let pass = self.drain_once();
+            tokio::pin!(pass);
             let pass = tokio::select! {
-                biased;
-                () = &mut shutdown => break,
-                pass = self.drain_once() => pass,
+                pass = &mut pass => pass,
+                () = &mut shutdown => {
+                    self.stopping.store(true, Ordering::SeqCst);
+                    match tokio::time::timeout(STOP_GRACE, pass).await {
+                        Ok(Err(err)) => {
+                            tracing::warn!(worker = %self.id, error = %err, "worker pass failed");
+                        }
+                        Ok(Ok(_)) => {}
+                        // What the stalled deliveries held is given back below, for another
+                        // instance to deliver again (a score carries its own timestamp, so a
+                        // repeat changes nothing).
+                        Err(_) => tracing::info!(worker = %self.id,
+                            "stopped with deliveries still waiting for an answer"),
+                    }
+                    break;
+                }
             };
             let idle = match pass {
                 Ok(drained) => drained.claimed == 0 && drained.events == 0 && drained.mails == 0,

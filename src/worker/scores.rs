@@ -209,6 +209,9 @@ impl Worker {
     }
 
     pub(super) async fn drain_scores(&self, now: i64, lease_until: i64) -> Result<Drained, DbErr> {
+        if self.stopping() {
+            return Ok(Drained::default());
+        }
         let rows =
             store::grades::claim(&self.db, &self.id, now, lease_until, self.settings.batch).await?;
         let mut drained = Drained {
@@ -336,8 +339,14 @@ impl Worker {
             let settings = self.settings.clone();
             let circuits = self.circuits.clone();
             let clock = self.clock.clone();
+            let stopping = self.stopping.clone();
             tasks.spawn(async move {
                 let _permit = permit.acquire_owned().await;
+                // A score not yet posted when a stop comes stays claimed until the stop gives
+                // it back.
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(Settled::default());
+                }
                 let platform = route.platform.id;
                 let outcome = match post(&http, &tokens, &route, &key, &url, &row).await {
                     Outcome::RetryLater { after, error } => {

@@ -52,6 +52,9 @@ pub(super) async fn deliver_once(
     // An organisation whose delivery failed in this pass gets no later event in this pass.
     let mut stalled = std::collections::HashSet::new();
     for row in rows {
+        if worker.stopping() {
+            break;
+        }
         if stalled.contains(&row.organisation) {
             webhooks::release_one(db, claimant, row.id).await?;
             continue;

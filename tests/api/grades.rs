@@ -26,6 +26,7 @@ on_both_databases!(
     a_refusal_for_good_is_recorded_as_not_gradable_and_not_retried,
     pending_scores_for_one_person_and_line_item_collapse_into_the_latest,
     two_workers_on_one_queue_post_each_score_exactly_once,
+    a_stop_records_the_scores_in_flight_and_starts_no_more,
     no_scores_without_the_ags_claim_and_its_score_scope,
     moving_the_course_to_another_version_rescores_its_participants,
     moving_a_participant_to_another_group_rescores_them,
@@ -772,6 +773,49 @@ async fn two_workers_on_one_queue_post_each_score_exactly_once(backend: Backend)
         rows.iter()
             .all(|r| r.state == "sent" && r.claimed_by.is_none())
     );
+}
+
+async fn a_stop_records_the_scores_in_flight_and_starts_no_more(backend: Backend) {
+    // Seen (CI): two workers stopped just after the gradebook had every score left one pending.
+    // The stop had dropped the pass between the gradebook's answer and its record, so that
+    // score would have been posted again.
+    let app = spawn_app_with(backend, |c| c.grade_worker = false).await;
+    import_small_course(&app).await;
+    queue_scores(&app, 16).await;
+    app.platform.set_score_delay(Duration::from_millis(300));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker =
+        tokio::spawn(worker_for(&app, 25).run_until(coursebridge::startup::wait_for(stopped)));
+    // The worker posts 8 at a time; the stop comes while the first 8 wait for their answers.
+    let started = std::time::Instant::now();
+    while app.platform.score_posts() < 8 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no posts began"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    let rows = score_outbox::Entity::find().all(&app.db).await.unwrap();
+    let sent = rows.iter().filter(|r| r.state == "sent").count();
+    assert_eq!(
+        app.platform.score_posts(),
+        8,
+        "no post began after the stop"
+    );
+    assert_eq!(app.platform.received_scores().len(), 8);
+    assert_eq!(
+        sent, 8,
+        "each score the gradebook answered is recorded as sent"
+    );
+    assert!(rows.iter().all(|r| r.claimed_by.is_none()), "{rows:?}");
+    // The next worker posts the other 8, and none of the first again.
+    app.platform.set_score_delay(Duration::ZERO);
+    worker_for(&app, 25).drain_once().await.unwrap();
+    assert_eq!(app.platform.score_posts(), 16);
+    let rows = settled_scores(&app).await;
+    assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
 }
 
 async fn a_worker_killed_mid_queue_loses_nothing_and_leaves_nothing_claimed(backend: Backend) {
