@@ -3,6 +3,9 @@
 //! Reports launches per second, latency percentiles, and the server process's CPU time per launch,
 //! context switches per launch and peak RSS (read from /proc, so the server must run on this
 //! machine). On PostgreSQL it also reports the CPU of the database's backends serving the tool.
+//! With `--callgrind` the server runs under valgrind's callgrind, counting the user-space
+//! instructions of the measured launches alone: a figure that repeats whatever else the machine
+//! is doing, so one change is judged without this machine's noise.
 //!
 //! The development platform runs inside the benchmark process, so its RSA signing is not counted
 //! as server CPU.
@@ -49,12 +52,21 @@ pub struct LaunchBenchArgs {
     /// it lands on: the protocol's own cost, apart from the course overview's.
     #[arg(long)]
     pub protocol_only: bool,
+    /// Start the server under valgrind's callgrind with instrumentation off, switch it on for the
+    /// measured launches only (`callgrind_control -i on|off`) and report instructions per launch.
+    /// Times and CPU are then valgrind's, not the server's. Needs valgrind; not with --target.
+    #[arg(long)]
+    pub callgrind: bool,
 }
 
 pub(super) struct Server {
     pub(super) base: Url,
     pub(super) pid: Option<u32>,
     pub(super) child: Option<tokio::process::Child>,
+    /// From the process's start to the first `/readyz` that answers 200.
+    pub(super) ready_in: Option<Duration>,
+    /// The file callgrind writes its counts to when the server stops.
+    callgrind_out: Option<std::path::PathBuf>,
 }
 
 /// Runs the benchmark and prints its report.
@@ -62,14 +74,19 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
     if args.concurrency == 0 || args.launches == 0 {
         bail!("--concurrency and --launches must be at least 1");
     }
+    if args.callgrind && args.target.is_some() {
+        bail!("--callgrind starts the server itself: leave out --target");
+    }
     let db = startup::open_database(&config.database_url).await?;
     let mut server = match &args.target {
         Some(base) => Server {
             base: base.clone(),
             pid: args.server_pid,
             child: None,
+            ready_in: None,
+            callgrind_out: None,
         },
-        None => spawn_server(&config).await?,
+        None => spawn_server_under(&config, args.callgrind).await?,
     };
     let platform = DevPlatform::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -92,6 +109,9 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
     let backends_before = backend_cpu(&config.database_url).await?;
     let cpu_before = server.pid.and_then(cpu_millis);
     let switches_before = server.pid.and_then(context_switches);
+    if args.callgrind {
+        callgrind_control(&server, "-i", "on").await?;
+    }
     let started = Instant::now();
     let mut latencies = run_batch(
         &client,
@@ -103,6 +123,9 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
     )
     .await?;
     let elapsed = started.elapsed();
+    if args.callgrind {
+        callgrind_control(&server, "-i", "off").await?;
+    }
     let cpu_after = server.pid.and_then(cpu_millis);
     let switches_after = server.pid.and_then(context_switches);
     let backends_after = backend_cpu(&config.database_url).await?;
@@ -165,9 +188,76 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         Some(kib) => println!("  server peak RSS      {:.1} MiB", kib as f64 / 1024.0),
         None => println!("  server peak RSS      unknown (give --server-pid)"),
     }
-    if let Some(child) = server.child.as_mut() {
+    if let Some(ready_in) = server.ready_in {
+        println!("  start to ready       {:.0} ms", ms(ready_in));
+    }
+    let instructions = stop_server(&mut server).await?;
+    if let Some(instructions) = instructions {
+        println!(
+            "  instructions/launch  {:.3} M (user space, callgrind, {instructions} in all)",
+            instructions as f64 / args.launches as f64 / 1e6
+        );
+    }
+    Ok(())
+}
+
+/// Stops a server the benchmark started (SIGTERM, so callgrind writes its counts), and reads the
+/// instructions callgrind counted while its instrumentation was on.
+pub(super) async fn stop_server(server: &mut Server) -> anyhow::Result<Option<u64>> {
+    let Some(child) = server.child.as_mut() else {
+        return Ok(None);
+    };
+    if let Some(pid) = child.id() {
+        // SIGTERM: a graceful stop, after which callgrind writes its file.
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    if tokio::time::timeout(Duration::from_secs(120), child.wait())
+        .await
+        .is_err()
+    {
         let _ = child.start_kill();
         let _ = child.wait().await;
+    }
+    let Some(out) = server.callgrind_out.take() else {
+        return Ok(None);
+    };
+    let counts = std::fs::read_to_string(&out)
+        .with_context(|| format!("callgrind wrote no {}", out.display()))?;
+    let _ = std::fs::remove_file(&out);
+    callgrind_total(&counts)
+        .map(Some)
+        .context("callgrind's file has no total")
+}
+
+/// The total of the first event (instructions) in a callgrind output file.
+/// Callgrind writes `totals:` at the end, and may leave a `summary: 0` in the header.
+fn callgrind_total(counts: &str) -> Option<u64> {
+    let first_count = |prefix: &str| {
+        counts
+            .lines()
+            .rev()
+            .find_map(|line| line.strip_prefix(prefix))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    first_count("totals:").or_else(|| first_count("summary:"))
+}
+
+/// `callgrind_control <flag> <value> <pid>` on the server, which runs under callgrind.
+async fn callgrind_control(server: &Server, flag: &str, value: &str) -> anyhow::Result<()> {
+    let pid = server.pid.context("the server's pid is unknown")?;
+    let status = tokio::process::Command::new("callgrind_control")
+        .args([flag, value, &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await
+        .context("cannot run callgrind_control (is valgrind installed?)")?;
+    if !status.success() {
+        bail!("callgrind_control {flag} {value} failed: {status}");
     }
     Ok(())
 }
@@ -177,12 +267,35 @@ fn ms(duration: Duration) -> f64 {
 }
 
 pub(super) async fn spawn_server(config: &Config) -> anyhow::Result<Server> {
+    spawn_server_under(config, false).await
+}
+
+/// Starts `coursebridge serve` on the configured database, under callgrind with its
+/// instrumentation off when `callgrind` is set, and waits for `/readyz`.
+pub(super) async fn spawn_server_under(config: &Config, callgrind: bool) -> anyhow::Result<Server> {
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
         probe.local_addr()?.port()
     };
     let exe = std::env::current_exe()?;
-    let child = tokio::process::Command::new(exe)
+    let callgrind_out = callgrind.then(|| {
+        std::env::temp_dir().join(format!("coursebridge-callgrind-{}.out", std::process::id()))
+    });
+    let mut command = match &callgrind_out {
+        Some(out) => {
+            let mut command = tokio::process::Command::new("valgrind");
+            command
+                .arg("--tool=callgrind")
+                .arg("--instr-atstart=no")
+                .arg(format!("--callgrind-out-file={}", out.display()))
+                .arg("--quiet")
+                .arg(exe);
+            command
+        }
+        None => tokio::process::Command::new(exe),
+    };
+    let started = Instant::now();
+    let child = command
         .arg("serve")
         .env("COURSEBRIDGE_DATABASE_URL", &config.database_url)
         .env("COURSEBRIDGE_OUTBOUND_ALLOW_LOOPBACK", "true")
@@ -197,7 +310,9 @@ pub(super) async fn spawn_server(config: &Config) -> anyhow::Result<Server> {
     let base = Url::parse(&format!("http://127.0.0.1:{port}/"))?;
     let ready = base.join("readyz")?;
     let client = reqwest::Client::new();
-    for _ in 0..300 {
+    // Valgrind starts the program some fifty times slower.
+    let patience = Duration::from_secs(if callgrind { 300 } else { 30 });
+    while started.elapsed() < patience {
         if let Ok(response) = client.get(ready.clone()).send().await
             && response.status().is_success()
         {
@@ -205,11 +320,13 @@ pub(super) async fn spawn_server(config: &Config) -> anyhow::Result<Server> {
                 base,
                 pid,
                 child: Some(child),
+                ready_in: Some(started.elapsed()),
+                callgrind_out,
             });
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    bail!("the server did not become ready within 30 s")
+    bail!("the server did not become ready within {patience:?}")
 }
 
 async fn run_batch(
@@ -383,6 +500,14 @@ mod tests {
             "Name:\tcoursebridge\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
         assert_eq!(switches_in(status), 127);
         assert_eq!(switches_in("Name:\tx\n"), 0);
+    }
+
+    #[test]
+    fn the_instruction_total_is_read_from_either_form_of_callgrind_file() {
+        let counts = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nsummary: 0\n\nfn=(1) main\n0 5\n\ntotals: 1234567";
+        assert_eq!(callgrind_total(counts), Some(1_234_567));
+        assert_eq!(callgrind_total("events: Ir\nsummary: 42\n"), Some(42));
+        assert_eq!(callgrind_total("events: Ir\n"), None);
     }
 
     #[test]

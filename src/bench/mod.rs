@@ -1,13 +1,16 @@
 //! The project's own benchmarks: `bench launch` (full LTI launches against a running instance),
 //! `bench grades` (how fast the score outbox drains into a gradebook) and `bench downloads` (a
-//! large course file fetched by several learners at once: the server's memory).
+//! large course file fetched by several learners at once: the server's memory) and `bench start`
+//! (from a process's start to ready, on an empty database).
 mod downloads;
 mod grades;
 mod launch;
+mod start;
 
 pub use downloads::{DownloadsBenchArgs, run_downloads_bench};
 pub use grades::{GradesBenchArgs, run_grades_bench};
 pub use launch::{LaunchBenchArgs, run_launch_bench};
+pub use start::{StartBenchArgs, run_start_bench};
 
 use sea_orm::DatabaseConnection;
 

@@ -162,6 +162,8 @@ pub enum BenchCommand {
     Grades(crate::bench::GradesBenchArgs),
     /// Several learners downloading one large course file at once: time and the server's memory.
     Downloads(crate::bench::DownloadsBenchArgs),
+    /// From `serve`'s start to a `/readyz` that answers, on a new empty SQLite database.
+    Start(crate::bench::StartBenchArgs),
 }
 
 /// A failed command: bad input (exit 2) or a failure while doing it (exit 1).
@@ -276,6 +278,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             .await
             .map_err(CliError::from),
         Command::Bench(BenchCommand::Grades(args)) => crate::bench::run_grades_bench(config, args)
+            .await
+            .map_err(CliError::from),
+        Command::Bench(BenchCommand::Start(args)) => crate::bench::run_start_bench(config, args)
             .await
             .map_err(CliError::from),
     }
