@@ -262,6 +262,24 @@ pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_bundled_sqlite_keeps_one_plan_per_statement() {
+        // .cargo/config.toml builds SQLite with the query planner stability guarantee; without
+        // it every `.one()` (a bound LIMIT) is prepared again on each run.
+        let db = connect("sqlite::memory:").await.unwrap();
+        let options: Vec<String> = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA compile_options",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|row| row.try_get_by_index::<String>(0).ok())
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+    }
+
     #[test]
     fn sqlite_folder_is_found_for_relative_and_absolute_files() {
         assert_eq!(

@@ -99,6 +99,10 @@ pub async fn of_person(
         .order_by_asc(space_member::Column::SpaceId)
         .all(db)
         .await?;
+    // Most people are in no space: their course overview asks no second question.
+    if places.is_empty() {
+        return Ok(Vec::new());
+    }
     let spaces: HashMap<i64, network_space::Model> = network_space::Entity::find()
         .filter(network_space::Column::Id.is_in(places.iter().map(|p| p.space_id)))
         .all(db)
