@@ -286,7 +286,7 @@ pub async fn begin_login(
 }
 
 /// The form the platform posts to the launch URL.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default)]
 pub struct LaunchForm {
     /// The id_token.
     pub id_token: Option<String>,
@@ -298,6 +298,65 @@ pub struct LaunchForm {
     pub error_description: Option<String>,
     /// The binding secret read back from platform storage (instead of the cookie).
     pub binding: Option<String>,
+}
+
+impl LaunchForm {
+    /// Reads an `application/x-www-form-urlencoded` body. The id_token is some 4 KB of base64url:
+    /// a value without `%` or `+` is taken as it is after one UTF-8 check, where the generic
+    /// decoder went over it byte by byte four times (5 % of a launch's instructions). Unknown
+    /// fields are ignored; a field given twice is refused, as the generic decoder did.
+    pub fn from_urlencoded(body: &[u8]) -> Result<Self, String> {
+        let mut form = Self::default();
+        // memchr's vectorised scans: a byte-by-byte loop over the token was most of what was left.
+        let mut rest = body;
+        while !rest.is_empty() {
+            let end = memchr::memchr(b'&', rest).unwrap_or(rest.len());
+            let pair = &rest[..end];
+            rest = rest.get(end + 1..).unwrap_or_default();
+            if pair.is_empty() {
+                continue;
+            }
+            let (name, value) = match memchr::memchr(b'=', pair) {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            let name = form_decoded(name);
+            let slot = match name.as_ref() {
+                "id_token" => &mut form.id_token,
+                "state" => &mut form.state,
+                "error" => &mut form.error,
+                "error_description" => &mut form.error_description,
+                "binding" => &mut form.binding,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(format!("duplicate field `{name}`"));
+            }
+            *slot = Some(form_decoded(value).into_owned());
+        }
+        Ok(form)
+    }
+}
+
+/// One name or value of a urlencoded form: `+` is a space, `%XX` a byte, and what is not UTF-8
+/// becomes U+FFFD.
+fn form_decoded(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    if memchr::memchr2(b'%', b'+', raw).is_none() {
+        return match std::str::from_utf8(raw) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
+    }
+    // The rare escaped value goes through the generic decoder, as the value of a pair of its own.
+    let mut pair = Vec::with_capacity(raw.len() + 2);
+    pair.extend_from_slice(b"v=");
+    pair.extend_from_slice(raw);
+    std::borrow::Cow::Owned(
+        url::form_urlencoded::parse(&pair)
+            .next()
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default(),
+    )
 }
 
 /// A launch that passed every check.
@@ -693,4 +752,34 @@ pub async fn grade_mode_of(
         .await?
         .and_then(|d| crate::grades::GradeMode::parse(&d.grade_mode))
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LaunchForm;
+
+    #[test]
+    fn a_launch_form_is_read_as_a_urlencoded_decoder_reads_it() {
+        let form = LaunchForm::from_urlencoded(
+            b"id_token=eyJh.eyJz.c2ln&state=a.b.c&other=1&error_description=f%C3%A5r+inte%3D%26",
+        )
+        .unwrap();
+        assert_eq!(form.id_token.as_deref(), Some("eyJh.eyJz.c2ln"));
+        assert_eq!(form.state.as_deref(), Some("a.b.c"));
+        assert_eq!(form.error_description.as_deref(), Some("får inte=&"));
+        assert_eq!(form.error, None);
+        let empty = LaunchForm::from_urlencoded(b"&&error&binding=").unwrap();
+        assert_eq!(empty.error.as_deref(), Some(""));
+        assert_eq!(empty.binding.as_deref(), Some(""));
+        let lossy = LaunchForm::from_urlencoded(b"state=a\xffb").unwrap();
+        assert_eq!(lossy.state.as_deref(), Some("a\u{fffd}b"));
+        let escaped_name = LaunchForm::from_urlencoded(b"id%5Ftoken=x").unwrap();
+        assert_eq!(escaped_name.id_token.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused() {
+        let refused = LaunchForm::from_urlencoded(b"state=a&id_token=x&state=b").unwrap_err();
+        assert_eq!(refused, "duplicate field `state`");
+    }
 }

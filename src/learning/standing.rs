@@ -17,7 +17,9 @@ use crate::{
 
 /// A participant's submissions and self-assessments in the context.
 pub struct Standing {
-    submissions: HashMap<(String, String), submission::Model>,
+    /// By module, then task: looked up by `&str` without building a key (the overview asks for
+    /// every task several times).
+    submissions: HashMap<String, HashMap<String, submission::Model>>,
     assessments: HashMap<String, entity::self_assessment::Model>,
 }
 
@@ -43,7 +45,7 @@ impl Standing {
             super::organisation::municipality_group(db, user_id, deployment_id).await?;
         let rows =
             store::submission::for_person(db, course.context_id, user_id, &municipality).await?;
-        let mut submissions = HashMap::new();
+        let mut submissions: HashMap<String, HashMap<String, submission::Model>> = HashMap::new();
         for row in rows {
             // A task's kind decides whose answer counts; an answer under the other kind of owner
             // (left from an earlier course version where the task had another kind) is ignored.
@@ -54,7 +56,10 @@ impl Standing {
                 .and_then(|m| m.task(&row.task_slug))
                 .is_some_and(|task| (task.kind == TaskKind::Group) == is_group_answer);
             if matches_kind {
-                submissions.insert((row.module_slug.clone(), row.task_slug.clone()), row);
+                submissions
+                    .entry(row.module_slug.clone())
+                    .or_default()
+                    .insert(row.task_slug.clone(), row);
             }
         }
         let assessments = store::self_assessment::for_person(db, course.context_id, user_id)
@@ -84,7 +89,7 @@ impl Standing {
 
     /// The submission of a task.
     pub fn submission(&self, module: &str, task: &str) -> Option<&submission::Model> {
-        self.submissions.get(&(module.to_owned(), task.to_owned()))
+        self.submissions.get(module)?.get(task)
     }
 
     /// The status of a task.

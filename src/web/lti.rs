@@ -2,7 +2,10 @@
 use askama::Template;
 use axum::{
     Form, Json,
-    extract::{Query, State, rejection::FormRejection},
+    extract::{
+        Query, RawForm, State,
+        rejection::{FormRejection, RawFormRejection},
+    },
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -103,9 +106,9 @@ pub async fn launch(
     State(app): State<AppState>,
     headers: HeaderMap,
     BrowserLanguage(browser): BrowserLanguage,
-    form: Result<Form<LaunchForm>, FormRejection>,
+    form: Result<RawForm, RawFormRejection>,
 ) -> Response {
-    let form = match crate::web::error::form_or_400(form, browser) {
+    let form = match launch_form_or_400(form, browser) {
         Ok(form) => form,
         Err(refused) => return refused.into_response(),
     };
@@ -133,6 +136,25 @@ pub async fn launch(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// The launch's form post, or the page that says what is wrong with it: a body over the limit is
+/// 413, another content type or a field given twice 400.
+fn launch_form_or_400(
+    form: Result<RawForm, RawFormRejection>,
+    lang: Lang,
+) -> Result<LaunchForm, AppError> {
+    let RawForm(body) = form.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge { lang }
+        } else {
+            AppError::BadRequest {
+                detail: rejection.body_text(),
+                lang,
+            }
+        }
+    })?;
+    LaunchForm::from_urlencoded(&body).map_err(|detail| AppError::BadRequest { detail, lang })
 }
 
 /// Without a cookie (third-party cookies blocked) and without the proof: the page that reads it

@@ -41,6 +41,7 @@ on_both_databases!(
     unregistered_deployment_is_recorded_pending_until_approved,
     auto_approving_registration_admits_a_new_deployment,
     platform_error_answer_is_shown,
+    a_launch_post_that_is_no_form_or_names_a_field_twice_is_refused,
     login_from_unknown_issuer_gets_an_error_page,
     login_without_required_parameters_gets_an_error_page,
     login_by_form_post_works,
@@ -414,6 +415,46 @@ async fn platform_error_answer_is_shown(backend: Backend) {
     assert!(
         answer.body.contains("alert(1)"),
         "the platform's words are shown, as text"
+    );
+}
+
+async fn a_launch_post_that_is_no_form_or_names_a_field_twice_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let form = app.authorize(learner()).await;
+    let launch = app.base.join("lti/launch").unwrap();
+    let body = |fields: &std::collections::HashMap<String, String>| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish()
+    };
+    let post = |body: String, content_type: &'static str| {
+        app.client
+            .post(launch.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(reqwest::header::ACCEPT_LANGUAGE, "en")
+            .header(reqwest::header::COOKIE, form.cookie.clone().unwrap())
+            .body(body)
+            .send()
+    };
+    // The same fields, each once, and the launch goes through: the refusals below are the shape's.
+    let twice = format!("{}&state=other", body(&form.fields));
+    let answer = post(twice, "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("duplicate field `state`"), "{page}");
+    assert!(page.contains("lang=\"en\""), "{page}");
+    let as_json = serde_json::to_string(&form.fields).unwrap();
+    let answer = post(as_json, "application/json").await.unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let answer = post(body(&form.fields), "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status().as_u16(),
+        303,
+        "the same form, well formed, is admitted"
     );
 }
 
