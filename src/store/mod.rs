@@ -25,6 +25,7 @@ pub mod operations;
 pub mod organisations;
 pub mod people;
 pub mod platform;
+mod prepared;
 pub mod review;
 pub mod roster;
 pub mod self_assessment;

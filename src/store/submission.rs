@@ -89,18 +89,38 @@ pub async fn for_person(
         .expr(Expr::cust("'g:' || CAST(group_id AS TEXT)"))
         .to_owned();
     let placed_anywhere = placement().expr(Expr::val(1)).to_owned();
-    submission::Entity::find()
-        .filter(submission::Column::ContextId.eq(context_id))
-        .filter(
-            Condition::any()
-                .add(submission::Column::OwnerKey.eq(format!("u:{user_id}")))
-                .add(submission::Column::OwnerKey.in_subquery(placed_group))
-                .add(
-                    Condition::all()
-                        .add(submission::Column::OwnerKey.eq(municipality))
-                        .add(Expr::exists(placed_anywhere).not()),
-                ),
-        )
+    static FOR_PERSON: super::prepared::KeptSql = super::prepared::KeptSql::new();
+    let backend = db.get_database_backend();
+    let owner = format!("u:{user_id}");
+    let values = vec![
+        context_id.into(),
+        owner.as_str().into(),
+        context_id.into(),
+        user_id.into(),
+        municipality.into(),
+        // The `SELECT 1` of the placement's EXISTS.
+        1i32.into(),
+        context_id.into(),
+        user_id.into(),
+    ];
+    let build = || {
+        use sea_orm::QueryTrait;
+        submission::Entity::find()
+            .filter(submission::Column::ContextId.eq(context_id))
+            .filter(
+                Condition::any()
+                    .add(submission::Column::OwnerKey.eq(owner.as_str()))
+                    .add(submission::Column::OwnerKey.in_subquery(placed_group))
+                    .add(
+                        Condition::all()
+                            .add(submission::Column::OwnerKey.eq(municipality))
+                            .add(Expr::exists(placed_anywhere).not()),
+                    ),
+            )
+            .build(backend)
+    };
+    let statement = FOR_PERSON.statement(backend, build, values);
+    <submission::Model as sea_orm::FromQueryResult>::find_by_statement(statement)
         .all(db)
         .await
 }

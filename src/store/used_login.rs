@@ -2,9 +2,11 @@
 //! launch is admitted, and its unique nonce makes that happen once across every instance.
 use entity::used_login;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait,
     sea_query::OnConflict,
 };
+
+use super::prepared::KeptSql;
 
 /// Records the login as used. `true` for exactly one caller per nonce, across every instance
 /// sharing the database; `false` when it was used before.
@@ -13,18 +15,25 @@ pub async fn consume(
     nonce: &str,
     expires_at: i64,
 ) -> Result<bool, DbErr> {
-    let inserted = used_login::Entity::insert(used_login::ActiveModel {
-        nonce: Set(nonce.to_owned()),
-        expires_at: Set(expires_at),
-    })
-    .on_conflict(
-        OnConflict::column(used_login::Column::Nonce)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(inserted == 1)
+    static CONSUME: KeptSql = KeptSql::new();
+    let backend = db.get_database_backend();
+    let statement = CONSUME.statement(
+        backend,
+        || {
+            used_login::Entity::insert(used_login::ActiveModel {
+                nonce: Set(nonce.to_owned()),
+                expires_at: Set(expires_at),
+            })
+            .on_conflict(
+                OnConflict::column(used_login::Column::Nonce)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .build(backend)
+        },
+        vec![nonce.into(), expires_at.into()],
+    );
+    Ok(db.execute_raw(statement).await?.rows_affected() == 1)
 }
 
 /// Whether the login with this nonce was used (a replayed post or id_token).
