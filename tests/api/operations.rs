@@ -492,3 +492,36 @@ fn the_systemd_unit_passes_systemd_analyze() {
     assert!(exposure <= 2.0, "exposure {exposure}: {report}");
     let _ = std::fs::remove_dir_all(folder);
 }
+
+/// `bench start` starts `serve` on new, empty SQLite databases and says how long each took to
+/// answer `/readyz`; the databases are gone afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_start_times_serve_on_an_empty_database() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+        .args(["bench", "start", "--runs", "2"])
+        .env("RUST_LOG", "warn")
+        .env_remove("COURSEBRIDGE_DATABASE_URL")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed} {output:?}");
+    assert!(printed.contains("runs                 2"), "{printed}");
+    let median_ms: f64 = printed
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("start to ready"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("no start-to-ready figure in {printed}"));
+    assert!(median_ms > 0.0 && median_ms < 30_000.0, "{printed}");
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("coursebridge-start-")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
