@@ -106,16 +106,17 @@ pub fn form_or_400<T>(
     form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
     lang: Lang,
 ) -> Result<T, AppError> {
-    form.map(|axum::Form(value)| value).map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge { lang }
-        } else {
-            AppError::BadRequest {
-                detail: rejection.body_text(),
-                lang,
-            }
-        }
-    })
+    form.map(|axum::Form(value)| value)
+        .map_err(|rejection| refused_body(rejection.status(), rejection.body_text(), lang))
+}
+
+/// What a body the extractor refused gets: 413 over the limit, else a 400 saying what is wrong.
+pub fn refused_body(status: StatusCode, detail: String, lang: Lang) -> AppError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge { lang }
+    } else {
+        AppError::BadRequest { detail, lang }
+    }
 }
 
 /// Renders a page, falling back to plain text if the template itself fails.

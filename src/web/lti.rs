@@ -145,14 +145,7 @@ fn launch_form_or_400(
     lang: Lang,
 ) -> Result<LaunchForm, AppError> {
     let RawForm(body) = form.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge { lang }
-        } else {
-            AppError::BadRequest {
-                detail: rejection.body_text(),
-                lang,
-            }
-        }
+        crate::web::error::refused_body(rejection.status(), rejection.body_text(), lang)
     })?;
     LaunchForm::from_urlencoded(&body).map_err(|detail| AppError::BadRequest { detail, lang })
 }
