@@ -260,7 +260,11 @@ pub async fn municipality_group(
     user_id: i64,
     deployment_id: i64,
 ) -> Result<String, DbErr> {
-    let recorded = store::organisations::of_people(db, [user_id]).await?;
+    let recorded: HashMap<_, _> = store::organisations::of_person(db, user_id)
+        .await?
+        .map(|row| (user_id, row))
+        .into_iter()
+        .collect();
     // Most people have no organisation of their own: no need to read the deployment's.
     let own = match recorded.is_empty() {
         true => None,

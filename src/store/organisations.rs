@@ -112,34 +112,13 @@ pub async fn of_people(
     db: &impl ConnectionTrait,
     user_ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, person_organisation::Model>, DbErr> {
-    let ids: Vec<i64> = user_ids.into_iter().collect();
-    let rows = match ids.as_slice() {
-        // One person is every launch's question: its SQL text is kept.
-        [user_id] => {
-            static ONE: super::prepared::KeptSql = super::prepared::KeptSql::new();
-            let backend = db.get_database_backend();
-            let statement = ONE.statement(
-                backend,
-                || {
-                    use sea_orm::QueryTrait;
-                    person_organisation::Entity::find()
-                        .filter(person_organisation::Column::UserId.eq(*user_id))
-                        .build(backend)
-                },
-                vec![(*user_id).into()],
-            );
-            <person_organisation::Model as sea_orm::FromQueryResult>::find_by_statement(statement)
-                .all(db)
-                .await?
-        }
-        _ => {
-            person_organisation::Entity::find()
-                .filter(person_organisation::Column::UserId.is_in(ids))
-                .all(db)
-                .await?
-        }
-    };
-    Ok(rows.into_iter().map(|row| (row.user_id, row)).collect())
+    Ok(person_organisation::Entity::find()
+        .filter(person_organisation::Column::UserId.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.user_id, row))
+        .collect())
 }
 
 /// The organisation recorded for a person.
@@ -147,10 +126,22 @@ pub async fn of_person(
     db: &impl ConnectionTrait,
     user_id: i64,
 ) -> Result<Option<person_organisation::Model>, DbErr> {
-    person_organisation::Entity::find()
-        .filter(person_organisation::Column::UserId.eq(user_id))
-        .one(db)
-        .await
+    // Every launch asks this (the person's municipality group): its SQL text is kept. A person
+    // has at most one row (unique `user_id`).
+    static OF_PERSON: super::prepared::KeptSql = super::prepared::KeptSql::new();
+    let rows: Vec<person_organisation::Model> = OF_PERSON
+        .all(
+            db,
+            |backend| {
+                use sea_orm::QueryTrait;
+                person_organisation::Entity::find()
+                    .filter(person_organisation::Column::UserId.eq(user_id))
+                    .build(backend)
+            },
+            vec![user_id.into()],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// Records a person's organisation from `source`. A placement replaces anything; the LMS's value

@@ -1,8 +1,8 @@
 //! Self-assessments: one row per (context, person, round).
 use entity::self_assessment;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait,
+    sea_query::OnConflict,
 };
 
 use super::prepared::KeptSql;
@@ -14,19 +14,17 @@ pub async fn for_person(
     user_id: i64,
 ) -> Result<Vec<self_assessment::Model>, DbErr> {
     static FOR_PERSON: KeptSql = KeptSql::new();
-    let backend = db.get_database_backend();
-    let statement = FOR_PERSON.statement(
-        backend,
-        || {
-            self_assessment::Entity::find()
-                .filter(self_assessment::Column::ContextId.eq(context_id))
-                .filter(self_assessment::Column::UserId.eq(user_id))
-                .build(backend)
-        },
-        vec![context_id.into(), user_id.into()],
-    );
-    self_assessment::Model::find_by_statement(statement)
-        .all(db)
+    FOR_PERSON
+        .all(
+            db,
+            |backend| {
+                self_assessment::Entity::find()
+                    .filter(self_assessment::Column::ContextId.eq(context_id))
+                    .filter(self_assessment::Column::UserId.eq(user_id))
+                    .build(backend)
+            },
+            vec![context_id.into(), user_id.into()],
+        )
         .await
 }
 

@@ -95,20 +95,18 @@ pub async fn of_person(
     user_id: i64,
 ) -> Result<Vec<(space_member::Model, network_space::Model)>, DbErr> {
     static PLACES: super::prepared::KeptSql = super::prepared::KeptSql::new();
-    let backend = db.get_database_backend();
-    let statement = PLACES.statement(
-        backend,
-        || {
-            use sea_orm::QueryTrait;
-            space_member::Entity::find()
-                .filter(space_member::Column::UserId.eq(user_id))
-                .order_by_asc(space_member::Column::SpaceId)
-                .build(backend)
-        },
-        vec![user_id.into()],
-    );
-    let places = <space_member::Model as sea_orm::FromQueryResult>::find_by_statement(statement)
-        .all(db)
+    let places: Vec<space_member::Model> = PLACES
+        .all(
+            db,
+            |backend| {
+                use sea_orm::QueryTrait;
+                space_member::Entity::find()
+                    .filter(space_member::Column::UserId.eq(user_id))
+                    .order_by_asc(space_member::Column::SpaceId)
+                    .build(backend)
+            },
+            vec![user_id.into()],
+        )
         .await?;
     // Most people are in no space: their course overview asks no second question.
     if places.is_empty() {

@@ -90,7 +90,6 @@ pub async fn for_person(
         .to_owned();
     let placed_anywhere = placement().expr(Expr::val(1)).to_owned();
     static FOR_PERSON: super::prepared::KeptSql = super::prepared::KeptSql::new();
-    let backend = db.get_database_backend();
     let owner = format!("u:{user_id}");
     let values = vec![
         context_id.into(),
@@ -103,7 +102,7 @@ pub async fn for_person(
         context_id.into(),
         user_id.into(),
     ];
-    let build = || {
+    let build = |backend| {
         use sea_orm::QueryTrait;
         submission::Entity::find()
             .filter(submission::Column::ContextId.eq(context_id))
@@ -119,10 +118,7 @@ pub async fn for_person(
             )
             .build(backend)
     };
-    let statement = FOR_PERSON.statement(backend, build, values);
-    <submission::Model as sea_orm::FromQueryResult>::find_by_statement(statement)
-        .all(db)
-        .await
+    FOR_PERSON.all(db, build, values).await
 }
 
 /// Revisions of a submission, newest first.

@@ -16,24 +16,25 @@ pub async fn consume(
     expires_at: i64,
 ) -> Result<bool, DbErr> {
     static CONSUME: KeptSql = KeptSql::new();
-    let backend = db.get_database_backend();
-    let statement = CONSUME.statement(
-        backend,
-        || {
-            used_login::Entity::insert(used_login::ActiveModel {
-                nonce: Set(nonce.to_owned()),
-                expires_at: Set(expires_at),
-            })
-            .on_conflict(
-                OnConflict::column(used_login::Column::Nonce)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .build(backend)
-        },
-        vec![nonce.into(), expires_at.into()],
-    );
-    Ok(db.execute_raw(statement).await?.rows_affected() == 1)
+    let inserted = CONSUME
+        .execute(
+            db,
+            |backend| {
+                used_login::Entity::insert(used_login::ActiveModel {
+                    nonce: Set(nonce.to_owned()),
+                    expires_at: Set(expires_at),
+                })
+                .on_conflict(
+                    OnConflict::column(used_login::Column::Nonce)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .build(backend)
+            },
+            vec![nonce.into(), expires_at.into()],
+        )
+        .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Whether the login with this nonce was used (a replayed post or id_token).
