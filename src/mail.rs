@@ -77,6 +77,9 @@ pub fn opt_out_user(keys: &SessionKeys, token: &str, now: i64) -> Option<i64> {
     (claims.purpose == "mail-opt-out").then_some(claims.uid)
 }
 
+/// How long one mail may take, from the connection to the server's last answer.
+const MAIL_TIMEOUT: Duration = Duration::from_secs(20);
+
 impl Mailer {
     /// The mailer of `config`, or `None` when mail is not configured.
     pub fn from_config(
@@ -91,7 +94,7 @@ impl Mailer {
         let invalid = |key, problem: String| ConfigError::Invalid { key, problem };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| invalid("mail_smtp_url", e.to_string()))?
-            .timeout(Some(Duration::from_secs(20)))
+            .timeout(Some(MAIL_TIMEOUT))
             .build();
         let from = config
             .mail_from
@@ -146,10 +149,16 @@ impl Mailer {
             ))
             .body(body)
             .map_err(|e| SendError::Refused(format!("the mail could not be built: {e}")))?;
-        match self.transport.send(message).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_permanent() => Err(SendError::Refused(error.to_string())),
-            Err(error) => Err(SendError::Later(error.to_string())),
+        // lettre's own timeout bounds the connect only: a server that takes the connection and
+        // never answers would hold the worker's pass, and every delivery behind it, for good.
+        match tokio::time::timeout(MAIL_TIMEOUT, self.transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) if error.is_permanent() => Err(SendError::Refused(error.to_string())),
+            Ok(Err(error)) => Err(SendError::Later(error.to_string())),
+            Err(_) => Err(SendError::Later(format!(
+                "the mail server did not answer within {} s",
+                MAIL_TIMEOUT.as_secs()
+            ))),
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::served::free_port;
 on_both_databases!(
     feedback_and_reminders_wait_out_a_mail_server_that_is_down_and_stop_at_opt_out,
     nothing_is_queued_without_a_mail_server_or_an_address,
+    a_mail_server_that_takes_the_connection_and_never_answers_does_not_hold_the_worker,
 );
 
 /// The Python that has aiosmtpd.
@@ -329,4 +330,34 @@ fn tempdir(name: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+async fn a_mail_server_that_takes_the_connection_and_never_answers_does_not_hold_the_worker(
+    backend: Backend,
+) {
+    // Seen: a test's mail server port went to a listener that never spoke SMTP, and the worker's
+    // pass waited on it for good: lettre's timeout bounds the connect only.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().collect();
+        drop(held);
+    });
+    let app = spawn_app_with(backend, with_mail(port)).await;
+    let worker = mail_worker(&app).await;
+    return_with_feedback(&app, LaunchSpec::learner("mail-learner"), "Ge ett exempel.").await;
+    let started = std::time::Instant::now();
+    let pass = worker.drain_once().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(pass.mails, 1);
+    assert!(took < Duration::from_secs(30), "the pass took {took:?}");
+    let waiting = &outbox(&app).await[0];
+    assert_eq!((waiting.state.as_str(), waiting.attempts), ("pending", 1));
+    assert!(
+        waiting
+            .last_error
+            .as_deref()
+            .is_some_and(|error| error.contains("did not answer")),
+        "{waiting:?}"
+    );
 }
