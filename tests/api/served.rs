@@ -19,12 +19,31 @@ use url::Url;
 
 use crate::helpers::{Backend, TestApp, TestDatabase, register, test_config};
 
+/// A port nothing listens on now, for a server the test starts on it later.
+///
+/// It is taken below the kernel's ephemeral range: a port the kernel handed out for `:0` and got
+/// back could be handed out again to the next listener on `:0` (seen: the mail test's "down" mail
+/// server port went to its own app, which took the SMTP connection and never answered).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let ephemeral_from: u16 = range
+        .split_whitespace()
+        .next()
+        .and_then(|low| low.parse().ok())
+        .unwrap_or(32_768);
+    let below = ephemeral_from.saturating_sub(10_000).max(1_024);
+    // Each test runs in a process of its own: the pid spreads processes apart, the counter keeps
+    // one process's ports apart until they are bound.
+    static TAKEN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seed = std::process::id().wrapping_mul(7919);
+    (0..10_000)
+        .map(|_| {
+            let step = TAKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            below + (seed.wrapping_add(step) % 10_000) as u16
+        })
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port below the ephemeral range")
 }
 
 /// One `serve` process, killed when the test ends however it ends.
