@@ -656,11 +656,9 @@ impl Inner {
                 let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
                 jsonwebtoken::encode(&header, payload, &keys.current.key)?
             }
-            Signing::UnknownKid => SigningKey {
-                kid: "no-such-kid".into(),
-                key: keys.current.key.clone(),
+            Signing::UnknownKid => {
+                SigningKey::new("no-such-kid", keys.current.key.clone())?.sign(payload)?
             }
-            .sign(payload)?,
             Signing::AlgNone => {
                 let header = json!({ "alg": "none", "typ": "JWT", "kid": keys.current.kid });
                 format!(

@@ -58,8 +58,11 @@ pub fn new_kid() -> String {
 pub struct SigningKey {
     /// Key id published in the JWKS.
     pub kid: String,
-    /// The key.
+    /// The key, for the JWK of its public half and for tokens signed other than by `sign`.
     pub key: EncodingKey,
+    /// The same key, parsed and checked once: jsonwebtoken parses its DER again for every
+    /// signature, which costs more than the signature itself (docs/DECISIONS.md).
+    pair: Arc<aws_lc_rs::signature::RsaKeyPair>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -73,9 +76,19 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// Reads a PKCS#8 (or PKCS#1) PEM private key.
     pub fn from_pem(kid: &str, pem: &str) -> Result<Self, KeyError> {
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(KeyError::Read)?;
+        Self::new(kid, key)
+    }
+
+    /// A signing key with another `kid` for the same private key.
+    pub fn new(kid: &str, key: EncodingKey) -> Result<Self, KeyError> {
+        let pair = aws_lc_rs::signature::RsaKeyPair::from_der(key.as_bytes()).map_err(|err| {
+            KeyError::Read(jsonwebtoken::errors::ErrorKind::InvalidRsaKey(err.to_string()).into())
+        })?;
         Ok(Self {
             kid: kid.to_owned(),
-            key: EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(KeyError::Read)?,
+            key,
+            pair: Arc::new(pair),
         })
     }
 
@@ -88,14 +101,30 @@ impl SigningKey {
         Ok(jwk)
     }
 
-    /// Signs `claims` as an RS256 JWT with this key's `kid`.
+    /// Signs `claims` as an RS256 JWT with this key's `kid`: the compact form jsonwebtoken's
+    /// `encode` writes, signed with the kept key pair.
     pub fn sign<T: serde::Serialize>(
         &self,
         claims: &T,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key)
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut token = b64.encode(serde_json::to_vec(&header)?);
+        token.push('.');
+        b64.encode_string(serde_json::to_vec(claims)?, &mut token);
+        let mut signature = vec![0; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                token.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| jsonwebtoken::errors::ErrorKind::RsaFailedSigning)?;
+        token.push('.');
+        b64.encode_string(&signature, &mut token);
+        Ok(token)
     }
 }
 
@@ -265,6 +294,18 @@ mod tests {
             jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).unwrap();
         assert_eq!(data.claims["x"], 1);
         assert_eq!(data.header.kid.as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn the_kept_key_pair_signs_exactly_what_jsonwebtoken_signs() {
+        // RS256 (PKCS#1 v1.5) is deterministic, so the two tokens must be equal byte for byte.
+        let key = SigningKey::from_pem("k2", &generate_private_key_pem().unwrap()).unwrap();
+        let claims =
+            serde_json::json!({"iss": "https://platform.example", "n": [1, 2], "s": "å\"<"});
+        let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+        header.kid = Some("k2".into());
+        let expected = jsonwebtoken::encode(&header, &claims, &key.key).unwrap();
+        assert_eq!(key.sign(&claims).unwrap(), expected);
     }
 
     #[test]
