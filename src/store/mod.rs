@@ -149,8 +149,41 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         });
     } else {
         options.max_connections(16);
+        if tls_protects_nothing(url, std::env::var_os("PGSSLMODE").is_some()) {
+            options.map_sqlx_postgres_opts(|opts| {
+                opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+            });
+        }
     }
     Database::connect(options).await
+}
+
+/// Whether the URL names a PostgreSQL on this host's loopback and leaves TLS to the default
+/// (`prefer`, which takes TLS whenever the server offers it, as Debian's does). Whoever can read
+/// loopback traffic is already root on the machine, so TLS there protects nothing, and it cost
+/// 18 % of the database server's CPU per launch and 8 % of the tool's (docs/DECISIONS.md). An
+/// `sslmode` in the URL or `PGSSLMODE` (`env_chooses`) is kept as given.
+fn tls_protects_nothing(url: &str, env_chooses: bool) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let tls_chosen = parsed
+        .query_pairs()
+        .any(|(key, _)| key == "sslmode" || key == "ssl-mode")
+        || env_chooses;
+    // `postgres:` is no special scheme to the URL parser, so an address comes as a domain.
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    loopback && !tls_chosen
 }
 
 /// The folder of an SQLite database file URL, when it has one.
@@ -261,6 +294,38 @@ pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tls_is_left_out_only_on_loopback_and_only_when_nothing_chooses() {
+        use super::tls_protects_nothing;
+        assert!(tls_protects_nothing(
+            "postgres://app@127.0.0.1:5432/cb",
+            false
+        ));
+        assert!(tls_protects_nothing("postgres://app@localhost/cb", false));
+        assert!(tls_protects_nothing(
+            "postgresql://app@[::1]:5432/cb",
+            false
+        ));
+        assert!(!tls_protects_nothing(
+            "postgres://app@db.region.se/cb",
+            false
+        ));
+        assert!(!tls_protects_nothing("postgres://app@10.0.0.5/cb", false));
+        assert!(!tls_protects_nothing(
+            "postgres://app@127.0.0.1/cb?sslmode=require",
+            false
+        ));
+        assert!(!tls_protects_nothing(
+            "postgres://app@localhost/cb?sslmode=prefer",
+            false
+        ));
+        // PGSSLMODE chooses for every URL.
+        assert!(!tls_protects_nothing(
+            "postgres://app@127.0.0.1:5432/cb",
+            true
+        ));
+    }
+
     use super::*;
 
     #[tokio::test]
