@@ -8,7 +8,7 @@
 //! is doing, so one change is judged without this machine's noise.
 //!
 //! The development platform runs inside the benchmark process, so its RSA signing is not counted
-//! as server CPU.
+//! as server CPU; the process's own CPU is reported beside it, since it shares the cores.
 use std::{
     net::SocketAddr,
     sync::Arc,
@@ -109,6 +109,7 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
     let backends_before = backend_cpu(&config.database_url).await?;
     let cpu_before = server.pid.and_then(cpu_millis);
     let switches_before = server.pid.and_then(context_switches);
+    let generator_before = cpu_millis(std::process::id());
     if args.callgrind {
         callgrind_control(&server, "-i", "on").await?;
     }
@@ -127,6 +128,7 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         callgrind_control(&server, "-i", "off").await?;
     }
     let cpu_after = server.pid.and_then(cpu_millis);
+    let generator_after = cpu_millis(std::process::id());
     let switches_after = server.pid.and_then(context_switches);
     let backends_after = backend_cpu(&config.database_url).await?;
     let peak_rss = server.pid.and_then(peak_rss_kib);
@@ -156,7 +158,9 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
         args.launches as f64 / elapsed.as_secs_f64()
     );
     println!("  latency p50          {:.2} ms", ms(percentile(0.50)));
+    println!("  latency p90          {:.2} ms", ms(percentile(0.90)));
     println!("  latency p99          {:.2} ms", ms(percentile(0.99)));
+    println!("  latency max          {:.2} ms", ms(percentile(1.0)));
     match (cpu_before, cpu_after) {
         (Some(before), Some(after)) => println!(
             "  server CPU/launch    {:.3} ms ({} ms total)",
@@ -164,6 +168,12 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
             after - before
         ),
         _ => println!("  server CPU/launch    unknown (give --server-pid)"),
+    }
+    if let (Some(before), Some(after)) = (generator_before, generator_after) {
+        println!(
+            "  generator CPU/launch {:.3} ms (this process: the client and the platform)",
+            (after - before) as f64 / args.launches as f64
+        );
     }
     if let (Some(before), Some(after)) = (switches_before, switches_after) {
         println!(
