@@ -17,6 +17,7 @@ pub mod files;
 pub mod leader;
 pub mod mail;
 pub mod organisation;
+pub mod overview;
 pub mod participant;
 pub mod records;
 pub mod review;

@@ -94,7 +94,10 @@ pub struct MySpace {
 }
 
 /// The spaces a person is in or invited to.
-pub async fn of_person(db: &DatabaseConnection, session: &Session) -> Result<Vec<MySpace>, DbErr> {
+pub async fn of_person(
+    db: &impl sea_orm::ConnectionTrait,
+    session: &Session,
+) -> Result<Vec<MySpace>, DbErr> {
     Ok(store::spaces::of_person(db, session.uid)
         .await?
         .into_iter()

@@ -16,6 +16,7 @@ pub mod deployment;
 pub mod exchange;
 pub mod grades;
 pub mod group;
+pub mod held;
 pub mod invitations;
 pub mod launch_record;
 pub mod lease;

@@ -29,6 +29,7 @@ mod cli;
 mod cohorts;
 mod connections;
 mod course;
+mod database;
 mod deep_linking;
 mod exchange;
 mod grades;

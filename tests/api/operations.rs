@@ -525,35 +525,3 @@ async fn bench_start_times_serve_on_an_empty_database() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
-
-/// The tool reaches a PostgreSQL on loopback without TLS when the URL leaves the choice open, and
-/// with TLS when the URL asks for it (this machine's PostgreSQL offers TLS, as Debian's does).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_postgresql_on_loopback_is_reached_without_tls_unless_the_url_asks() {
-    let database = crate::helpers::TestDatabase::create(Backend::Postgres).await;
-    let uses_tls = |url: String| async move {
-        let db = coursebridge::store::connect(&url).await.unwrap();
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let ssl: bool = row.try_get("", "ssl").unwrap();
-        db.close().await.unwrap();
-        ssl
-    };
-    let loopback = url::Url::parse(&database.url).unwrap();
-    assert!(
-        matches!(
-            loopback.host_str(),
-            Some("127.0.0.1" | "localhost" | "[::1]")
-        ),
-        "the test database is not on loopback: {loopback}"
-    );
-    assert!(!uses_tls(database.url.clone()).await);
-    let separator = if database.url.contains('?') { '&' } else { '?' };
-    assert!(uses_tls(format!("{}{separator}sslmode=require", database.url)).await);
-}

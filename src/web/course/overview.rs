@@ -76,9 +76,10 @@ pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppErr
         .for_session(&app.db, session)
         .await
         .in_lang(lang)?;
-    let standing = Standing::load(&app.db, &course, session)
+    let (standing, spaces) = crate::learning::overview::of_person(&app.db, &course, session)
         .await
         .in_lang(lang)?;
+    let spaces = spaces_link(app, launched, &spaces);
     let occasions = occasions_of(app, course.context_id).await.in_lang(lang)?;
     let contact = !contact_organisations(app, session.uid)
         .await
@@ -87,7 +88,6 @@ pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppErr
     let admin = crate::web::launched::has_admin_role(app, session)
         .await
         .in_lang(lang)?;
-    let spaces = spaces_link(app, launched).await?;
     let view = OverviewView {
         app,
         launched,
@@ -101,21 +101,19 @@ pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppErr
 
 /// The link to the person's network spaces, with the invitations waiting; none for a person in
 /// no space.
-async fn spaces_link(
+fn spaces_link(
     app: &App,
     launched: &Launched,
-) -> Result<Option<(String, Option<String>)>, AppError> {
-    let lang = launched.lang;
-    let spaces = crate::learning::spaces::of_person(&app.db, &launched.session)
-        .await
-        .in_lang(lang)?;
+    spaces: &[crate::learning::spaces::MySpace],
+) -> Option<(String, Option<String>)> {
     if spaces.is_empty() {
-        return Ok(None);
+        return None;
     }
+    let lang = launched.lang;
     let invited = spaces.iter().filter(|s| s.invited).count();
     let invited =
         (invited > 0).then(|| lang.tf("spaces-invitations", &[("count", &invited.to_string())]));
-    Ok(Some((page_url(app, "spaces", launched.token()), invited)))
+    Some((page_url(app, "spaces", launched.token()), invited))
 }
 
 /// Workshop occasions of a context, briefly cached: every overview shows the next one.
