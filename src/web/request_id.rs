@@ -51,7 +51,7 @@ fn new_id() -> String {
             .map_or(0, |elapsed| elapsed.as_nanos() as u64);
         bytes = nanos.to_be_bytes();
     }
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    format!("{:016x}", u64::from_be_bytes(bytes))
 }
 
 #[cfg(test)]
