@@ -70,7 +70,14 @@ pub async fn run_downloads_bench(config: Config, args: DownloadsBenchArgs) -> an
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let landing = one_launch(&client, &platform, &server.base, 1, false).await?;
+    let landing = one_launch(
+        &client,
+        &platform,
+        &server.base,
+        1,
+        super::launch::Landing::Page(None),
+    )
+    .await?;
     let module = link(&landing, "/course/m/ledarskap?session=")?;
     let page = client
         .get(server.base.join(module.trim_start_matches('/'))?)

@@ -56,6 +56,10 @@ pub struct LaunchBenchArgs {
     /// it lands on: the protocol's own cost, apart from the course overview's.
     #[arg(long)]
     pub protocol_only: bool,
+    /// Land on this module's page, as a link an LMS made for one module does (custom parameter
+    /// `module`), instead of the course overview.
+    #[arg(long)]
+    pub module: Option<String>,
     /// Start the server under valgrind's callgrind with instrumentation off, switch it on for the
     /// measured launches only (`callgrind_control -i on|off`) and report instructions per launch.
     /// Times and CPU are then valgrind's, not the server's. Needs valgrind; not with --target.
@@ -167,6 +171,11 @@ pub async fn run_launch_bench(config: Config, args: LaunchBenchArgs) -> anyhow::
     match args.users {
         0 => println!("  people               each launch a new person"),
         users => println!("  people               {users}, launching in turn"),
+    }
+    match (&args.module, args.protocol_only) {
+        (_, true) => println!("  lands on             the tool's redirect (--protocol-only)"),
+        (Some(slug), false) => println!("  lands on             module {slug}"),
+        (None, false) => println!("  lands on             the course overview"),
     }
     println!(
         "  launches/s           {:.1}",
@@ -363,6 +372,7 @@ async fn run_batch(
     args: &LaunchBenchArgs,
 ) -> anyhow::Result<Vec<Duration>> {
     let (concurrency, users, protocol_only) = (args.concurrency, args.users, args.protocol_only);
+    let module: Option<Arc<str>> = args.module.as_deref().map(Arc::from);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..concurrency {
@@ -370,6 +380,7 @@ async fn run_batch(
         let platform = platform.clone();
         let base = base.clone();
         let next = next.clone();
+        let module = module.clone();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -382,7 +393,11 @@ async fn run_batch(
                     users => (first + n) % users,
                 };
                 let started = Instant::now();
-                one_launch(&client, &platform, &base, person, protocol_only).await?;
+                let landing = match protocol_only {
+                    true => Landing::Redirect,
+                    false => Landing::Page(module.as_deref()),
+                };
+                one_launch(&client, &platform, &base, person, landing).await?;
                 latencies.push(started.elapsed());
             }
             anyhow::Ok(latencies)
@@ -395,15 +410,33 @@ async fn run_batch(
     Ok(all)
 }
 
-/// One full launch, as a browser does it; the landing page's HTML (empty with `protocol_only`).
+/// Where a launch of the benchmark ends.
+#[derive(Clone, Copy)]
+pub(super) enum Landing<'a> {
+    /// At the tool's redirect after the id_token post.
+    Redirect,
+    /// On the page the redirect names: the course overview, or the module a link names.
+    Page(Option<&'a str>),
+}
+
+/// One full launch, as a browser does it; the landing page's HTML (empty for `Landing::Redirect`).
 pub(super) async fn one_launch(
     client: &reqwest::Client,
     platform: &DevPlatform,
     base: &Url,
     person: usize,
-    protocol_only: bool,
+    landing: Landing<'_>,
 ) -> anyhow::Result<String> {
-    let login = platform.login_url(LaunchSpec::learner(&format!("bench-{person}")));
+    let mut spec = LaunchSpec::learner(&format!("bench-{person}"));
+    let module = match landing {
+        Landing::Redirect => None,
+        Landing::Page(module) => module,
+    };
+    if let Some(slug) = module {
+        spec.custom
+            .insert("module".into(), serde_json::Value::from(slug));
+    }
+    let login = platform.login_url(spec);
     let response = client.get(login).send().await?;
     if response.status() != reqwest::StatusCode::FOUND {
         bail!("login answered {}", response.status());
@@ -432,7 +465,7 @@ pub(super) async fn one_launch(
     if launch.status() != reqwest::StatusCode::SEE_OTHER {
         bail!("launch answered {}", launch.status());
     }
-    if protocol_only {
+    if matches!(landing, Landing::Redirect) {
         return Ok(String::new());
     }
     // The landing page, as the browser fetches it after the launch's redirect.
@@ -447,7 +480,11 @@ pub(super) async fn one_launch(
         bail!("landing page answered {}", landed.status());
     }
     let body = landed.text().await?;
-    if !body.contains("data-testid=\"role\"") {
+    let mark = match module {
+        Some(_) => "data-testid=\"module-neighbours\"",
+        None => "data-testid=\"role\"",
+    };
+    if !body.contains(mark) {
         bail!("launch did not reach the landing page");
     }
     Ok(body)

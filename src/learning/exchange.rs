@@ -204,7 +204,7 @@ pub struct OwnShare {
 
 /// The share of the participant's group answers in one module, by task slug.
 pub async fn own_shares(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     standing: &Standing,
     module: &crate::course::Module,
 ) -> Result<HashMap<String, OwnShare>, DbErr> {
@@ -269,7 +269,7 @@ pub struct CommentView {
 /// The shared answers as `leader` or a participant sees them: a participant sees nothing hidden
 /// and no report counts.
 async fn views(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     shared: Vec<(shared_answer::Model, submission::Model)>,
     (scope, leader): (&str, bool),
 ) -> Result<Vec<SharedView>, DbErr> {
@@ -357,7 +357,7 @@ pub async fn others(
 
 /// The shared answers course leaders pinned for the workshop of `module`, for everyone in the run.
 pub async fn pinned(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     course: &ContextCourse,
     module: &str,
 ) -> Result<Vec<SharedView>, DbErr> {

@@ -525,3 +525,37 @@ async fn bench_start_times_serve_on_an_empty_database() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `bench launch` drives full launches against a server it starts: every person launches once in
+/// the warm-up, and with `--module` each launch lands on that module's page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_launch_warms_up_every_person_and_lands_where_asked() {
+    let folder = std::env::temp_dir().join(format!("cb-bench-launch-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    for (landing, extra) in [
+        ("the course overview", vec![]),
+        ("module mobilisering", vec!["--module", "mobilisering"]),
+    ] {
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            folder.join(format!("{}.db", extra.len())).display()
+        );
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_coursebridge"))
+            .args(["bench", "launch", "--concurrency", "2", "--launches", "6"])
+            .args(["--warmup", "1", "--users", "3"])
+            .args(&extra)
+            .env("COURSEBRIDGE_DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{printed} {output:?}");
+        assert!(printed.contains("6 (after 3 warm-up)"), "{printed}");
+        assert!(
+            printed.contains(&format!("lands on             {landing}")),
+            "{printed}"
+        );
+        assert!(printed.contains("generator CPU/launch"), "{printed}");
+    }
+    let _ = std::fs::remove_dir_all(folder);
+}

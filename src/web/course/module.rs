@@ -232,18 +232,18 @@ fn task_view(
 
 /// The exchange part of each group task, and the answers pinned for the module's workshop (of
 /// the tasks whose others' answers are open to this person).
-async fn exchange_views(
+fn exchange_views(
     ctx: &PageCtx<'_>,
-    course: &ContextCourse,
     module: &Module,
-    standing: &Standing,
+    reads: crate::learning::landing::ModuleReads,
     blocks: &mut [BlockView],
-) -> Result<Vec<crate::learning::exchange::SharedView>, AppError> {
-    use crate::learning::exchange;
+) -> Vec<crate::learning::exchange::SharedView> {
     let (app, lang, token) = (ctx.app, ctx.lang, ctx.token);
-    let mut shares = exchange::own_shares(&app.db, standing, module)
-        .await
-        .in_lang(lang)?;
+    let crate::learning::landing::ModuleReads {
+        standing,
+        mut shares,
+        mut pinned,
+    } = reads;
     let mut open_tasks = Vec::new();
     for block in blocks.iter_mut() {
         let BlockView::Task(task) = block else {
@@ -274,13 +274,10 @@ async fn exchange_views(
         });
     }
     let leader = ctx.session.role == crate::lti::claims::ToolRole::Instructor;
-    let mut pinned = exchange::pinned(&app.db, course, &module.slug)
-        .await
-        .in_lang(lang)?;
     if !leader {
         pinned.retain(|answer| open_tasks.contains(&answer.task_slug));
     }
-    Ok(pinned)
+    pinned
 }
 
 /// One block of a module page; a reflection task shows what its last save attempt left in
@@ -352,16 +349,25 @@ pub(super) async fn module_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let (app, session, token, lang) = (ctx.app, ctx.session, ctx.token, ctx.lang);
-    let standing = Standing::load(&app.db, course, session)
+    let reads = crate::learning::landing::module(&app.db, course, session, module)
         .await
         .in_lang(lang)?;
     let mut number = 0;
     let mut blocks: Vec<BlockView> = module
         .blocks
         .iter()
-        .map(|block| block_view(ctx, module, &standing, block, &mut number, &mut states))
+        .map(|block| {
+            block_view(
+                ctx,
+                module,
+                &reads.standing,
+                block,
+                &mut number,
+                &mut states,
+            )
+        })
         .collect();
-    let pinned = exchange_views(ctx, course, module, &standing, &mut blocks).await?;
+    let pinned = exchange_views(ctx, module, reads, &mut blocks);
     let problems = blocks
         .iter()
         .filter_map(|block| match block {

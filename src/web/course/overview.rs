@@ -76,7 +76,7 @@ pub async fn overview(app: &App, launched: &Launched) -> Result<Response, AppErr
         .for_session(&app.db, session)
         .await
         .in_lang(lang)?;
-    let (standing, spaces) = crate::learning::overview::of_person(&app.db, &course, session)
+    let (standing, spaces) = crate::learning::landing::overview(&app.db, &course, session)
         .await
         .in_lang(lang)?;
     let spaces = spaces_link(app, launched, &spaces);
