@@ -78,6 +78,17 @@ fn values(stmt: &Statement) -> SqlxValues {
     )
 }
 
+/// Runs `$body` with `$conn` bound to the held connection, on whichever backend it is: the arms
+/// differ only in the connection's type, which sqlx's generic queries need spelled out.
+macro_rules! on_connection {
+    ($held:expr, $conn:ident => $body:expr) => {
+        match &mut *$held.connection.lock().await {
+            Connection::Sqlite($conn) => $body,
+            Connection::Postgres($conn) => $body,
+        }
+    };
+}
+
 #[sea_orm::prelude::async_trait::async_trait]
 impl ConnectionTrait for Held {
     fn get_database_backend(&self) -> DbBackend {
@@ -86,56 +97,33 @@ impl ConnectionTrait for Held {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         let sql = sqlx::AssertSqlSafe(stmt.sql.as_str());
-        match &mut *self.connection.lock().await {
-            Connection::Sqlite(conn) => sqlx::query_with(sql, values(&stmt))
-                .execute(&mut **conn)
-                .await
-                .map(Into::into)
-                .map_err(exec_err),
-            Connection::Postgres(conn) => sqlx::query_with(sql, values(&stmt))
-                .execute(&mut **conn)
-                .await
-                .map(Into::into)
-                .map_err(exec_err),
-        }
+        on_connection!(self, conn => sqlx::query_with(sql, values(&stmt))
+            .execute(&mut **conn)
+            .await
+            .map(Into::into))
+        .map_err(exec_err)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        match &mut *self.connection.lock().await {
-            Connection::Sqlite(conn) => conn.execute(sql).await.map(Into::into),
-            Connection::Postgres(conn) => conn.execute(sql).await.map(Into::into),
-        }
-        .map_err(exec_err)
+        on_connection!(self, conn => conn.execute(sql).await.map(Into::into)).map_err(exec_err)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         let sql = sqlx::AssertSqlSafe(stmt.sql.as_str());
-        match &mut *self.connection.lock().await {
-            Connection::Sqlite(conn) => sqlx::query_with(sql, values(&stmt))
-                .fetch_optional(&mut **conn)
-                .await
-                .map(|row| row.map(Into::into)),
-            Connection::Postgres(conn) => sqlx::query_with(sql, values(&stmt))
-                .fetch_optional(&mut **conn)
-                .await
-                .map(|row| row.map(Into::into)),
-        }
+        on_connection!(self, conn => sqlx::query_with(sql, values(&stmt))
+            .fetch_optional(&mut **conn)
+            .await
+            .map(|row| row.map(Into::into)))
         .map_err(query_err)
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let sql = sqlx::AssertSqlSafe(stmt.sql.as_str());
-        match &mut *self.connection.lock().await {
-            Connection::Sqlite(conn) => sqlx::query_with(sql, values(&stmt))
-                .fetch_all(&mut **conn)
-                .await
-                .map(|rows| rows.into_iter().map(Into::into).collect()),
-            Connection::Postgres(conn) => sqlx::query_with(sql, values(&stmt))
-                .fetch_all(&mut **conn)
-                .await
-                .map(|rows| rows.into_iter().map(Into::into).collect()),
-        }
+        on_connection!(self, conn => sqlx::query_with(sql, values(&stmt))
+            .fetch_all(&mut **conn)
+            .await
+            .map(|rows| rows.into_iter().map(Into::into).collect()))
         .map_err(query_err)
     }
 }
