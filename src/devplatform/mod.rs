@@ -656,9 +656,7 @@ impl Inner {
                 let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
                 jsonwebtoken::encode(&header, payload, &keys.current.key)?
             }
-            Signing::UnknownKid => {
-                SigningKey::new("no-such-kid", keys.current.key.clone())?.sign(payload)?
-            }
+            Signing::UnknownKid => keys.current.with_kid("no-such-kid").sign(payload)?,
             Signing::AlgNone => {
                 let header = json!({ "alg": "none", "typ": "JWT", "kid": keys.current.kid });
                 format!(

@@ -77,11 +77,6 @@ impl SigningKey {
     /// Reads a PKCS#8 (or PKCS#1) PEM private key.
     pub fn from_pem(kid: &str, pem: &str) -> Result<Self, KeyError> {
         let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(KeyError::Read)?;
-        Self::new(kid, key)
-    }
-
-    /// A signing key with another `kid` for the same private key.
-    pub fn new(kid: &str, key: EncodingKey) -> Result<Self, KeyError> {
         let pair = aws_lc_rs::signature::RsaKeyPair::from_der(key.as_bytes()).map_err(|err| {
             KeyError::Read(jsonwebtoken::errors::ErrorKind::InvalidRsaKey(err.to_string()).into())
         })?;
@@ -90,6 +85,15 @@ impl SigningKey {
             key,
             pair: Arc::new(pair),
         })
+    }
+
+    /// The same private key under another `kid`, sharing the parsed key pair.
+    pub fn with_kid(&self, kid: &str) -> Self {
+        Self {
+            kid: kid.to_owned(),
+            key: self.key.clone(),
+            pair: self.pair.clone(),
+        }
     }
 
     /// The public half as a JWK with `kid`, `alg` RS256 and `use` sig.
