@@ -7,6 +7,16 @@ use crate::helpers::{Backend, TestDatabase};
 
 on_both_databases!(a_held_connection_reads_writes_and_fails_as_the_pool_does);
 
+/// The first column of the one row `sql` reads.
+async fn first_value<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, sql: &str) -> T {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no row: {sql}"))
+        .try_get_by_index(0)
+        .unwrap()
+}
+
 async fn a_held_connection_reads_writes_and_fails_as_the_pool_does(backend: Backend) {
     let database = TestDatabase::create(backend).await;
     let db = store::connect(&database.url).await.unwrap();
@@ -44,18 +54,11 @@ async fn a_held_connection_reads_writes_and_fails_as_the_pool_does(backend: Back
 
     // Every statement ran on the one connection.
     if backend == Backend::Postgres {
-        let backend_pid = || async {
-            let row = held
-                .query_one_raw(Statement::from_string(
-                    held.get_database_backend(),
-                    "SELECT pg_backend_pid() AS pid",
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            row.try_get::<i32>("", "pid").unwrap()
-        };
-        assert_eq!(backend_pid().await, backend_pid().await);
+        let backend_pid = "SELECT pg_backend_pid()";
+        assert_eq!(
+            first_value::<i32>(&held, backend_pid).await,
+            first_value::<i32>(&held, backend_pid).await
+        );
     }
     // Given back, the connection serves the pool again (SQLite's pool has only this one).
     drop(held);
@@ -77,15 +80,11 @@ async fn a_postgresql_on_loopback_is_reached_without_tls_unless_the_url_asks() {
     let database = TestDatabase::create(Backend::Postgres).await;
     let uses_tls = |url: String| async move {
         let db = store::connect(&url).await.unwrap();
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let ssl: bool = row.try_get("", "ssl").unwrap();
+        let ssl: bool = first_value(
+            &db,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        )
+        .await;
         db.close().await.unwrap();
         ssl
     };
