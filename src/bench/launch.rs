@@ -382,6 +382,10 @@ async fn run_batch(
         let next = next.clone();
         let module = module.clone();
         workers.push(tokio::spawn(async move {
+            let landing = match protocol_only {
+                true => Landing::Redirect,
+                false => Landing::Page(module.as_deref()),
+            };
             let mut latencies = Vec::new();
             loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -393,10 +397,6 @@ async fn run_batch(
                     users => (first + n) % users,
                 };
                 let started = Instant::now();
-                let landing = match protocol_only {
-                    true => Landing::Redirect,
-                    false => Landing::Page(module.as_deref()),
-                };
                 one_launch(&client, &platform, &base, person, landing).await?;
                 latencies.push(started.elapsed());
             }
