@@ -118,7 +118,13 @@ pub struct TokenCache {
     clock: super::clock::Clock,
     /// The token and until when it is used (Unix ms).
     tokens: std::sync::Mutex<std::collections::HashMap<(i64, String), (String, i64)>>,
+    /// One fetch at a time per key: callers that miss together (a launch's background roster sync
+    /// and the instructor's own) wait for the one token instead of each asking for another.
+    fetching: std::sync::Mutex<std::collections::HashMap<(i64, String), FetchLock>>,
 }
+
+/// Held while one token is fetched for a key.
+type FetchLock = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 /// Renew this long before the platform's expiry, so a token never expires mid-request.
 const EXPIRY_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
@@ -142,6 +148,7 @@ impl TokenCache {
         Self {
             clock,
             tokens: std::sync::Mutex::default(),
+            fetching: std::sync::Mutex::default(),
         }
     }
 
@@ -167,10 +174,17 @@ impl TokenCache {
         scopes: &[&str],
     ) -> Result<String, TokenError> {
         let cache_key = Self::key(endpoint.registration, scopes);
-        if let Some((token, until)) = self.lock().get(&cache_key)
-            && self.clock.now_ms() < *until
-        {
-            return Ok(token.clone());
+        if let Some(token) = self.cached(&cache_key) {
+            return Ok(token);
+        }
+        let fetch = crate::sync::lock(&self.fetching)
+            .entry(cache_key.clone())
+            .or_default()
+            .clone();
+        let _fetching = fetch.lock().await;
+        // Another caller may have fetched it while this one waited.
+        if let Some(token) = self.cached(&cache_key) {
+            return Ok(token);
         }
         let granted = request_access_token(
             http,
@@ -193,6 +207,13 @@ impl TokenCache {
         self.lock()
             .insert(cache_key, (granted.access_token.clone(), until));
         Ok(granted.access_token)
+    }
+
+    /// The cached token for `cache_key`, while it is good.
+    fn cached(&self, cache_key: &(i64, String)) -> Option<String> {
+        let tokens = self.lock();
+        let (token, until) = tokens.get(cache_key)?;
+        (self.clock.now_ms() < *until).then(|| token.clone())
     }
 
     /// Forgets the token for `scopes` (after the platform answered 401 to it).

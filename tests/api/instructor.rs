@@ -7,6 +7,7 @@ use sea_orm::EntityTrait;
 use crate::helpers::{Answer, Backend, TestApp, link_containing, spawn_app, token_of, version_of};
 
 on_both_databases!(
+    callers_that_miss_the_token_together_share_one_request,
     the_review_loop_returns_revises_and_approves_with_a_trail,
     a_participant_gets_403_on_every_instructor_route_and_action,
     an_instructor_of_another_course_deployment_or_platform_sees_and_changes_nothing,
@@ -1173,4 +1174,31 @@ async fn an_instructor_moves_the_course_to_a_new_version_and_answers_stay(backen
         )
         .await;
     assert_eq!(unknown.status.as_u16(), 404);
+}
+
+/// A launch's background roster sync and the instructor's own sync can ask for the same token at
+/// once: they share one request to the platform (seen as a second token request in CI).
+async fn callers_that_miss_the_token_together_share_one_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let platform = entity::platform::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let endpoint = coursebridge::registry::token_endpoint(&platform);
+    let key = coursebridge::tool_key::signing_key(&app.db).await.unwrap();
+    let http = app.config.outbound_client().unwrap();
+    let tokens = coursebridge::lti::token::TokenCache::new(app.clock.clone());
+    let scopes = ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"];
+    let before = app.platform.token_requests();
+    let asked = futures_util::future::join_all(
+        (0..4).map(|_| tokens.token(&http, &endpoint, &key, &scopes)),
+    )
+    .await;
+    let granted: Vec<String> = asked.into_iter().map(Result::unwrap).collect();
+    assert!(
+        granted.iter().all(|token| token == &granted[0]),
+        "{granted:?}"
+    );
+    assert_eq!(app.platform.token_requests(), before + 1);
 }
