@@ -118,12 +118,26 @@ impl Lang {
         }
         text
     }
+
+    /// "Reflektionsuppgift 3": the heading of the `number`th reflection task of a module. The
+    /// first headings are formatted once per language, since a course overview shows one per task
+    /// and Fluent's formatting was a tenth of the page's instructions.
+    pub fn task_heading(self, number: usize) -> String {
+        match self.catalog().task_headings.get(number.wrapping_sub(1)) {
+            Some(heading) => heading.clone(),
+            None => self.tf("task-heading", &[("n", &number.to_string())]),
+        }
+    }
 }
+
+/// The reflection task headings formatted ahead, per language (modules have a handful of tasks).
+const TASK_HEADINGS_KEPT: usize = 30;
 
 /// One language: the Fluent bundle, and every message without arguments formatted once.
 struct Catalog {
     bundle: FluentBundle<FluentResource>,
     plain: HashMap<String, String>,
+    task_headings: Vec<String>,
 }
 
 static SV: LazyLock<Catalog> = LazyLock::new(|| catalog(langid!("sv"), include_str!("sv.ftl")));
@@ -161,7 +175,27 @@ fn catalog(lang: LanguageIdentifier, source: &'static str) -> Catalog {
             plain.insert(id, text);
         }
     }
-    Catalog { bundle, plain }
+    let task_headings = (1..=TASK_HEADINGS_KEPT)
+        .map(|number| {
+            let mut args = FluentArgs::new();
+            args.set("n", number as f64);
+            let mut errors = Vec::new();
+            bundle
+                .get_message("task-heading")
+                .and_then(|m| m.value())
+                .map(|pattern| {
+                    bundle
+                        .format_pattern(pattern, Some(&args), &mut errors)
+                        .into_owned()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    Catalog {
+        bundle,
+        plain,
+        task_headings,
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +228,20 @@ mod tests {
             Lang::En.tf("overview-progress-text", &[("done", "2"), ("total", "6")]),
             "2 of 6 required modules complete"
         );
+    }
+
+    #[test]
+    fn task_headings_read_as_the_catalog_formats_them_kept_or_not() {
+        for lang in [Lang::Sv, Lang::En] {
+            for number in [1, 2, TASK_HEADINGS_KEPT, TASK_HEADINGS_KEPT + 1, 120] {
+                assert_eq!(
+                    lang.task_heading(number),
+                    lang.tf("task-heading", &[("n", &number.to_string())])
+                );
+            }
+        }
+        assert_eq!(Lang::Sv.task_heading(3), "Reflektionsuppgift 3");
+        assert_eq!(Lang::En.task_heading(31), "Reflection task 31");
     }
 
     #[test]

@@ -74,11 +74,10 @@ fn feedback_text(
     let module = course.module(&submission.module_slug).ok();
     let task_number = module
         .and_then(|m| m.tasks().position(|t| t.slug == submission.task_slug))
-        .map_or(1, |i| i + 1)
-        .to_string();
+        .map_or(1, |i| i + 1);
     let part = |lang: Lang| {
         let module_title = module.map_or("", |m| m.title.get(lang));
-        let task = lang.tf("task-heading", &[("n", &task_number)]);
+        let task = lang.task_heading(task_number);
         let key = match verdict {
             Verdict::Approved => "mail-feedback-approved",
             Verdict::Returned => "mail-feedback-returned",

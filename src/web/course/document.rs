@@ -189,7 +189,7 @@ fn module_answers(lang: Lang, package: &CoursePackage, standing: &Standing) -> V
                     let row = standing.submission(&module.slug, &task.slug);
                     let texts = row.map(participant::answers_of).unwrap_or_default();
                     TaskAnswers {
-                        heading: lang.tf("task-heading", &[("n", &(index + 1).to_string())]),
+                        heading: lang.task_heading(index + 1),
                         status: lang.t(status_key(
                             row.and_then(|r| SubmissionStatus::parse(&r.status)),
                         )),

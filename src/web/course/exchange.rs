@@ -130,7 +130,7 @@ async fn others_page(
         page: launched.page(app),
         module_url: page_url(app, &format!("course/m/{module}"), token),
         module_title: found.title.get(lang).to_owned(),
-        task_heading: lang.tf("task-heading", &[("n", &number.to_string())]),
+        task_heading: lang.task_heading(number),
         notice: told.notice,
         open,
         leader: launched.session.role == crate::lti::claims::ToolRole::Instructor,

@@ -212,7 +212,7 @@ fn task_view(
     };
     TaskView {
         slug: task.slug.clone(),
-        heading: lang.tf("task-heading", &[("n", &number.to_string())]),
+        heading: lang.task_heading(number),
         group: task.kind == crate::course::TaskKind::Group,
         status_label: lang.t(status_key),
         status_class,

@@ -233,7 +233,7 @@ fn module_items(lang: Lang, module: &Module, standing: &Standing) -> Vec<(String
                     standing.status(&module.slug, &task.slug),
                     Some(SubmissionStatus::Submitted | SubmissionStatus::Approved)
                 );
-                Some((lang.tf("task-heading", &[("n", &number.to_string())]), done))
+                Some((lang.task_heading(number), done))
             }
             Block::SelfAssessment { round } => {
                 let key = match round {

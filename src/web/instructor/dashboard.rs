@@ -180,7 +180,7 @@ impl<'a> DashboardView<'a> {
                         .map(move |(i, t)| (m, i, t))
                 })
                 .map(|(m, i, t)| {
-                    let task = lang.tf("task-heading", &[("n", &(i + 1).to_string())]);
+                    let task = lang.task_heading(i + 1);
                     let label = format!("{}: {task}", m.title.get(lang));
                     (
                         label,
@@ -266,7 +266,7 @@ impl<'a> DashboardView<'a> {
                         "{} – {}, {}",
                         owner,
                         module.map(|m| m.title.get(lang)).unwrap_or_default(),
-                        lang.tf("task-heading", &[("n", &w.task_number.to_string())])
+                        lang.task_heading(w.task_number)
                     ),
                 }
             })

@@ -113,7 +113,7 @@ fn submission_view(
         previous_url: neighbours.0.map(submission_url),
         next_url: neighbours.1.map(submission_url),
         module_title: module.title.get(lang).to_owned(),
-        task_heading: lang.tf("task-heading", &[("n", &number.to_string())]),
+        task_heading: lang.task_heading(number),
         owner: owner_label(lang, &row, &people),
         notice,
         status_label: lang.t(status_key),
