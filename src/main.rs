@@ -3,6 +3,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: a launch allocates and frees hundreds of small buffers, and
+/// glibc's allocator was a sixth of the server's instructions (docs/DECISIONS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = coursebridge::cli::Cli::parse();
     coursebridge::telemetry::init();
