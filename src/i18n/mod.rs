@@ -123,7 +123,10 @@ impl Lang {
     /// first headings are formatted once per language, since a course overview shows one per task
     /// and Fluent's formatting was a tenth of the page's instructions.
     pub fn task_heading(self, number: usize) -> String {
-        match self.catalog().task_headings.get(number.wrapping_sub(1)) {
+        match number
+            .checked_sub(1)
+            .and_then(|index| self.catalog().task_headings.get(index))
+        {
             Some(heading) => heading.clone(),
             None => self.tf("task-heading", &[("n", &number.to_string())]),
         }
@@ -175,22 +178,23 @@ fn catalog(lang: LanguageIdentifier, source: &'static str) -> Catalog {
             plain.insert(id, text);
         }
     }
-    let task_headings = (1..=TASK_HEADINGS_KEPT)
-        .map(|number| {
-            let mut args = FluentArgs::new();
-            args.set("n", number as f64);
-            let mut errors = Vec::new();
-            bundle
-                .get_message("task-heading")
-                .and_then(|m| m.value())
-                .map(|pattern| {
-                    bundle
-                        .format_pattern(pattern, Some(&args), &mut errors)
-                        .into_owned()
+    // Kept only when every heading formats cleanly; otherwise each goes through `tf`, which says
+    // what is wrong, as before.
+    let task_headings = bundle
+        .get_message("task-heading")
+        .and_then(|message| message.value())
+        .and_then(|pattern| {
+            (1..=TASK_HEADINGS_KEPT)
+                .map(|number| {
+                    let mut args = FluentArgs::new();
+                    args.set("n", number as f64);
+                    let mut errors = Vec::new();
+                    let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
+                    errors.is_empty().then(|| text.into_owned())
                 })
-                .unwrap_or_default()
+                .collect::<Option<Vec<_>>>()
         })
-        .collect();
+        .unwrap_or_default();
     Catalog {
         bundle,
         plain,
